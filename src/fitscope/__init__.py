@@ -1,0 +1,54 @@
+"""fitscope: honest, visible Keras training.
+
+Split data reproducibly (with a manifest and a leakage audit), record every epoch
+of every run in a crash-proof store, watch and draw the curves, diagnose them,
+keep the test set sealed, and search hyperparameters.
+
+Importing ``fitscope`` does not import Keras; the Keras parts load on first use.
+"""
+
+from __future__ import annotations
+
+from ._errors import ArgumentError, DataError, FitscopeError, SpecError, StoreError
+from ._version import __version__
+from .data import (
+    AuditReport,
+    Dataset,
+    HoldoutSplit,
+    KFoldSplit,
+    Preprocessing,
+    Split,
+    Subsample,
+    kfold_dataset,
+    load_dataset,
+    load_digits,
+    load_fashion_mnist,
+    load_file,
+    load_mnist,
+    split_dataset,
+    train_dev_split,
+)
+
+__all__ = [
+    "ArgumentError",
+    "AuditReport",
+    "DataError",
+    "Dataset",
+    "FitscopeError",
+    "HoldoutSplit",
+    "KFoldSplit",
+    "Preprocessing",
+    "SpecError",
+    "Split",
+    "StoreError",
+    "Subsample",
+    "__version__",
+    "kfold_dataset",
+    "load_dataset",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_file",
+    "load_mnist",
+    "split_dataset",
+    "train_dev_split",
+]

@@ -1,0 +1,43 @@
+"""The exceptions fitscope raises.
+
+Every error a user can cause is a subclass of :class:`FitscopeError`, so a
+program (and fitscope's own command line) can catch them in one place and tell
+them apart from bugs:
+
+- :class:`ArgumentError` — an argument has a value fitscope cannot use (also a
+  :class:`ValueError`, worded like Keras: ``Invalid value for argument ...``).
+- :class:`DataError` — a data file or array is missing, corrupt or inconsistent.
+- :class:`StoreError` — the run store cannot be opened, written or read.
+- :class:`SpecError` — an experiment spec file is invalid.
+
+Messages say what was wrong, where (file, row, key) and how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ArgumentError", "DataError", "FitscopeError", "SpecError", "StoreError"]
+
+
+class FitscopeError(Exception):
+    """Base class of every error fitscope raises on purpose."""
+
+
+class ArgumentError(FitscopeError, ValueError):
+    """An argument has a value that cannot be used."""
+
+
+class DataError(FitscopeError):
+    """A dataset, data file or array is missing, corrupt or inconsistent."""
+
+
+class StoreError(FitscopeError):
+    """The run store cannot be opened, written or read."""
+
+
+class SpecError(FitscopeError):
+    """An experiment spec is invalid."""
+
+
+def invalid_argument(name: str, value: object, expected: str) -> ArgumentError:
+    """Build the Keras-style message for a bad argument value."""
+    return ArgumentError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. {expected}")

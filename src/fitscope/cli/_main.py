@@ -1,0 +1,68 @@
+"""Argument parsing, dispatch, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .._errors import FitscopeError
+from .._version import __version__
+from . import _data, _split
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+_DESCRIPTION = """\
+fitscope makes Keras training honest and visible: reproducible splits with a
+leakage audit, every epoch recorded, curves, diagnosis and a sealed test set.
+"""
+
+_EPILOG = """\
+examples:
+  fitscope data ls
+  fitscope split --dataset mnist --val 10000 --no-shuffle --test provided \\
+      --subsample 700,300 --seed 3
+  fitscope split --dataset digits --val 0.2 --test 0.2 --stratify --seed 0 --json
+
+Set FITSCOPE_DATA to the folder holding mnist.npz (or pass --data-dir).
+Run `fitscope COMMAND --help` for a command's options.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fitscope",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"fitscope {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback when something fails")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _split.add_parser(commands)
+    _data.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except FitscopeError as exc:
+        if args.debug:
+            raise
+        print(f"fitscope {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"fitscope {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def run() -> None:  # pragma: no cover - the console-script entry point
+    sys.exit(main())

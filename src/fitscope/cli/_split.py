@@ -1,0 +1,160 @@
+"""``fitscope split``: split a dataset, print sizes, class counts and the audit."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .._errors import ArgumentError
+from ._output import console, print_json
+
+
+def parse_size(text: str, *, name: str, allow_provided: bool = False) -> int | float | str:
+    """Parse a size option: a whole number of samples, a fraction, or ``provided``."""
+    if allow_provided and text == "provided":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        fix = ", a fraction like 0.2, or 'provided'" if allow_provided else " or a fraction like 0.2"
+        raise ArgumentError(
+            f"Invalid value for option {name}: {text!r}. Expected a count like 10000{fix}."
+        ) from None
+
+
+def parse_pair(text: str) -> tuple[int | float, int | float]:
+    """Parse ``TRAIN,VAL`` sizes for ``--subsample``."""
+    pieces = text.split(",")
+    if len(pieces) != 2:
+        raise ArgumentError(
+            f"Invalid value for option --subsample: {text!r}. Expected TRAIN,VAL such as 700,300."
+        )
+    sizes = [parse_size(p.strip(), name="--subsample") for p in pieces]
+    return sizes[0], sizes[1]  # type: ignore[return-value]
+
+
+def add_dataset_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dataset", required=True, metavar="NAME|PATH",
+        help="mnist, fashion_mnist, digits, or a .npz / .csv file or IDX folder",
+    )  # fmt: skip
+    parser.add_argument(
+        "--data-dir", type=Path, help="folder holding mnist.npz etc. (default: $FITSCOPE_DATA)"
+    )
+    parser.add_argument("--label", default="label", help="label column of a CSV file (default: label)")
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "split",
+        help="split a dataset into train/val/test (or folds) and audit it",
+        description="Split a dataset reproducibly and audit the parts: sizes, class counts, "
+        "exact duplicates within and across parts, class balance.",
+        epilog="The book's split (validation = last 10000 training images, 700/300 drawn):\n"
+        "  fitscope split --dataset mnist --val 10000 --no-shuffle --test provided "
+        "--subsample 700,300 --seed 3",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_dataset_options(parser)
+    parser.add_argument(
+        "--val", default="0.2", metavar="N|F", help="validation size: a count or a fraction (default: 0.2)"
+    )
+    parser.add_argument(
+        "--test", default="0", metavar="N|F|provided",
+        help="test size: a count, a fraction, 0, or 'provided' for the dataset's own test set (default: 0)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--shuffle", action=argparse.BooleanOptionalAction, default=True,
+        help="shuffle before splitting (default: on); unshuffled, validation is the last samples",
+    )  # fmt: skip
+    parser.add_argument("--stratify", action="store_true", help="keep class shares equal in every part")
+    parser.add_argument("--seed", type=int, help="random seed (default: drawn and recorded in the manifest)")
+    parser.add_argument(
+        "--subsample", metavar="TRAIN,VAL", help="draw this many training and validation samples"
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="draw the subsample with replacement (as the book's np.random.choice)",
+    )
+    parser.add_argument(
+        "--folds", type=int, metavar="K", help="k-fold cross-validation splits instead of one holdout"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.set_defaults(handler=run_split)
+
+
+def load_from_args(args: argparse.Namespace) -> Any:
+    from ..data import load_dataset
+
+    options: dict[str, Any] = {}
+    if not args.dataset.endswith(".npz"):
+        options["label"] = args.label
+    return load_dataset(args.dataset, data_dir=args.data_dir, **options)
+
+
+def run_split(args: argparse.Namespace) -> int:
+    from ..data import kfold_dataset, split_dataset
+
+    test = parse_size(args.test, name="--test", allow_provided=True)
+    val = parse_size(args.val, name="--val")
+    subsample = parse_pair(args.subsample) if args.subsample else None
+    if args.folds is not None and subsample is not None:
+        raise ArgumentError("--subsample and --folds cannot be combined: folds use every sample.")
+    if args.replace and subsample is None:
+        raise ArgumentError("--replace only applies with --subsample TRAIN,VAL.")
+    dataset = load_from_args(args)
+    if args.folds is not None:
+        splits = kfold_dataset(
+            dataset, args.folds, test=test, shuffle=args.shuffle, seed=args.seed,  # type: ignore[arg-type]
+            stratify=args.stratify,
+        )  # fmt: skip
+        if args.json:
+            print_json({"dataset": dataset.name, "folds": [{"fold": s.fold, **s.to_dict()} for s in splits]})
+        else:
+            for s in splits:
+                _print_split(s, title=f"{dataset.name} — fold {s.fold}")
+        return 0
+    split = split_dataset(
+        dataset, val=val, test=test, shuffle=args.shuffle, seed=args.seed,  # type: ignore[arg-type]
+        stratify=args.stratify, subsample=subsample, replace=args.replace,
+    )  # fmt: skip
+    if args.json:
+        print_json(split.to_dict())
+    else:
+        _print_split(split, title=f"{dataset.name} ({dataset.source})")
+    return 0
+
+
+def _print_split(split: Any, *, title: str) -> None:
+    from rich.table import Table
+
+    out = console()
+    names = split.dataset.class_names
+    parts = list(split.parts)
+    table = Table(title=title)
+    table.add_column("")
+    for part in parts:
+        table.add_column(part, justify="right")
+    table.add_row("size", *(str(len(split.parts[p])) for p in parts), end_section=True)
+    table.add_row(
+        "repeated samples", *(str(split.audit.duplicates_within[p]) for p in parts),
+        end_section=True,
+    )  # fmt: skip
+    for name in names:
+        table.add_row(f"class {name}", *(str(split.audit.class_counts[p][name]) for p in parts))
+    out.print(table)
+    across = ", ".join(f"{k}: {v}" for k, v in split.audit.duplicates_across.items())
+    out.print(f"shared samples across parts — {across}")
+    m = split.manifest
+    out.print(f"seed {m['seed']}   index hash {m['index_hash'][:16]}…")
+    if split.audit.warnings:
+        for warning in split.audit.warnings:
+            out.print(f"[yellow]warning:[/] {warning}")
+    else:
+        out.print("[green]audit: no duplicates, classes balanced[/]")

@@ -1,0 +1,171 @@
+"""The leakage audit: exact duplicates within and across parts, class balance, sizes.
+
+Duplicates are found by hashing each sample's input bytes (blake2b, 16 bytes), so
+two parts that share an image are caught whether or not they share an index.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from ._datasets import Dataset
+
+__all__ = ["AuditReport", "audit_parts"]
+
+# A part this small gives metrics too noisy to compare models on.
+_NOISY_PART = 30
+_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """What the audit found about a split.
+
+    Attributes:
+        duplicates_within: per part, the samples that repeat an earlier sample of
+            the same part (``size - distinct samples``).
+        duplicates_across: per pair of parts (``"train-val"``), the samples of the
+            second part whose input also occurs in the first.
+        examples_within: per part, up to 5 groups of dataset indices holding the
+            same input.
+        examples_across: per pair, up to 5 ``(index in first, index in second)``.
+        class_counts: per part, samples per class name.
+        warnings: plain-sentence findings, most serious first.
+    """
+
+    duplicates_within: dict[str, int]
+    duplicates_across: dict[str, int]
+    examples_within: dict[str, list[list[int]]] = field(default_factory=dict)
+    examples_across: dict[str, list[list[int]]] = field(default_factory=dict)
+    class_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "duplicates_within": dict(self.duplicates_within),
+            "duplicates_across": dict(self.duplicates_across),
+            "examples_within": {k: [list(g) for g in v] for k, v in self.examples_within.items()},
+            "examples_across": {k: [list(p) for p in v] for k, v in self.examples_across.items()},
+            "warnings": list(self.warnings),
+        }
+
+
+def class_counts(dataset: Dataset, indices: np.ndarray) -> dict[str, int]:
+    """Samples per class name in ``indices`` (every class listed, zeros included)."""
+    counts = np.bincount(dataset.y[indices], minlength=dataset.num_classes)
+    return {name: int(n) for name, n in zip(dataset.class_names, counts)}
+
+
+def audit_parts(dataset: Dataset, parts: dict[str, np.ndarray]) -> AuditReport:
+    """Audit the parts of a split of ``dataset`` (a mapping of name to indices)."""
+    hashes = dataset.sample_hashes()
+    within: dict[str, int] = {}
+    examples_within: dict[str, list[list[int]]] = {}
+    first_seen: dict[str, dict[bytes, int]] = {}
+    for name, idx in parts.items():
+        seen: dict[bytes, int] = {}
+        groups: dict[bytes, list[int]] = defaultdict(list)
+        for i in idx.tolist():
+            h = hashes[i]
+            if h in seen:
+                groups[h].append(i)
+            else:
+                seen[h] = i
+        within[name] = len(idx) - len(seen)
+        examples_within[name] = [[seen[h], *rest] for h, rest in list(groups.items())[:_EXAMPLES]]
+        first_seen[name] = seen
+
+    across: dict[str, int] = {}
+    examples_across: dict[str, list[list[int]]] = {}
+    for a, b in combinations(parts, 2):
+        key = f"{a}-{b}"
+        seen_a = first_seen[a]
+        shared = [(seen_a[hashes[i]], i) for i in parts[b].tolist() if hashes[i] in seen_a]
+        across[key] = len(shared)
+        examples_across[key] = [list(p) for p in shared[:_EXAMPLES]]
+
+    counts = {name: class_counts(dataset, idx) for name, idx in parts.items()}
+    warnings = _leak_warnings(across, examples_across, within, examples_within)
+    warnings += _balance_warnings(dataset, parts, counts)
+    warnings += _size_warnings(dataset, parts)
+    return AuditReport(within, across, examples_within, examples_across, counts, warnings)
+
+
+def _leak_warnings(
+    across: dict[str, int],
+    examples_across: dict[str, list[list[int]]],
+    within: dict[str, int],
+    examples_within: dict[str, list[list[int]]],
+) -> list[str]:
+    found = []
+    for pair, n in across.items():
+        if n:
+            a, b = pair.split("-", 1)
+            example = examples_across[pair][0]
+            found.append(
+                f"{n} sample(s) of {b} also occur in {a} (e.g. index {example[1]} = "
+                f"index {example[0]}): scores on {b} are inflated by leakage."
+            )
+    for part, n in within.items():
+        if n:
+            example = examples_within[part][0]
+            found.append(
+                f"{part} holds {n} repeated sample(s) (e.g. indices "
+                f"{', '.join(map(str, example))} are the same input)."
+            )
+    return found
+
+
+def _balance_warnings(
+    dataset: Dataset, parts: dict[str, np.ndarray], counts: dict[str, dict[str, int]]
+) -> list[str]:
+    all_idx = np.concatenate(list(parts.values())) if parts else np.arange(0)
+    overall = np.bincount(dataset.y[all_idx], minlength=dataset.num_classes)
+    total = max(int(overall.sum()), 1)
+    found = []
+    for name, idx in parts.items():
+        size = len(idx)
+        for cls, n_overall in zip(dataset.class_names, overall):
+            if n_overall == 0:
+                continue
+            share = n_overall / total
+            expected = share * size
+            got = counts[name][cls]
+            if got == 0 and expected >= 1:
+                found.append(
+                    f"class {cls!r} is missing from {name} (about {expected:.0f} expected "
+                    f"from its {share:.1%} overall share)."
+                )
+            elif expected >= 10 and got < 0.5 * expected:
+                found.append(
+                    f"class {cls!r} is under-represented in {name}: {got} of {size} "
+                    f"({got / size:.1%}) against {share:.1%} overall. Consider stratify."
+                )
+    return found
+
+
+def _size_warnings(dataset: Dataset, parts: dict[str, np.ndarray]) -> list[str]:
+    found = []
+    for name, idx in parts.items():
+        if name != "train" and 0 < len(idx) < _NOISY_PART:
+            found.append(
+                f"{name} has only {len(idx)} samples: its metrics will be noisy "
+                "(one sample moves accuracy by "
+                f"{100 / len(idx):.1f} points)."
+            )
+        if 0 < len(idx) < dataset.num_classes:
+            found.append(
+                f"{name} has {len(idx)} samples for {dataset.num_classes} classes: "
+                "some classes cannot appear in it."
+            )
+    if "train" in parts and "val" in parts and len(parts["train"]) < len(parts["val"]):
+        found.append(
+            f"train ({len(parts['train'])}) is smaller than val ({len(parts['val'])}): "
+            "the model sees less data than it is judged on."
+        )
+    return found

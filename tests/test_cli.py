@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fitscope.cli import main
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_split_json_on_digits(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "split", "--dataset", "digits", "--val", "0.2", "--test", "0.1",
+                           "--stratify", "--seed", "0", "--json")  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert data["dataset"] == "digits"
+    assert {k: v["size"] for k, v in data["parts"].items()} == {"train": 1258, "val": 359, "test": 180}
+    assert data["manifest"]["seed"] == 0
+    assert set(data["audit"]) >= {"duplicates_within", "duplicates_across", "warnings"}
+
+
+def test_split_folds_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "split", "--dataset", "digits", "--folds", "3", "--seed", "1", "--json")
+    folds = json.loads(out)["folds"]
+    assert code == 0 and [f["fold"] for f in folds] == [0, 1, 2]
+    assert sum(f["parts"]["val"]["size"] for f in folds) == 1797
+
+
+def test_split_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "split", "--dataset", "digits", "--seed", "0")
+    assert code == 0 and "class 9" in out and "index hash" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--val", "abc"], "Invalid value for option --val: 'abc'"),
+        (["--val", "0.9", "--test", "0.5"], "leave no training samples"),
+        (["--folds", "1"], "Invalid value for argument `folds`. Received: folds=1"),
+        (["--folds", "5000"], "Only 1797 samples are available; use at most 1797 folds"),
+        (["--subsample", "700"], "Expected TRAIN,VAL such as 700,300"),
+        (["--replace"], "--replace only applies with --subsample"),
+        (["--test", "provided"], "ships no test set"),
+    ],
+)
+def test_split_bad_input_exits_2_without_traceback(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, out, err = run_cli(capsys, "split", "--dataset", "digits", *argv)
+    assert code == 2
+    assert message in err and "Traceback" not in err and out == ""
+
+
+def test_bad_file_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "ragged data.csv"
+    path.write_text("a,label\n1,0\n2\n")
+    code, _, err = run_cli(capsys, "split", "--dataset", str(path))
+    assert code == 2 and f"{path}, row 3: has 1 cells, expected 2" in err
+
+
+def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    from fitscope import ArgumentError
+
+    with pytest.raises(ArgumentError):
+        main(["--debug", "split", "--dataset", "digits", "--val", "2.5"])
+
+
+def test_data_ls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "data", "ls", "--data-dir", str(tmp_path), "--json")
+    found = {d["name"]: d for d in json.loads(out)}
+    assert code == 0 and found["digits"]["found"] and set(found) == {"mnist", "fashion_mnist", "digits"}
+
+
+def test_light_commands_do_not_import_keras(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from fitscope.cli import main\n"
+        "main(['data', 'ls'])\n"
+        "try:\n    main(['split', '--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('keras', 'jax', 'tensorflow', 'torch') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in out.stdout
+
+
+def test_console_script_smoke(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("fitscope")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "fitscope"]
+    out = subprocess.run([*command, "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "fitscope split" in out.stdout
+    bad = subprocess.run([*command, "split", "--dataset", "nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown dataset 'nope'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.integration
+def test_book_split_on_real_mnist(mnist_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "split", "--dataset", "mnist", "--data-dir", str(mnist_path.parent), "--val", "10000",
+        "--no-shuffle", "--test", "provided", "--subsample", "700,300", "--seed", "3", "--json",
+    ]  # fmt: skip
+    code, out, _ = run_cli(capsys, *argv)
+    first = json.loads(out)
+    assert code == 0
+    assert {k: v["size"] for k, v in first["parts"].items()} == {"train": 700, "val": 300, "test": 10000}
+    assert sum(first["parts"]["test"]["class_counts"].values()) == 10000
+    assert first["audit"]["duplicates_across"] == {"train-val": 0, "train-test": 0, "val-test": 0}
+    run_cli(capsys, *argv)  # warm
+    code, out, _ = run_cli(capsys, *argv)
+    assert json.loads(out)["manifest"]["index_hash"] == first["manifest"]["index_hash"]
+    env = {**os.environ, "FITSCOPE_DATA": str(mnist_path.parent)}
+    fresh = subprocess.run([sys.executable, "-m", "fitscope", *argv], capture_output=True, text=True, env=env)
+    assert json.loads(fresh.stdout)["manifest"]["index_hash"] == first["manifest"]["index_hash"]

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fitscope
+from fitscope import DataError, Dataset, Preprocessing
+from fitscope.data import load_dataset, load_file, load_mnist, locate_builtin
+
+
+def test_digits_is_offline_and_knows_itself() -> None:
+    ds = fitscope.load_digits()
+    assert (len(ds), ds.num_classes, ds.has_test_set, ds.input_shape) == (1797, 10, False, (8, 8))
+    assert ds.value_max == 16.0
+
+
+def test_from_arrays_with_string_labels_and_test_set() -> None:
+    ds = Dataset.from_arrays(
+        np.zeros((4, 2)), ["cat", "dog", "cat", "dog"], x_test=np.ones((2, 2)), y_test=["dog", "cat"]
+    )
+    assert ds.class_names == ("cat", "dog")
+    assert ds.y.tolist() == [0, 1, 0, 1, 1, 0]
+    assert ds.train_indices.tolist() == [0, 1, 2, 3] and ds.test_indices.tolist() == [4, 5]
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "message"),
+    [
+        (np.zeros((3, 2)), np.zeros(2), r"different lengths \(3 inputs, 2 labels\)"),
+        (np.zeros((0, 2)), np.zeros(0), r"the dataset is empty"),
+        (np.array([[1.0, np.nan]]), np.zeros(1), r"NaN or infinite values \(first at sample 0\)"),
+        (np.array([[1.0], [np.inf]]), np.zeros(2), r"NaN or infinite values \(first at sample 1\)"),
+    ],
+)
+def test_from_arrays_bad_input(x: np.ndarray, y: np.ndarray, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        Dataset.from_arrays(x, y)
+
+
+def test_preprocessing_is_the_books() -> None:
+    x, y = Preprocessing(one_hot=True).apply(
+        np.full((2, 28, 28), 255, np.uint8), np.array([3, 1]), value_max=255, num_classes=10
+    )
+    assert x.dtype == np.float32 and x.shape == (2, 784) and float(x.max()) == 1.0
+    assert y.shape == (2, 10) and y[0, 3] == 1.0
+
+
+def test_npz_conventional_names(tmp_path: Path) -> None:
+    path = tmp_path / "mine.npz"
+    np.savez(path, x_train=np.zeros((5, 3)), y_train=np.arange(5) % 2, x_test=np.ones((2, 3)), y_test=[0, 1])
+    ds = load_file(path)
+    assert ds.name == "mine" and len(ds) == 7 and ds.has_test_set
+
+
+def test_npz_unknown_names(tmp_path: Path) -> None:
+    path = tmp_path / "odd.npz"
+    np.savez(path, a=np.zeros(3), b=np.zeros(3))
+    with pytest.raises(DataError, match=r"cannot tell inputs from labels \(arrays: a, b\)"):
+        load_file(path)
+    assert len(load_file(path, x_key="a", y_key="b")) == 3
+
+
+def test_csv_dataset(tmp_path: Path) -> None:
+    path = tmp_path / "iris.csv"
+    path.write_text("f1,f2,species\n1,2,a\n3,4,b\n5,6,a\n")
+    ds = load_file(path, label="species")
+    assert ds.class_names == ("a", "b") and ds.x.shape == (3, 2)
+
+
+def test_unknown_dataset_suggests() -> None:
+    with pytest.raises(DataError, match=r"unknown dataset 'digts'.*Did you mean 'digits'\?"):
+        load_dataset("digts")
+
+
+def test_unknown_format(tmp_path: Path) -> None:
+    path = tmp_path / "data.parquet"
+    path.write_bytes(b"PAR1")
+    with pytest.raises(DataError, match=r"unknown data format '.parquet'"):
+        load_file(path)
+
+
+def test_mnist_layout_check(tmp_path: Path) -> None:
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=np.zeros((3, 28, 28), np.uint8), y_train=np.zeros(3, np.uint8))
+    with pytest.raises(DataError, match=r"lacks the arrays x_test, y_test"):
+        load_mnist(path)
+    np.savez(
+        path, x_train=np.zeros((3, 28, 28), np.uint8), y_train=np.zeros(3, np.uint8),
+        x_test=np.zeros((1, 28, 28), np.uint8), y_test=np.zeros(1, np.uint8),
+    )  # fmt: skip
+    with pytest.raises(DataError, match=r"not MNIST's label counts"):
+        load_mnist(path)
+
+
+def test_mnist_not_found_without_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FITSCOPE_DATA", str(tmp_path))
+    with pytest.raises(DataError, match=r"Set FITSCOPE_DATA to the folder that holds it"):
+        load_mnist(download=False)
+    assert not locate_builtin("mnist").found
+
+
+def test_locate_uses_env(mnist_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FITSCOPE_DATA", str(mnist_path.parent))
+    where = locate_builtin("mnist")
+    assert where.found and where.where == str(mnist_path)
+
+
+@pytest.mark.integration
+def test_real_mnist(mnist_path: Path) -> None:
+    ds = load_mnist(mnist_path)
+    assert (len(ds), ds.n_train, ds.input_shape) == (70000, 60000, (28, 28))
+    assert ds.y[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert ds.y[60000:60010].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert abs(float(ds.x[:60000].mean()) - 33.318) < 0.001
