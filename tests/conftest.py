@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import fitscope
+import fitscope  # chooses the Keras backend before any test module imports Keras
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

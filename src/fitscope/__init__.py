@@ -5,10 +5,13 @@ of every run in a crash-proof store, watch and draw the curves, diagnose them,
 keep the test set sealed, and search hyperparameters.
 
 Importing ``fitscope`` does not import Keras; the Keras parts load on first use.
+It does choose Keras's backend (JAX) when the user has chosen none, so import
+fitscope before Keras, or set ``KERAS_BACKEND`` yourself.
 """
 
 from __future__ import annotations
 
+from ._backend import choose_default_backend
 from ._errors import ArgumentError, DataError, FitscopeError, SpecError, StoreError
 from ._version import __version__
 from .data import (
@@ -28,6 +31,9 @@ from .data import (
     split_dataset,
     train_dev_split,
 )
+
+# Only sets KERAS_BACKEND (to JAX) when the user chose no backend; imports nothing.
+choose_default_backend()
 
 __all__ = [
     "ArgumentError",

@@ -1,0 +1,178 @@
+"""``fitscope runs`` (list, show, rm) and ``fitscope board``: read the store, no Keras."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from ._output import console, print_json
+
+
+def add_runs_option(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: an option given before a sub-action (`runs --runs D show X`) is not
+    # reset to None by the sub-action's own parser.
+    parser.add_argument(
+        "--runs", type=Path, metavar="DIR", default=argparse.SUPPRESS,
+        help="the run store folder (default: $FITSCOPE_HOME or ./fitscope-runs)",
+    )  # fmt: skip
+
+
+def open_store(args: argparse.Namespace) -> Any:
+    from ..store import Store
+
+    return Store(getattr(args, "runs", None))
+
+
+def add_parser(commands: Any) -> None:
+    runs = commands.add_parser(
+        "runs",
+        help="list recorded runs; show or remove one",
+        description="List the runs in the store (id, name, status, epochs, best validation metric).",
+        epilog="examples:\n  fitscope runs\n  fitscope runs show 20261128-1012 --json\n"
+        "  fitscope runs rm RUN",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_runs_option(runs)
+    runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    runs.set_defaults(handler=run_list)
+    actions = runs.add_subparsers(dest="runs_command", metavar="ACTION")
+    show = actions.add_parser("show", help="params, split manifest, per-epoch table and evaluations of a run")
+    show.add_argument("run", metavar="RUN", help="a run id (a unique prefix is enough)")
+    add_runs_option(show)
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=run_show)
+    rm = actions.add_parser("rm", help="delete a run's records and folder")
+    rm.add_argument("run", metavar="RUN", help="a run id (a unique prefix is enough)")
+    add_runs_option(rm)
+    rm.set_defaults(handler=run_rm)
+
+    board = commands.add_parser(
+        "board",
+        help="start TensorBoard on the store's event files",
+        description="Serve TensorBoard on every run's event files and print its URL and the "
+        "equivalent `tensorboard --logdir` command.",
+    )
+    add_runs_option(board)
+    board.add_argument("--port", type=int, default=6006, help="port to serve on (default: 6006)")
+    board.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    board.set_defaults(handler=run_board)
+
+
+def best_val(history: dict[str, list[float]]) -> tuple[str, float, int] | None:
+    """``(metric, value, epoch)`` of the best validation loss (or accuracy), if any."""
+    for name, pick in (("val_loss", min), ("val_accuracy", max)):
+        values = [v for v in history.get(name, []) if not math.isnan(v)]
+        if values:
+            best = pick(values)
+            return name, best, history[name].index(best)
+    return None
+
+
+def _summary(store: Any, info: Any) -> dict[str, Any]:
+    history = store.run(info.run_id).history()
+    best = best_val(history)
+    return {
+        "run_id": info.run_id,
+        "name": info.name,
+        "status": info.status,
+        "epochs": info.epochs,
+        "best": None if best is None else {"metric": best[0], "value": best[1], "epoch": best[2]},
+        "group_id": info.group_id,
+        "started_at": info.started_at,
+    }
+
+
+def run_list(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    rows = [_summary(store, info) for info in store.runs()]
+    if args.json:
+        print_json(rows)
+        return 0
+    out = console()
+    if not rows:
+        out.print(f"no runs in {store.root} yet")
+        return 0
+    from rich.table import Table
+
+    table = Table(title=str(store.root))
+    for column in ("run id", "name", "status", "epochs", "best val"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        best = row["best"]
+        shown = "" if best is None else f"{best['metric']} {best['value']:.4g} @ {best['epoch']}"
+        table.add_row(row["run_id"], row["name"], row["status"], str(row["epochs"]), shown)
+    out.print(table)
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    run = store.run(args.run)
+    info = run.info()
+    history = run.history()
+    evaluations = run.evaluations()
+    test_count = sum(1 for e in evaluations if e["split"] == "test")
+    if args.json:
+        print_json(
+            {
+                **info.to_dict(),
+                "epochs": info.epochs,
+                "history": history,
+                "evaluations": evaluations,
+                "test_evaluations": test_count,
+                "tensorboard_dir": str(run.tensorboard_dir),
+            }
+        )
+        return 0
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.started_at))
+    out.print(f"[bold]{escape(info.run_id)}[/]  {escape(info.name)}  ({info.status})  started {started}")
+    if info.reason:
+        out.print(f"reason: {escape(info.reason)}")
+    out.print(f"params: {escape(str(info.params))}")
+    if info.manifest:
+        m = info.manifest
+        index = str(m.get("index_hash"))[:16]
+        out.print(f"split: {m.get('sizes')}  seed {m.get('seed')}  index hash {index}…")
+    table = Table(title=f"{info.epochs} epochs")
+    table.add_column("epoch", justify="right")
+    names = sorted(history)
+    for name in names:
+        table.add_column(name, justify="right")
+    for i, (epoch, _, _) in enumerate(run.epochs()):
+        table.add_row(str(epoch), *(f"{history[n][i]:.4f}" for n in names))
+    out.print(table)
+    out.print(f"test set evaluated {test_count} time(s); {len(evaluations)} evaluation(s) in all")
+    for e in evaluations:
+        at = time.strftime("%Y-%m-%d %H:%M", time.localtime(e["at"]))
+        out.print(f"  {e['split']} at {at}: {escape(str(e['metrics']))}")
+    out.print(f"tensorboard: {escape(str(run.tensorboard_dir))}")
+    return 0
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    run = store.run(args.run)
+    store.delete(run.run_id)
+    print(f"removed {run.run_id}")
+    return 0
+
+
+def run_board(args: argparse.Namespace) -> int:
+    from ..report import board_command, start_board
+
+    store = open_store(args)
+    url, _ = start_board(store.root, port=args.port, host=args.host)
+    print(f"TensorBoard at {url} (Ctrl-C to stop)")
+    print(f"equivalent: {board_command(store.root, args.port)}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0

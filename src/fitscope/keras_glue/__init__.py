@@ -1,0 +1,29 @@
+"""The Keras glue layer: the recorder callback, model state helpers, backend choice.
+
+This is where Keras is imported; the layers below never do.
+"""
+
+from __future__ import annotations
+
+from .._backend import choose_default_backend
+
+choose_default_backend()
+
+from ._recorder import Recorder, resume_model  # noqa: E402
+from ._state import (  # noqa: E402
+    architecture_fingerprint,
+    model_state,
+    reset_stateful_layers,
+    restore_state,
+    weights_fingerprint,
+)
+
+__all__ = [
+    "Recorder",
+    "architecture_fingerprint",
+    "model_state",
+    "reset_stateful_layers",
+    "restore_state",
+    "resume_model",
+    "weights_fingerprint",
+]

@@ -1,0 +1,257 @@
+"""The recorder: a Keras callback that writes every epoch into the run store.
+
+Epoch numbers are global to the run: a second ``fit`` call, the book's loop of
+``fit(epochs=1)`` calls, or a resume continues the same curve. Recording stays
+off the per-step path (no batch hooks unless per-batch recording is asked for),
+so Keras keeps dispatching steps asynchronously and fused.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+import keras
+
+from .._errors import ArgumentError, StoreError
+from ..store import CheckpointDir, Run, TensorBoardWriter, normalize_metric_name
+from ._state import architecture_fingerprint, model_state, restore_state
+
+__all__ = ["Recorder", "resume_model"]
+
+# With "auto" checkpoints: at most one every this many seconds of training...
+_CHECKPOINT_SECS = 5.0
+# ...but every epoch once an epoch itself takes this long.
+_LONG_EPOCH_SECS = 1.0
+
+
+class Recorder(keras.callbacks.Callback):
+    """Record each epoch's logs into a :class:`~fitscope.store.Run`.
+
+    Args:
+        run: the run to record into (from ``Store.start_run``).
+        per_batch: also record every batch's metrics (slower: Keras must then
+            report each step).
+        tensorboard: write TensorBoard event files under the run's folder.
+        checkpoint: ``"auto"`` (paced by cost: at most one every 5 s, every epoch
+            when epochs take over 1 s, always at the end and on interruption), a
+            number ``N`` (every N epochs, and at the end), or ``None`` (never).
+        stop_on_nan: mark the run failed and stop when the loss becomes NaN or
+            infinite.
+
+    Example:
+        The book's stateful loop keeps one curve::
+
+            recorder = run.recorder()
+            for _ in range(1000):
+                model.fit(x, y, epochs=1, batch_size=1, shuffle=False, callbacks=[recorder])
+                fitscope.reset_stateful_layers(model)
+            run.history()["loss"]   # 1000 values, epochs 0..999
+    """
+
+    def __init__(
+        self,
+        run: Run,
+        *,
+        per_batch: bool = False,
+        tensorboard: bool = True,
+        checkpoint: str | int | None = "auto",
+        stop_on_nan: bool = True,
+    ) -> None:
+        super().__init__()
+        if checkpoint not in ("auto", None) and not (
+            isinstance(checkpoint, int) and not isinstance(checkpoint, bool) and checkpoint >= 1
+        ):
+            raise ArgumentError(
+                f"Invalid value for argument `checkpoint`. Received: checkpoint={checkpoint!r}. "
+                "Expected 'auto', a number of epochs (1 or more), or None."
+            )
+        self.run = run
+        self.per_batch = per_batch
+        self.tensorboard = tensorboard
+        self.checkpoint = checkpoint
+        self.stop_on_nan = stop_on_nan
+        self.checkpoints = CheckpointDir(run.checkpoint_dir)
+        self._writer: TensorBoardWriter | None = None
+        self._base = 0
+        self._first_local: int | None = None
+        self._epoch_start = 0.0
+        self._current = 0
+        self._last_checkpoint_time = 0.0
+        self._last_epoch: int | None = None
+        self._last_checkpointed: int | None = None
+        self._stop_requested = False
+        self._previous_handler: Any = None
+        self._batches: list[tuple[int, dict[str, float]]] = []
+        self.failed_at: tuple[int, int | None] | None = None
+        if per_batch:
+            # Only defined when asked for: an overridden batch hook makes Keras
+            # report every step synchronously.
+            self.on_train_batch_end = self._on_train_batch_end
+
+    # -- Keras hooks ------------------------------------------------------------
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._base = self.run.next_epoch
+        self._first_local = None
+        self._last_checkpoint_time = time.monotonic()
+        self._stop_requested = False
+        self.failed_at = None
+        if self.tensorboard and self._writer is None:
+            self._writer = TensorBoardWriter(self.run.tensorboard_dir)
+        self._install_interrupt_handler()
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._first_local is None:
+            self._first_local = epoch
+        self._current = self._global(epoch)
+        self._epoch_start = time.time()
+        self._batches = []
+
+    def _on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        values = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
+        self._batches.append((batch, values))
+        loss = values.get("loss")
+        if self.stop_on_nan and loss is not None and not math.isfinite(loss):
+            self.failed_at = (self._current, batch)
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        now = time.time()
+        duration = now - self._epoch_start
+        global_epoch = self._global(epoch)
+        metrics = {normalize_metric_name(k): float(v) for k, v in (logs or {}).items() if _is_number(v)}
+        nan_loss = self.stop_on_nan and not math.isfinite(metrics.get("loss", 0.0))
+        if self.failed_at is None and nan_loss:
+            self.failed_at = (global_epoch, None)
+        checkpoint = self.failed_at is None and self._checkpoint_due(global_epoch, duration)
+        if checkpoint:
+            self._save_checkpoint(global_epoch)
+        if self._batches:
+            self.run.record_batches(global_epoch, self._batches)
+            self._batches = []
+        self.run.record_epoch(
+            global_epoch, metrics, started_at=self._epoch_start, duration=duration, checkpoint=checkpoint
+        )
+        self._last_epoch = global_epoch
+        if self._writer is not None:
+            self._writer.add_scalars(global_epoch, metrics, wall_time=now)
+        if self.failed_at is not None:
+            at_epoch, at_batch = self.failed_at
+            where = f"epoch {at_epoch}" + (f", batch {at_batch}" if at_batch is not None else "")
+            self.run.fail(
+                f"loss became {metrics.get('loss', float('nan'))} at {where}; training stopped. "
+                "Lower the learning rate, check the inputs for extreme values, or clip gradients."
+            )
+            self.model.stop_training = True
+        elif self._stop_requested:
+            if self._last_checkpointed != global_epoch and self.checkpoint is not None:
+                self._save_checkpoint(global_epoch)
+                self.run.mark_checkpoint(global_epoch)
+            self.run.interrupt(f"interrupted by the user (Ctrl-C) after epoch {global_epoch}")
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self._restore_interrupt_handler()
+        last = self._last_epoch
+        if (
+            last is not None
+            and self.checkpoint is not None
+            and self.failed_at is None
+            and self._last_checkpointed != last
+        ):
+            self._save_checkpoint(last)
+            self.run.mark_checkpoint(last)
+        if self._writer is not None:
+            self._writer.flush()
+
+    # -- helpers ----------------------------------------------------------------
+
+    def close(self) -> None:
+        """Flush and close the TensorBoard files (``Run.finish`` does it too)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def _global(self, local_epoch: int) -> int:
+        first = self._first_local if self._first_local is not None else local_epoch
+        return self._base + local_epoch - first
+
+    def _checkpoint_due(self, epoch: int, duration: float) -> bool:
+        if self.checkpoint is None:
+            return False
+        if isinstance(self.checkpoint, int):
+            return (epoch + 1) % self.checkpoint == 0
+        if duration >= _LONG_EPOCH_SECS:
+            return True
+        return time.monotonic() - self._last_checkpoint_time >= _CHECKPOINT_SECS
+
+    def _save_checkpoint(self, epoch: int) -> None:
+        meta = {"run_id": self.run.run_id, "architecture": architecture_fingerprint(self.model)}
+        self.checkpoints.save(epoch, model_state(self.model), meta)
+        self._last_checkpoint_time = time.monotonic()
+        self._last_checkpointed = epoch
+
+    def _install_interrupt_handler(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def handler(signum: int, frame: Any) -> None:
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+            print(
+                "\nfitscope: stopping after this epoch and saving a checkpoint "
+                "(press Ctrl-C again to stop at once)",
+                file=sys.stderr,
+            )
+
+        self._previous_handler = signal.signal(signal.SIGINT, handler)
+
+    def _restore_interrupt_handler(self) -> None:
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)
+            self._previous_handler = None
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def resume_model(run: Run, model: Any) -> int:
+    """Load a run's last good checkpoint into ``model``; returns the epoch to continue from.
+
+    The checkpoint used is the newest readable one whose epoch's rows are committed
+    (a corrupt newest one falls back to the previous with a warning). Rows of epochs
+    after it are deleted, because they are about to be trained again: every epoch
+    ends up in the store exactly once. Without any checkpoint the run starts over.
+
+    Returns:
+        The ``initial_epoch`` to pass to ``model.fit``.
+    """
+    checkpoints = CheckpointDir(run.checkpoint_dir)
+    committed = run.next_epoch - 1
+    found = checkpoints.load_latest(at_most=committed)
+    if found is None:
+        run.truncate_after(-1)
+        checkpoints.discard_after(-1)
+        return 0
+    expected = found.meta.get("architecture")
+    if expected and expected != architecture_fingerprint(model):
+        raise StoreError(
+            f"run {run.run_id} was trained with another model architecture; build the same "
+            "model (layers, units, optimizer, loss) to resume it."
+        )
+    restore_state(model, found.arrays)
+    run.truncate_after(found.epoch)
+    checkpoints.discard_after(found.epoch)
+    run.mark_checkpoint(found.epoch)
+    return found.epoch + 1

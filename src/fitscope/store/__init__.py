@@ -1,0 +1,25 @@
+"""The store layer: the SQLite run store (source of truth), checkpoints, TensorBoard files.
+
+Plain stdlib, numpy and the ``tensorboard`` package; never imports Keras.
+"""
+
+from __future__ import annotations
+
+from ._checkpoints import Checkpoint, CheckpointDir
+from ._store import DEFAULT_ROOT, Run, RunInfo, Store, default_root, library_versions
+from ._tensorboard import TensorBoardWriter, scalar_tag
+from ._values import normalize_metric_name
+
+__all__ = [
+    "DEFAULT_ROOT",
+    "Checkpoint",
+    "CheckpointDir",
+    "Run",
+    "RunInfo",
+    "Store",
+    "TensorBoardWriter",
+    "default_root",
+    "library_versions",
+    "normalize_metric_name",
+    "scalar_tag",
+]

@@ -1,0 +1,124 @@
+"""Atomic checkpoints of a run's weights and optimizer state, the last two kept.
+
+A checkpoint is an ``.npz`` of plain arrays (no pickle) plus a JSON record of what
+it holds, written to a temporary file, flushed, fsynced and moved into place with
+``os.replace``, so a crash leaves either the old file or the new one, never half.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import StoreError
+
+__all__ = ["Checkpoint", "CheckpointDir"]
+
+_NAME = re.compile(r"^epoch-(\d{6,})\.npz$")
+KEEP = 2
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A loaded checkpoint: the epoch it ends, its arrays and its metadata."""
+
+    epoch: int
+    arrays: dict[str, np.ndarray]
+    meta: dict[str, Any]
+    path: Path
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class CheckpointDir:
+    """The ``checkpoints/`` folder of one run."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def paths(self) -> list[tuple[int, Path]]:
+        """``(epoch, path)`` of the checkpoints on disk, newest first."""
+        if not self.folder.is_dir():
+            return []
+        found = []
+        for path in self.folder.iterdir():
+            match = _NAME.match(path.name)
+            if match:
+                found.append((int(match.group(1)), path))
+        return sorted(found, reverse=True)
+
+    def save(self, epoch: int, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Path:
+        """Write the checkpoint for ``epoch`` durably, then drop all but the newest two.
+
+        Raises:
+            StoreError: the disk is full or the folder cannot be written; the older
+                checkpoints are left untouched.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        final = self.folder / f"epoch-{epoch:06d}.npz"
+        payload = dict(arrays)
+        payload["__meta__"] = np.frombuffer(json.dumps({**meta, "epoch": epoch}).encode(), dtype=np.uint8)
+        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=self.folder)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, **payload)  # type: ignore[arg-type]
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, final)
+            _fsync_dir(self.folder)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(
+                f"cannot write checkpoint {final} ({exc.strerror or exc}). Free disk space or "
+                "fix the folder's permissions, then resume the run."
+            ) from exc
+        for _, old in self.paths()[KEEP:]:
+            old.unlink(missing_ok=True)
+        return final
+
+    def load_latest(self, *, at_most: int | None = None) -> Checkpoint | None:
+        """The newest readable checkpoint (at or before ``at_most``), or ``None``.
+
+        A corrupt newest checkpoint falls back to the previous one with a warning.
+        """
+        for epoch, path in self.paths():
+            if at_most is not None and epoch > at_most:
+                continue
+            try:
+                with np.load(path, allow_pickle=False) as archive:
+                    arrays = {k: archive[k] for k in archive.files}
+                meta = json.loads(arrays.pop("__meta__").tobytes().decode())
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+                warnings.warn(
+                    f"checkpoint {path} is unreadable ({exc}); falling back to an older one.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                continue
+            return Checkpoint(epoch=epoch, arrays=arrays, meta=meta, path=path)
+        return None
+
+    def discard_after(self, epoch: int) -> None:
+        """Remove checkpoints newer than ``epoch`` (their epochs will be trained again)."""
+        for number, path in self.paths():
+            if number > epoch:
+                path.unlink(missing_ok=True)

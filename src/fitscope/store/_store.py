@@ -1,0 +1,606 @@
+"""The run store: one SQLite database (the source of truth) and a folder per run.
+
+Layout: ``<root>/fitscope.db`` plus ``<root>/<run-id>/`` (``tensorboard/``,
+``checkpoints/``, figures). The root is ``--runs DIR``, else ``$FITSCOPE_HOME``,
+else ``./fitscope-runs``.
+
+Durability: WAL journal with ``synchronous=NORMAL`` (a commit survives a killed
+process without an fsync per epoch), a busy timeout and ``BEGIN IMMEDIATE`` for
+every write so several processes can share one store, one transaction per epoch,
+and primary keys that make a replayed epoch replace its rows instead of adding to
+them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._errors import ArgumentError, StoreError
+from ._schema import migrate
+from ._values import decode_value, encode_value, normalize_metric_name
+
+__all__ = ["DEFAULT_ROOT", "Run", "RunInfo", "Store", "default_root"]
+
+DEFAULT_ROOT = "fitscope-runs"
+DB_NAME = "fitscope.db"
+STATUSES = ("running", "finished", "failed", "interrupted")
+_BUSY_TIMEOUT_MS = 60_000
+
+
+def default_root() -> Path:
+    """``$FITSCOPE_HOME`` if set, else ``./fitscope-runs``."""
+    home = os.environ.get("FITSCOPE_HOME")
+    return Path(home).expanduser() if home else Path(DEFAULT_ROOT)
+
+
+def _json(value: Any) -> str:
+    """JSON text that keeps NaN/inf readable (as strings) and never fails on numpy types."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return str(v)
+        if isinstance(v, Mapping):
+            return {str(k): clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        if hasattr(v, "item") and callable(v.item):
+            return clean(v.item())
+        return v
+
+    return json.dumps(clean(value), ensure_ascii=False, default=str, sort_keys=True)
+
+
+def _owner_token() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_alive(owner: str | None) -> bool:
+    """Whether the process named by an owner token is still running on this host."""
+    if not owner:
+        return False
+    host, _, pid_text = owner.rpartition(":")
+    if host != socket.gethostname():
+        return True  # another machine: assume alive, it cannot be checked from here
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False  # this process: the run is ours to continue
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and of the libraries already imported (imports nothing new)."""
+    from .._version import __version__
+
+    versions = {"python": platform.python_version(), "fitscope": __version__}
+    for module in ("numpy", "keras", "jax", "tensorflow", "torch", "sklearn"):
+        loaded = sys.modules.get(module)
+        if loaded is not None and hasattr(loaded, "__version__"):
+            versions[module] = str(loaded.__version__)
+    return versions
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One row of the runs table."""
+
+    run_id: str
+    name: str
+    status: str
+    reason: str | None
+    started_at: float
+    ended_at: float | None
+    params: dict[str, Any]
+    spec: dict[str, Any] | None
+    manifest: dict[str, Any] | None
+    versions: dict[str, Any]
+    backend: str | None
+    seed: int | None
+    group_id: str | None
+    resume_key: dict[str, Any] | None
+    owner: str | None
+    checkpoint_epoch: int | None
+    epochs: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+class Store:
+    """The run store at ``root`` (created if missing).
+
+    Args:
+        root: the folder; default ``$FITSCOPE_HOME`` or ``./fitscope-runs``. Any path
+            works, including spaces and Korean text.
+
+    Raises:
+        StoreError: the folder cannot be created or written, or the database is
+            damaged or from a newer fitscope.
+
+    Example:
+        >>> store = Store(tmp)                                      # doctest: +SKIP
+        >>> run = store.start_run(name="toy", params={"units": 2})  # doctest: +SKIP
+        >>> model.fit(x, y, epochs=5, callbacks=[run.recorder()])   # doctest: +SKIP
+        >>> run.finish(); run.history()["loss"]                     # doctest: +SKIP
+    """
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root).expanduser() if root is not None else default_root()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the run store folder {self.root} ({exc.strerror}). "
+                "Choose another folder with --runs DIR or FITSCOPE_HOME."
+            ) from exc
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StoreError(
+                f"the run store folder {self.root} is not writable. "
+                "Fix its permissions or choose another folder with --runs DIR or FITSCOPE_HOME."
+            )
+        self.path = self.root / DB_NAME
+        self._conn = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":  # pragma: no cover - e.g. network file systems
+                raise StoreError(f"{self.path}: SQLite could not use WAL mode here ({mode}).")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open the run store {self.path} ({exc}). If the file is damaged, "
+                "move it aside; the TensorBoard files of each run remain readable."
+            ) from exc
+        return conn
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``), rolled back on any error."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _store_error(self.path, exc) from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise _store_error(self.path, exc) from exc
+            raise
+
+    def start_run(
+        self,
+        *,
+        name: str = "run",
+        params: Mapping[str, Any] | None = None,
+        split: Any = None,
+        spec: Mapping[str, Any] | None = None,
+        seed: int | None = None,
+        group: str | None = None,
+        resume_key: Mapping[str, Any] | None = None,
+        backend: str | None = None,
+    ) -> Run:
+        """Create a run (status ``running``, owned by this process) and its folder.
+
+        Args:
+            name: a short name; the run id is ``YYYYmmdd-HHMMSS-<name>-<4 hex>``.
+            params: hyperparameters, JSON-ready.
+            split: a :class:`~fitscope.data.Split` or its manifest dict.
+            spec: the full experiment spec.
+            seed: the run's seed.
+            group: a group id (cross-validation folds, search trials).
+            resume_key: what must match to resume (model, split, batch size).
+            backend: the Keras backend.
+        """
+        manifest = getattr(split, "manifest", split)
+        slug = re.sub(r"[^\w.-]+", "-", name, flags=re.UNICODE).strip("-.") or "run"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        run_id = f"{stamp}-{slug[:48]}-{secrets.token_hex(2)}"
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO runs (run_id, name, status, started_at, params, spec, manifest, versions,"
+                " backend, seed, group_id, resume_key, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id, name, "running", time.time(), _json(params or {}),
+                    None if spec is None else _json(spec), None if manifest is None else _json(manifest),
+                    _json(library_versions()), backend, seed, group,
+                    None if resume_key is None else _json(resume_key), _owner_token(),
+                ),
+            )  # fmt: skip
+        run = Run(self, run_id)
+        run.dir.mkdir(parents=True, exist_ok=True)
+        return run
+
+    def run(self, run_id: str) -> Run:
+        """The run with id ``run_id`` (a unique prefix works too).
+
+        Raises:
+            StoreError: no such run (with close matches), or the prefix is ambiguous.
+        """
+        rows = self._conn.execute(
+            "SELECT run_id FROM runs WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\'",
+            (run_id, run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
+        ).fetchall()
+        ids = [r[0] for r in rows]
+        if run_id in ids:
+            return Run(self, run_id)
+        if len(ids) == 1:
+            return Run(self, ids[0])
+        if len(ids) > 1:
+            raise StoreError(f"run id {run_id!r} is ambiguous: {', '.join(ids[:5])}. Give more of it.")
+        every = [r[0] for r in self._conn.execute("SELECT run_id FROM runs").fetchall()]
+        by_name = [r for r in every if run_id in r]
+        close = by_name[:3] or difflib.get_close_matches(run_id, every, n=3, cutoff=0.4)
+        hint = f" Did you mean {', '.join(close)}?" if close else " List runs with `fitscope runs`."
+        raise StoreError(f"no run {run_id!r} in {self.root}.{hint}")
+
+    def runs(self, *, group: str | None = None) -> list[RunInfo]:
+        """All runs, oldest first (optionally one group's)."""
+        sql = _INFO_SQL + (" WHERE r.group_id = ?" if group else "") + " ORDER BY r.started_at, r.run_id"
+        rows = self._conn.execute(sql, (group,) if group else ()).fetchall()
+        return [_info(row) for row in rows]
+
+    def delete(self, run_id: str) -> None:
+        """Delete a run's rows and its folder."""
+        run = self.run(run_id)
+        with self.transaction() as conn:
+            for table in ("metrics", "batches", "evaluations", "epochs", "runs"):
+                conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run.run_id,))
+        shutil.rmtree(run.dir, ignore_errors=True)
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` result (``"ok"`` when healthy)."""
+        return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+_INFO_SQL = (
+    "SELECT r.run_id, r.name, r.status, r.reason, r.started_at, r.ended_at, r.params, r.spec,"
+    " r.manifest, r.versions, r.backend, r.seed, r.group_id, r.resume_key, r.owner,"
+    " r.checkpoint_epoch, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id) FROM runs r"
+)
+
+
+def _info(row: tuple[Any, ...]) -> RunInfo:
+    def load(text: str | None) -> Any:
+        return None if text is None else json.loads(text)
+
+    return RunInfo(
+        run_id=row[0], name=row[1], status=row[2], reason=row[3], started_at=row[4], ended_at=row[5],
+        params=load(row[6]) or {}, spec=load(row[7]), manifest=load(row[8]), versions=load(row[9]) or {},
+        backend=row[10], seed=row[11], group_id=row[12], resume_key=load(row[13]), owner=row[14],
+        checkpoint_epoch=row[15], epochs=int(row[16]),
+    )  # fmt: skip
+
+
+def _store_error(path: Path, exc: sqlite3.OperationalError) -> StoreError:
+    text = str(exc)
+    if "full" in text:
+        return StoreError(
+            f"the disk holding {path} is full ({text}); nothing of this epoch was written. "
+            "Free some space, then resume the run."
+        )
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"{path} is read-only ({text}). Choose a writable --runs folder.")
+    return StoreError(f"{path}: {text}")
+
+
+class Run:
+    """A handle on one run in a :class:`Store`: write its epochs, read its history."""
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self.store = store
+        self.run_id = run_id
+
+    def __repr__(self) -> str:
+        return f"Run({self.run_id!r})"
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        status = self.info().status
+        if status != "running":
+            return
+        if kind is None:
+            self.finish()
+        elif issubclass(kind, KeyboardInterrupt):
+            self.interrupt("interrupted by the user (Ctrl-C)")
+        else:
+            self.fail(f"{kind.__name__}: {exc}")
+
+    @property
+    def dir(self) -> Path:
+        """This run's folder."""
+        return self.store.root / self.run_id
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        return self.dir / "tensorboard"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.dir / "checkpoints"
+
+    def info(self) -> RunInfo:
+        row = self.store._conn.execute(_INFO_SQL + " WHERE r.run_id = ?", (self.run_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"run {self.run_id!r} no longer exists in {self.store.root}.")
+        return _info(row)
+
+    # -- writing --------------------------------------------------------------
+
+    def record_epoch(
+        self,
+        epoch: int,
+        metrics: Mapping[str, float],
+        *,
+        started_at: float,
+        duration: float,
+        checkpoint: bool = False,
+    ) -> None:
+        """Write one epoch's metrics in one transaction; a replayed epoch replaces its rows.
+
+        Args:
+            epoch: the global epoch number (0-based).
+            metrics: metric name to value (names are normalised; NaN/inf kept).
+            started_at, duration: wall-clock start (Unix time) and seconds.
+            checkpoint: a checkpoint for this epoch is durable on disk.
+        """
+        rows = []
+        for name, value in metrics.items():
+            stored, special = encode_value(value)
+            rows.append((self.run_id, epoch, normalize_metric_name(name), stored, special))
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM metrics WHERE run_id = ? AND epoch = ?", (self.run_id, epoch))
+            conn.execute(
+                "INSERT OR REPLACE INTO epochs (run_id, epoch, started_at, duration) VALUES (?,?,?,?)",
+                (self.run_id, epoch, started_at, duration),
+            )
+            conn.executemany("INSERT INTO metrics VALUES (?,?,?,?,?)", rows)
+            if checkpoint:
+                conn.execute("UPDATE runs SET checkpoint_epoch = ? WHERE run_id = ?", (epoch, self.run_id))
+
+    def record_batches(self, epoch: int, batches: Sequence[tuple[int, Mapping[str, float]]]) -> None:
+        """Write per-batch metrics of one epoch (``[(batch, {name: value}), ...]``)."""
+        rows = []
+        for batch, metrics in batches:
+            for name, value in metrics.items():
+                stored, special = encode_value(value)
+                rows.append((self.run_id, epoch, batch, normalize_metric_name(name), stored, special))
+        with self.store.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO batches VALUES (?,?,?,?,?,?)", rows)
+
+    def _set_status(self, status: str, reason: str | None) -> None:
+        ended = None if status == "running" else time.time()
+        with self.store.transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET status = ?, reason = ?, ended_at = ?, owner = CASE WHEN ? = 'running'"
+                " THEN owner ELSE NULL END WHERE run_id = ?",
+                (status, reason, ended, status, self.run_id),
+            )
+
+    def finish(self, reason: str | None = None) -> None:
+        """Mark the run finished and write its TensorBoard HParams summary."""
+        self._set_status("finished", reason)
+        if self.tensorboard_dir.is_dir():
+            from ._tensorboard import TensorBoardWriter, flatten_params
+
+            history = self.history()
+            final = {k: v[-1] for k, v in history.items() if v and math.isfinite(v[-1])}
+            writer = TensorBoardWriter(self.tensorboard_dir)
+            try:
+                writer.add_hparams(flatten_params(self.info().params), final)
+            finally:
+                writer.close()
+
+    def fail(self, reason: str) -> None:
+        """Mark the run failed, saying why; its epochs and checkpoints are kept."""
+        self._set_status("failed", reason)
+
+    def interrupt(self, reason: str = "interrupted") -> None:
+        """Mark the run interrupted; it can be resumed."""
+        self._set_status("interrupted", reason)
+
+    def claim(self) -> None:
+        """Take ownership of the run to resume it in this process.
+
+        Raises:
+            StoreError: another live process is training it (named in the message).
+        """
+        with self.store.transaction() as conn:
+            status, owner = conn.execute(
+                "SELECT status, owner FROM runs WHERE run_id = ?", (self.run_id,)
+            ).fetchone()
+            if status == "running" and _owner_alive(owner):
+                host, _, pid = (owner or "").rpartition(":")
+                raise StoreError(
+                    f"run {self.run_id} is still being trained by process {pid} on {host}. "
+                    "Wait for it to end (or stop it) before resuming."
+                )
+            conn.execute(
+                "UPDATE runs SET status = 'running', reason = NULL, ended_at = NULL, owner = ?"
+                " WHERE run_id = ?",
+                (_owner_token(), self.run_id),
+            )
+
+    def truncate_after(self, epoch: int) -> None:
+        """Delete the epochs after ``epoch`` (``-1`` deletes all): they will be trained again."""
+        with self.store.transaction() as conn:
+            for table in ("metrics", "batches", "epochs"):
+                conn.execute(f"DELETE FROM {table} WHERE run_id = ? AND epoch > ?", (self.run_id, epoch))
+            conn.execute(
+                "UPDATE runs SET checkpoint_epoch = NULL WHERE run_id = ? AND checkpoint_epoch > ?",
+                (self.run_id, epoch),
+            )
+
+    def mark_checkpoint(self, epoch: int) -> None:
+        """Note that a durable checkpoint now covers ``epoch``."""
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE runs SET checkpoint_epoch = ? WHERE run_id = ?", (epoch, self.run_id))
+
+    def check_resume_key(self, key: Mapping[str, Any]) -> None:
+        """Refuse to resume with a different model, split or batch size, naming what differs.
+
+        Raises:
+            StoreError: a recorded value differs from ``key``'s.
+        """
+        recorded = self.info().resume_key or {}
+        current = json.loads(_json(dict(key)))
+        differs = [
+            f"{name} (recorded {recorded[name]!r}, now {current[name]!r})"
+            for name in sorted(current)
+            if name in recorded and recorded[name] != current[name]
+        ]
+        if differs:
+            raise StoreError(
+                f"cannot resume run {self.run_id}: its {', '.join(differs)} differ. "
+                "Resume with the same settings, or start a new run."
+            )
+
+    def set_params(self, params: Mapping[str, Any]) -> None:
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE runs SET params = ? WHERE run_id = ?", (_json(params), self.run_id))
+
+    def record_evaluation(
+        self,
+        split: str,
+        metrics: Mapping[str, float],
+        *,
+        fingerprint: str | None = None,
+        epoch: int | None = None,
+    ) -> int:
+        """Add a row to the evaluations ledger; returns its id."""
+        if split not in ("val", "test", "other"):
+            raise ArgumentError(
+                f"Invalid value for argument `split`. Received: split={split!r}. "
+                "Expected 'val', 'test' or 'other'."
+            )
+        with self.store.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO evaluations (run_id, split, at, epoch, fingerprint, metrics)"
+                " VALUES (?,?,?,?,?,?)",
+                (self.run_id, split, time.time(), epoch, fingerprint, _json(dict(metrics))),
+            )
+        return int(cursor.lastrowid or 0)
+
+    # -- reading --------------------------------------------------------------
+
+    @property
+    def next_epoch(self) -> int:
+        """The global number the next trained epoch gets."""
+        row = self.store._conn.execute(
+            "SELECT MAX(epoch) FROM epochs WHERE run_id = ?", (self.run_id,)
+        ).fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def epochs(self) -> list[tuple[int, float, float]]:
+        """``(epoch, started_at, duration)`` for every recorded epoch, in order."""
+        return [
+            (int(e), float(s), float(d))
+            for e, s, d in self.store._conn.execute(
+                "SELECT epoch, started_at, duration FROM epochs WHERE run_id = ? ORDER BY epoch",
+                (self.run_id,),
+            )
+        ]
+
+    def history(self) -> dict[str, list[float]]:
+        """``{metric: [value per epoch]}`` in epoch order (NaN where an epoch lacks it)."""
+        epochs = [e for e, _, _ in self.epochs()]
+        position = {e: i for i, e in enumerate(epochs)}
+        history: dict[str, list[float]] = {}
+        for epoch, name, value, special in self.store._conn.execute(
+            "SELECT epoch, name, value, special FROM metrics WHERE run_id = ? ORDER BY epoch, name",
+            (self.run_id,),
+        ):
+            column = history.setdefault(name, [math.nan] * len(epochs))
+            column[position[epoch]] = decode_value(value, special)
+        return history
+
+    def batches(self) -> list[tuple[int, int, str, float]]:
+        """Per-batch rows ``(epoch, batch, metric, value)``."""
+        return [
+            (int(e), int(b), n, decode_value(v, s))
+            for e, b, n, v, s in self.store._conn.execute(
+                "SELECT epoch, batch, name, value, special FROM batches WHERE run_id = ?"
+                " ORDER BY epoch, batch, name",
+                (self.run_id,),
+            )
+        ]
+
+    def evaluations(self, split: str | None = None) -> list[dict[str, Any]]:
+        """Ledger rows for this run (optionally one split), oldest first."""
+        sql = "SELECT id, split, at, epoch, fingerprint, metrics FROM evaluations WHERE run_id = ?"
+        args: tuple[Any, ...] = (self.run_id,)
+        if split is not None:
+            sql += " AND split = ?"
+            args += (split,)
+        return [
+            {"id": i, "split": s, "at": a, "epoch": e, "fingerprint": f, "metrics": json.loads(m)}
+            for i, s, a, e, f, m in self.store._conn.execute(sql + " ORDER BY at, id", args)
+        ]
+
+    def rebuild_tensorboard(self) -> Path:
+        """Write this run's TensorBoard event files again from the store."""
+        from ._tensorboard import write_history
+
+        history = self.history()
+        rows = []
+        for i, (epoch, started, duration) in enumerate(self.epochs()):
+            rows.append((epoch, started + duration, {k: v[i] for k, v in history.items()}))
+        write_history(self.tensorboard_dir, rows, self.info().params)
+        return self.tensorboard_dir
+
+    def recorder(self, **options: Any) -> Any:
+        """A Keras callback recording into this run (see :class:`fitscope.Recorder`).
+
+        Keras is imported here, on first use, not when the store is.
+        """
+        from ..keras_glue import Recorder
+
+        return Recorder(self, **options)

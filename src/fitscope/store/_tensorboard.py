@@ -1,0 +1,152 @@
+"""TensorBoard event files written with the ``tensorboard`` package's own writer.
+
+No TensorFlow is needed (PyTorch writes its event files the same way), so the logs
+work on every Keras backend. Scalars are tagged as Keras's TensorBoard callback
+tags them (``epoch_loss``, ``epoch_accuracy``, ...), training under ``train/`` and
+validation under ``validation/`` so the two overlay. The store is the source of
+truth: :func:`rebuild_tensorboard` writes a run's event files again from it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["TensorBoardWriter", "scalar_tag"]
+
+
+def scalar_tag(metric: str) -> tuple[str, str]:
+    """``(subdirectory, tag)`` for a metric name (``val_loss`` -> validation, epoch_loss)."""
+    if metric.startswith("val_"):
+        return "validation", f"epoch_{metric[4:]}"
+    return "train", f"epoch_{metric}"
+
+
+class TensorBoardWriter:
+    """Buffered scalar and HParams writer for one run's ``tensorboard/`` folder.
+
+    Events are queued in memory and written by the writer's own thread, flushed at
+    least every ``flush_secs`` and on :meth:`flush` / :meth:`close`.
+    """
+
+    def __init__(self, logdir: str | Path, *, flush_secs: float = 5.0) -> None:
+        self.logdir = Path(logdir)
+        self._flush_secs = flush_secs
+        self._writers: dict[str, Any] = {}
+
+    def _writer(self, sub: str) -> Any:
+        if sub not in self._writers:
+            from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+            folder = self.logdir / sub
+            folder.mkdir(parents=True, exist_ok=True)
+            self._writers[sub] = EventFileWriter(
+                str(folder), max_queue_size=1000, flush_secs=self._flush_secs
+            )
+        return self._writers[sub]
+
+    def add_scalars(self, step: int, metrics: Mapping[str, float], wall_time: float | None = None) -> None:
+        """Queue one epoch's metrics at ``step`` (the global epoch)."""
+        from tensorboard.compat.proto.event_pb2 import Event
+        from tensorboard.compat.proto.summary_pb2 import Summary
+
+        wall = time.time() if wall_time is None else wall_time
+        grouped: dict[str, list[Any]] = {}
+        for name, value in metrics.items():
+            sub, tag = scalar_tag(name)
+            grouped.setdefault(sub, []).append(Summary.Value(tag=tag, simple_value=float(value)))
+        for sub, values in grouped.items():
+            event = Event(wall_time=wall, step=int(step), summary=Summary(value=values))
+            self._writer(sub).add_event(event)
+
+    def add_hparams(self, params: Mapping[str, Any], metrics: Mapping[str, float]) -> None:
+        """Write an HParams session for the run's parameters and final metrics."""
+        from google.protobuf import struct_pb2
+        from tensorboard.compat.proto.event_pb2 import Event
+        from tensorboard.compat.proto.summary_pb2 import Summary
+        from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+
+        values: dict[str, Any] = {}
+        infos = []
+        for key, value in sorted(params.items()):
+            if isinstance(value, bool):
+                values[key] = struct_pb2.Value(bool_value=value)
+                kind = api_pb2.DATA_TYPE_BOOL
+            elif isinstance(value, (int, float)):
+                values[key] = struct_pb2.Value(number_value=float(value))
+                kind = api_pb2.DATA_TYPE_FLOAT64
+            else:
+                values[key] = struct_pb2.Value(string_value=str(value))
+                kind = api_pb2.DATA_TYPE_STRING
+            infos.append(api_pb2.HParamInfo(name=key, type=kind))
+        metric_infos = []
+        for name in metrics:
+            sub, tag = scalar_tag(name)
+            metric_infos.append(api_pb2.MetricInfo(name=api_pb2.MetricName(group=sub, tag=tag)))
+
+        def summary(tag: str, data: Any) -> Any:
+            meta = metadata.create_summary_metadata(data)
+            return Summary(value=[Summary.Value(tag=tag, metadata=meta, tensor=metadata.NULL_TENSOR)])
+
+        now = time.time()
+        experiment = plugin_data_pb2.HParamsPluginData(
+            experiment=api_pb2.Experiment(
+                hparam_infos=infos, metric_infos=metric_infos, time_created_secs=now
+            )
+        )
+        start = plugin_data_pb2.HParamsPluginData(
+            session_start_info=plugin_data_pb2.SessionStartInfo(hparams=values, start_time_secs=now)
+        )
+        end = plugin_data_pb2.HParamsPluginData(
+            session_end_info=plugin_data_pb2.SessionEndInfo(status=api_pb2.STATUS_SUCCESS, end_time_secs=now)
+        )
+        writer = self._writer("")
+        for tag, data in (
+            (metadata.EXPERIMENT_TAG, experiment),
+            (metadata.SESSION_START_INFO_TAG, start),
+            (metadata.SESSION_END_INFO_TAG, end),
+        ):
+            writer.add_event(Event(wall_time=now, summary=summary(tag, data)))
+
+    def flush(self) -> None:
+        for writer in self._writers.values():
+            writer.flush()
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
+
+
+def write_history(
+    logdir: Path,
+    rows: list[tuple[int, float, dict[str, float]]],
+    params: Mapping[str, Any] | None = None,
+) -> None:
+    """Write a run's event files from scratch from ``(epoch, wall_time, metrics)`` rows."""
+    if logdir.exists():
+        shutil.rmtree(logdir)
+    writer = TensorBoardWriter(logdir)
+    try:
+        for epoch, wall, metrics in rows:
+            writer.add_scalars(epoch, metrics, wall_time=wall)
+        if params is not None and rows:
+            writer.add_hparams(flatten_params(params), rows[-1][2])
+    finally:
+        writer.close()
+
+
+def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten_params(value, f"{name}."))
+        elif value is None:
+            flat[name] = "None"
+        else:
+            flat[name] = value
+    return flat

@@ -1,0 +1,193 @@
+"""The recorder callback with real (tiny) Keras models, real SQLite and TensorBoard files."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from fitscope import StoreError
+from fitscope.keras_glue import Recorder, reset_stateful_layers, resume_model, weights_fingerprint
+from fitscope.store import Store
+
+HERE = Path(__file__).parent
+
+
+def tiny_model(units: int = 5, optimizer: str = "rmsprop") -> keras.Model:
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])  # fmt: skip
+    model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.fixture
+def data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(96, 4)).astype("float32"), np.repeat(np.arange(3), 32)
+
+
+def test_history_is_continuous_across_fit_calls(tmp_path: Path, data: tuple) -> None:
+    x, y = data
+    run = Store(tmp_path).start_run(name="twice")
+    recorder = run.recorder()
+    model = tiny_model()
+    first = model.fit(x, y, epochs=3, validation_split=0.25, verbose=0, callbacks=[recorder])
+    second = model.fit(x, y, epochs=2, validation_split=0.25, verbose=0, callbacks=[recorder])
+    run.finish()
+    assert [e for e, _, _ in run.epochs()] == [0, 1, 2, 3, 4]
+    history = run.history()
+    assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    expected = first.history["val_loss"] + second.history["val_loss"]
+    assert np.allclose(history["val_loss"], expected)
+
+
+def test_book_loop_of_single_epoch_fits(tmp_path: Path) -> None:
+    """The book's stateful-RNN loop: many fit(epochs=1) calls make one curve."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(8, 3, 1)).astype("float32")
+    y = rng.normal(size=(8, 1)).astype("float32")
+    model = keras.Sequential([keras.Input((3, 1), batch_size=1), keras.layers.LSTM(4, stateful=True),
+                              keras.layers.Dense(1)])  # fmt: skip
+    model.compile("adam", "mse")
+    run = Store(tmp_path).start_run(name="stateful")
+    recorder = run.recorder(checkpoint=None)
+    for _ in range(12):
+        model.fit(x, y, epochs=1, batch_size=1, shuffle=False, verbose=0, callbacks=[recorder])
+        assert reset_stateful_layers(model) == 1
+    assert [e for e, _, _ in run.epochs()] == list(range(12))
+    recorder.close()
+    steps = _scalars(run.tensorboard_dir / "train", "epoch_loss")
+    assert [s for s, _ in steps] == list(range(12))
+
+
+def _scalars(folder: Path, tag: str) -> list[tuple[int, float]]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(folder))
+    acc.Reload()
+    return [(e.step, e.value) for e in acc.Scalars(tag)]
+
+
+def test_tensorboard_matches_the_store_and_rebuilds(tmp_path: Path, data: tuple) -> None:
+    x, y = data
+    run = Store(tmp_path / "with space 한글").start_run(name="tb", params={"units": 5, "opt": "rmsprop"})
+    model = tiny_model()
+    recorder = run.recorder()
+    model.fit(x, y, epochs=4, validation_split=0.25, verbose=0, callbacks=[recorder])
+    recorder.close()
+    run.finish()
+    history = run.history()
+    for sub, prefix in (("train", ""), ("validation", "val_")):
+        for metric in ("loss", "accuracy"):
+            got = _scalars(run.tensorboard_dir / sub, f"epoch_{metric}")
+            assert [s for s, _ in got] == [0, 1, 2, 3]
+            assert np.allclose([v for _, v in got], history[prefix + metric], rtol=1e-6)
+    rebuilt = run.rebuild_tensorboard()
+    got = _scalars(rebuilt / "validation", "epoch_loss")
+    assert np.allclose([v for _, v in got], history["val_loss"], rtol=1e-6)
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(rebuilt))
+    acc.Reload()
+    assert "_hparams_/session_start_info" in acc.Tags()["tensors"]
+
+
+def test_nan_loss_fails_the_run_and_keeps_earlier_epochs(tmp_path: Path) -> None:
+    x = np.ones((32, 2), "float32")
+    y = np.full((32, 1), 1e3, "float32")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(learning_rate=10.0), "mse")
+    run = Store(tmp_path).start_run(name="nan")
+    model.fit(x, y, epochs=50, verbose=0, callbacks=[run.recorder(checkpoint=1)])
+    info = run.info()
+    assert info.status == "failed"
+    assert re.search(r"loss became (nan|inf) at epoch \d+", info.reason or "")
+    losses = run.history()["loss"]
+    assert len(losses) < 50 and not math.isfinite(losses[-1]) and math.isfinite(losses[0])
+    assert any(run.checkpoint_dir.iterdir())
+
+
+def test_nan_loss_names_the_batch_with_per_batch_recording(tmp_path: Path) -> None:
+    x = np.ones((32, 2), "float32")
+    y = np.full((32, 1), 1e3, "float32")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(learning_rate=10.0), "mse")
+    run = Store(tmp_path).start_run(name="nan")
+    model.fit(x, y, epochs=50, batch_size=8, verbose=0, callbacks=[run.recorder(per_batch=True)])
+    assert re.search(r"at epoch \d+, batch \d+", run.info().reason or "")
+    assert len(run.batches()) > 0
+
+
+def test_resume_restores_weights_and_optimizer(tmp_path: Path, data: tuple) -> None:
+    x, y = data
+    store = Store(tmp_path)
+    run = store.start_run(name="resume")
+    model = tiny_model()
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[run.recorder(checkpoint=1)])
+    run.interrupt()
+    fresh = tiny_model()
+    run.claim()
+    assert resume_model(run, fresh) == 3
+    assert weights_fingerprint(fresh) == weights_fingerprint(model)
+    assert int(fresh.optimizer.iterations) == int(model.optimizer.iterations)
+    with pytest.raises(StoreError, match="another model architecture"):
+        resume_model(run, tiny_model(units=7))
+
+
+def test_bad_checkpoint_option(tmp_path: Path) -> None:
+    run = Store(tmp_path).start_run(name="r")
+    with pytest.raises(ValueError, match=r"Received: checkpoint=0"):
+        Recorder(run, checkpoint=0)
+
+
+def _job(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    return subprocess.run([sys.executable, str(HERE / "training_job.py"), str(root), *args],
+                          capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+
+
+@pytest.mark.parametrize("point", ["mid-epoch", "before-commit", "after-commit"])
+def test_sigkill_and_resume_has_every_epoch_once(tmp_path: Path, point: str) -> None:
+    killed = _job(tmp_path, "6", "new", point, "3")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    run_id = killed.stdout.split()[0]
+    store = Store(tmp_path)
+    before = [e for e, _, _ in store.run(run_id).epochs()]
+    assert before == ([0, 1, 2, 3] if point == "after-commit" else [0, 1, 2])
+    resumed = _job(tmp_path, "6", run_id)
+    assert resumed.returncode == 0, resumed.stderr
+    run = store.run(run_id)
+    assert [e for e, _, _ in run.epochs()] == [0, 1, 2, 3, 4, 5]
+    assert all(len(v) == 6 for v in run.history().values())
+    assert run.info().status == "finished"
+    assert store.integrity_check() == "ok"
+
+
+def test_second_process_cannot_resume_a_live_run(tmp_path: Path) -> None:
+    code = (
+        "import sys, time\nfrom fitscope.store import Store\n"
+        f"run = Store({str(tmp_path)!r}).start_run(name='busy')\n"
+        "print(run.run_id, flush=True)\ntime.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        run_id = (holder.stdout.readline() if holder.stdout else "").strip()
+        run = Store(tmp_path).run(run_id)
+        with pytest.raises(StoreError, match=rf"still being trained by process {holder.pid} on "):
+            run.claim()
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    run.claim()
+    assert run.info().status == "running"

@@ -1,0 +1,183 @@
+"""The run store on its own: no Keras, real SQLite."""
+
+from __future__ import annotations
+
+import errno
+import math
+import multiprocessing
+import re
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fitscope import StoreError
+from fitscope.store import CheckpointDir, Store, normalize_metric_name
+
+
+def test_run_ids_and_layout(tmp_path: Path) -> None:
+    root = tmp_path / "내 실험 runs"
+    store = Store(root)
+    run = store.start_run(name="book toy: 2 units", params={"units": 2})
+    assert re.fullmatch(r"\d{8}-\d{6}-book-toy-2-units-[0-9a-f]{4}", run.run_id)
+    assert (root / "fitscope.db").is_file() and run.dir.is_dir()
+    info = run.info()
+    assert (info.status, info.params, info.epochs) == ("running", {"units": 2}, 0)
+    assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_history_round_trip_keeps_nan_and_inf(tmp_path: Path) -> None:
+    run = Store(tmp_path).start_run(name="r")
+    run.record_epoch(0, {"loss": 1.5, "acc": 0.5, "val_acc": 0.25}, started_at=1.0, duration=0.1)
+    run.record_epoch(1, {"loss": math.nan, "accuracy": math.inf, "val_accuracy": -math.inf},
+                     started_at=2.0, duration=0.1)  # fmt: skip
+    history = run.history()
+    assert set(history) == {"loss", "accuracy", "val_accuracy"}
+    assert history["loss"][0] == 1.5 and math.isnan(history["loss"][1])
+    assert history["accuracy"] == [0.5, math.inf] and history["val_accuracy"] == [0.25, -math.inf]
+
+
+def test_replayed_epoch_replaces_its_rows(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    run = store.start_run(name="r")
+    run.record_epoch(0, {"loss": 2.0, "extra": 1.0}, started_at=0, duration=1)
+    run.record_epoch(0, {"loss": 1.0}, started_at=0, duration=1)
+    assert run.history() == {"loss": [1.0]}
+    assert store._conn.execute("SELECT COUNT(*) FROM epochs").fetchone()[0] == 1
+
+
+def test_metric_names_are_normalised() -> None:
+    assert [normalize_metric_name(n) for n in ("acc", "val_acc", "accuracy", "val_loss", "lr")] == [
+        "accuracy", "val_accuracy", "accuracy", "val_loss", "learning_rate",
+    ]  # fmt: skip
+
+
+def test_statuses_and_context_manager(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    with store.start_run(name="ok") as run:
+        run.record_epoch(0, {"loss": 1.0}, started_at=0, duration=1)
+    assert run.info().status == "finished"
+    with pytest.raises(KeyboardInterrupt), store.start_run(name="stopped") as stopped:
+        raise KeyboardInterrupt
+    assert stopped.info().status == "interrupted"
+    with pytest.raises(RuntimeError), store.start_run(name="broken") as broken:
+        raise RuntimeError("boom")
+    assert (broken.info().status, broken.info().reason) == ("failed", "RuntimeError: boom")
+
+
+def test_unknown_run_suggests(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    run = store.start_run(name="alpha")
+    assert store.run(run.run_id[:10]).run_id == run.run_id
+    with pytest.raises(StoreError, match=rf"no run 'alph' in .*Did you mean {run.run_id}\?"):
+        store.run("alph")
+
+
+def test_delete(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    run = store.start_run(name="gone")
+    run.record_epoch(0, {"loss": 1.0}, started_at=0, duration=1)
+    store.delete(run.run_id)
+    assert store.runs() == [] and not run.dir.exists()
+
+
+def test_evaluation_ledger(tmp_path: Path) -> None:
+    run = Store(tmp_path).start_run(name="r")
+    run.record_evaluation("test", {"accuracy": 0.9}, fingerprint="abc", epoch=3)
+    run.record_evaluation("val", {"accuracy": 0.8})
+    assert [e["split"] for e in run.evaluations()] == ["test", "val"]
+    assert run.evaluations("test")[0]["fingerprint"] == "abc"
+    with pytest.raises(ValueError, match=r"Received: split='train'"):
+        run.record_evaluation("train", {})
+
+
+def test_unwritable_store_fails_before_anything(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match=r"cannot create the run store folder .*a-file/runs"):
+        Store(blocker / "runs")
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    Store(tmp_path).close()
+    with sqlite3.connect(tmp_path / "fitscope.db") as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(StoreError, match=r"written by a newer fitscope \(schema 99"):
+        Store(tmp_path)
+
+
+def test_disk_full_leaves_store_consistent_and_resumable(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    run = store.start_run(name="full")
+    run.record_epoch(0, {"loss": 1.0}, started_at=0, duration=1)
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    big = {f"metric_{i}": float(i) for i in range(3000)}
+    with pytest.raises(StoreError, match=r"is full .* nothing of this epoch was written"):
+        run.record_epoch(1, big, started_at=1, duration=1)
+    assert store.integrity_check() == "ok"
+    assert [e for e, _, _ in run.epochs()] == [0]
+    store._conn.execute("PRAGMA max_page_count = 1073741823")
+    run.record_epoch(1, big, started_at=1, duration=1)
+    assert len(run.history()["metric_7"]) == 2
+
+
+def test_checkpoints_keep_two_and_fall_back(tmp_path: Path) -> None:
+    folder = CheckpointDir(tmp_path / "ck")
+    for epoch in range(4):
+        folder.save(epoch, {"w0000": np.full(3, epoch)}, {"k": epoch})
+    assert [e for e, _ in folder.paths()] == [3, 2]
+    newest = folder.paths()[0][1]
+    newest.write_bytes(newest.read_bytes()[:40])
+    with pytest.warns(RuntimeWarning, match=r"epoch-000003.npz is unreadable"):
+        found = folder.load_latest()
+    assert found is not None and found.epoch == 2 and found.arrays["w0000"].tolist() == [2, 2, 2]
+    assert folder.load_latest(at_most=1) is None
+
+
+def test_checkpoint_disk_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = CheckpointDir(tmp_path)
+    folder.save(0, {"w0000": np.zeros(2)}, {})
+
+    def no_space(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("os.fsync", no_space)
+    with pytest.raises(StoreError, match=r"cannot write checkpoint .*epoch-000001.npz \(No space left"):
+        folder.save(1, {"w0000": np.ones(2)}, {})
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ["epoch-000000.npz"]
+
+
+def _writer(root: str, worker: int, runs: int, epochs: int) -> None:
+    store = Store(root)
+    for r in range(runs):
+        run = store.start_run(name=f"w{worker}-{r}", group="concurrency")
+        for e in range(epochs):
+            run.record_epoch(e, {"loss": 1.0 / (e + 1), "accuracy": e / epochs}, started_at=e, duration=0.01)
+        run.finish()
+
+
+def test_concurrent_writers(tmp_path: Path) -> None:
+    Store(tmp_path).close()
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_writer, args=(str(tmp_path), w, 3, 40)) for w in range(4)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(120)
+    assert [p.exitcode for p in workers] == [0, 0, 0, 0]
+    store = Store(tmp_path)
+    assert len(store.runs(group="concurrency")) == 12
+    assert store._conn.execute("SELECT COUNT(*) FROM epochs").fetchone()[0] == 12 * 40
+    assert store._conn.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] == 12 * 40 * 2
+    assert store.integrity_check() == "ok"
+
+
+def test_resume_key_mismatch_is_named(tmp_path: Path) -> None:
+    run = Store(tmp_path).start_run(name="r", resume_key={"batch_size": 10, "split": "abc"})
+    run.check_resume_key({"batch_size": 10, "split": "abc"})
+    with pytest.raises(StoreError, match=r"its batch_size \(recorded 10, now 32\) differ"):
+        run.check_resume_key({"batch_size": 32, "split": "abc"})
