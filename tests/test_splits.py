@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import fitscope
 from fitscope import ArgumentError, Dataset, HoldoutSplit, KFoldSplit, Subsample
 from fitscope.data import kfold_dataset, split_dataset, train_dev_split
 
@@ -191,8 +190,3 @@ def test_repr_shows_parameters() -> None:
         "HoldoutSplit(val=0.1, test=0.0, shuffle=True, seed=3, stratify=False)"
     )
     assert "n_folds=5" in repr(KFoldSplit())
-
-
-def test_exported_names_exist() -> None:
-    for name in fitscope.__all__:
-        assert hasattr(fitscope, name), name

@@ -31,6 +31,7 @@ from .data import (
     split_dataset,
     train_dev_split,
 )
+from .store import Run, RunInfo, Store
 
 # Only sets KERAS_BACKEND (to JAX) when the user chose no backend; imports nothing.
 choose_default_backend()
@@ -44,8 +45,12 @@ __all__ = [
     "HoldoutSplit",
     "KFoldSplit",
     "Preprocessing",
+    "Recorder",
+    "Run",
+    "RunInfo",
     "SpecError",
     "Split",
+    "Store",
     "StoreError",
     "Subsample",
     "__version__",
@@ -55,6 +60,19 @@ __all__ = [
     "load_fashion_mnist",
     "load_file",
     "load_mnist",
+    "reset_stateful_layers",
+    "resume_model",
     "split_dataset",
     "train_dev_split",
 ]
+
+# The Keras parts load on first use, so `import fitscope` stays light.
+_KERAS_GLUE = {"Recorder", "reset_stateful_layers", "resume_model"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _KERAS_GLUE:
+        from . import keras_glue
+
+        return getattr(keras_glue, name)
+    raise AttributeError(f"module 'fitscope' has no attribute {name!r}")

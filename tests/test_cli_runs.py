@@ -1,0 +1,94 @@
+"""``fitscope runs`` / ``runs show`` / ``runs rm`` / ``board`` on a real store."""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from fitscope.cli import main
+from fitscope.report import board_command, start_board
+from fitscope.store import Store
+
+
+@pytest.fixture
+def store_with_runs(tmp_path: Path) -> tuple[Path, list[str]]:
+    root = tmp_path / "runs 폴더"
+    store = Store(root)
+    ids = []
+    for name, losses in (("first", [1.0, 0.8, 0.9]), ("second", [2.0, math.nan])):
+        run = store.start_run(name=name, params={"units": 2})
+        for epoch, loss in enumerate(losses):
+            run.record_epoch(epoch, {"loss": loss, "val_loss": loss + 0.1, "val_acc": 0.5},
+                             started_at=epoch, duration=1)  # fmt: skip
+        run.finish()
+        ids.append(run.run_id)
+    store.run(ids[0]).record_evaluation("test", {"accuracy": 0.9})
+    return root, ids
+
+
+def test_runs_json(store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    root, ids = store_with_runs
+    assert main(["runs", "--runs", str(root), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["run_id"] for r in rows] == ids
+    assert rows[0]["epochs"] == 3 and rows[0]["status"] == "finished"
+    assert rows[0]["best"] == {"metric": "val_loss", "value": pytest.approx(0.9), "epoch": 1}
+
+
+def test_runs_show_json(store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    root, ids = store_with_runs
+    assert main(["runs", "--runs", str(root), "show", ids[0][:-2], "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["run_id"], shown["status"], shown["epochs"]) == (ids[0], "finished", 3)
+    assert shown["history"]["val_accuracy"] == [0.5, 0.5, 0.5]
+    assert shown["test_evaluations"] == 1
+
+
+def test_runs_show_table(store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    root, ids = store_with_runs
+    assert main(["runs", "show", ids[0], "--runs", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "val_accuracy" in out and "test set evaluated 1 time(s)" in out
+
+
+def test_unknown_run(store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    root, _ids = store_with_runs
+    assert main(["runs", "show", "secnd", "--runs", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "no run 'secnd'" in err and "Traceback" not in err
+
+
+def test_runs_rm(store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    root, ids = store_with_runs
+    assert main(["runs", "rm", ids[1], "--runs", str(root)]) == 0
+    assert [r.run_id for r in Store(root).runs()] == [ids[0]]
+
+
+def test_runs_in_an_unwritable_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["runs", "--runs", str(blocker / "sub")]) == 2
+    assert "cannot create the run store folder" in capsys.readouterr().err
+
+
+def test_fitscope_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FITSCOPE_HOME", str(tmp_path / "home"))
+    assert main(["runs", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert (tmp_path / "home" / "fitscope.db").is_file()
+
+
+def test_board_serves_a_path_with_spaces_and_korean(store_with_runs: tuple[Path, list[str]]) -> None:
+    root, ids = store_with_runs
+    Store(root).run(ids[0]).rebuild_tensorboard()
+    assert board_command(root) == f"tensorboard --logdir '{root.resolve()}'"
+    url, _ = start_board(root, port=0)
+    with urllib.request.urlopen(url + "data/runs", timeout=30) as response:
+        runs = json.loads(response.read())
+    assert f"{ids[0]}/tensorboard/train" in runs
