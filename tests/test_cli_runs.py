@@ -75,9 +75,7 @@ def test_runs_in_an_unwritable_place(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "cannot create the run store folder" in capsys.readouterr().err
 
 
-def test_fitscope_home(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_fitscope_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("FITSCOPE_HOME", str(tmp_path / "home"))
     assert main(["runs", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []

@@ -21,9 +21,7 @@ from fitscope.data import kfold_dataset, split_dataset, train_dev_split
     shuffle=st.booleans(),
     seed=st.integers(0, 2**31 - 2),
 )
-def test_holdout_parts_are_disjoint_cover_and_sized(
-    n: int, val: int, test: int, shuffle: bool, seed: int
-) -> None:
+def test_holdout_parts_are_disjoint_cover_and_sized(n: int, val: int, test: int, shuffle: bool, seed: int) -> None:
     splitter = HoldoutSplit(val=val, test=test, shuffle=shuffle, seed=seed if shuffle else None)
     train, v, t = next(splitter.split(np.zeros(n)))
     everything = np.concatenate([train, v, t])

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from .._errors import FitscopeError
 from .._version import __version__
-from . import _data, _runs, _split
+from . import _data, _run, _runs, _split
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -24,6 +24,7 @@ examples:
   fitscope split --dataset mnist --val 10000 --no-shuffle --test provided \\
       --subsample 700,300 --seed 3
   fitscope split --dataset digits --val 0.2 --test 0.2 --stratify --seed 0 --json
+  fitscope run examples/digits_quick.yaml
   fitscope runs                 # the runs recorded in ./fitscope-runs
   fitscope board                # TensorBoard on every run
 
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _split.add_parser(commands)
     _data.add_parser(commands)
+    _run.add_parser(commands)
     _runs.add_parser(commands)
     return parser
 

@@ -31,8 +31,7 @@ def add_parser(commands: Any) -> None:
         "runs",
         help="list recorded runs; show or remove one",
         description="List the runs in the store (id, name, status, epochs, best validation metric).",
-        epilog="examples:\n  fitscope runs\n  fitscope runs show 20261128-1012 --json\n"
-        "  fitscope runs rm RUN",
+        epilog="examples:\n  fitscope runs\n  fitscope runs show 20261128-1012 --json\n  fitscope runs rm RUN",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_runs_option(runs)

@@ -22,18 +22,14 @@ def parse_size(text: str, *, name: str, allow_provided: bool = False) -> int | f
         return float(text)
     except ValueError:
         fix = ", a fraction like 0.2, or 'provided'" if allow_provided else " or a fraction like 0.2"
-        raise ArgumentError(
-            f"Invalid value for option {name}: {text!r}. Expected a count like 10000{fix}."
-        ) from None
+        raise ArgumentError(f"Invalid value for option {name}: {text!r}. Expected a count like 10000{fix}.") from None
 
 
 def parse_pair(text: str) -> tuple[int | float, int | float]:
     """Parse ``TRAIN,VAL`` sizes for ``--subsample``."""
     pieces = text.split(",")
     if len(pieces) != 2:
-        raise ArgumentError(
-            f"Invalid value for option --subsample: {text!r}. Expected TRAIN,VAL such as 700,300."
-        )
+        raise ArgumentError(f"Invalid value for option --subsample: {text!r}. Expected TRAIN,VAL such as 700,300.")
     sizes = [parse_size(p.strip(), name="--subsample") for p in pieces]
     return sizes[0], sizes[1]  # type: ignore[return-value]
 
@@ -43,9 +39,7 @@ def add_dataset_options(parser: argparse.ArgumentParser) -> None:
         "--dataset", required=True, metavar="NAME|PATH",
         help="mnist, fashion_mnist, digits, or a .npz / .csv file or IDX folder",
     )  # fmt: skip
-    parser.add_argument(
-        "--data-dir", type=Path, help="folder holding mnist.npz etc. (default: $FITSCOPE_DATA)"
-    )
+    parser.add_argument("--data-dir", type=Path, help="folder holding mnist.npz etc. (default: $FITSCOPE_DATA)")
     parser.add_argument("--label", default="label", help="label column of a CSV file (default: label)")
 
 
@@ -74,17 +68,13 @@ def add_parser(commands: Any) -> None:
     )  # fmt: skip
     parser.add_argument("--stratify", action="store_true", help="keep class shares equal in every part")
     parser.add_argument("--seed", type=int, help="random seed (default: drawn and recorded in the manifest)")
-    parser.add_argument(
-        "--subsample", metavar="TRAIN,VAL", help="draw this many training and validation samples"
-    )
+    parser.add_argument("--subsample", metavar="TRAIN,VAL", help="draw this many training and validation samples")
     parser.add_argument(
         "--replace",
         action="store_true",
         help="draw the subsample with replacement (as the book's np.random.choice)",
     )
-    parser.add_argument(
-        "--folds", type=int, metavar="K", help="k-fold cross-validation splits instead of one holdout"
-    )
+    parser.add_argument("--folds", type=int, metavar="K", help="k-fold cross-validation splits instead of one holdout")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.set_defaults(handler=run_split)
 

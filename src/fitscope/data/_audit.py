@@ -115,15 +115,12 @@ def _leak_warnings(
         if n:
             example = examples_within[part][0]
             found.append(
-                f"{part} holds {n} repeated sample(s) (e.g. indices "
-                f"{', '.join(map(str, example))} are the same input)."
+                f"{part} holds {n} repeated sample(s) (e.g. indices {', '.join(map(str, example))} are the same input)."
             )
     return found
 
 
-def _balance_warnings(
-    dataset: Dataset, parts: dict[str, np.ndarray], counts: dict[str, dict[str, int]]
-) -> list[str]:
+def _balance_warnings(dataset: Dataset, parts: dict[str, np.ndarray], counts: dict[str, dict[str, int]]) -> list[str]:
     all_idx = np.concatenate(list(parts.values())) if parts else np.arange(0)
     overall = np.bincount(dataset.y[all_idx], minlength=dataset.num_classes)
     total = max(int(overall.sum()), 1)
@@ -160,8 +157,7 @@ def _size_warnings(dataset: Dataset, parts: dict[str, np.ndarray]) -> list[str]:
             )
         if 0 < len(idx) < dataset.num_classes:
             found.append(
-                f"{name} has {len(idx)} samples for {dataset.num_classes} classes: "
-                "some classes cannot appear in it."
+                f"{name} has {len(idx)} samples for {dataset.num_classes} classes: some classes cannot appear in it."
             )
     if "train" in parts and "val" in parts and len(parts["train"]) < len(parts["val"]):
         found.append(

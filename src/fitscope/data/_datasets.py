@@ -147,9 +147,7 @@ class Dataset:
                 codes = y_arr.astype(np.int64)
                 class_names = [str(i) for i in range(int(values.max()) + 1)]
         elif len(class_names) < len(values):
-            raise DataError(
-                f"{source}: {len(values)} distinct labels but only {len(class_names)} class names."
-            )
+            raise DataError(f"{source}: {len(values)} distinct labels but only {len(class_names)} class names.")
         if value_max is None and np.issubdtype(x.dtype, np.integer):
             value_max = float(np.iinfo(x.dtype).max)
         return cls(
@@ -513,8 +511,7 @@ def load_file(
     if suffix in (".gz", ".idx") or "idx" in path.name:
         raise DataError(f"{path}: give the directory that holds the IDX files, not one file.")
     raise DataError(
-        f"{path}: unknown data format {suffix or '(no extension)'!r}. "
-        "Use .npz, .csv or a directory of IDX files."
+        f"{path}: unknown data format {suffix or '(no extension)'!r}. Use .npz, .csv or a directory of IDX files."
     )
 
 
@@ -546,7 +543,6 @@ def load_dataset(
         close = difflib.get_close_matches(text, BUILTIN_DATASETS, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise DataError(
-            f"unknown dataset {text!r}: not a built-in dataset ({', '.join(BUILTIN_DATASETS)}) "
-            f"and no such file.{hint}"
+            f"unknown dataset {text!r}: not a built-in dataset ({', '.join(BUILTIN_DATASETS)}) and no such file.{hint}"
         )
     return load_file(path, **file_options)  # type: ignore[arg-type]

@@ -205,8 +205,7 @@ def read_csv(
             bad = next(c for c in cells if not _is_number(c))
             column = [n for i, n in enumerate(names) if i != label_at][cells.index(bad)]
             raise DataError(
-                f"{path}, row {line}, column {column!r}: {bad!r} is not a number. "
-                "Input columns must be numeric."
+                f"{path}, row {line}, column {column!r}: {bad!r} is not a number. Input columns must be numeric."
             ) from exc
     if all(_is_number(v) and float(v).is_integer() for v in labels):
         y = np.array([int(float(v)) for v in labels], dtype=np.int64)

@@ -51,9 +51,7 @@ def resolve_size(name: str, value: Size, available: int, *, allow_zero: bool = F
         if count < 0 or (count == 0 and not allow_zero):
             raise invalid_argument(name, value, expected)
         if count > available:
-            raise invalid_argument(
-                name, value, f"Only {available} samples are available; ask for at most {available}."
-            )
+            raise invalid_argument(name, value, f"Only {available} samples are available; ask for at most {available}.")
         return count
     fraction = float(value)
     if not 0 < fraction < 1:
@@ -62,9 +60,7 @@ def resolve_size(name: str, value: Size, available: int, *, allow_zero: bool = F
         raise invalid_argument(name, value, expected)
     count = round(fraction * available)
     if count == 0:
-        raise invalid_argument(
-            name, value, f"It rounds to 0 of {available} samples; ask for a larger fraction."
-        )
+        raise invalid_argument(name, value, f"It rounds to 0 of {available} samples; ask for a larger fraction.")
     return count
 
 
@@ -125,9 +121,7 @@ class HoldoutSplit:
         seed: Seed = None, stratify: bool = False,
     ) -> None:  # fmt: skip
         if not shuffle and seed is not None:
-            raise invalid_argument(
-                "seed", seed, "A seed has no effect when shuffle=False; drop it or shuffle."
-            )
+            raise invalid_argument("seed", seed, "A seed has no effect when shuffle=False; drop it or shuffle.")
         if stratify and not shuffle:
             raise invalid_argument("stratify", stratify, "Stratified splitting needs shuffle=True.")
         self.val = val
@@ -260,15 +254,11 @@ class KFoldSplit:
         stratify: keep class shares in every fold.
     """
 
-    def __init__(
-        self, n_folds: int = 5, *, shuffle: bool = True, seed: Seed = None, stratify: bool = False
-    ) -> None:
+    def __init__(self, n_folds: int = 5, *, shuffle: bool = True, seed: Seed = None, stratify: bool = False) -> None:
         if isinstance(n_folds, bool) or not isinstance(n_folds, Integral) or n_folds < 2:
             raise invalid_argument("folds", n_folds, "Expected a whole number of folds, at least 2.")
         if not shuffle and seed is not None:
-            raise invalid_argument(
-                "seed", seed, "A seed has no effect when shuffle=False; drop it or shuffle."
-            )
+            raise invalid_argument("seed", seed, "A seed has no effect when shuffle=False; drop it or shuffle.")
         self.n_folds: int = int(n_folds)
         self.shuffle: bool = shuffle
         self.seed: Seed = seed
@@ -276,8 +266,7 @@ class KFoldSplit:
 
     def __repr__(self) -> str:
         return (
-            f"KFoldSplit(n_folds={self.n_folds}, shuffle={self.shuffle}, seed={self.seed!r}, "
-            f"stratify={self.stratify})"
+            f"KFoldSplit(n_folds={self.n_folds}, shuffle={self.shuffle}, seed={self.seed!r}, stratify={self.stratify})"
         )
 
     def split(
@@ -288,9 +277,7 @@ class KFoldSplit:
 
         n = len(X)
         if self.n_folds > n:
-            raise invalid_argument(
-                "folds", self.n_folds, f"Only {n} samples are available; use at most {n} folds."
-            )
+            raise invalid_argument("folds", self.n_folds, f"Only {n} samples are available; use at most {n} folds.")
         labels = _as_labels(y, n, needed=self.stratify)
         if seed is None and self.shuffle:
             seed = seed_to_int(self.seed)
@@ -445,9 +432,7 @@ def split_dataset(
     """
     uses_seed = shuffle or subsample is not None
     if seed is not None and not uses_seed:
-        raise invalid_argument(
-            "seed", seed, "A seed has no effect without shuffle or subsample; drop it or shuffle."
-        )
+        raise invalid_argument("seed", seed, "A seed has no effect without shuffle or subsample; drop it or shuffle.")
     if replace and subsample is None:
         raise invalid_argument("replace", replace, "replace=True only applies to a subsample.")
     pool, test_idx, test_size = _test_part(dataset, test)

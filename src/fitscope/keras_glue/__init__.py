@@ -9,6 +9,7 @@ from .._backend import choose_default_backend
 
 choose_default_backend()
 
+from ._progress import ProgressLine  # noqa: E402
 from ._recorder import Recorder, resume_model  # noqa: E402
 from ._state import (  # noqa: E402
     architecture_fingerprint,
@@ -19,6 +20,7 @@ from ._state import (  # noqa: E402
 )
 
 __all__ = [
+    "ProgressLine",
     "Recorder",
     "architecture_fingerprint",
     "model_state",

@@ -205,8 +205,7 @@ class Recorder(keras.callbacks.Callback):
                 raise KeyboardInterrupt
             self._stop_requested = True
             print(
-                "\nfitscope: stopping after this epoch and saving a checkpoint "
-                "(press Ctrl-C again to stop at once)",
+                "\nfitscope: stopping after this epoch and saving a checkpoint (press Ctrl-C again to stop at once)",
                 file=sys.stderr,
             )
 

@@ -454,9 +454,7 @@ class Run:
             StoreError: another live process is training it (named in the message).
         """
         with self.store.transaction() as conn:
-            status, owner = conn.execute(
-                "SELECT status, owner FROM runs WHERE run_id = ?", (self.run_id,)
-            ).fetchone()
+            status, owner = conn.execute("SELECT status, owner FROM runs WHERE run_id = ?", (self.run_id,)).fetchone()
             if status == "running" and _owner_alive(owner):
                 host, _, pid = (owner or "").rpartition(":")
                 raise StoreError(
@@ -464,8 +462,7 @@ class Run:
                     "Wait for it to end (or stop it) before resuming."
                 )
             conn.execute(
-                "UPDATE runs SET status = 'running', reason = NULL, ended_at = NULL, owner = ?"
-                " WHERE run_id = ?",
+                "UPDATE runs SET status = 'running', reason = NULL, ended_at = NULL, owner = ? WHERE run_id = ?",
                 (_owner_token(), self.run_id),
             )
 
@@ -518,13 +515,11 @@ class Run:
         """Add a row to the evaluations ledger; returns its id."""
         if split not in ("val", "test", "other"):
             raise ArgumentError(
-                f"Invalid value for argument `split`. Received: split={split!r}. "
-                "Expected 'val', 'test' or 'other'."
+                f"Invalid value for argument `split`. Received: split={split!r}. Expected 'val', 'test' or 'other'."
             )
         with self.store.transaction() as conn:
             cursor = conn.execute(
-                "INSERT INTO evaluations (run_id, split, at, epoch, fingerprint, metrics)"
-                " VALUES (?,?,?,?,?,?)",
+                "INSERT INTO evaluations (run_id, split, at, epoch, fingerprint, metrics) VALUES (?,?,?,?,?,?)",
                 (self.run_id, split, time.time(), epoch, fingerprint, _json(dict(metrics))),
             )
         return int(cursor.lastrowid or 0)
@@ -534,9 +529,7 @@ class Run:
     @property
     def next_epoch(self) -> int:
         """The global number the next trained epoch gets."""
-        row = self.store._conn.execute(
-            "SELECT MAX(epoch) FROM epochs WHERE run_id = ?", (self.run_id,)
-        ).fetchone()
+        row = self.store._conn.execute("SELECT MAX(epoch) FROM epochs WHERE run_id = ?", (self.run_id,)).fetchone()
         return 0 if row[0] is None else int(row[0]) + 1
 
     def epochs(self) -> list[tuple[int, float, float]]:
@@ -567,8 +560,7 @@ class Run:
         return [
             (int(e), int(b), n, decode_value(v, s))
             for e, b, n, v, s in self.store._conn.execute(
-                "SELECT epoch, batch, name, value, special FROM batches WHERE run_id = ?"
-                " ORDER BY epoch, batch, name",
+                "SELECT epoch, batch, name, value, special FROM batches WHERE run_id = ? ORDER BY epoch, batch, name",
                 (self.run_id,),
             )
         ]

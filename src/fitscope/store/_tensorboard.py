@@ -43,9 +43,7 @@ class TensorBoardWriter:
 
             folder = self.logdir / sub
             folder.mkdir(parents=True, exist_ok=True)
-            self._writers[sub] = EventFileWriter(
-                str(folder), max_queue_size=1000, flush_secs=self._flush_secs
-            )
+            self._writers[sub] = EventFileWriter(str(folder), max_queue_size=1000, flush_secs=self._flush_secs)
         return self._writers[sub]
 
     def add_scalars(self, step: int, metrics: Mapping[str, float], wall_time: float | None = None) -> None:
@@ -93,9 +91,7 @@ class TensorBoardWriter:
 
         now = time.time()
         experiment = plugin_data_pb2.HParamsPluginData(
-            experiment=api_pb2.Experiment(
-                hparam_infos=infos, metric_infos=metric_infos, time_created_secs=now
-            )
+            experiment=api_pb2.Experiment(hparam_infos=infos, metric_infos=metric_infos, time_created_secs=now)
         )
         start = plugin_data_pb2.HParamsPluginData(
             session_start_info=plugin_data_pb2.SessionStartInfo(hparams=values, start_time_secs=now)

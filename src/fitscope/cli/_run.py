@@ -1,0 +1,93 @@
+"""``fitscope run SPEC`` and ``fitscope test RUN``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from ._output import console, print_json
+from ._runs import add_runs_option
+
+
+def add_parser(commands: Any) -> None:
+    run = commands.add_parser(
+        "run",
+        help="run an experiment from a YAML spec, recording every epoch",
+        description="Split the data, build and train the model with the recorder, evaluate on the "
+        "validation set, and print a summary. The test split stays sealed unless --test is given.",
+        epilog="examples:\n  fitscope run examples/digits_quick.yaml\n"
+        "  fitscope run examples/book_toy.yaml --set fit.epochs=100 --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("spec", type=Path, metavar="SPEC.yaml", help="the experiment spec")
+    run.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                     help="override a spec value, e.g. fit.epochs=5 (repeatable)")  # fmt: skip
+    run.add_argument("--name", help="run name (default: the spec's name)")
+    run.add_argument("--resume", metavar="RUN", help="continue this run from its last checkpoint")
+    run.add_argument("--test", action="store_true", help="also evaluate once on the sealed test split")
+    run.add_argument("--json", action="store_true", help="print the result as JSON")
+    run.add_argument("--quiet", action="store_true", help="print only the summary")
+    add_runs_option(run)
+    run.set_defaults(handler=run_run)
+
+    test = commands.add_parser(
+        "test",
+        help="evaluate a run on its sealed test split (counted in the ledger)",
+        description="Evaluate a run's final weights on its test split once, record it in the "
+        "evaluations ledger, and warn when the test set of that run was already used.",
+    )
+    test.add_argument("run", metavar="RUN", help="a run id (a unique prefix is enough)")
+    test.add_argument("--json", action="store_true", help="print JSON")
+    add_runs_option(test)
+    test.set_defaults(handler=run_test)
+
+
+def run_run(args: argparse.Namespace) -> int:
+    from ..experiment import run_spec
+
+    result = run_spec(
+        args.spec, overrides=args.set, runs=getattr(args, "runs", None), name=args.name,
+        resume=args.resume, test=args.test, progress=not (args.quiet or args.json),
+    )  # fmt: skip
+    if args.json:
+        print_json(result.to_dict())
+        return 0 if result.status == "finished" else 1
+    out = console()
+    out.print(f"run {result.run_id}: {result.status}, {result.epochs} epochs")
+    if result.extra.get("reason"):
+        out.print(f"reason: {result.extra['reason']}")
+    history = result.history
+    if result.best_epoch is not None:
+        best = result.best_epoch
+        acc = history.get("val_accuracy", [None] * (best + 1))[best]
+        shown = f", val_accuracy {acc:.4f}" if acc is not None else ""
+        out.print(f"best epoch {best}: val_loss {history['val_loss'][best]:.4f}{shown}")
+    if result.val:
+        out.print("final validation: " + ", ".join(f"{k} {v:.4f}" for k, v in result.val.items()))
+    if result.test:
+        out.print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
+    out.print(f"run folder: {result.run_dir}")
+    out.print(f"tensorboard: {result.tensorboard_dir}  (fitscope board)")
+    return 0 if result.status == "finished" else 1
+
+
+def run_test(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..experiment._runner import test_run
+
+    metrics, earlier = test_run(args.run, runs=getattr(args, "runs", None))
+    if earlier:
+        dates = ", ".join(time.strftime("%Y-%m-%d %H:%M", time.localtime(e["at"])) for e in earlier)
+        print(
+            f"warning: this run's test set was already evaluated {len(earlier)} time(s) ({dates}). "
+            "Each look at the test set makes it a less honest estimate.",
+            file=sys.stderr,
+        )
+    if args.json:
+        print_json({"run_id": args.run, "test": metrics, "test_evaluations": len(earlier) + 1})
+    else:
+        print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+    return 0

@@ -1,0 +1,125 @@
+"""Build a compiled Keras model from a spec, checking it against the data first."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import Any
+
+from .._errors import SpecError
+from ._spec import Spec
+
+__all__ = ["build_model"]
+
+_CATEGORICAL = {"categorical_crossentropy", "categorical_focal_crossentropy"}
+
+
+def _lookup(module: Any, name: str, kind: str, where: str) -> Any:
+    found = getattr(module, name, None)
+    if found is None or not callable(found):
+        options = [n for n in dir(module) if not n.startswith("_")]
+        close = difflib.get_close_matches(name, options, n=1)
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        raise SpecError(f"unknown {kind} `{name}` at {where}{hint}")
+    return found
+
+
+def _layers(spec: Spec, input_shape: tuple[int, ...]) -> Any:
+    import keras
+
+    if isinstance(spec.model, str):
+        module_name, _, function = spec.model.partition(":")
+        try:
+            builder = getattr(importlib.import_module(module_name), function)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise SpecError(
+                f"model: cannot import the builder {spec.model!r} ({exc}). "
+                "Give it as 'package.module:function' importable from here."
+            ) from exc
+        model = builder()
+        if not isinstance(model, keras.Model):
+            raise SpecError(f"model: the builder {spec.model!r} returned {type(model).__name__}, not a Keras model.")
+        return model
+    layers = [keras.Input(input_shape)]
+    for i, entry in enumerate(spec.model):
+        if len(entry) != 1:
+            raise SpecError(f"model[{i}]: give one layer as `- Name: {{arguments}}`.")
+        ((name, arguments),) = entry.items()
+        cls = _lookup(keras.layers, name, "layer", f"model[{i}]")
+        try:
+            layers.append(cls(**(arguments or {})))
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"model[{i}] ({name}): {exc}") from exc
+    return keras.Sequential(layers)
+
+
+def _optimizer(spec: Spec) -> Any:
+    import keras
+
+    chosen = spec.compile.optimizer
+    name, arguments = (chosen, {}) if isinstance(chosen, str) else next(iter(chosen.items()), ("", {}))
+    try:
+        return keras.optimizers.get({"class_name": name, "config": arguments or {}})
+    except (ValueError, TypeError) as exc:
+        options = [
+            "sgd",
+            "rmsprop",
+            "adam",
+            "adamw",
+            "adagrad",
+            "adadelta",
+            "adamax",
+            "nadam",
+            "ftrl",
+            "lion",
+        ]
+        close = difflib.get_close_matches(str(name).lower(), options, n=1)
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        raise SpecError(f"unknown optimizer `{name}` at compile.optimizer{hint} ({exc})") from None
+
+
+def build_model(spec: Spec, *, input_shape: tuple[int, ...], num_classes: int, one_hot: bool) -> Any:
+    """The compiled model of ``spec`` for inputs of ``input_shape`` (checked before any training)."""
+    import keras
+
+    loss = spec.compile.loss
+    if loss in _CATEGORICAL and not one_hot:
+        raise SpecError(
+            f"compile.loss `{loss}` needs one-hot labels but data.one_hot is false. "
+            "Use `sparse_categorical_crossentropy` with integer labels, or set data.one_hot: true."
+        )
+    try:
+        keras.losses.get(loss)
+    except ValueError:
+        close = difflib.get_close_matches(loss, [n for n in dir(keras.losses) if n.islower()], n=1)
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        raise SpecError(f"unknown loss `{loss}` at compile.loss{hint}") from None
+    if spec.seed is not None:
+        keras.utils.set_random_seed(spec.seed)
+    model = _layers(spec, input_shape)
+    width = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
+    if "crossentropy" in loss and width is not None and width != num_classes:
+        raise SpecError(
+            f"the model's output layer has {width} units but the data has {num_classes} classes. "
+            f"Make the last layer Dense({num_classes}, activation='softmax')."
+        )
+    try:
+        model.compile(loss=loss, optimizer=_optimizer(spec), metrics=list(spec.compile.metrics))
+    except ValueError as exc:
+        raise SpecError(f"compile: {exc}") from exc
+    return model
+
+
+def build_callbacks(spec: Spec) -> list[Any]:
+    """Keras callbacks named in the spec (EarlyStopping, ReduceLROnPlateau, ...)."""
+    import keras
+
+    built = []
+    for i, entry in enumerate(spec.callbacks):
+        ((name, arguments),) = entry.items()
+        cls = _lookup(keras.callbacks, name, "callback", f"callbacks[{i}]")
+        try:
+            built.append(cls(**(arguments or {})))
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"callbacks[{i}] ({name}): {exc}") from exc
+    return built

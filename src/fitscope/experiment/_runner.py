@@ -1,0 +1,255 @@
+"""Run an experiment spec: split, build, train with the recorder, evaluate on validation.
+
+The test split is never evaluated unless asked (``test=True``); each evaluation is
+a row in the store's ledger.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._errors import SpecError, StoreError
+from ..data import Preprocessing, Split, load_dataset, split_dataset
+from ..store import Run, Store
+from ._build import build_callbacks, build_model
+from ._spec import Spec, load_spec, validate_spec
+
+__all__ = ["RunResult", "evaluate_test", "prepare", "run_spec", "test_run"]
+
+
+@dataclass
+class RunResult:
+    """What ``fitscope run`` reports."""
+
+    run_id: str
+    status: str
+    epochs: int
+    best_epoch: int | None
+    history: dict[str, list[float]]
+    val: dict[str, float]
+    test: dict[str, float] | None
+    tensorboard_dir: str
+    run_dir: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"} | self.extra
+
+
+@dataclass
+class Prepared:
+    spec: Spec
+    split: Split
+    arrays: dict[str, tuple[Any, Any]]
+    num_classes: int
+    one_hot: bool
+
+
+def _as_spec(spec: Spec | dict[str, Any] | str | Path, overrides: list[str] | None) -> Spec:
+    if isinstance(spec, Spec):
+        if overrides:
+            from ._spec import apply_override
+
+            data = spec.model_dump()
+            for override in overrides:
+                data = apply_override(data, override)
+            return validate_spec(data)
+        return spec
+    if isinstance(spec, dict):
+        from ._spec import apply_override
+
+        for override in overrides or []:
+            spec = apply_override(spec, override)
+        return validate_spec(spec)
+    return load_spec(spec, overrides)
+
+
+def prepare(spec: Spec) -> Prepared:
+    """Load and split the data and preprocess every part (nothing written anywhere)."""
+    dataset = load_dataset(spec.data.dataset, data_dir=spec.data.data_dir)
+    s = spec.split
+    split = split_dataset(
+        dataset, val=s.val, test=s.test, shuffle=s.shuffle, seed=spec.seed if (s.shuffle or s.subsample) else None,
+        stratify=s.stratify, subsample=s.subsample, replace=s.replace,
+    )  # fmt: skip
+    one_hot = spec.data.one_hot if spec.data.one_hot is not None else spec.compile.loss == "categorical_crossentropy"
+    prep = Preprocessing(scale=spec.data.scale, flatten=spec.data.flatten, one_hot=one_hot)
+    arrays = {
+        part: prep.apply(*split.take(part), value_max=dataset.value_max, num_classes=dataset.num_classes)
+        for part in split.parts
+    }
+    return Prepared(spec, split, arrays, dataset.num_classes, one_hot)
+
+
+def _evaluate(model: Any, arrays: tuple[Any, Any], batch_size: int) -> dict[str, float]:
+    from ..store import normalize_metric_name
+
+    result = model.evaluate(*arrays, batch_size=batch_size, verbose=0, return_dict=True)
+    return {normalize_metric_name(k): float(v) for k, v in result.items()}
+
+
+def run_spec(
+    spec: Spec | dict[str, Any] | str | Path,
+    *,
+    overrides: list[str] | None = None,
+    runs: str | Path | None = None,
+    name: str | None = None,
+    resume: str | None = None,
+    test: bool = False,
+    progress: bool = True,
+    group: str | None = None,
+) -> RunResult:
+    """Run an experiment and return its summary.
+
+    Everything that can be checked (spec, data, split, model) is checked before a
+    run is created, so bad input leaves nothing in the store.
+
+    Args:
+        spec: a :class:`Spec`, a dict, or the path of a YAML file.
+        overrides: ``key.path=value`` strings (as ``--set``).
+        runs: the store folder.
+        name: the run name (default: the spec's).
+        resume: a run id to continue from its last checkpoint.
+        test: also evaluate once on the sealed test split.
+        progress: print a progress line every few seconds.
+    """
+    from ..keras_glue import ProgressLine, architecture_fingerprint, resume_model, weights_fingerprint
+
+    spec = _as_spec(spec, overrides)
+    prepared = prepare(spec)
+    if test and "test" not in prepared.split.parts:
+        raise SpecError("--test: this spec's split has no test part; set split.test (e.g. provided or 0.2).")
+    x, y = prepared.arrays["train"]
+    model = build_model(
+        spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot
+    )
+    callbacks = build_callbacks(spec)
+    store = Store(runs)
+    resume_key = {
+        "model": architecture_fingerprint(model),
+        "split": prepared.split.index_hash,
+        "batch_size": spec.fit.batch_size,
+    }
+    initial_epoch = 0
+    if resume:
+        run = store.run(resume)
+        run.check_resume_key(resume_key)
+        run.claim()
+        initial_epoch = resume_model(run, model)
+    else:
+        import keras
+
+        run = store.start_run(
+            name=name or spec.name, params=_params(spec), split=prepared.split, spec=spec.model_dump(mode="json"),
+            seed=spec.seed, group=group, resume_key=resume_key, backend=keras.backend.backend(),
+        )  # fmt: skip
+    record = spec.record
+    recorder = run.recorder(per_batch=record.per_batch, tensorboard=record.tensorboard, checkpoint=record.checkpoint)
+    if progress:
+        callbacks.append(ProgressLine(spec.fit.epochs))
+    try:
+        with run:
+            if initial_epoch < spec.fit.epochs:
+                model.fit(
+                    x, y, batch_size=spec.fit.batch_size, epochs=spec.fit.epochs, initial_epoch=initial_epoch,
+                    shuffle=spec.fit.shuffle, validation_data=prepared.arrays["val"], verbose=0,
+                    callbacks=[recorder, *callbacks],
+                )  # fmt: skip
+            status = run.info().status
+            if status == "running":
+                val = _evaluate(model, prepared.arrays["val"], spec.fit.batch_size)
+                run.record_evaluation("val", val, fingerprint=weights_fingerprint(model), epoch=run.next_epoch - 1)
+                test_metrics = None
+                if test:
+                    test_metrics = evaluate_test(run, model, prepared)
+    finally:
+        recorder.close()
+    info = run.info()
+    history = run.history()
+    val_metrics = (run.evaluations("val") or [{"metrics": {}}])[-1]["metrics"]
+    return RunResult(
+        run_id=run.run_id, status=info.status, epochs=info.epochs, best_epoch=_best_epoch(history),
+        history=history, val=val_metrics, test=test_metrics if info.status == "finished" else None,
+        tensorboard_dir=str(run.tensorboard_dir.resolve()), run_dir=str(run.dir.resolve()),
+        extra={"reason": info.reason},
+    )  # fmt: skip
+
+
+def evaluate_test(run: Run, model: Any, prepared: Prepared) -> dict[str, float]:
+    """Evaluate on the sealed test split and add a ledger row."""
+    from ..keras_glue import weights_fingerprint
+
+    metrics = _evaluate(model, prepared.arrays["test"], prepared.spec.fit.batch_size)
+    run.record_evaluation("test", metrics, fingerprint=weights_fingerprint(model), epoch=run.next_epoch - 1)
+    return metrics
+
+
+def _best_epoch(history: dict[str, list[float]]) -> int | None:
+    losses = history.get("val_loss") or []
+    finite = [(v, i) for i, v in enumerate(losses) if math.isfinite(v)]
+    return min(finite)[1] if finite else None
+
+
+def _params(spec: Spec) -> dict[str, Any]:
+    """The parameters worth comparing runs by (flat, JSON-ready)."""
+    params: dict[str, Any] = {
+        "epochs": spec.fit.epochs, "batch_size": spec.fit.batch_size, "loss": spec.compile.loss,
+        "optimizer": spec.compile.optimizer if isinstance(spec.compile.optimizer, str) else str(spec.compile.optimizer),
+        "seed": spec.seed,
+    }  # fmt: skip
+    if isinstance(spec.model, list):
+        for i, entry in enumerate(spec.model):
+            ((layer, arguments),) = entry.items()
+            for key in ("units", "rate", "filters"):
+                if arguments and key in arguments:
+                    params[f"model[{i}].{layer}.{key}"] = arguments[key]
+    return params
+
+
+def test_run(run_id: str, *, runs: str | Path | None = None) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Evaluate a finished run's final weights on its sealed test split.
+
+    Returns:
+        ``(metrics, earlier)``: the test metrics and the ledger rows of earlier test
+        evaluations of this run (non-empty means the test set was already used).
+
+    Raises:
+        SpecError: the run has no spec, no test split or no saved weights.
+    """
+    from ..store import CheckpointDir
+
+    store = Store(runs)
+    run = store.run(run_id)
+    info = run.info()
+    if info.spec is None:
+        raise SpecError(f"run {run.run_id} was not started from a spec; evaluate it from Python instead.")
+    spec = validate_spec(info.spec, source=f"run {run.run_id}")
+    if CheckpointDir(run.checkpoint_dir).load_latest() is None:
+        raise SpecError(f"run {run.run_id} has no saved weights (checkpoints were off); it cannot be tested.")
+    prepared = prepare(spec)
+    if "test" not in prepared.split.parts:
+        raise SpecError(f"run {run.run_id} has no test split (its spec sets split.test to 0).")
+    if prepared.split.index_hash != (info.manifest or {}).get("index_hash"):
+        raise StoreError(f"run {run.run_id}: the data no longer splits as recorded (index hash differs).")
+    x, _ = prepared.arrays["train"]
+    model = build_model(
+        spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot
+    )
+    earlier = run.evaluations("test")
+    resume_model_readonly(run, model)
+    return evaluate_test(run, model, prepared), earlier
+
+
+def resume_model_readonly(run: Run, model: Any) -> int:
+    """Load the newest checkpoint's weights without touching the run's records."""
+    from ..keras_glue import restore_state
+    from ..store import CheckpointDir
+
+    found = CheckpointDir(run.checkpoint_dir).load_latest()
+    if found is None:  # checked by the caller
+        raise StoreError(f"run {run.run_id} has no readable checkpoint.")
+    restore_state(model, found.arrays)
+    return found.epoch

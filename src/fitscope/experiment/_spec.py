@@ -1,0 +1,150 @@
+"""Experiment spec files (YAML), validated with pydantic.
+
+Every key has a default; unknown keys are errors that name the key path and
+suggest the nearest valid name.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .._errors import SpecError
+
+__all__ = ["Spec", "apply_override", "load_spec"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataSpec(_Section):
+    dataset: str = "mnist"
+    data_dir: str | None = None
+    label: str = "label"
+    scale: bool | float = True
+    flatten: bool = True
+    one_hot: bool | None = None  # None: one-hot when the loss is categorical_crossentropy
+
+
+class SplitSpec(_Section):
+    val: int | float = 0.2
+    test: int | float | Literal["provided"] = 0
+    shuffle: bool = True
+    stratify: bool = False
+    subsample: tuple[int | float, int | float] | None = None
+    replace: bool = False
+
+
+class CompileSpec(_Section):
+    loss: str = "sparse_categorical_crossentropy"
+    optimizer: str | dict[str, Any] = "rmsprop"
+    metrics: list[str] = Field(default_factory=lambda: ["accuracy"])
+
+
+class FitSpec(_Section):
+    epochs: int = Field(default=10, ge=1)
+    batch_size: int = Field(default=32, ge=1)
+    shuffle: bool = True
+
+
+class RecordSpec(_Section):
+    per_batch: bool = False
+    tensorboard: bool = True
+    checkpoint: Literal["auto"] | int | None = "auto"
+
+
+class Spec(_Section):
+    """A whole experiment: data, split, model, compile, fit, callbacks, record, seed."""
+
+    name: str = "run"
+    data: DataSpec = Field(default_factory=DataSpec)
+    split: SplitSpec = Field(default_factory=SplitSpec)
+    model: list[dict[str, dict[str, Any] | None]] | str
+    compile: CompileSpec = Field(default_factory=CompileSpec)
+    fit: FitSpec = FitSpec()
+    callbacks: list[dict[str, dict[str, Any] | None]] = Field(default_factory=list)
+    record: RecordSpec = Field(default_factory=RecordSpec)
+    seed: int | None = 0
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Spec
+    for part in loc[:-1]:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = field.annotation
+    return list(getattr(model, "model_fields", {}))
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), _fields_at(loc), n=1)
+        hint = f"; did you mean `{'.'.join(map(str, (*loc[:-1], close[0])))}`?" if close else ""
+        return f"unknown key `{path}`{hint}"
+    if error["type"] == "missing":
+        return f"missing key `{path}`"
+    return f"`{path}`: {error['msg']} (got {error.get('input')!r})"
+
+
+def validate_spec(data: Any, *, source: str = "spec") -> Spec:
+    """Validate a spec dict, turning pydantic's errors into one readable SpecError."""
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: a spec is a mapping of sections (name, data, split, model, ...).")
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors()[:5])  # type: ignore[arg-type]
+        raise SpecError(f"{source}: {problems}") from None
+
+
+def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
+    """Read a YAML spec, apply ``key.path=value`` overrides, validate it."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot be read ({exc.strerror}).") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SpecError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}.") from None
+    for override in overrides or []:
+        data = apply_override(data, override)
+    return validate_spec(data, source=str(path))
+
+
+def apply_override(data: Any, override: str) -> dict[str, Any]:
+    """Set ``key.path=value`` (value parsed as YAML) in a spec dict; the path must exist."""
+    import yaml
+
+    if "=" not in override:
+        raise SpecError(f"--set {override!r}: expected key.path=value, such as fit.epochs=5.")
+    key, _, text = override.partition("=")
+    value = yaml.safe_load(text) if text else ""
+    parts = key.strip().split(".")
+    node: Any = data if isinstance(data, dict) else {}
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        fields = _fields_at(tuple(parts[: i + 1]))
+        if isinstance(node, dict) and (part in node or part in fields):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+            continue
+        options = list(node) if isinstance(node, dict) else []
+        close = difflib.get_close_matches(part, options + fields, n=1)
+        hint = f"; did you mean `{'.'.join([*parts[:i], close[0]])}`?" if close else ""
+        raise SpecError(f"--set {key}: `{'.'.join(parts[: i + 1])}` is not in the spec{hint}")
+    return data  # type: ignore[no-any-return,unused-ignore]

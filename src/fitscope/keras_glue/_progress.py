@@ -1,0 +1,54 @@
+"""A compact live view: one line every few seconds with the latest and best metrics."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from typing import Any, TextIO
+
+import keras
+
+__all__ = ["ProgressLine"]
+
+
+class ProgressLine(keras.callbacks.Callback):
+    """Print ``epoch N/M  loss ..  val_loss ..  best val_loss .. @ E  ETA ..`` every ``every_secs``.
+
+    Works without a terminal (CI, pipes): plain lines, never control codes. The
+    first and last epochs are always printed.
+    """
+
+    def __init__(self, total_epochs: int, *, every_secs: float = 2.0, stream: TextIO | None = None) -> None:
+        super().__init__()
+        self.total = total_epochs
+        self.every_secs = every_secs
+        self.stream = stream or sys.stderr
+        self._start = 0.0
+        self._last = 0.0
+        self._best: tuple[float, int] | None = None
+        self._done = 0
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._start = self._last = time.monotonic()
+        self._done = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        self._done += 1
+        val_loss = logs.get("val_loss")
+        if val_loss is not None and math.isfinite(val_loss) and (self._best is None or val_loss < self._best[0]):
+            self._best = (float(val_loss), epoch)
+        now = time.monotonic()
+        last = epoch + 1 >= self.total
+        if not (self._done == 1 or last or now - self._last >= self.every_secs):
+            return
+        self._last = now
+        shown = "  ".join(f"{k} {float(v):.4f}" for k, v in logs.items() if k in _SHOWN)
+        best = f"  best val_loss {self._best[0]:.4f} @ {self._best[1]}" if self._best else ""
+        rate = (now - self._start) / self._done
+        eta = f"  ETA {rate * max(self.total - epoch - 1, 0):.0f}s" if not last else ""
+        print(f"epoch {epoch + 1}/{self.total}  {shown}{best}{eta}", file=self.stream, flush=True)
+
+
+_SHOWN = ("loss", "accuracy", "acc", "val_loss", "val_accuracy", "val_acc")

@@ -1,0 +1,104 @@
+"""``fitscope run`` / ``fitscope test`` and the spec, on the bundled digits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fitscope import SpecError
+from fitscope.cli import main
+from fitscope.experiment import load_spec, run_spec
+from fitscope.store import Store
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+QUICK = EXAMPLES / "digits_quick.yaml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_run_records_and_evaluates_validation_only(tmp_path: Path) -> None:
+    result = run_spec(QUICK, overrides=["fit.epochs=3"], runs=tmp_path, progress=False)
+    assert (result.status, result.epochs) == ("finished", 3)
+    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    run = Store(tmp_path).run(result.run_id)
+    assert [e["split"] for e in run.evaluations()] == ["val"]
+    assert result.val["accuracy"] == pytest.approx(result.history["val_accuracy"][-1], abs=1e-6)
+    assert run.info().manifest["sizes"] == {"train": 1079, "val": 359, "test": 359}
+
+
+def test_cli_run_json_then_test_twice_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(QUICK), "--set", "fit.epochs=2", "--runs", str(tmp_path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"run_id", "status", "epochs", "best_epoch", "history", "val", "tensorboard_dir"} <= set(result)
+    assert main(["test", result["run_id"], "--runs", str(tmp_path), "--json"]) == 0
+    first = capsys.readouterr()
+    assert "already evaluated" not in first.err and json.loads(first.out)["test_evaluations"] == 1
+    assert main(["test", result["run_id"], "--runs", str(tmp_path)]) == 0
+    second = capsys.readouterr()
+    assert "warning: this run's test set was already evaluated 1 time(s)" in second.err
+    assert len(Store(tmp_path).run(result["run_id"]).evaluations("test")) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("model: [\n  - Dense: {units: 10\n", r"invalid YAML at line 2, column 3"),
+        ("model: []\nfit: {epoch: 3}\n", r"unknown key `fit.epoch`; did you mean `fit.epochs`\?"),
+        ("fit: {epochs: 3}\n", r"missing key `model`"),
+        ("data: {dataset: digits}\nmodel:\n  - Dence: {units: 10}\n",
+         r"unknown layer `Dence` at model\[0\]; did you mean `Dense`\?"),
+        ("data: {dataset: digits}\nmodel:\n  - Dense: {units: 7, activation: softmax}\n",
+         r"output layer has 7 units but the data has 10 classes"),
+        ("data: {dataset: digits, one_hot: false}\nmodel:\n  - Dense: {units: 10}\n"
+         "compile: {loss: categorical_crossentropy}\n", r"needs one-hot labels.*sparse_categorical_crossentropy"),
+        ("data: {dataset: digits}\nmodel:\n  - Dense: {units: 10}\ncompile: {optimizer: sgdd}\n",
+         r"unknown optimizer `sgdd` at compile.optimizer; did you mean `sgd`\?"),
+        ("data: {dataset: digits}\nmodel: nowhere.module:build\n", r"cannot import the builder"),
+    ],
+)  # fmt: skip
+def test_bad_specs_fail_before_anything_is_written(tmp_path: Path, text: str, message: str) -> None:
+    runs = tmp_path / "runs"
+    with pytest.raises(SpecError, match=message):
+        run_spec(write(tmp_path, text), runs=runs, progress=False)
+    assert not (runs / "fitscope.db").exists() or Store(runs).runs() == []
+
+
+def test_set_unknown_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(QUICK), "--set", "fit.epoch=3", "--runs", str(tmp_path)]) == 2
+    assert "did you mean `fit.epochs`?" in capsys.readouterr().err
+
+
+def test_book_specs_validate() -> None:
+    toy = load_spec(EXAMPLES / "book_toy.yaml")
+    assert (toy.fit.epochs, toy.fit.batch_size, toy.split.subsample) == (1000, 10, (700, 300))
+    full = load_spec(EXAMPLES / "book_full.yaml")
+    assert (full.fit.epochs, full.compile.optimizer) == (5, "rmsprop")
+
+
+def test_run_as_subprocess(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "fitscope", "run", str(QUICK), "--set", "fit.epochs=2", "--runs", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "finished, 2 epochs" in out.stdout and "epoch 2/2" in out.stderr
+
+
+@pytest.mark.integration
+def test_book_toy_on_real_mnist_quick(mnist_path: Path, tmp_path: Path) -> None:
+    result = run_spec(
+        EXAMPLES / "book_toy.yaml", overrides=[f"data.data_dir={mnist_path.parent}", "fit.epochs=5"],
+        runs=tmp_path, progress=False, test=True,
+    )  # fmt: skip
+    assert result.status == "finished" and result.epochs == 5
+    assert result.test is not None and 0.0 < result.test["accuracy"] < 1.0
+    manifest = Store(tmp_path).run(result.run_id).info().manifest
+    assert manifest["sizes"] == {"train": 700, "val": 300, "test": 10000}
