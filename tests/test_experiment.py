@@ -102,3 +102,18 @@ def test_book_toy_on_real_mnist_quick(mnist_path: Path, tmp_path: Path) -> None:
     assert result.test is not None and 0.0 < result.test["accuracy"] < 1.0
     manifest = Store(tmp_path).run(result.run_id).info().manifest
     assert manifest["sizes"] == {"train": 700, "val": 300, "test": 10000}
+
+
+@pytest.mark.integration
+def test_demo_quick_on_real_mnist(mnist_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["demo", "--quick", "--quiet", "--data-dir", str(mnist_path.parent), "--runs", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "The toy model" in out and "The full model" in out and "stalls near 50 %" in out
+    store = Store(tmp_path)
+    runs = store.runs()
+    assert [r.name for r in runs] == ["book-toy", "book-full"]
+    for info in runs:
+        assert len(store.run(info.run_id).evaluations("test")) == 1
+    full_test = store.run(runs[1].run_id).evaluations("test")[0]["metrics"]["accuracy"]
+    assert full_test > 0.95

@@ -20,6 +20,7 @@ leakage audit, every epoch recorded, curves, diagnosis and a sealed test set.
 
 _EPILOG = """\
 examples:
+  fitscope demo                 # the book's two MNIST experiments, explained
   fitscope data ls
   fitscope split --dataset mnist --val 10000 --no-shuffle --test provided \\
       --subsample 700,300 --seed 3
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _split.add_parser(commands)
     _data.add_parser(commands)
+    _run.add_demo_parser(commands)
     _run.add_parser(commands)
     _runs.add_parser(commands)
     return parser
