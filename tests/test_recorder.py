@@ -173,6 +173,32 @@ def test_sigkill_and_resume_has_every_epoch_once(tmp_path: Path, point: str) -> 
     assert store.integrity_check() == "ok"
 
 
+def test_ctrl_c_finishes_the_epoch_checkpoints_and_resumes(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    job = subprocess.Popen([sys.executable, str(HERE / "training_job.py"), str(tmp_path), "3000", "new"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    try:
+        run_id = (job.stdout.readline() if job.stdout else "").strip()
+        run = Store(tmp_path).run(run_id)
+        deadline = time.monotonic() + 120
+        while run.next_epoch < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        job.send_signal(signal.SIGINT)
+        _, err = job.communicate(timeout=120)
+    finally:
+        job.kill()
+    assert job.returncode == 0, err
+    assert "stopping after this epoch" in err
+    info = run.info()
+    last = run.next_epoch - 1
+    assert info.status == "interrupted" and "Ctrl-C" in (info.reason or "")
+    assert info.checkpoint_epoch == last and 3 <= last < 2999
+    resumed = _job(tmp_path, str(last + 3), run_id)
+    assert resumed.returncode == 0, resumed.stderr
+    assert [e for e, _, _ in run.epochs()] == list(range(last + 3))
+    assert run.info().status == "finished"
+
+
 def test_second_process_cannot_resume_a_live_run(tmp_path: Path) -> None:
     code = (
         "import sys, time\nfrom fitscope.store import Store\n"

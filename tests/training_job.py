@@ -83,7 +83,8 @@ def main() -> None:
         Run.record_epoch = record_epoch  # type: ignore[method-assign]
     model.fit(x, y, batch_size=16, epochs=epochs, initial_epoch=initial, validation_split=0.25,
               verbose=0, callbacks=callbacks)  # fmt: skip
-    run.finish()
+    if run.info().status == "running":  # not interrupted (Ctrl-C) or failed
+        run.finish()
 
 
 if __name__ == "__main__":

@@ -78,8 +78,14 @@ def _optimizer(spec: Spec) -> Any:
         raise SpecError(f"unknown optimizer `{name}` at compile.optimizer{hint} ({exc})") from None
 
 
-def build_model(spec: Spec, *, input_shape: tuple[int, ...], num_classes: int, one_hot: bool) -> Any:
-    """The compiled model of ``spec`` for inputs of ``input_shape`` (checked before any training)."""
+def build_model(
+    spec: Spec, *, input_shape: tuple[int, ...], num_classes: int, one_hot: bool, steps_per_execution: int = 1
+) -> Any:
+    """The compiled model of ``spec`` for inputs of ``input_shape`` (checked before any training).
+
+    ``steps_per_execution`` > 1 lets Keras run that many steps between callback
+    dispatches: the same training, without per-step Python overhead.
+    """
     import keras
 
     loss = spec.compile.loss
@@ -104,7 +110,10 @@ def build_model(spec: Spec, *, input_shape: tuple[int, ...], num_classes: int, o
             f"Make the last layer Dense({num_classes}, activation='softmax')."
         )
     try:
-        model.compile(loss=loss, optimizer=_optimizer(spec), metrics=list(spec.compile.metrics))
+        model.compile(
+            loss=loss, optimizer=_optimizer(spec), metrics=list(spec.compile.metrics),
+            steps_per_execution=steps_per_execution,
+        )  # fmt: skip
     except ValueError as exc:
         raise SpecError(f"compile: {exc}") from exc
     return model
@@ -123,3 +132,12 @@ def build_callbacks(spec: Spec) -> list[Any]:
         except (TypeError, ValueError) as exc:
             raise SpecError(f"callbacks[{i}] ({name}): {exc}") from exc
     return built
+
+
+def needs_every_step(callbacks: list[Any]) -> bool:
+    """Whether any callback overrides a per-batch hook (then steps must run one by one)."""
+    import keras
+
+    base = keras.callbacks.Callback
+    hooks = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+    return any(getattr(type(cb), hook) is not getattr(base, hook) for cb in callbacks for hook in hooks)

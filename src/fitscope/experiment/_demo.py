@@ -13,7 +13,7 @@ __all__ = ["EXAMPLES", "explain", "run_demo"]
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 # --quick: enough epochs to see the shape of each curve in about a minute on 2 cores.
-QUICK_EPOCHS = {"book_toy": 150, "book_full": 2}
+QUICK_EPOCHS = {"book_toy": 300, "book_full": 3}
 
 
 def _spec_path(stem: str) -> Path:
@@ -25,27 +25,38 @@ def _spec_path(stem: str) -> Path:
     return path
 
 
-def explain(title: str, result: RunResult) -> list[str]:
-    """A few plain sentences about one finished run."""
+def explain(title: str, result: RunResult, *, runs: str | Path | None = None) -> list[str]:
+    """A few plain sentences about one finished run: its curve, its accuracy, its diagnosis."""
+    from ..analysis import diagnose_run
+    from ..store import Store
+
     history = result.history
-    val_loss = history.get("val_loss", [])
     val_acc = history.get("val_accuracy", [])
     lines = [f"{title}: {result.epochs} epochs."]
-    best = result.best_epoch
-    if best is not None and val_loss:
-        lines.append(f"Validation loss was lowest ({val_loss[best]:.3f}) at epoch {best}.")
-        rise = val_loss[-1] - val_loss[best]
-        if best < len(val_loss) - 1 and rise > 0.02 * max(val_loss[best], 1e-9):
+    diagnosis = diagnose_run(Store(runs).run(result.run_id))
+    curve = diagnosis.curve
+    if curve is not None and curve.best_epoch is not None:
+        best = curve.best_epoch
+        lines.append(f"Validation loss was lowest ({history['val_loss'][best]:.3f}) at epoch {best}.")
+        if curve.overfit_onset is not None:
             lines.append(
-                f"After that it rose to {val_loss[-1]:.3f} while training loss kept falling: the model "
-                "started to overfit — it learns the 700 training images rather than digits in general."
+                f"From about epoch {curve.overfit_onset} it rose again (to {history['val_loss'][-1]:.3f}) while "
+                "training loss kept falling: the model started to overfit, learning its few training images "
+                "rather than digits in general."
             )
+        elif curve.verdict == "still_improving":
+            lines.append("It was still falling at the last epoch: more epochs would help.")
         else:
-            lines.append("It was still at or near its lowest at the end: no overfitting yet.")
+            lines.append("It did not rise again: no overfitting within these epochs.")
     if val_acc:
         lines.append(f"Validation accuracy ended at {val_acc[-1]:.1%} (best {max(val_acc):.1%}).")
     if result.test:
         lines.append(f"On the sealed test set (evaluated once): accuracy {result.test.get('accuracy', math.nan):.1%}.")
+    primary = diagnosis.gaps.primary
+    if primary != "none":
+        gap = diagnosis.gaps.gaps[primary] or 0.0
+        lines.append(f"Diagnosis: the largest gap is {primary.replace('_', ' ')} ({gap:.1%}); next: "
+                     f"{diagnosis.gaps.actions[0]}.")  # fmt: skip
     return lines
 
 
@@ -67,7 +78,7 @@ def run_demo(
         say(f"\n== {title}")
         result = run_spec(_spec_path(stem), overrides=overrides, runs=runs, test=True, progress=progress)
         results[stem] = result
-        for line in explain(title, result):
+        for line in explain(title, result, runs=runs):
             say(line)
     say(
         "\nWhy the difference: two hidden units squeeze each 784-pixel image into two numbers, too few "
@@ -75,5 +86,8 @@ def run_demo(
         "the second model reach about 98 %."
     )
     toy = results["book_toy"]
-    say(f"Look next: `fitscope runs show {toy.run_id}`, `fitscope board` (TensorBoard), run folder {toy.run_dir}.")
+    say(
+        f"Look next: `fitscope diagnose {toy.run_id}`, `fitscope runs show {toy.run_id}`, "
+        f"`fitscope board` (TensorBoard), run folder {toy.run_dir}."
+    )
     return results

@@ -14,7 +14,7 @@ from typing import Any
 from .._errors import SpecError, StoreError
 from ..data import Preprocessing, Split, load_dataset, split_dataset
 from ..store import Run, Store
-from ._build import build_callbacks, build_model
+from ._build import build_callbacks, build_model, needs_every_step
 from ._spec import Spec, load_spec, validate_spec
 
 __all__ = ["RunResult", "evaluate_test", "prepare", "run_spec", "test_run"]
@@ -123,10 +123,15 @@ def run_spec(
     if test and "test" not in prepared.split.parts:
         raise SpecError("--test: this spec's split has no test part; set split.test (e.g. provided or 0.2).")
     x, y = prepared.arrays["train"]
-    model = build_model(
-        spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot
-    )
     callbacks = build_callbacks(spec)
+    # Run a whole epoch per Keras execution unless something needs every step: the
+    # same training, without per-step Python overhead (about 3x faster on the toy model).
+    every_step = spec.record.per_batch or needs_every_step(callbacks)
+    fused = 1 if every_step else min(1000, math.ceil(len(x) / spec.fit.batch_size))
+    model = build_model(
+        spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot,
+        steps_per_execution=fused,
+    )  # fmt: skip
     store = Store(runs)
     resume_key = {
         "model": architecture_fingerprint(model),

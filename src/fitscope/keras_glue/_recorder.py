@@ -135,8 +135,9 @@ class Recorder(keras.callbacks.Callback):
             self.run.record_batches(global_epoch, self._batches)
             self._batches = []
         self.run.record_epoch(
-            global_epoch, metrics, started_at=self._epoch_start, duration=duration, checkpoint=checkpoint
-        )
+            global_epoch, metrics, started_at=self._epoch_start, duration=duration, checkpoint=checkpoint,
+            fresh=global_epoch >= self._base,  # epochs from the run's next epoch on have no rows yet
+        )  # fmt: skip
         self._last_epoch = global_epoch
         if self._writer is not None:
             self._writer.add_scalars(global_epoch, metrics, wall_time=now)

@@ -286,6 +286,11 @@ class Store:
         rows = self._conn.execute(sql, (group,) if group else ()).fetchall()
         return [_info(row) for row in rows]
 
+    def runs_on_split(self, index_hash: str) -> list[RunInfo]:
+        """Runs whose split manifest has ``index_hash`` (scored on the same validation set)."""
+        sql = _INFO_SQL + " WHERE json_extract(r.manifest, '$.index_hash') = ? ORDER BY r.started_at"
+        return [_info(row) for row in self._conn.execute(sql, (index_hash,)).fetchall()]
+
     def delete(self, run_id: str) -> None:
         """Delete a run's rows and its folder."""
         run = self.run(run_id)
@@ -383,6 +388,7 @@ class Run:
         started_at: float,
         duration: float,
         checkpoint: bool = False,
+        fresh: bool = False,
     ) -> None:
         """Write one epoch's metrics in one transaction; a replayed epoch replaces its rows.
 
@@ -391,13 +397,15 @@ class Run:
             metrics: metric name to value (names are normalised; NaN/inf kept).
             started_at, duration: wall-clock start (Unix time) and seconds.
             checkpoint: a checkpoint for this epoch is durable on disk.
+            fresh: the caller knows the epoch has no rows yet (skips clearing them).
         """
         rows = []
         for name, value in metrics.items():
             stored, special = encode_value(value)
             rows.append((self.run_id, epoch, normalize_metric_name(name), stored, special))
         with self.store.transaction() as conn:
-            conn.execute("DELETE FROM metrics WHERE run_id = ? AND epoch = ?", (self.run_id, epoch))
+            if not fresh:
+                conn.execute("DELETE FROM metrics WHERE run_id = ? AND epoch = ?", (self.run_id, epoch))
             conn.execute(
                 "INSERT OR REPLACE INTO epochs (run_id, epoch, started_at, duration) VALUES (?,?,?,?)",
                 (self.run_id, epoch, started_at, duration),

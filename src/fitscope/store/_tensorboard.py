@@ -19,9 +19,15 @@ __all__ = ["TensorBoardWriter", "scalar_tag"]
 
 
 def scalar_tag(metric: str) -> tuple[str, str]:
-    """``(subdirectory, tag)`` for a metric name (``val_loss`` -> validation, epoch_loss)."""
+    """``(subdirectory, tag)`` for a metric name (``val_loss`` -> validation, epoch_loss).
+
+    ``train_dev_*`` metrics (Ng's train-dev set) get their own ``train_dev`` run so all
+    three curves overlay under one tag.
+    """
     if metric.startswith("val_"):
         return "validation", f"epoch_{metric[4:]}"
+    if metric.startswith("train_dev_"):
+        return "train_dev", f"epoch_{metric[10:]}"
     return "train", f"epoch_{metric}"
 
 

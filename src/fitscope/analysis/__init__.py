@@ -1,0 +1,24 @@
+"""The analysis layer: pure functions over recorded numbers (curves, Ng's gap analysis).
+
+Never imports Keras.
+"""
+
+from __future__ import annotations
+
+from ._curves import MIN_EPOCHS, CurveReport, analyse_curves
+from ._diagnosis import Diagnosis, diagnose_run
+from ._gaps import ACTIONS, ERROR_LEVELS, GAPS, GapReport, analyse_gaps, parse_errors
+
+__all__ = [
+    "ACTIONS",
+    "ERROR_LEVELS",
+    "GAPS",
+    "MIN_EPOCHS",
+    "CurveReport",
+    "Diagnosis",
+    "GapReport",
+    "analyse_curves",
+    "analyse_gaps",
+    "diagnose_run",
+    "parse_errors",
+]

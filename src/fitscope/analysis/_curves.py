@@ -1,0 +1,244 @@
+"""Curve analysis: best epoch, overfitting onset, underfitting, divergence, oscillation.
+
+Pure functions over a history ``{metric: [value per epoch]}``; no Keras, no store.
+Noise is handled by smoothing (a centred moving average) and by asking a change
+to be larger than the noise around the smoothed curve and to last, so a single
+uptick never counts as overfitting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._errors import ArgumentError
+
+__all__ = ["MIN_EPOCHS", "CurveReport", "analyse_curves"]
+
+MIN_EPOCHS = 3
+VERDICTS = ("diverging", "overfitting", "underfitting", "still_improving", "oscillating", "good_fit")
+# Training error above this, with no human-level estimate saying otherwise, is high bias.
+_HIGH_TRAIN_ERROR = 0.10
+
+
+@dataclass(frozen=True)
+class CurveReport:
+    """What the curves say.
+
+    Attributes:
+        epochs: how many epochs the history holds.
+        monitor: the metric the best epoch is chosen by.
+        best_epoch: the epoch with the best ``monitor`` value.
+        best_value: that value.
+        gap_at_best: validation minus training loss at the best epoch.
+        overfit_onset: the epoch after which validation loss keeps rising while
+            training loss keeps falling, or ``None``.
+        verdict: one of ``diverging``, ``overfitting``, ``underfitting``,
+            ``still_improving``, ``oscillating``, ``good_fit``.
+        findings: plain sentences, most important first.
+        suggested_patience: an ``EarlyStopping`` patience fitted to this curve.
+        suggested_epochs: how many epochs to train (best epoch + patience).
+    """
+
+    epochs: int
+    monitor: str
+    best_epoch: int | None
+    best_value: float | None
+    gap_at_best: float | None
+    overfit_onset: int | None
+    verdict: str
+    findings: list[str] = field(default_factory=list)
+    underfitting: bool = False
+    suggested_patience: int | None = None
+    suggested_epochs: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def smooth(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving average that keeps the length (shorter windows at the ends)."""
+    if window <= 1 or len(values) < 3:
+        return values.astype(float)
+    half = window // 2
+    padded = np.concatenate([np.full(half, values[0]), values, np.full(half, values[-1])])
+    kernel = np.ones(2 * half + 1) / (2 * half + 1)
+    return np.convolve(padded, kernel, mode="valid")[: len(values)]
+
+
+def _window(n: int) -> int:
+    return max(3, min(51, n // 15 * 2 + 1))
+
+
+def analyse_curves(
+    history: dict[str, list[float]],
+    *,
+    monitor: str = "val_loss",
+    num_classes: int | None = None,
+) -> CurveReport:
+    """Analyse one run's curves.
+
+    Args:
+        history: ``{metric: [value per epoch]}`` with at least ``loss`` and ``val_loss``.
+        monitor: the metric that picks the best epoch (lower is better for losses
+            and errors, higher for anything else).
+        num_classes: for classification, the chance-level loss is ``ln(num_classes)``.
+
+    Raises:
+        ArgumentError: no validation curve, or fewer than 3 epochs.
+    """
+    if monitor not in history:
+        have = ", ".join(sorted(history)) or "none"
+        raise ArgumentError(f"the run has no `{monitor}` curve (metrics: {have}); curve verdicts need validation data.")
+    values = np.asarray(history[monitor], dtype=float)
+    if len(values) < MIN_EPOCHS:
+        raise ArgumentError(f"curve verdicts need at least {MIN_EPOCHS} epochs; the run has {len(values)}.")
+    lower_is_better = "loss" in monitor or "error" in monitor
+    train = np.asarray(history.get("loss", []), dtype=float)
+    val_loss = np.asarray(history.get("val_loss", values), dtype=float)
+    n = len(values)
+    findings: list[str] = []
+
+    finite = np.isfinite(values)
+    best_epoch: int | None = None
+    best_value: float | None = None
+    if finite.any():
+        candidates = np.where(finite, values, np.inf if lower_is_better else -np.inf)
+        best_epoch = int(np.argmin(candidates) if lower_is_better else np.argmax(candidates))
+        best_value = float(values[best_epoch])
+    gap = None
+    if best_epoch is not None and len(train) == n and math.isfinite(train[best_epoch]):
+        gap = float(val_loss[best_epoch] - train[best_epoch])
+
+    diverging = _diverging(train if len(train) == n else val_loss, findings)
+    onset = None if diverging else _overfit_onset(train, val_loss, findings)
+    underfit = False if diverging else _underfitting(history, train, num_classes, findings)
+    improving = not diverging and onset is None and _still_improving(val_loss, findings)
+    oscillating = _oscillating(train if len(train) == n else val_loss, findings)
+
+    if diverging:
+        verdict = "diverging"
+    elif onset is not None:
+        verdict = "overfitting"
+    elif underfit:
+        verdict = "underfitting"
+    elif improving:
+        verdict = "still_improving"
+    elif oscillating:
+        verdict = "oscillating"
+    else:
+        verdict = "good_fit"
+        findings.append("training and validation curves have levelled off together: a good fit for this model.")
+
+    patience = epochs = None
+    if best_epoch is not None:
+        patience = int(min(50, max(3, round(0.1 * (best_epoch + 1)), _window(n))))
+        epochs = best_epoch + 1 + patience
+    return CurveReport(
+        epochs=n, monitor=monitor, best_epoch=best_epoch, best_value=best_value, gap_at_best=gap,
+        overfit_onset=onset, verdict=verdict, findings=findings, underfitting=underfit,
+        suggested_patience=patience, suggested_epochs=epochs,
+    )  # fmt: skip
+
+
+def _diverging(loss: np.ndarray, findings: list[str]) -> bool:
+    bad = ~np.isfinite(loss)
+    if bad.any():
+        first = int(np.argmax(bad))
+        findings.append(
+            f"the loss became {loss[first]} at epoch {first}: training diverged. Lower the learning rate, "
+            "check the inputs for extreme values, or clip gradients."
+        )
+        return True
+    if len(loss) >= MIN_EPOCHS:
+        s = smooth(loss, _window(len(loss)))
+        if s[-1] > s[0] * 1.05 and np.all(np.diff(s[: max(3, len(s) // 3)]) >= -1e-12):
+            findings.append(
+                f"the training loss rose from {loss[0]:.4g} to {loss[-1]:.4g} from the start: training is "
+                "diverging. Lower the learning rate."
+            )
+            return True
+    return False
+
+
+def _overfit_onset(train: np.ndarray, val: np.ndarray, findings: list[str]) -> int | None:
+    n = len(val)
+    if n < 2 * MIN_EPOCHS or len(train) != n:
+        return None
+    window = _window(n)
+    sv, st = smooth(val, window), smooth(train, window)
+    noise = float(np.std(val - sv)) if n > window else 0.0
+    low = int(np.argmin(sv))
+    after = n - 1 - low
+    patience = max(MIN_EPOCHS, window)
+    if after < patience:
+        return None
+    rise = float(sv[-1] - sv[low])
+    # Large next to the noise and to the level, and lasting: the tail stays above the minimum.
+    threshold = max(2.0 * noise, 0.02 * abs(sv[low]), 1e-3)
+    tail = sv[low + patience :]
+    train_falling = st[-1] < st[low] - max(noise * 0.5, 1e-4)
+    if rise > threshold and tail.size and float(tail.min()) > sv[low] + threshold / 2 and train_falling:
+        findings.append(
+            f"validation loss bottomed out around epoch {low} ({val[low]:.4g}) and then rose to "
+            f"{val[-1]:.4g} while training loss kept falling: overfitting from about epoch {low}."
+        )
+        return low
+    return None
+
+
+def _underfitting(
+    history: dict[str, list[float]], train: np.ndarray, num_classes: int | None, findings: list[str]
+) -> bool:
+    accuracy = history.get("accuracy")
+    if accuracy:
+        train_error = 1.0 - float(np.nanmean(np.asarray(accuracy[-max(1, len(accuracy) // 10) :], dtype=float)))
+        if train_error > _HIGH_TRAIN_ERROR:
+            findings.append(
+                f"training accuracy is only {1 - train_error:.1%}: the model cannot even fit its training "
+                "data (high bias). A bigger model, longer training or a better architecture should help."
+            )
+            return True
+    if num_classes and len(train) and math.isfinite(train[-1]):
+        chance = math.log(num_classes)
+        if train[-1] > 0.5 * chance:
+            findings.append(
+                f"training loss ends at {train[-1]:.3g}, close to chance level (ln {num_classes} = "
+                f"{chance:.3g}): the model is underfitting."
+            )
+            return True
+    return False
+
+
+def _still_improving(val: np.ndarray, findings: list[str]) -> bool:
+    n = len(val)
+    s = smooth(val, _window(n))
+    tail = max(MIN_EPOCHS, n // 10)
+    if n <= tail:
+        return bool(s[-1] < s[0])
+    drop = float(s[-tail] - s[-1])
+    if drop > 0.01 * abs(s[-1]) and int(np.argmin(s)) >= n - 2:
+        findings.append(
+            f"validation loss was still falling at the last epoch ({s[-tail]:.4g} -> {s[-1]:.4g} over the "
+            f"last {tail} epochs): train longer."
+        )
+        return True
+    return False
+
+
+def _oscillating(loss: np.ndarray, findings: list[str]) -> bool:
+    if len(loss) < 8 or not np.isfinite(loss).all():
+        return False
+    diffs = np.diff(loss)
+    flips = float(np.mean(np.sign(diffs[1:]) != np.sign(diffs[:-1])))
+    amplitude = float(np.median(np.abs(diffs)) / max(float(np.median(np.abs(loss))), 1e-12))
+    if flips > 0.6 and amplitude > 0.10:
+        findings.append(
+            "the training loss jumps up and down from epoch to epoch: the learning rate may be too high or "
+            "the batch too small."
+        )
+        return True
+    return False

@@ -1,0 +1,155 @@
+"""Diagnose a recorded run: its curves, Ng's gap analysis, and the evidence of dev-set reuse."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .._errors import ArgumentError
+from ..store import Run
+from ._curves import MIN_EPOCHS, CurveReport, analyse_curves
+from ._gaps import GapReport, analyse_gaps
+
+__all__ = ["Diagnosis", "diagnose_run"]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A run's curve verdict, gap analysis and dev-set reuse, with the sentences to print."""
+
+    gaps: GapReport
+    curve: CurveReport | None
+    curve_note: str | None
+    configurations_on_split: int
+    test_evaluations: int
+    sentences: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        curve = None
+        if self.curve is not None:
+            c = self.curve
+            curve = {
+                "best_epoch": c.best_epoch, "overfit_onset": c.overfit_onset, "verdict": c.verdict,
+                "suggested_patience": c.suggested_patience, "suggested_epochs": c.suggested_epochs,
+                "gap_at_best": c.gap_at_best, "findings": c.findings, "monitor": c.monitor,
+            }  # fmt: skip
+        return {
+            **self.gaps.to_dict(),
+            "curve": curve,
+            "curve_note": self.curve_note,
+            "dev_reuse": {
+                "configurations_on_split": self.configurations_on_split,
+                "test_evaluations": self.test_evaluations,
+            },
+            "summary": self.sentences,
+        }
+
+
+def _last(values: list[float] | None) -> float | None:
+    if not values:
+        return None
+    finite = [v for v in values if math.isfinite(v)]
+    return finite[-1] if finite else None
+
+
+def _error(accuracy: float | None) -> float | None:
+    return None if accuracy is None else min(1.0, max(0.0, 1.0 - accuracy))
+
+
+def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: str = "accuracy") -> Diagnosis:
+    """Diagnose one run from the store.
+
+    Errors are ``1 - accuracy`` (or the named error metric): training and dev from
+    the last epoch (dev from the latest validation evaluation when there is one),
+    train-dev from a ``train_dev_`` metric when recorded, test from the latest test
+    evaluation in the ledger.
+
+    Raises:
+        ArgumentError: the run has no validation data at all.
+    """
+    info = run.info()
+    history = run.history()
+    if not any(name.startswith("val_") for name in history):
+        raise ArgumentError(
+            f"run {run.run_id} has no validation metrics, so there is nothing to diagnose; "
+            "train with validation data (fitscope run always has a val split)."
+        )
+    is_error = error_metric != "accuracy"
+
+    def level(prefix: str) -> float | None:
+        value = _last(history.get(prefix + error_metric))
+        return value if is_error else _error(value)
+
+    val_evals = run.evaluations("val")
+    test_evals = run.evaluations("test")
+    dev = level("val_")
+    if val_evals and error_metric in val_evals[-1]["metrics"]:
+        v = float(val_evals[-1]["metrics"][error_metric])
+        dev = v if is_error else _error(v)
+    test = None
+    if test_evals and error_metric in test_evals[-1]["metrics"]:
+        t = float(test_evals[-1]["metrics"][error_metric])
+        test = t if is_error else _error(t)
+    errors = {"human": human_error, "train": level(""), "train_dev": level("train_dev_"), "dev": dev, "test": test}
+    gaps = analyse_gaps(errors)
+
+    manifest = info.manifest or {}
+    classes = len((manifest.get("class_counts") or {}).get("train", {})) or None
+    curve: CurveReport | None = None
+    note = None
+    try:
+        curve = analyse_curves(history, num_classes=classes)
+    except ArgumentError as exc:
+        note = str(exc)
+        if len(next(iter(history.values()), [])) < MIN_EPOCHS:
+            note = f"curve verdicts need at least {MIN_EPOCHS} epochs; this run has {info.epochs}."
+
+    configurations = 1
+    if manifest.get("index_hash"):
+        same = run.store.runs_on_split(manifest["index_hash"])
+        configurations = len({json.dumps(r.params, sort_keys=True) for r in same}) or 1
+    diagnosis = Diagnosis(gaps, curve, note, configurations, len(test_evals))
+    return replace(diagnosis, sentences=explain(diagnosis))
+
+
+_NAMES = {
+    "avoidable_bias": "avoidable bias (the model underfits its training data)",
+    "variance": "variance (the model does much worse on data it was not trained on)",
+    "data_mismatch": "data mismatch (the dev data differs from the training data)",
+    "dev_overfitting": "overfitting of the dev set (tuned on it too often)",
+}
+
+
+def explain(d: Diagnosis) -> list[str]:
+    """Plain sentences: curve verdict, error levels, primary problem, what to do."""
+    out: list[str] = []
+    if d.curve is not None:
+        out.extend(f[:1].upper() + f[1:] for f in d.curve.findings)
+        if d.curve.best_epoch is not None:
+            out.append(
+                f"Best epoch {d.curve.best_epoch} by {d.curve.monitor}; a fitting EarlyStopping is "
+                f"EarlyStopping(monitor='{d.curve.monitor}', patience={d.curve.suggested_patience}, "
+                f"restore_best_weights=True), or about {d.curve.suggested_epochs} epochs."
+            )
+    elif d.curve_note:
+        out.append(d.curve_note)
+    e = d.gaps.errors
+    shown = ", ".join(f"{k.replace('_', '-')} {v:.1%}" for k, v in e.items() if v is not None)
+    out.append(f"Error levels: {shown}.")
+    if d.gaps.primary == "none":
+        out.append("No gap stands out: the model is close to the best this data and estimate allow.")
+    else:
+        gap = d.gaps.gaps[d.gaps.primary] or 0.0
+        out.append(f"Primary problem: {_NAMES[d.gaps.primary]}, {gap:.1%}.")
+    out.extend(d.gaps.notes)
+    if d.configurations_on_split > 1:
+        out.append(
+            f"{d.configurations_on_split} different configurations were scored on this validation split: "
+            "the more you tune on it, the more optimistic its score becomes."
+        )
+    if d.test_evaluations > 1:
+        out.append(f"The test set of this run was evaluated {d.test_evaluations} times: it is no longer unseen.")
+    out.append("Next: " + "; ".join(d.gaps.actions) + ".")
+    return out

@@ -1,0 +1,143 @@
+"""Andrew Ng's error analysis: avoidable bias, variance, data mismatch, dev-set overfitting.
+
+From "Nuts and Bolts of Building AI Applications using Deep Learning" (NIPS 2016)
+and *Machine Learning Yearning* (ch. 20-23, 36-41). Error levels are fractions in
+[0, 1]; a gap is the difference between neighbouring levels, and the primary
+problem is the first one, in Ng's order (bias, variance, mismatch, dev
+overfitting), that is large next to the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .._errors import ArgumentError
+
+__all__ = ["ACTIONS", "ERROR_LEVELS", "GAPS", "GapReport", "analyse_gaps", "parse_errors"]
+
+ERROR_LEVELS = ("human", "train", "train_dev", "dev", "test")
+GAPS = ("avoidable_bias", "variance", "data_mismatch", "dev_overfitting")
+# A gap counts when it is at least this share of the largest gap...
+_RELATIVE = 0.5
+# ...and at least one percentage point (Ng: 0.5 % train, 1 % dev error is "doing well").
+_ABSOLUTE = 0.01
+
+ACTIONS = {
+    "avoidable_bias": [
+        "train a bigger model (more units or layers)",
+        "train longer, or with a better optimizer (e.g. adam, rmsprop)",
+        "try a new architecture, or reduce regularisation",
+    ],
+    "variance": [
+        "get more training data (or augment it)",
+        "add regularisation (L2, dropout)",
+        "stop early at the best validation epoch",
+        "try a new architecture",
+    ],
+    "data_mismatch": [
+        "make the training data more like the dev/test data (collect more of it, or synthesise it)",
+        "compare errors on train-dev and dev by hand to see what differs",
+        "try a new architecture",
+    ],
+    "dev_overfitting": [
+        "get a bigger, fresh dev set: this one has been tuned on too often",
+    ],
+}
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """Errors, gaps, the primary problem and what to do about it."""
+
+    errors: dict[str, float | None]
+    gaps: dict[str, float | None]
+    primary: str
+    actions: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_errors(text: str) -> dict[str, float]:
+    """Parse ``human=0.01,train=0.08,...`` (``%`` values allowed: ``train=8%``)."""
+    errors: dict[str, float] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep:
+            raise ArgumentError(f"--errors: {item!r} is not NAME=VALUE (such as train=0.08).")
+        if name not in ERROR_LEVELS:
+            raise ArgumentError(f"--errors: unknown error name {name!r}. Use {', '.join(ERROR_LEVELS)}.")
+        try:
+            number = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
+        except ValueError:
+            raise ArgumentError(f"--errors: {name}={value!r} is not a number.") from None
+        errors[name] = number
+    if not errors:
+        raise ArgumentError("--errors: give at least one error level, such as train=0.08,dev=0.10.")
+    return errors
+
+
+def analyse_gaps(errors: dict[str, float | None]) -> GapReport:
+    """Ng's gap analysis on error levels (fractions in [0, 1]; missing levels are ``None``).
+
+    Example:
+        >>> analyse_gaps({"human": 0.01, "train": 0.02, "dev": 0.10}).primary
+        'variance'
+
+    Raises:
+        ArgumentError: a value outside [0, 1] or an unknown level name.
+    """
+    unknown = set(errors) - set(ERROR_LEVELS)
+    if unknown:
+        raise ArgumentError(f"unknown error level(s) {', '.join(sorted(unknown))}; use {', '.join(ERROR_LEVELS)}.")
+    for name, value in errors.items():
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise ArgumentError(f"error `{name}`={value} is outside [0, 1]; give errors as fractions (0.08 = 8 %).")
+    levels: dict[str, float | None] = {name: errors.get(name) for name in ERROR_LEVELS}
+    notes: list[str] = []
+    if levels["human"] is None:
+        levels["human"] = 0.0
+        notes.append("no human-level error given: 0 is used, so avoidable bias is the whole training error.")
+    human, train, train_dev, dev, test = (levels[n] for n in ERROR_LEVELS)
+
+    def minus(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else round(a - b, 10)
+
+    gaps: dict[str, float | None] = {
+        "avoidable_bias": minus(train, human),
+        "variance": minus(train_dev, train) if train_dev is not None else minus(dev, train),
+        "data_mismatch": minus(dev, train_dev),
+        "dev_overfitting": minus(test, dev),
+    }
+    if train_dev is None and gaps["variance"] is not None:
+        notes.append(
+            "without a train-dev set, variance is measured as dev - train, which also holds any "
+            "train/dev data mismatch; carve a train-dev set to tell them apart."
+        )
+    counted = dict(gaps)
+    bias = gaps["avoidable_bias"]
+    if bias is not None and bias < 0:
+        notes.append(
+            "training error is below the human-level estimate, so avoidable bias cannot be measured: "
+            "the estimate is too high, or the model fits the training set too closely. Focus on variance."
+        )
+        counted["avoidable_bias"] = None
+    sizes = [g for g in counted.values() if g is not None and g > 0]
+    largest = max(sizes, default=0.0)
+    primary = "none"
+    for name in GAPS:
+        gap = counted[name]
+        if gap is not None and gap >= _ABSOLUTE and gap >= _RELATIVE * largest:
+            primary = name
+            break
+    if primary == "data_mismatch" and train_dev is not None and dev is not None:
+        notes.append(
+            f"The train-dev set is held-out data from the training distribution: the model does well there "
+            f"({train_dev:.1%} error) but badly on the dev set ({dev:.1%}), so the difference comes from the "
+            "data being different, not from overfitting the training set."
+        )
+    actions = list(ACTIONS.get(primary, ["no gap stands out: the model is near the best this data allows."]))
+    return GapReport(errors=levels, gaps=gaps, primary=primary, actions=actions, notes=notes)

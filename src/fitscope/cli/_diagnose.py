@@ -1,0 +1,63 @@
+"""``fitscope diagnose``: what a run's curves and error levels mean, and what to do next."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .._errors import ArgumentError
+from ._output import print_json
+from ._runs import add_runs_option, open_store
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "diagnose",
+        help="say in words what a run's curves and errors mean, and what to do",
+        description="Diagnose a run (overfitting and its onset, underfitting, divergence; Andrew Ng's "
+        "avoidable bias / variance / data mismatch / dev-set overfitting) or a table of error levels.",
+        epilog="examples:\n  fitscope diagnose RUN --human-error 0.005\n"
+        "  fitscope diagnose --errors human=0.01,train=0.08,train_dev=0.09,dev=0.10,test=0.11 --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("run", nargs="?", metavar="RUN", help="a run id (a unique prefix is enough)")
+    parser.add_argument("--errors", metavar="NAME=E,...", help="error levels alone: human, train, train_dev, dev, test")
+    parser.add_argument("--human-error", type=float, metavar="E", help="estimated human-level (optimal) error, 0..1")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_runs_option(parser)
+    parser.set_defaults(handler=run_diagnose)
+
+
+def run_diagnose(args: argparse.Namespace) -> int:
+    from ..analysis import analyse_gaps, diagnose_run, parse_errors
+
+    if (args.run is None) == (args.errors is None):
+        raise ArgumentError("give a RUN to diagnose, or --errors NAME=VALUE,... (not both).")
+    if args.errors is not None:
+        errors: dict[str, float | None] = dict(parse_errors(args.errors))
+        if args.human_error is not None:
+            errors["human"] = args.human_error
+        report = analyse_gaps(errors)
+        payload = {**report.to_dict(), "curve": None}
+        if args.json:
+            print_json(payload)
+            return 0
+        shown = ", ".join(f"{k.replace('_', '-')} {v:.1%}" for k, v in report.errors.items() if v is not None)
+        print(f"Error levels: {shown}.")
+        gaps = ", ".join(f"{k.replace('_', ' ')} {v:+.1%}" for k, v in report.gaps.items() if v is not None)
+        print(f"Gaps: {gaps}.")
+        print(f"Primary problem: {report.primary.replace('_', ' ')}.")
+        for note in report.notes:
+            print(note)
+        print("Next: " + "; ".join(report.actions) + ".")
+        return 0
+    if args.human_error is not None and not 0 <= args.human_error <= 1:
+        raise ArgumentError(f"--human-error {args.human_error} is outside [0, 1]; give it as a fraction.")
+    store = open_store(args)
+    diagnosis = diagnose_run(store.run(args.run), human_error=args.human_error)
+    if args.json:
+        print_json(diagnosis.to_dict())
+    else:
+        for sentence in diagnosis.sentences:
+            print(sentence)
+    return 0

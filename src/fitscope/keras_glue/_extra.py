@@ -1,0 +1,39 @@
+"""Evaluate extra data sets each epoch (such as Ng's train-dev set) into the logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+__all__ = ["EvaluateEachEpoch"]
+
+
+class EvaluateEachEpoch(keras.callbacks.Callback):
+    """Add ``<name>_<metric>`` to each epoch's logs by evaluating on ``data``.
+
+    Put it before the recorder in ``callbacks=[...]``: Keras hands the same logs to
+    the callbacks in order, so the recorder stores these curves with the others.
+
+    Example:
+        ``model.fit(..., callbacks=[EvaluateEachEpoch("train_dev", (x_td, y_td)), run.recorder()])``
+        records ``train_dev_loss`` and ``train_dev_accuracy`` for every epoch.
+    """
+
+    def __init__(self, name: str, data: tuple[Any, Any], *, batch_size: int = 256) -> None:
+        super().__init__()
+        if not name.isidentifier() or name.startswith("val"):
+            raise ValueError(
+                f"Invalid value for argument `name`. Received: name={name!r}. "
+                "Expected an identifier not starting with 'val' (e.g. 'train_dev')."
+            )
+        self.name = name
+        self.data = data
+        self.batch_size = batch_size
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs is None:
+            return
+        results = self.model.evaluate(*self.data, batch_size=self.batch_size, verbose=0, return_dict=True)
+        for key, value in results.items():
+            logs[f"{self.name}_{key}"] = float(value)

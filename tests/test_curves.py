@@ -1,0 +1,111 @@
+"""Curve verdicts on synthetic curves, including noisy ones that must not trigger a false onset."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from fitscope import ArgumentError
+from fitscope.analysis import analyse_curves
+
+EPOCHS = np.arange(300)
+
+
+def history(train: np.ndarray, val: np.ndarray, **extra: np.ndarray) -> dict[str, list[float]]:
+    return {"loss": list(train), "val_loss": list(val), **{k: list(v) for k, v in extra.items()}}
+
+
+def overfitting_curves(noise: float = 0.0, seed: int = 0) -> dict[str, list[float]]:
+    rng = np.random.default_rng(seed)
+    train = 2.0 * np.exp(-EPOCHS / 40) + 0.05
+    val = 2.0 * np.exp(-EPOCHS / 40) + 0.3 + 0.004 * np.maximum(EPOCHS - 120, 0)
+    return history(train, val + rng.normal(0, noise, EPOCHS.size))
+
+
+def test_overfitting_onset_is_found() -> None:
+    report = analyse_curves(overfitting_curves())
+    assert report.verdict == "overfitting"
+    assert report.overfit_onset is not None and 100 <= report.overfit_onset <= 140
+    assert report.best_epoch is not None and 100 <= report.best_epoch <= 140
+    assert any("overfitting from about epoch" in f for f in report.findings)
+
+
+def test_noisy_overfitting_still_found() -> None:
+    report = analyse_curves(overfitting_curves(noise=0.03, seed=1))
+    assert report.verdict == "overfitting" and 80 <= (report.overfit_onset or 0) <= 170
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_noise_on_a_flat_curve_is_not_overfitting(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    train = 2.0 * np.exp(-EPOCHS / 30) + 0.1
+    val = 2.0 * np.exp(-EPOCHS / 30) + 0.2 + rng.normal(0, 0.02, EPOCHS.size)
+    report = analyse_curves(history(train, val))
+    assert report.overfit_onset is None and report.verdict != "overfitting"
+
+
+def test_single_uptick_is_not_an_onset() -> None:
+    train = 1.0 / (1 + EPOCHS / 10)
+    val = 1.2 / (1 + EPOCHS / 10) + 0.1
+    val[150] += 0.5
+    assert analyse_curves(history(train, val)).overfit_onset is None
+
+
+def test_underfitting_like_the_books_two_unit_model() -> None:
+    train = 1.0 + 1.3 * np.exp(-EPOCHS / 20)
+    val = 1.1 + 1.2 * np.exp(-EPOCHS / 20)
+    acc = np.full(EPOCHS.size, 0.55)
+    report = analyse_curves(history(train, val, accuracy=acc, val_accuracy=acc - 0.05), num_classes=10)
+    assert report.verdict == "underfitting" and report.underfitting
+
+
+def test_underfitting_from_chance_level_loss() -> None:
+    flat = np.full(50, math.log(10) * 0.9)
+    assert analyse_curves(history(flat, flat + 0.01), num_classes=10).verdict == "underfitting"
+
+
+def test_still_improving() -> None:
+    epochs = np.arange(40)
+    train = 2.0 * np.exp(-epochs / 30)
+    report = analyse_curves(history(train, train + 0.1))
+    assert report.verdict == "still_improving"
+    assert report.best_epoch == 39
+
+
+def test_diverging_on_nan_and_on_rising_loss() -> None:
+    nan = analyse_curves(history(np.array([1.0, 2.0, np.nan]), np.array([1.0, 2.0, np.nan])))
+    assert nan.verdict == "diverging" and "epoch 2" in nan.findings[0]
+    rising = np.linspace(1, 5, 30)
+    assert analyse_curves(history(rising, rising)).verdict == "diverging"
+
+
+def test_oscillation() -> None:
+    epochs = np.arange(60)
+    train = 0.5 + 0.3 * (epochs % 2)
+    report = analyse_curves(history(train, train + 0.05))
+    assert any("jumps up and down" in f for f in report.findings)
+
+
+def test_good_fit() -> None:
+    epochs = np.arange(100)
+    train = 0.5 * np.exp(-epochs / 5) + 0.02
+    report = analyse_curves(history(train, train + 0.01, accuracy=np.full(100, 0.99)))
+    assert report.verdict == "good_fit"
+
+
+def test_suggested_early_stopping() -> None:
+    report = analyse_curves(overfitting_curves())
+    assert report.suggested_patience is not None and 3 <= report.suggested_patience <= 50
+    assert report.suggested_epochs == (report.best_epoch or 0) + 1 + report.suggested_patience
+
+
+@pytest.mark.parametrize(
+    ("hist", "message"),
+    [({"loss": [1.0, 0.9, 0.8]}, r"has no `val_loss` curve \(metrics: loss\)"),
+     ({"loss": [1.0, 0.9], "val_loss": [1.0, 0.9]}, r"at least 3 epochs; the run has 2")],
+)  # fmt: skip
+def test_bad_histories(hist: dict, message: str) -> None:
+    with pytest.raises(ArgumentError, match=message):
+        analyse_curves(hist)

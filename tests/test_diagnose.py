@@ -1,0 +1,123 @@
+"""``fitscope diagnose`` on stored runs and on error tables; the mismatch example end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fitscope.analysis import diagnose_run
+from fitscope.cli import main
+from fitscope.store import Store
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def stored_run(root: Path, epochs: int = 200, *, val: bool = True) -> str:
+    store = Store(root)
+    run = store.start_run(name="synthetic", split={"index_hash": "abc", "class_counts": {"train": {"0": 5, "1": 5}}})
+    t = np.arange(epochs)
+    train = 2.0 * np.exp(-t / 20) + 0.05
+    val_loss = 2.0 * np.exp(-t / 20) + 0.3 + 0.004 * np.maximum(t - 80, 0)
+    for e in range(epochs):
+        metrics = {"loss": train[e], "accuracy": 0.99}
+        if val:
+            metrics |= {"val_loss": val_loss[e], "val_accuracy": 0.90}
+        run.record_epoch(e, metrics, started_at=e, duration=1)
+    run.finish()
+    return run.run_id
+
+
+def test_diagnose_run_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_id = stored_run(tmp_path)
+    assert main(["diagnose", run_id, "--runs", str(tmp_path), "--human-error", "0.005", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["errors"]) == {"human", "train", "train_dev", "dev", "test"}
+    assert data["errors"]["train_dev"] is None and data["errors"]["test"] is None
+    assert data["errors"]["train"] == pytest.approx(0.01) and data["errors"]["dev"] == pytest.approx(0.10)
+    assert set(data["gaps"]) == {"avoidable_bias", "variance", "data_mismatch", "dev_overfitting"}
+    assert data["primary"] == "variance" and data["actions"]
+    curve = data["curve"]
+    assert curve["verdict"] == "overfitting" and 60 <= curve["overfit_onset"] <= 100
+    assert {"best_epoch", "suggested_patience"} <= set(curve)
+
+
+def test_diagnose_run_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_id = stored_run(tmp_path)
+    assert main(["diagnose", run_id, "--runs", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "overfitting from about epoch" in out and "Primary problem: variance" in out
+    assert "EarlyStopping(monitor='val_loss', patience=" in out
+
+
+def test_dev_reuse_is_counted(tmp_path: Path) -> None:
+    stored_run(tmp_path)
+    store = Store(tmp_path)
+    other = store.start_run(name="other", params={"units": 64}, split={"index_hash": "abc"})
+    for e in range(3):
+        other.record_epoch(e, {"loss": 1.0, "val_loss": 1.1}, started_at=e, duration=1)
+    for _ in range(2):
+        other.record_evaluation("test", {"accuracy": 0.8})
+    diagnosis = diagnose_run(other)
+    assert diagnosis.configurations_on_split == 2 and diagnosis.test_evaluations == 2
+    assert diagnosis.gaps.errors["test"] == pytest.approx(0.2)
+    assert any("2 different configurations" in s for s in diagnosis.sentences)
+
+
+def test_short_run_still_gets_gap_analysis(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_id = stored_run(tmp_path, epochs=2)
+    assert main(["diagnose", run_id, "--runs", str(tmp_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["curve"] is None and "at least 3 epochs" in data["curve_note"]
+    assert data["primary"] == "variance"
+
+
+def test_run_without_validation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_id = stored_run(tmp_path, epochs=5, val=False)
+    assert main(["diagnose", run_id, "--runs", str(tmp_path)]) == 2
+    assert "has no validation metrics" in capsys.readouterr().err
+
+
+def test_errors_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["diagnose", "--errors", "human=0.01,train=0.08,train_dev=0.09,dev=0.10,test=0.11", "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["primary"] == "avoidable_bias" and data["curve"] is None
+    assert data["gaps"]["avoidable_bias"] == pytest.approx(0.07)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--errors", "train=1.5"], "outside [0, 1]"),
+        (["--errors", "trian=0.1"], "unknown error name 'trian'"),
+        ([], "give a RUN to diagnose, or --errors"),
+    ],
+)
+def test_bad_diagnose_input(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagnose", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.integration
+def test_mismatch_example_names_data_mismatch(mnist_path: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "FITSCOPE_DATA": str(mnist_path.parent)}
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "mismatch" / "mismatch.py"), "--train", "3000", "--target", "2000",
+         "--epochs", "3", "--runs", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "Primary problem: data mismatch" in out.stdout and "train-dev set is held-out data" in out.stdout
+    (info,) = Store(tmp_path).runs()
+    history = Store(tmp_path).run(info.run_id).history()
+    assert len(history["train_dev_accuracy"]) == 3 and not math.isnan(history["train_dev_loss"][0])
+    report = diagnose_run(Store(tmp_path).run(info.run_id))
+    assert report.gaps.primary == "data_mismatch"

@@ -1,0 +1,88 @@
+"""Ng's gap analysis against his worked examples (NIPS 2016 talk; Machine Learning Yearning)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fitscope import ArgumentError
+from fitscope.analysis import analyse_gaps, parse_errors
+
+
+@pytest.mark.parametrize(
+    ("errors", "primary"),
+    [
+        # MLY ch. 21: train 1 %, dev 11 % -> high variance
+        ({"human": 0.0, "train": 0.01, "dev": 0.11}, "variance"),
+        # MLY ch. 21: train 15 %, dev 16 % -> high bias
+        ({"human": 0.0, "train": 0.15, "dev": 0.16}, "avoidable_bias"),
+        # MLY ch. 21: train 15 %, dev 30 % -> both; bias comes first in Ng's order
+        ({"human": 0.0, "train": 0.15, "dev": 0.30}, "avoidable_bias"),
+        # MLY ch. 21: train 0.5 %, dev 1 % -> doing well
+        ({"human": 0.0, "train": 0.005, "dev": 0.01}, "none"),
+        # MLY ch. 22: optimal error 14 %, train 15 %, dev 30 % -> variance
+        ({"human": 0.14, "train": 0.15, "dev": 0.30}, "variance"),
+        # the issue's example: a 1-point avoidable bias beside an 8-point variance gap
+        ({"human": 0.01, "train": 0.02, "dev": 0.10}, "variance"),
+        # Nuts and Bolts: human 1 %, train 10 %, train-dev 10.1 %, dev 10.2 % -> bias
+        ({"human": 0.01, "train": 0.10, "train_dev": 0.101, "dev": 0.102}, "avoidable_bias"),
+        # Nuts and Bolts: human 1 %, train 1.1 %, train-dev 1.5 %, dev 10 % -> data mismatch
+        ({"human": 0.01, "train": 0.011, "train_dev": 0.015, "dev": 0.10}, "data_mismatch"),
+        # Nuts and Bolts: human 1 %, train 2 %, train-dev 10 %, dev 10.1 % -> variance
+        ({"human": 0.01, "train": 0.02, "train_dev": 0.10, "dev": 0.101}, "variance"),
+        # MLY ch. 36-41 style: everything fine until test -> the dev set was overfit
+        ({"human": 0.01, "train": 0.011, "train_dev": 0.012, "dev": 0.013, "test": 0.06}, "dev_overfitting"),
+    ],
+)
+def test_primary_problem_agrees_with_ng(errors: dict, primary: str) -> None:
+    assert analyse_gaps(errors).primary == primary
+
+
+def test_gap_values_and_actions() -> None:
+    report = analyse_gaps({"human": 0.01, "train": 0.08, "train_dev": 0.09, "dev": 0.10, "test": 0.11})
+    assert report.gaps == pytest.approx(
+        {"avoidable_bias": 0.07, "variance": 0.01, "data_mismatch": 0.01, "dev_overfitting": 0.01}
+    )
+    assert report.primary == "avoidable_bias"
+    assert report.actions[0].startswith("train a bigger model")
+
+
+def test_missing_levels_give_null_gaps_and_a_note() -> None:
+    report = analyse_gaps({"train": 0.02, "dev": 0.10})
+    assert report.errors["human"] == 0.0 and report.errors["train_dev"] is None
+    assert report.gaps["data_mismatch"] is None and report.gaps["dev_overfitting"] is None
+    assert any("dev - train" in n for n in report.notes) and any("no human-level" in n for n in report.notes)
+
+
+def test_negative_avoidable_bias_focuses_on_variance() -> None:
+    report = analyse_gaps({"human": 0.05, "train": 0.02, "dev": 0.06})
+    assert report.gaps["avoidable_bias"] == pytest.approx(-0.03)
+    assert report.primary == "variance"
+    assert any("Focus on variance" in n for n in report.notes)
+
+
+def test_tie_goes_to_the_earlier_problem() -> None:
+    assert analyse_gaps({"human": 0.0, "train": 0.05, "dev": 0.10}).primary == "avoidable_bias"
+
+
+def test_negative_variance_is_not_a_problem() -> None:
+    assert analyse_gaps({"human": 0.0, "train": 0.10, "dev": 0.08}).primary == "avoidable_bias"
+
+
+@pytest.mark.parametrize(
+    ("errors", "message"),
+    [({"train": 1.5}, r"outside \[0, 1\]"), ({"train": -0.1}, r"outside \[0, 1\]"),
+     ({"bias": 0.1}, r"unknown error level\(s\) bias")],
+)  # fmt: skip
+def test_bad_error_tables(errors: dict, message: str) -> None:
+    with pytest.raises(ArgumentError, match=message):
+        analyse_gaps(errors)
+
+
+def test_parse_errors() -> None:
+    assert parse_errors("human=0.01, train=8%,train-dev=0.09") == pytest.approx(
+        {"human": 0.01, "train": 0.08, "train_dev": 0.09}
+    )
+    with pytest.raises(ArgumentError, match="unknown error name 'trian'"):
+        parse_errors("trian=0.1")
+    with pytest.raises(ArgumentError, match="is not a number"):
+        parse_errors("train=abc")
