@@ -9,9 +9,10 @@ import fitscope
 
 EXPECTED = {
     "ArgumentError", "AuditReport", "DataError", "Dataset", "FitscopeError", "HoldoutSplit",
-    "KFoldSplit", "Preprocessing", "Recorder", "Run", "RunInfo", "SpecError", "Split", "Store",
+    "KFoldSplit", "LivePlot", "Preprocessing", "Recorder", "Run", "RunInfo", "SpecError", "Split", "Store",
     "StoreError", "Subsample", "__version__", "kfold_dataset", "load_dataset", "load_digits",
-    "load_fashion_mnist", "load_file", "load_mnist", "reset_stateful_layers", "resume_model",
+    "load_fashion_mnist", "load_file", "load_mnist", "plot_history", "reset_stateful_layers", "resume_model",
+    "run_spec",
     "split_dataset", "train_dev_split",
 }  # fmt: skip
 

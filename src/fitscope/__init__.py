@@ -44,6 +44,7 @@ __all__ = [
     "FitscopeError",
     "HoldoutSplit",
     "KFoldSplit",
+    "LivePlot",
     "Preprocessing",
     "Recorder",
     "Run",
@@ -60,14 +61,16 @@ __all__ = [
     "load_fashion_mnist",
     "load_file",
     "load_mnist",
+    "plot_history",
     "reset_stateful_layers",
     "resume_model",
+    "run_spec",
     "split_dataset",
     "train_dev_split",
 ]
 
 # The Keras parts load on first use, so `import fitscope` stays light.
-_KERAS_GLUE = {"Recorder", "reset_stateful_layers", "resume_model"}
+_KERAS_GLUE = {"LivePlot", "Recorder", "reset_stateful_layers", "resume_model"}
 
 
 def __getattr__(name: str) -> object:
@@ -75,4 +78,15 @@ def __getattr__(name: str) -> object:
         from . import keras_glue
 
         return getattr(keras_glue, name)
+    if name == "run_spec":
+        from .experiment import run_spec
+
+        return run_spec
     raise AttributeError(f"module 'fitscope' has no attribute {name!r}")
+
+
+def plot_history(source: object, output: object = None, **options: object) -> object:
+    """Draw a training history (see :func:`fitscope.report.plot_history`)."""
+    from .report import plot_history as _plot_history
+
+    return _plot_history(source, output, **options)  # type: ignore[arg-type]

@@ -69,6 +69,8 @@ def run_run(args: argparse.Namespace) -> int:
     if result.test:
         out.print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
     out.print(f"run folder: {result.run_dir}")
+    if result.report:
+        out.print(f"report: {result.report}")
     out.print(f"tensorboard: {result.tensorboard_dir}  (fitscope board)")
     return 0 if result.status == "finished" else 1
 

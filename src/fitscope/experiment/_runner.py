@@ -33,6 +33,7 @@ class RunResult:
     test: dict[str, float] | None
     tensorboard_dir: str
     run_dir: str
+    report: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,13 +175,26 @@ def run_spec(
         recorder.close()
     info = run.info()
     history = run.history()
+    if history:
+        _write_figures(run)
     val_metrics = (run.evaluations("val") or [{"metrics": {}}])[-1]["metrics"]
     return RunResult(
         run_id=run.run_id, status=info.status, epochs=info.epochs, best_epoch=_best_epoch(history),
         history=history, val=val_metrics, test=test_metrics if info.status == "finished" else None,
         tensorboard_dir=str(run.tensorboard_dir.resolve()), run_dir=str(run.dir.resolve()),
+        report=str((run.dir / "report.html").resolve()) if history else None,
         extra={"reason": info.reason},
     )  # fmt: skip
+
+
+def _write_figures(run: Run) -> None:
+    """The book-style figure and the HTML report in the run folder (derived; rebuildable)."""
+    from ..report import plot_history, write_report
+
+    figures = run.dir / "figures"
+    figures.mkdir(exist_ok=True)
+    plot_history(run, figures / "curves.png")
+    write_report(run)
 
 
 def evaluate_test(run: Run, model: Any, prepared: Prepared) -> dict[str, float]:
@@ -245,7 +259,11 @@ def test_run(run_id: str, *, runs: str | Path | None = None) -> tuple[dict[str, 
     )
     earlier = run.evaluations("test")
     resume_model_readonly(run, model)
-    return evaluate_test(run, model, prepared), earlier
+    metrics = evaluate_test(run, model, prepared)
+    from ..report import write_report
+
+    write_report(run)  # the report shows the new test count
+    return metrics, earlier
 
 
 def resume_model_readonly(run: Run, model: Any) -> int:

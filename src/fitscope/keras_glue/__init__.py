@@ -10,6 +10,7 @@ from .._backend import choose_default_backend
 choose_default_backend()
 
 from ._extra import EvaluateEachEpoch  # noqa: E402
+from ._liveplot import LivePlot  # noqa: E402
 from ._progress import ProgressLine  # noqa: E402
 from ._recorder import Recorder, resume_model  # noqa: E402
 from ._state import (  # noqa: E402
@@ -22,6 +23,7 @@ from ._state import (  # noqa: E402
 
 __all__ = [
     "EvaluateEachEpoch",
+    "LivePlot",
     "ProgressLine",
     "Recorder",
     "architecture_fingerprint",

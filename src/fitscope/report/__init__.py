@@ -1,7 +1,28 @@
-"""The report layer: TensorBoard launcher (figures and the HTML report come next)."""
+"""The report layer: figures (matplotlib), the HTML report, the TensorBoard launcher."""
 
 from __future__ import annotations
 
 from ._board import board_command, start_board
+from ._figures import CurveSet, band_figure, book_figure, compare_figure, save_figure
+from ._fonts import cjk_font, configure_fonts
+from ._history import as_history
+from ._html import render_report, write_report
+from ._plot import plot_group, plot_history, plot_runs
 
-__all__ = ["board_command", "start_board"]
+__all__ = [
+    "CurveSet",
+    "as_history",
+    "band_figure",
+    "board_command",
+    "book_figure",
+    "cjk_font",
+    "compare_figure",
+    "configure_fonts",
+    "plot_group",
+    "plot_history",
+    "plot_runs",
+    "render_report",
+    "save_figure",
+    "start_board",
+    "write_report",
+]

@@ -239,6 +239,9 @@ class Store:
             backend: the Keras backend.
         """
         manifest = getattr(split, "manifest", split)
+        audit = getattr(split, "audit", None)
+        if manifest is not None and audit is not None:
+            manifest = {**manifest, "audit": audit.to_dict()}
         slug = re.sub(r"[^\w.-]+", "-", name, flags=re.UNICODE).strip("-.") or "run"
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_id = f"{stamp}-{slug[:48]}-{secrets.token_hex(2)}"

@@ -1,0 +1,77 @@
+"""``fitscope plot`` and ``fitscope report``: figures and the HTML report of stored runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .._errors import ArgumentError
+from ._runs import add_runs_option, open_store
+
+
+def add_parser(commands: Any) -> None:
+    plot = commands.add_parser(
+        "plot",
+        help="draw a run's curves (the book's figure), compare runs, or a CV group's bands",
+        description="One run: the book's twin-axis figure (loss left, accuracy right) with the best epoch "
+        "and the overfitting onset marked. Several runs: their validation curves overlaid. --group: mean ± "
+        "std bands over the folds of a cross-validation group.",
+        epilog="examples:\n  fitscope plot RUN\n  fitscope plot RUN1 RUN2 -o compare.svg\n"
+        "  fitscope plot RUN --style grid --metric loss --metric accuracy",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    plot.add_argument("run", nargs="*", metavar="RUN", help="run ids (unique prefixes are enough)")
+    plot.add_argument("--group", help="a group id: draw its folds as mean ± std bands")
+    plot.add_argument("-o", "--output", type=Path, help="file to write (.png, .svg, .pdf); default in the run folder")
+    plot.add_argument("--metric", action="append", default=[], metavar="NAME", help="metric(s) to draw (repeatable)")
+    plot.add_argument("--style", choices=("book", "grid"), default="book", help="figure style (default: book)")
+    add_runs_option(plot)
+    plot.set_defaults(handler=run_plot)
+
+    report = commands.add_parser(
+        "report",
+        help="write a run's self-contained HTML report",
+        description="Write one HTML file (figures inlined, no external files) with the spec and environment, "
+        "the split and its audit, the curves, the diagnosis, the evaluation ledger, and how to reproduce the run.",
+    )
+    report.add_argument("run", metavar="RUN", help="a run id (a unique prefix is enough)")
+    report.add_argument("-o", "--output", type=Path, help="the .html file (default: <run folder>/report.html)")
+    add_runs_option(report)
+    report.set_defaults(handler=run_report)
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    from ..report import plot_group, plot_history, plot_runs
+
+    store = open_store(args)
+    if args.group:
+        runs = [store.run(info.run_id) for info in store.runs(group=args.group)]
+        if not runs:
+            raise ArgumentError(f"no runs in group {args.group!r}; see `fitscope runs` for group ids.")
+        output = args.output or store.root / f"{args.group}-folds.png"
+        print(plot_group(runs, output, title=args.group))
+        return 0
+    if not args.run:
+        raise ArgumentError("name at least one RUN to plot (or --group GROUP); see `fitscope runs`.")
+    runs = [store.run(run_id) for run_id in args.run]
+    if len(runs) == 1:
+        run = runs[0]
+        output = args.output
+        if output is None:
+            (run.dir / "figures").mkdir(parents=True, exist_ok=True)
+            output = run.dir / "figures" / "curves.png"
+        plot_history(run, output, style=args.style, metrics=args.metric or None)
+        print(output)
+        return 0
+    output = args.output or Path("fitscope-compare.png")
+    print(plot_runs(runs, output, metrics=args.metric or None))
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from ..report import write_report
+
+    store = open_store(args)
+    print(write_report(store.run(args.run), args.output))
+    return 0

@@ -1,0 +1,211 @@
+"""The figures: the book's twin-axis curves, run comparisons, cross-validation bands.
+
+Built with matplotlib's object API on the Agg canvas (no pyplot, no display), so
+they work headless. :func:`save_figure` writes atomically.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import ArgumentError, DataError
+from ._fonts import configure_fonts
+
+__all__ = ["CurveSet", "band_figure", "book_figure", "compare_figure", "grid_figure", "save_figure"]
+
+# The book's colours: loss yellow (train) and red (validation), accuracy blue and green.
+BOOK_COLOURS = {"loss": "y", "val_loss": "r", "accuracy": "b", "val_accuracy": "g"}
+FORMATS = (".png", ".svg", ".pdf")
+
+
+@dataclass
+class CurveSet:
+    """One run's curves for a comparison: a label, its history, its split and parameters."""
+
+    label: str
+    history: dict[str, list[float]]
+    split_hash: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _figure(width: float = 8.0, height: float = 5.0) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    configure_fonts()
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _epochs(values: Sequence[float]) -> np.ndarray:
+    return np.arange(len(values))
+
+
+def check_metrics(history: dict[str, list[float]], wanted: Sequence[str], *, where: str) -> None:
+    """Raise a clear error for a run with no epochs or a metric it does not have."""
+    if not history or not any(history.values()):
+        raise DataError(f"{where} has no epochs yet: there is nothing to draw. Train it first.")
+    missing = [m for m in wanted if m not in history]
+    if missing:
+        raise ArgumentError(
+            f"{where} has no metric {', '.join(map(repr, missing))}; it has {', '.join(sorted(history))}."
+        )
+
+
+def book_figure(
+    history: dict[str, list[float]],
+    *,
+    title: str = "",
+    best_epoch: int | None = None,
+    onset: int | None = None,
+) -> Any:
+    """The book's figure: loss on the left axis, accuracy on the right, epochs along x.
+
+    Training loss yellow, validation loss red (legend upper left); training accuracy
+    blue, validation accuracy green (legend lower left). The best epoch and the
+    overfitting onset are marked when given.
+    """
+    figure = _figure()
+    loss_ax = figure.add_subplot(1, 1, 1)
+    acc_ax = loss_ax.twinx()
+    labels = {"loss": "train loss", "val_loss": "val loss", "accuracy": "train acc", "val_accuracy": "val acc"}
+    for metric in ("loss", "val_loss"):
+        if metric in history:
+            loss_ax.plot(_epochs(history[metric]), history[metric], BOOK_COLOURS[metric], label=labels[metric])
+    for metric in ("accuracy", "val_accuracy"):
+        if metric in history:
+            acc_ax.plot(_epochs(history[metric]), history[metric], BOOK_COLOURS[metric], label=labels[metric])
+    if best_epoch is not None:
+        loss_ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1, label=f"best epoch {best_epoch}")
+    if onset is not None and onset != best_epoch:
+        loss_ax.axvline(onset, color="0.55", linestyle=":", linewidth=1.5, label=f"overfitting from {onset}")
+    loss_ax.set_xlabel("epoch")
+    loss_ax.set_ylabel("loss")
+    acc_ax.set_ylabel("accuracy")
+    loss_ax.legend(loc="upper left")
+    if acc_ax.get_lines():
+        acc_ax.legend(loc="lower left")
+    if title:
+        loss_ax.set_title(title)
+    return figure
+
+
+def grid_figure(history: dict[str, list[float]], metrics: Sequence[str], *, title: str = "") -> Any:
+    """One panel per metric (training and validation together)."""
+    base = [m for m in dict.fromkeys(m.removeprefix("val_") for m in metrics)]
+    figure = _figure(width=4.0 * len(base) + 1, height=4.0)
+    for i, name in enumerate(base):
+        ax = figure.add_subplot(1, len(base), i + 1)
+        for metric, style in ((name, "-"), (f"val_{name}", "--")):
+            if metric in history:
+                ax.plot(_epochs(history[metric]), history[metric], style, label=metric)
+        ax.set_xlabel("epoch")
+        ax.set_title(name)
+        ax.legend()
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def _differing(sets: Sequence[CurveSet]) -> list[str]:
+    keys = sorted({k for s in sets for k in s.params})
+    return [k for k in keys if len({repr(s.params.get(k)) for s in sets}) > 1]
+
+
+def compare_figure(sets: Sequence[CurveSet], *, metrics: Sequence[str] = ("val_loss", "val_accuracy")) -> Any:
+    """Overlaid validation curves of several runs, labelled with the parameters that differ.
+
+    Runs scored on different validation sets (different split manifests) are flagged
+    on the figure: their numbers are not comparable.
+    """
+    figure = _figure(width=5.0 * len(metrics) + 1, height=4.6)
+    differing = _differing(sets)
+    axes = [figure.add_subplot(1, len(metrics), i + 1) for i in range(len(metrics))]
+    for curve in sets:
+        label = curve.label
+        if differing:
+            label += " (" + ", ".join(f"{k}={curve.params.get(k)}" for k in differing) + ")"
+        for ax, metric in zip(axes, metrics):
+            if metric in curve.history:
+                ax.plot(_epochs(curve.history[metric]), curve.history[metric], label=label)
+    for ax, metric in zip(axes, metrics):
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+    axes[0].legend(fontsize="small")
+    hashes = {s.split_hash for s in sets}
+    if len(hashes) > 1:
+        figure.suptitle(
+            "warning: these runs were scored on different validation sets — compare with care", color="tab:red"
+        )
+    return figure
+
+
+def band_figure(histories: Sequence[dict[str, list[float]]], *, title: str = "") -> Any:
+    """Cross-validation folds: mean ± standard deviation per epoch, training and validation."""
+    figure = _figure(width=11.0, height=4.6)
+    for i, name in enumerate(("loss", "accuracy")):
+        ax = figure.add_subplot(1, 2, i + 1)
+        for metric, colour in ((name, "tab:blue"), (f"val_{name}", "tab:orange")):
+            series = [h[metric] for h in histories if metric in h]
+            if not series:
+                continue
+            length = min(len(s) for s in series)
+            stacked = np.array([s[:length] for s in series], dtype=float)
+            mean, std = np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
+            epochs = np.arange(length)
+            ax.plot(epochs, mean, color=colour, label=f"{metric} (mean of {len(series)} folds)")
+            ax.fill_between(epochs, mean - std, mean + std, color=colour, alpha=0.25, label=f"{metric} ± 1 std")
+        ax.set_xlabel("epoch")
+        ax.set_title(name)
+        if ax.get_lines():
+            ax.legend(fontsize="small")
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def save_figure(figure: Any, path: str | os.PathLike[str]) -> Path:
+    """Write ``figure`` to ``path`` (.png, .svg or .pdf) atomically.
+
+    Raises:
+        ArgumentError: an unknown format, or a folder that does not exist or cannot be written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ArgumentError(f"cannot write {path}: use a .png, .svg or .pdf file name.")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ArgumentError(f"cannot write {path}: the folder {folder} does not exist. Create it first.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    except OSError as exc:
+        raise ArgumentError(f"cannot write {path}: {exc.strerror}. Choose a writable folder.") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            figure.savefig(handle, format=suffix[1:])
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a figure is for sharing
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def finite_or_none(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else value
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

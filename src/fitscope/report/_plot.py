@@ -1,0 +1,96 @@
+"""High-level plotting: one call from a history source (or runs) to a figure file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .._errors import ArgumentError
+from ..analysis import analyse_curves
+from ..store import Run
+from ._figures import (
+    CurveSet,
+    band_figure,
+    book_figure,
+    check_metrics,
+    compare_figure,
+    grid_figure,
+    save_figure,
+)
+from ._history import as_history
+
+__all__ = ["plot_group", "plot_history", "plot_runs"]
+
+
+def _marks(history: dict[str, list[float]]) -> tuple[int | None, int | None]:
+    """Best epoch and overfitting onset (when the curve analysis can tell)."""
+    try:
+        report = analyse_curves(history)
+    except ArgumentError:
+        return None, None
+    return report.best_epoch, report.overfit_onset
+
+
+def plot_history(
+    source: Any,
+    output: str | os.PathLike[str] | None = None,
+    *,
+    style: str = "book",
+    metrics: Sequence[str] | None = None,
+    title: str = "",
+) -> Any:
+    """Draw one history: the book's twin-axis figure, or one panel per metric (``style="grid"``).
+
+    Args:
+        source: a Keras ``History``, a ``history.history`` dict, a stored :class:`Run`,
+            or the path of a ``CSVLogger`` file.
+        output: write the figure there (.png, .svg, .pdf), atomically.
+        style: ``"book"`` or ``"grid"``.
+        metrics: the metrics to draw with ``style="grid"`` (default: all).
+        title: a title (Korean works when a CJK font is installed).
+
+    Returns:
+        The matplotlib ``Figure``.
+    """
+    if style not in ("book", "grid"):
+        raise ArgumentError(
+            f"Invalid value for argument `style`. Received: style={style!r}. Expected 'book' or 'grid'."
+        )
+    history = as_history(source)
+    where = f"run {source.run_id}" if isinstance(source, Run) else "the history"
+    wanted = list(metrics) if metrics else []
+    check_metrics(history, wanted, where=where)
+    if not title and isinstance(source, Run):
+        title = source.info().name
+    if style == "grid" or (metrics and not set(metrics) <= {"loss", "val_loss", "accuracy", "val_accuracy"}):
+        figure = grid_figure(history, wanted or sorted(history), title=title)
+    else:
+        best, onset = _marks(history)
+        figure = book_figure(history, title=title, best_epoch=best, onset=onset)
+    if output is not None:
+        save_figure(figure, output)
+    return figure
+
+
+def plot_runs(runs: Sequence[Run], output: str | os.PathLike[str], *, metrics: Sequence[str] | None = None) -> Path:
+    """Overlay the validation curves of several runs."""
+    wanted = list(metrics) if metrics else ["val_loss", "val_accuracy"]
+    sets = []
+    for run in runs:
+        info = run.info()
+        history = run.history()
+        check_metrics(history, wanted, where=f"run {run.run_id}")
+        sets.append(CurveSet(info.name, history, (info.manifest or {}).get("index_hash"), info.params))
+    return save_figure(compare_figure(sets, metrics=wanted), output)
+
+
+def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: str = "") -> Path:
+    """Mean ± standard deviation bands over the runs of a cross-validation group."""
+    histories = []
+    for run in runs:
+        history = run.history()
+        check_metrics(history, [], where=f"run {run.run_id}")
+        histories.append(history)
+    return save_figure(band_figure(histories, title=title), output)

@@ -1,0 +1,250 @@
+"""Figures (checked through matplotlib's objects), the HTML report, and the report in Chromium."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgba
+
+import fitscope
+from fitscope import ArgumentError, DataError
+from fitscope.cli import main
+from fitscope.report import (
+    CurveSet,
+    band_figure,
+    book_figure,
+    cjk_font,
+    compare_figure,
+    plot_history,
+    render_report,
+    save_figure,
+    write_report,
+)
+from fitscope.store import Store
+
+T = np.arange(120)
+HISTORY = {
+    "loss": list(2.0 * np.exp(-T / 15) + 0.05),
+    "val_loss": list(2.0 * np.exp(-T / 15) + 0.3 + 0.006 * np.maximum(T - 50, 0)),
+    "accuracy": list(1 - 0.9 * np.exp(-T / 15)),
+    "val_accuracy": list(0.9 - 0.8 * np.exp(-T / 15)),
+}
+
+
+def stored(
+    root: Path, name: str = "toy", history: dict | None = None, split_hash: str = "abc", **params: object
+) -> str:
+    store = Store(root)
+    run = store.start_run(name=name, params=params or {"units": 2}, split={"index_hash": split_hash})
+    history = HISTORY if history is None else history
+    for e in range(len(next(iter(history.values()), []))):
+        run.record_epoch(e, {k: v[e] for k, v in history.items()}, started_at=e, duration=1)
+    run.finish()
+    return run.run_id
+
+
+def test_book_figure_matches_the_book() -> None:
+    figure = book_figure(HISTORY, title="toy", best_epoch=50, onset=52)
+    loss_ax, acc_ax = figure.axes
+    lines = {line.get_label(): line for line in loss_ax.get_lines() + acc_ax.get_lines()}
+    assert to_rgba(lines["train loss"].get_color()) == to_rgba("y")
+    assert to_rgba(lines["val loss"].get_color()) == to_rgba("r")
+    assert to_rgba(lines["train acc"].get_color()) == to_rgba("b")
+    assert to_rgba(lines["val acc"].get_color()) == to_rgba("g")
+    assert [line.get_label() for line in acc_ax.get_lines()] == ["train acc", "val acc"]
+    assert loss_ax.get_xlabel() == "epoch" and loss_ax.get_ylabel() == "loss" and acc_ax.get_ylabel() == "accuracy"
+    assert loss_ax.get_legend()._loc == 2 and acc_ax.get_legend()._loc == 3  # upper left, lower left
+    assert "best epoch 50" in lines and "overfitting from 52" in lines
+    assert list(lines["val loss"].get_xdata()) == list(range(120))
+
+
+def test_compare_figure_labels_differences_and_flags_other_splits() -> None:
+    sets = [
+        CurveSet("a", HISTORY, "h1", {"units": 2, "opt": "sgd"}),
+        CurveSet("b", HISTORY, "h2", {"units": 512, "opt": "sgd"}),
+    ]
+    figure = compare_figure(sets)
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert labels == ["a (units=2)", "b (units=512)"]
+    assert "different validation sets" in figure.get_suptitle()
+    same = compare_figure([CurveSet("a", HISTORY, "h1"), CurveSet("b", HISTORY, "h1")])
+    assert same.get_suptitle() == ""
+
+
+def test_band_figure_shows_mean_and_std() -> None:
+    folds = [{k: list(np.asarray(v) + d) for k, v in HISTORY.items()} for d in (-0.1, 0.0, 0.1)]
+    figure = band_figure(folds)
+    ax = figure.axes[0]
+    mean = next(line for line in ax.get_lines() if line.get_label().startswith("val_loss"))
+    assert np.allclose(mean.get_ydata(), HISTORY["val_loss"])
+    assert len(ax.collections) == 2  # one band each for training and validation
+
+
+def test_plot_history_accepts_every_source(tmp_path: Path) -> None:
+    class FakeHistory:  # what keras.callbacks.History looks like
+        def __init__(self) -> None:
+            self.history = {
+                "acc": [0.1, 0.2, 0.3],
+                "val_acc": [0.1, 0.15, 0.2],
+                "loss": [3, 2, 1],
+                "val_loss": [3, 2.5, 2],
+            }
+
+    assert plot_history(FakeHistory()).axes[1].get_lines()[0].get_label() == "train acc"
+    assert plot_history(dict(FakeHistory().history)).axes
+    run_id = stored(tmp_path)
+    assert plot_history(Store(tmp_path).run(run_id)).axes[0].get_title() == "toy"
+    path = tmp_path / "log.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["epoch", "acc", "loss", "val_acc", "val_loss"])
+        writer.writerows([[0, 0.5, 1.0, 0.4, 1.1], [1, 0.6, 0.9, 0.5, 1.0]])
+    figure = plot_history(str(path))
+    assert [line.get_label() for line in figure.axes[1].get_lines()] == ["train acc", "val acc"]
+    with pytest.raises(ArgumentError, match="Expected a Keras History"):
+        plot_history(42)
+
+
+def test_korean_labels_render_with_real_glyphs(tmp_path: Path) -> None:
+    if cjk_font() is None:
+        pytest.skip("no CJK font installed (install Debian's fonts-nanum); .ci/run installs it")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing" for boxes
+        plot_history(HISTORY, tmp_path / "한글.png", title="두 유닛 모델 — 과대적합")
+
+
+def test_save_figure_is_atomic_and_checks_the_path(tmp_path: Path) -> None:
+    figure = book_figure(HISTORY)
+    out = save_figure(figure, tmp_path / "f.svg")
+    assert out.read_text().lstrip().startswith("<?xml") and list(tmp_path.iterdir()) == [out]
+    with pytest.raises(ArgumentError, match=r"the folder .* does not exist"):
+        save_figure(figure, tmp_path / "missing" / "f.png")
+    with pytest.raises(ArgumentError, match=r"use a \.png, \.svg or \.pdf"):
+        save_figure(figure, tmp_path / "f.gif")
+
+
+def test_cli_plot_one_several_and_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = stored(tmp_path, "a", units=2)
+    b = stored(tmp_path, "b", units=512)
+    assert main(["plot", a, "--runs", str(tmp_path)]) == 0
+    assert (tmp_path / a / "figures" / "curves.png").stat().st_size > 0
+    out = tmp_path / "cmp.pdf"
+    assert main(["plot", a, b, "-o", str(out), "--runs", str(tmp_path)]) == 0 and out.read_bytes()[:4] == b"%PDF"
+    store = Store(tmp_path)
+    for fold in range(3):
+        run = store.start_run(name=f"fold{fold}", group="cv-1")
+        for e in range(5):
+            run.record_epoch(e, {"loss": 1.0 / (e + 1), "val_loss": 1.2 / (e + 1)}, started_at=e, duration=1)
+    band = tmp_path / "band.png"
+    assert main(["plot", "--group", "cv-1", "-o", str(band), "--runs", str(tmp_path)]) == 0 and band.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["nope"], "no run 'nope'"),
+        (
+            ["{a}", "--metric", "val_f1", "--style", "grid"],
+            "has no metric 'val_f1'; it has accuracy, loss, val_accuracy, val_loss",
+        ),
+        (["{a}", "-o", "{root}/missing/x.png"], "does not exist"),
+        (["{empty}"], "has no epochs yet"),
+        ([], "name at least one RUN"),
+    ],
+)
+def test_cli_plot_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    a = stored(tmp_path, "a")
+    empty = Store(tmp_path).start_run(name="empty").run_id
+    filled = [arg.format(a=a, root=tmp_path, empty=empty) for arg in argv]
+    assert main(["plot", *filled, "--runs", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_report_sections_and_self_containment(tmp_path: Path) -> None:
+    run_id = stored(tmp_path, "보고서 test")
+    run = Store(tmp_path).run(run_id)
+    run.record_evaluation("test", {"accuracy": 0.9})
+    text = render_report(run)
+    for section in ("summary", "curves", "diagnosis", "split", "evaluations", "environment", "reproduce"):
+        assert f'<section id="{section}">' in text
+    assert "<svg" in text and "evaluated <b>1</b> time(s)" in text and "보고서 test" in text
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)|url\((?!#)|@import|<link|<script""", text)
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_report_in_headless_chromium(tmp_path: Path) -> None:
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
+    browser_path = _chromium()
+    if browser_path is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    run_id = stored(tmp_path, "chromium check")
+    report = write_report(Store(tmp_path).run(run_id))
+    console, requests = [], []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=browser_path,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        for width in (1280, 390):  # a laptop and a phone
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+            page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(report.as_uri())
+            sizes = page.evaluate(
+                "Array.from(document.querySelectorAll('svg')).map(s => s.getBoundingClientRect())"
+                ".map(r => [r.width, r.height])"
+            )
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            shot = tmp_path / f"report-{width}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+            assert sizes and all(w > 100 and h > 50 for w, h in sizes), sizes
+            assert overflow <= 0, f"page wider than a {width}px screen"
+        browser.close()
+    assert console == []
+    assert set(requests) == {report.as_uri()}
+
+
+def test_live_plot_in_a_headless_notebook(tmp_path: Path) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    code = f"""
+import numpy as np, fitscope
+import keras
+store = fitscope.Store({str(tmp_path)!r})
+run = store.start_run(name="notebook")
+x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32"); y = np.arange(64) % 3
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+live = fitscope.LivePlot(run, every_secs=0)
+model.fit(x, y, validation_split=0.25, epochs=3, verbose=0, callbacks=[run.recorder(), live])
+model.fit(x, y, validation_split=0.25, epochs=2, verbose=0, callbacks=[run.recorder(), live])
+print("lines", len(live.figure.axes[0].get_lines()[0].get_xdata()))
+"""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
+    outputs = notebook.cells[0].outputs
+    images = [o for o in outputs if o.get("output_type") == "display_data" and "image/png" in o.get("data", {})]
+    texts = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    assert images, outputs
+    assert "lines 5" in texts  # the resumed curve is whole: epochs of both fit calls
+
+
+def test_fitscope_run_writes_report_and_figure(tmp_path: Path) -> None:
+    quick = Path(__file__).resolve().parents[1] / "examples" / "digits_quick.yaml"
+    result = fitscope.run_spec(quick, overrides=["fit.epochs=3"], runs=tmp_path, progress=False)
+    assert result.report and Path(result.report).is_file()
+    assert (Path(result.run_dir) / "figures" / "curves.png").is_file()
+    with pytest.raises(DataError):
+        plot_history(str(tmp_path / "nothing.csv"))
