@@ -70,7 +70,7 @@ def test_compare_figure_labels_differences_and_flags_other_splits() -> None:
         CurveSet("b", HISTORY, "h2", {"units": 512, "opt": "sgd"}),
     ]
     figure = compare_figure(sets)
-    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
     assert labels == ["a (units=2)", "b (units=512)"]
     assert "different validation sets" in figure.get_suptitle()
     same = compare_figure([CurveSet("a", HISTORY, "h1"), CurveSet("b", HISTORY, "h1")])

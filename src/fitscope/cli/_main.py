@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from .._errors import FitscopeError
 from .._version import __version__
-from . import _data, _diagnose, _plot, _run, _runs, _split
+from . import _data, _diagnose, _plot, _run, _runs, _search, _split
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _run.add_parser(commands)
     _runs.add_parser(commands)
     _diagnose.add_parser(commands)
+    _search.add_parser(commands)
     _plot.add_parser(commands)
     return parser
 

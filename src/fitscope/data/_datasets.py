@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -78,10 +78,14 @@ class Dataset:
     n_train: int | None = None
     source: str = "arrays"
     value_max: float | None = None
+    groups: np.ndarray | None = field(default=None, repr=False)
+    group_column: str | None = None
     _fingerprint: list[bytes] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         check_arrays(self.x, self.y, where=self.source)
+        if self.groups is not None and len(self.groups) != len(self.y):
+            raise DataError(f"{self.source}: {len(self.groups)} group labels for {len(self.y)} samples.")
         if self.n_train is not None and not 0 < self.n_train < len(self.y):
             raise DataError(
                 f"{self.source}: n_train={self.n_train} must leave at least one training "
@@ -487,6 +491,7 @@ def load_file(
     y_key: str | None = None,
     label: str | int = "label",
     header: bool | None = None,
+    group: str | None = None,
 ) -> Dataset:
     """Load user data: an ``.npz`` file, a ``.csv`` file or a directory of IDX files.
 
@@ -496,6 +501,8 @@ def load_file(
             with an optional ``x_test``/``y_test``, or ``x``/``y``).
         label: the label column of a CSV, by name or position.
         header: whether the CSV has a header row (default: guessed).
+        group: a CSV column holding group labels (kept out of the inputs), for grouped
+            k-fold: samples of one group never sit on both sides of a fold.
     """
     path = Path(path)
     if path.is_dir():
@@ -504,8 +511,18 @@ def load_file(
     if suffix == ".npz":
         return _load_npz_file(path, x_key, y_key)
     if suffix in (".csv", ".txt"):
-        x, y, _ = read_csv(path, label=label, header=header)
-        return Dataset.from_arrays(x, y, name=path.stem, source=str(path))
+        x, y, columns = read_csv(path, label=label, header=header)
+        groups = None
+        if group is not None:
+            if group not in columns:
+                raise DataError(f"{path}: group column {group!r} is not in the header (columns: {', '.join(columns)}).")
+            at = columns.index(group)
+            groups = x[:, at].copy()
+            x = np.delete(x, at, axis=1)
+        dataset = Dataset.from_arrays(x, y, name=path.stem, source=str(path))
+        if groups is None:
+            return dataset
+        return replace(dataset, groups=groups, group_column=group, _fingerprint=[])
     if not path.exists():
         raise DataError(f"{path}: no such file or directory. Check the path.")
     if suffix in (".gz", ".idx") or "idx" in path.name:

@@ -318,6 +318,14 @@ class Split:
     audit: AuditReport
     fold: int | None = None
 
+    @classmethod
+    def from_parts(
+        cls, dataset: Dataset, parts: dict[str, np.ndarray], *, kind: str = "custom", seed: int | None = None,
+        params: dict[str, Any] | None = None, fold: int | None = None,
+    ) -> Split:  # fmt: skip
+        """A split of ``dataset`` into the given index arrays, with its manifest and audit."""
+        return _make_split(dataset, dict(parts), kind=kind, seed=seed, params=params or {}, fold=fold)
+
     def take(self, part: str) -> tuple[np.ndarray, np.ndarray]:
         """The ``(x, y)`` arrays of one part."""
         if part not in self.parts:

@@ -1,8 +1,9 @@
-"""The experiment layer: spec files, the runner (and, next, cross-validation and search)."""
+"""The experiment layer: spec files, the runner, cross-validation, search and executors."""
 
 from __future__ import annotations
 
 from ._runner import RunResult, run_spec
+from ._search import CVResult, SearchResult, cross_validate, search
 from ._spec import Spec, load_spec
 
-__all__ = ["RunResult", "Spec", "load_spec", "run_spec"]
+__all__ = ["CVResult", "RunResult", "SearchResult", "Spec", "cross_validate", "load_spec", "run_spec", "search"]

@@ -68,14 +68,35 @@ def _as_spec(spec: Spec | dict[str, Any] | str | Path, overrides: list[str] | No
     return load_spec(spec, overrides)
 
 
+def _load(spec: Spec) -> Any:
+    options: dict[str, Any] = {}
+    if spec.data.dataset.lower().endswith((".csv", ".txt")):
+        options = {"label": spec.data.label, "group": spec.data.group_column}
+    return load_dataset(spec.data.dataset, data_dir=spec.data.data_dir, **options)
+
+
 def prepare(spec: Spec) -> Prepared:
     """Load and split the data and preprocess every part (nothing written anywhere)."""
-    dataset = load_dataset(spec.data.dataset, data_dir=spec.data.data_dir)
+    dataset = _load(spec)
     s = spec.split
     split = split_dataset(
         dataset, val=s.val, test=s.test, shuffle=s.shuffle, seed=spec.seed if (s.shuffle or s.subsample) else None,
         stratify=s.stratify, subsample=s.subsample, replace=s.replace,
     )  # fmt: skip
+    return _prepared(spec, dataset, split)
+
+
+def prepare_parts(
+    spec: Spec, dataset: Any, parts: dict[str, Any], *, kind: str, fold: int | None = None, folds: int | None = None
+) -> Prepared:
+    """Like :func:`prepare`, for parts chosen by the caller (a cross-validation fold)."""
+    split = Split.from_parts(
+        dataset, parts, kind=kind, seed=spec.seed, params={"folds": folds, "fold": fold}, fold=fold
+    )
+    return _prepared(spec, dataset, split)
+
+
+def _prepared(spec: Spec, dataset: Any, split: Split) -> Prepared:
     one_hot = spec.data.one_hot if spec.data.one_hot is not None else spec.compile.loss == "categorical_crossentropy"
     prep = Preprocessing(scale=spec.data.scale, flatten=spec.data.flatten, one_hot=one_hot)
     arrays = {

@@ -25,6 +25,7 @@ class DataSpec(_Section):
     dataset: str = "mnist"
     data_dir: str | None = None
     label: str = "label"
+    group_column: str | None = None
     scale: bool | float = True
     flatten: bool = True
     one_hot: bool | None = None  # None: one-hot when the loss is categorical_crossentropy
@@ -124,27 +125,53 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
     return validate_spec(data, source=str(path))
 
 
+def _path_parts(key: str) -> list[str | int]:
+    """``model[0].Dense.units`` or ``model.0.Dense.units`` -> ["model", 0, "Dense", "units"]."""
+    parts: list[str | int] = []
+    for piece in key.strip().replace("[", ".").replace("]", "").split("."):
+        if piece == "":
+            continue
+        parts.append(int(piece) if piece.isdigit() else piece)
+    return parts
+
+
 def apply_override(data: Any, override: str) -> dict[str, Any]:
-    """Set ``key.path=value`` (value parsed as YAML) in a spec dict; the path must exist."""
+    """Set ``key.path=value`` (value parsed as YAML) in a spec dict; the path must exist.
+
+    List items are addressed by position: ``model[0].Dense.units=32`` (or ``model.0...``).
+    """
     import yaml
 
     if "=" not in override:
         raise SpecError(f"--set {override!r}: expected key.path=value, such as fit.epochs=5.")
     key, _, text = override.partition("=")
     value = yaml.safe_load(text) if text else ""
-    parts = key.strip().split(".")
+    parts = _path_parts(key)
+    if not parts:
+        raise SpecError(f"--set {override!r}: the key path is empty.")
     node: Any = data if isinstance(data, dict) else {}
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        fields = _fields_at(tuple(parts[: i + 1]))
-        if isinstance(node, dict) and (part in node or part in fields):
-            if last:
-                node[part] = value
-            else:
-                node = node.setdefault(part, {})
-            continue
-        options = list(node) if isinstance(node, dict) else []
-        close = difflib.get_close_matches(part, options + fields, n=1)
-        hint = f"; did you mean `{'.'.join([*parts[:i], close[0]])}`?" if close else ""
-        raise SpecError(f"--set {key}: `{'.'.join(parts[: i + 1])}` is not in the spec{hint}")
+        shown = key.strip()
+        if isinstance(node, list):
+            if not isinstance(part, int) or not 0 <= part < len(node):
+                raise SpecError(f"--set {shown}: position {part!r} is not in a list of {len(node)} item(s).")
+        elif isinstance(node, dict):
+            fields = _fields_at(tuple(p for p in parts[: i + 1] if isinstance(p, str)))
+            if part not in node and part not in fields:
+                options = [str(k) for k in node] + fields
+                close = difflib.get_close_matches(str(part), options, n=1)
+                prefix = ".".join(str(p) for p in parts[:i])
+                hint = f"; did you mean `{prefix + '.' if prefix else ''}{close[0]}`?" if close else ""
+                where = ".".join(str(p) for p in parts[: i + 1])
+                raise SpecError(f"--set {shown}: `{where}` is not in the spec{hint}")
+        else:
+            raise SpecError(f"--set {shown}: cannot go inside the value at `{'.'.join(map(str, parts[:i]))}`.")
+        if last:
+            node[part] = value
+        elif isinstance(node, dict) and node.get(part) is None:
+            node[part] = {}
+            node = node[part]
+        else:
+            node = node[part]
     return data  # type: ignore[no-any-return,unused-ignore]

@@ -116,8 +116,12 @@ def grid_figure(history: dict[str, list[float]], metrics: Sequence[str], *, titl
     return figure
 
 
+# Bookkeeping that fitscope adds to a trial's params; not worth a legend entry.
+_INTERNAL_PARAMS = {"trial_key", "initial_weights", "fold"}
+
+
 def _differing(sets: Sequence[CurveSet]) -> list[str]:
-    keys = sorted({k for s in sets for k in s.params})
+    keys = sorted({k for s in sets for k in s.params} - _INTERNAL_PARAMS)
     return [k for k in keys if len({repr(s.params.get(k)) for s in sets}) > 1]
 
 
@@ -127,7 +131,7 @@ def compare_figure(sets: Sequence[CurveSet], *, metrics: Sequence[str] = ("val_l
     Runs scored on different validation sets (different split manifests) are flagged
     on the figure: their numbers are not comparable.
     """
-    figure = _figure(width=5.0 * len(metrics) + 1, height=4.6)
+    figure = _figure(width=5.0 * len(metrics) + 1, height=4.6 + 0.25 * len(sets))
     differing = _differing(sets)
     axes = [figure.add_subplot(1, len(metrics), i + 1) for i in range(len(metrics))]
     for curve in sets:
@@ -140,7 +144,9 @@ def compare_figure(sets: Sequence[CurveSet], *, metrics: Sequence[str] = ("val_l
     for ax, metric in zip(axes, metrics):
         ax.set_xlabel("epoch")
         ax.set_title(metric)
-    axes[0].legend(fontsize="small")
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:  # one legend under the panels: long parameter labels never cover the curves
+        figure.legend(handles, labels, loc="outside lower center", fontsize="small", ncols=1 if len(sets) > 3 else 2)
     hashes = {s.split_hash for s in sets}
     if len(hashes) > 1:
         figure.suptitle(

@@ -1,0 +1,118 @@
+"""``fitscope cv`` and ``fitscope tune``: cross-validation and hyperparameter search."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ._output import print_json
+from ._runs import add_runs_option
+
+
+def _executor_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--executor",
+        choices=("local", "process", "ray"),
+        default="local",
+        help="local: one after another here; process: a pool of worker processes; ray: a Ray cluster",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="parallel workers (default: 2)")
+    parser.add_argument("--address", metavar="RAY_ADDRESS", help="a running Ray cluster (with --executor ray)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a spec value")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_runs_option(parser)  # fmt: skip
+
+
+def add_parser(commands: Any) -> None:
+    cv = commands.add_parser(
+        "cv",
+        help="k-fold cross-validation of a spec (a fresh model per fold)",
+        description="Cross-validate a spec: each fold trains a freshly built model, is recorded as its own run "
+        "in one group, and the test split stays untouched. Prints per-fold and mean ± std metrics.",
+        epilog="example:\n  fitscope cv examples/digits_quick.yaml --folds 5 --stratify --executor process --workers 2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cv.add_argument("spec", type=Path, metavar="SPEC.yaml")
+    cv.add_argument("--folds", type=int, required=True, metavar="K", help="number of folds (2 or more)")
+    cv.add_argument("--stratify", action="store_true", help="keep class shares in every fold")
+    cv.add_argument("--group-by", metavar="COLUMN", help="a CSV column: samples of one group stay in one fold")
+    _executor_options(cv)
+    cv.set_defaults(handler=run_cv)
+
+    tune = commands.add_parser(
+        "tune",
+        help="grid or random hyperparameter search, selected on validation or by CV",
+        description="Search spec values: every trial is a recorded run in one group; the table ranks them by the "
+        "selection metric and names the winner. The test set is used only with --test-best, once.",
+        epilog="example (the book's toy model over hidden units and optimizer):\n"
+        "  fitscope tune examples/book_toy.yaml --param model[0].Dense.units=2,32,512 \\\n"
+        "      --param compile.optimizer=sgd,rmsprop --set fit.epochs=100 --executor process",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tune.add_argument("spec", type=Path, metavar="SPEC.yaml")
+    tune.add_argument("--param", action="append", default=[], metavar="KEY.PATH=V1,V2",
+                      help="a value list to search (repeatable)")  # fmt: skip
+    tune.add_argument("--search", choices=("grid", "random"), default="grid", help="grid (default) or random")
+    tune.add_argument("--trials", type=int, help="configurations to draw with --search random")
+    tune.add_argument("--select", choices=("val", "cv"), default="val", help="score on the validation split or by CV")
+    tune.add_argument("--folds", type=int, default=5, help="folds with --select cv (default: 5)")
+    tune.add_argument("--metric", default="val_loss", help="selection metric (default: val_loss)")
+    tune.add_argument("--seed", type=int, default=0, help="seed for --search random (default: 0)")
+    tune.add_argument("--test-best", action="store_true", help="evaluate the winner once on the sealed test set")
+    _executor_options(tune)
+    tune.set_defaults(handler=run_tune)
+
+
+def _say(args: argparse.Namespace) -> Any:
+    return (lambda text: print(text, file=sys.stderr)) if args.json else print
+
+
+def run_cv(args: argparse.Namespace) -> int:
+    from ..experiment import cross_validate
+
+    result = cross_validate(
+        args.spec, folds=args.folds, stratify=args.stratify, group_by=args.group_by, overrides=args.set,
+        executor=args.executor, workers=args.workers, address=args.address, runs=getattr(args, "runs", None),
+        say=_say(args),
+    )  # fmt: skip
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    print(f"\ncross-validation group {result.group_id}")
+    for fold in result.folds:
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in fold["val"].items())
+        print(f"  fold {fold['fold']}: {fold['status']}, best epoch {fold['best_epoch']}, final {shown}")
+    for name in result.mean:
+        print(f"  {name}: {result.mean[name]:.4f} ± {result.std[name]:.4f} (spread {result.spread[name]:.4f})")
+    print(f"fold bands: fitscope plot --group {result.group_id}")
+    return 0 if all(f["status"] == "finished" for f in result.folds) else 1
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    from ..experiment import search
+
+    result = search(
+        args.spec, args.param, method=args.search, trials=args.trials, select=args.select, folds=args.folds,
+        metric=args.metric, test_best=args.test_best, seed=args.seed, overrides=args.set, executor=args.executor,
+        workers=args.workers, address=args.address, runs=getattr(args, "runs", None), say=_say(args),
+    )  # fmt: skip
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    print(f"\nsearch group {result.group_id}, ranked by {result.metric}:")
+    for rank, row in enumerate(result.ranking, start=1):
+        score = "—" if row["score"] is None else f"{row['score']:.4f}"
+        spread = f" ± {row['std']:.4f}" if row.get("std") else ""
+        print(f"  {rank}. {score}{spread}  {row['params']}  ({row['status']})")
+    if result.winner:
+        print(f"winner: {result.winner['params']}")
+    print(
+        f"{result.configurations_on_split} configuration(s) were scored on the same validation split: the best "
+        "score is optimistic; confirm on the test set once (--test-best) or with cross-validation."
+    )
+    if result.test:
+        print("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
+    print(f"compare the curves: fitscope plot {' '.join(r['run_ids'][0] for r in result.ranking if r['run_ids'][0])}")
+    return 0

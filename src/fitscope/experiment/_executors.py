@@ -1,0 +1,350 @@
+"""Executors run trials; the driver writes what they report into the store.
+
+- ``local``: one trial after another in this process.
+- ``process``: a pool of long-lived worker processes (spawn start method, each
+  with its own Keras/JAX, each limited to one CPU thread so they don't fight). A
+  worker that dies takes only its current trial with it (marked failed); a new
+  worker takes its place.
+- ``ray``: Ray tasks on a cluster (``ray.init(address=...)``); epoch records come
+  back through a Ray queue while the tasks run.
+
+The protocol is the same for all three: a trial's messages (``start``, ``epoch``,
+``end``; see :mod:`._trial`) reach :class:`Driver`, the only writer of the store.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._errors import ArgumentError, FitscopeError
+from ..store import CheckpointDir, Run, Store
+from ._trial import Trial, run_trial
+
+__all__ = ["EXECUTORS", "Driver", "TrialOutcome", "execute"]
+
+EXECUTORS = ("local", "process", "ray")
+# Environment for single-threaded workers: set before JAX/TF/BLAS start their pools.
+_ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+
+
+@dataclass
+class TrialOutcome:
+    """What became of one trial."""
+
+    trial: Trial
+    run_id: str | None = None
+    status: str = "pending"
+    reason: str | None = None
+    val: dict[str, float] = field(default_factory=dict)
+    skipped: bool = False
+
+
+class Driver:
+    """Receives trial messages and writes them into the store (one writer, many workers)."""
+
+    def __init__(self, store: Store, group: str, trials: Sequence[Trial], *, say: Callable[[str], Any] = print):
+        self.store = store
+        self.group = group
+        self.say = say
+        self.outcomes = {t.key: TrialOutcome(t) for t in trials}
+        self.runs: dict[str, Run] = {}
+        self._tensorboard: dict[str, Any] = {}
+
+    def pending(self) -> list[Trial]:
+        """Trials not finished in an earlier run of the same command (those are skipped)."""
+        done = {}
+        for info in self.store.runs(group=self.group):
+            if info.status == "finished" and info.params.get("trial_key"):
+                done[info.params["trial_key"]] = info
+        todo = []
+        for key, outcome in self.outcomes.items():
+            if key in done:
+                info = done[key]
+                evals = self.store.run(info.run_id).evaluations("val")
+                outcome.run_id, outcome.status, outcome.skipped = info.run_id, "finished", True
+                outcome.val = evals[-1]["metrics"] if evals else {}
+            else:
+                todo.append(outcome.trial)
+        return todo
+
+    def handle(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        outcome = self.outcomes[message["key"]]
+        if kind == "start":
+            self._start(outcome, message)
+        elif kind == "epoch":
+            run = self.runs[outcome.trial.key]
+            run.record_epoch(message["epoch"], message["metrics"], started_at=message["started_at"],
+                             duration=message["duration"], fresh=True)  # fmt: skip
+            writer = self._tensorboard.get(outcome.trial.key)
+            if writer is not None:
+                writer.add_scalars(message["epoch"], message["metrics"])
+        elif kind == "end":
+            self._end(outcome, message)
+
+    def _start(self, outcome: TrialOutcome, message: dict[str, Any]) -> None:
+        from ..store import TensorBoardWriter
+
+        trial = outcome.trial
+        params = {**trial.params, "trial_key": trial.key, "initial_weights": message.get("initial")}
+        if trial.fold is not None:
+            params["fold"] = trial.fold
+        run = self.store.start_run(
+            name=trial.name, params=params, split=message["manifest"], spec=trial.spec,
+            seed=trial.spec.get("seed"), group=self.group, backend=message.get("backend"),
+        )  # fmt: skip
+        self.runs[trial.key] = run
+        outcome.run_id, outcome.status = run.run_id, "running"
+        self._tensorboard[trial.key] = TensorBoardWriter(run.tensorboard_dir)
+
+    def _end(self, outcome: TrialOutcome, message: dict[str, Any]) -> None:
+        key = outcome.trial.key
+        status, reason = message["status"], message.get("reason")
+        run = self.runs.get(key)
+        writer = self._tensorboard.pop(key, None)
+        if writer is not None:
+            writer.close()
+        if run is None:  # failed before it started (bad data, bad spec)
+            run = self.store.start_run(name=outcome.trial.name, params={**outcome.trial.params,
+                                       "trial_key": key}, spec=outcome.trial.spec, group=self.group)  # fmt: skip
+            self.runs[key] = run
+            outcome.run_id = run.run_id
+        if status == "finished":
+            weights = message.get("weights")
+            if weights is not None:
+                epoch = max(run.next_epoch - 1, 0)
+                CheckpointDir(run.checkpoint_dir).save(epoch, weights, {"run_id": run.run_id})
+                run.mark_checkpoint(epoch)
+            run.record_evaluation("val", message["val"], fingerprint=message.get("fingerprint"),
+                                  epoch=run.next_epoch - 1)  # fmt: skip
+            run.finish()
+            outcome.val = message["val"]
+        elif status == "interrupted":
+            run.interrupt(reason or "interrupted")
+        else:
+            run.fail(reason or "failed")
+        outcome.status, outcome.reason = status, reason
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in outcome.val.items()) if status == "finished" else reason
+        self.say(f"{outcome.trial.name}: {status}" + (f" — {shown}" if shown else ""))
+
+    def abandon(self, key: str, status: str, reason: str) -> None:
+        """End a trial whose worker vanished or that was cut short."""
+        outcome = self.outcomes[key]
+        if outcome.status in ("finished", "failed", "interrupted"):
+            return
+        self._end(outcome, {"type": "end", "key": key, "status": status, "reason": reason})
+
+    def interrupt_running(self) -> None:
+        for key, outcome in self.outcomes.items():
+            if outcome.status in ("running", "pending") and key in self.runs:
+                self.abandon(key, "interrupted", "interrupted (Ctrl-C); re-run the same command to finish")
+
+
+def execute(
+    driver: Driver, trials: Sequence[Trial], *, executor: str = "local", workers: int = 2, address: str | None = None
+) -> None:
+    """Run ``trials`` with the chosen executor, feeding the driver."""
+    if executor not in EXECUTORS:
+        raise ArgumentError(f"Invalid value for --executor: {executor!r}. Expected one of {', '.join(EXECUTORS)}.")
+    if workers < 1:
+        raise ArgumentError(f"Invalid value for --workers: {workers}. Expected 1 or more.")
+    if address is not None and executor != "ray":
+        raise ArgumentError("--address only applies with --executor ray.")
+    try:
+        if executor == "local":
+            for trial in trials:
+                run_trial(trial, driver.handle)
+        elif executor == "process":
+            _run_processes(driver, trials, workers)
+        else:
+            _run_ray(driver, trials, workers, address)
+    except KeyboardInterrupt:
+        driver.interrupt_running()
+        raise
+
+
+# -- process pool ---------------------------------------------------------------
+
+
+def _worker_main(worker_id: int, tasks: Any, messages: Any) -> None:
+    """A worker process: take trials until told to stop, report everything as messages."""
+    for name, value in _ONE_THREAD.items():
+        os.environ.setdefault(name, value)
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C
+    from .._backend import choose_default_backend
+
+    choose_default_backend()
+    while True:
+        item = tasks.get()
+        if item is None:
+            return
+        trial = Trial(**item)
+        messages.put({"type": "claim", "key": trial.key, "worker": worker_id})
+        run_trial(trial, messages.put)
+
+
+def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    tasks = ctx.Queue()
+    messages = ctx.Queue()
+    for trial in trials:
+        tasks.put(trial.to_dict())
+    count = min(workers, len(trials))
+    pool: dict[int, Any] = {}
+    current: dict[int, str | None] = {}
+
+    def spawn(worker_id: int) -> None:
+        process = ctx.Process(target=_worker_main, args=(worker_id, tasks, messages), daemon=True)
+        process.start()
+        pool[worker_id], current[worker_id] = process, None
+
+    for worker_id in range(count):
+        spawn(worker_id)
+    remaining = {t.key for t in trials}
+    next_id = count
+    try:
+        while remaining:
+            try:
+                message = messages.get(timeout=0.5)
+            except queue.Empty:
+                message = None
+            if message is not None:
+                if message["type"] == "claim":
+                    current[message["worker"]] = message["key"]
+                    continue
+                driver.handle(message)
+                if message["type"] == "end":
+                    remaining.discard(message["key"])
+                    for wid, key in current.items():
+                        if key == message["key"]:
+                            current[wid] = None
+                continue
+            for worker_id, process in list(pool.items()):
+                if process.is_alive():
+                    continue
+                key = current.pop(worker_id, None)
+                pool.pop(worker_id)
+                _drain(messages, driver, remaining, current)
+                if key is not None and key in remaining:
+                    driver.abandon(key, "failed", f"the worker process died (exit code {process.exitcode})")
+                    remaining.discard(key)
+                if remaining:
+                    spawn(next_id)
+                    next_id += 1
+    finally:
+        for _ in pool:
+            tasks.put(None)
+        deadline = time.monotonic() + 10
+        for process in pool.values():
+            process.join(max(0.1, deadline - time.monotonic()))
+            if process.is_alive():
+                process.terminate()
+
+
+def _drain(messages: Any, driver: Driver, remaining: set[str], current: dict[int, str | None]) -> None:
+    """Handle messages a dead worker sent before it died."""
+    while True:
+        try:
+            message = messages.get_nowait()
+        except queue.Empty:
+            return
+        if message["type"] == "claim":
+            current[message["worker"]] = message["key"]
+            continue
+        driver.handle(message)
+        if message["type"] == "end":
+            remaining.discard(message["key"])
+
+
+# -- Ray ------------------------------------------------------------------------
+
+
+def _check_reachable(address: str, timeout: float = 3.0) -> None:
+    if address in ("auto", "local") or address.startswith("ray://"):
+        target = address.removeprefix("ray://")
+        if address in ("auto", "local"):
+            return
+    else:
+        target = address
+    host, _, port = target.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=timeout):
+            pass
+    except (OSError, ValueError) as exc:
+        raise FitscopeError(
+            f"cannot reach the Ray cluster at {address!r} ({exc}). Start one with `ray start --head` "
+            "and pass the address it prints, or use --executor process."
+        ) from None
+
+
+def _run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str | None) -> None:
+    try:
+        import ray
+        from ray.util.queue import Empty as RayEmpty
+        from ray.util.queue import Queue as RayQueue
+    except ImportError as exc:
+        raise FitscopeError("--executor ray needs Ray: pip install 'fitscope[ray]'.") from exc
+    if address:
+        _check_reachable(address)
+    started_here = not ray.is_initialized()
+    if started_here:
+        env = {"env_vars": {**_ONE_THREAD, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}}
+        kwargs: dict[str, Any] = {"runtime_env": env, "log_to_driver": False, "include_dashboard": False}
+        if address:
+            kwargs["address"] = address
+        else:
+            kwargs["num_cpus"] = workers
+        ray.init(**kwargs)
+    try:
+        messages = RayQueue()
+
+        @ray.remote(num_cpus=1, max_retries=0)
+        def remote_trial(item: dict[str, Any], queue_handle: Any) -> str:
+            trial = Trial(**item)
+            run_trial(trial, queue_handle.put)
+            return trial.key
+
+        pending = {remote_trial.remote(t.to_dict(), messages): t.key for t in trials}
+        remaining = {t.key for t in trials}
+        while remaining:
+            try:
+                message = messages.get(timeout=0.5)
+                driver.handle(message)
+                if message["type"] == "end":
+                    remaining.discard(message["key"])
+                continue
+            except RayEmpty:
+                pass
+            ready, _ = ray.wait(list(pending), timeout=0, num_returns=len(pending))
+            for ref in ready:
+                key = pending.pop(ref)
+                try:
+                    ray.get(ref)
+                except Exception as exc:  # the task died: its trial fails, the rest go on
+                    while not messages.empty():
+                        message = messages.get()
+                        driver.handle(message)
+                        if message["type"] == "end":
+                            remaining.discard(message["key"])
+                    if key in remaining:
+                        driver.abandon(key, "failed", f"the Ray task died: {type(exc).__name__}: {exc}")
+                        remaining.discard(key)
+    finally:
+        if started_here:
+            ray.shutdown()

@@ -1,0 +1,305 @@
+"""Cross-validation and hyperparameter search over a spec.
+
+Both build a list of :class:`Trial` objects, give them to an executor, and read the
+results back from the store. Re-running the same command skips the trials that
+already finished (same group, same trial key), so an interrupted search resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._errors import ArgumentError, SpecError
+from ..store import Store
+from ._executors import Driver, execute
+from ._runner import _as_spec
+from ._spec import Spec, apply_override, validate_spec
+from ._trial import Trial
+
+__all__ = ["CVResult", "SearchResult", "cross_validate", "parse_param", "search"]
+
+
+@dataclass
+class CVResult:
+    """A cross-validation group's summary."""
+
+    group_id: str
+    folds: list[dict[str, Any]]
+    mean: dict[str, float]
+    std: dict[str, float]
+    spread: dict[str, float]
+    curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group_id": self.group_id, "folds": self.folds, "mean": self.mean, "std": self.std,
+                "spread": self.spread, "curves": self.curves}  # fmt: skip
+
+
+@dataclass
+class SearchResult:
+    """A search group's ranking and winner."""
+
+    group_id: str
+    metric: str
+    ranking: list[dict[str, Any]]
+    winner: dict[str, Any] | None
+    configurations_on_split: int
+    test: dict[str, float] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group_id": self.group_id, "metric": self.metric, "ranking": self.ranking, "winner": self.winner,
+                "configurations_on_split": self.configurations_on_split, "test": self.test}  # fmt: skip
+
+
+def _group_id(kind: str, name: str, described: Any) -> str:
+    digest = hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return f"{kind}-{name}-{digest}"
+
+
+def _check_folds(spec: Spec, folds: int, stratify: bool, group_by: str | None = None) -> None:
+    """Check the fold settings against the data before any trial starts."""
+    from ._runner import prepare
+
+    if folds < 2:
+        raise ArgumentError(f"Invalid value for --folds: {folds}. Expected 2 or more.")
+    prepared = prepare(spec)
+    pool = np.concatenate([v for k, v in prepared.split.parts.items() if k != "test"])
+    labels = prepared.split.dataset.y[pool]
+    if folds > len(pool):
+        raise ArgumentError(f"Invalid value for --folds: {folds}. Only {len(pool)} samples can be folded.")
+    if stratify:
+        counts = np.bincount(labels)
+        smallest = int(counts[counts > 0].min())
+        if folds > smallest:
+            raise ArgumentError(
+                f"Invalid value for --folds: {folds}. With --stratify every class needs at least {folds} samples; "
+                f"the smallest class has {smallest}. Use at most {smallest} folds."
+            )
+    if group_by is not None:
+        dataset = prepared.split.dataset
+        if dataset.groups is None or dataset.group_column != group_by:
+            raise SpecError(
+                f"--group-by {group_by!r}: the dataset has no such group column. Group columns come from CSV "
+                f"files: set data.group_column: {group_by} in the spec."
+            )
+        distinct = len(np.unique(dataset.groups[pool]))
+        if folds > distinct:
+            raise ArgumentError(f"Invalid value for --folds: {folds}. There are only {distinct} groups.")
+
+
+def _fold_trials(spec: Spec, name: str, folds: int, stratify: bool, group_by: str | None,
+                 params: dict[str, Any]) -> list[Trial]:  # fmt: skip
+    data = spec.model_dump(mode="json")
+    return [Trial(spec=data, name=f"{name}-fold{k}", fold=k, folds=folds, stratify=stratify, group_by=group_by,
+                  params=params) for k in range(folds)]  # fmt: skip
+
+
+def _summarise_metrics(values: list[dict[str, float]]) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    names = sorted({k for v in values for k in v})
+    mean, std, spread = {}, {}, {}
+    for name in names:
+        column = np.array([v[name] for v in values if name in v], dtype=float)
+        mean[name] = float(column.mean())
+        std[name] = float(column.std(ddof=1)) if len(column) > 1 else 0.0
+        spread[name] = float(column.max() - column.min())
+    return mean, std, spread
+
+
+def cross_validate(
+    spec: Spec | dict[str, Any] | str | Path,
+    *,
+    folds: int,
+    stratify: bool = False,
+    group_by: str | None = None,
+    overrides: list[str] | None = None,
+    executor: str = "local",
+    workers: int = 2,
+    address: str | None = None,
+    runs: str | Path | None = None,
+    say: Any = print,
+) -> CVResult:
+    """K-fold cross-validation of a spec: a fresh model per fold, the test split untouched.
+
+    The folds cover the spec's training and validation parts (after any subsample);
+    each fold is a run in one group. Returns per-fold final and best validation
+    metrics, their mean, standard deviation and spread, and per-epoch mean ± std curves.
+    """
+    spec_obj = _as_spec(spec, overrides)
+    _check_folds(spec_obj, folds, stratify, group_by)
+    trials = _fold_trials(spec_obj, spec_obj.name, folds, stratify, group_by, {})
+    store = Store(runs)
+    group = _group_id("cv", spec_obj.name, [t.key for t in trials])
+    driver = Driver(store, group, trials, say=say)
+    todo = driver.pending()
+    if len(todo) < len(trials):
+        say(f"{len(trials) - len(todo)} fold(s) already finished in group {group}; running the other {len(todo)}.")
+    execute(driver, todo, executor=executor, workers=workers, address=address)
+    return summarise_cv(store, group)
+
+
+def summarise_cv(store: Store, group: str) -> CVResult:
+    """The summary of a cross-validation group from the store."""
+    infos = sorted(store.runs(group=group), key=lambda i: i.params.get("fold", 0))
+    folds: list[dict[str, Any]] = []
+    finals: list[dict[str, float]] = []
+    curves_by_metric: dict[str, list[list[float]]] = {}
+    for info in infos:
+        run = store.run(info.run_id)
+        history = run.history()
+        evals = run.evaluations("val")
+        val = evals[-1]["metrics"] if evals else {}
+        losses = history.get("val_loss", [])
+        finite = [(v, i) for i, v in enumerate(losses) if math.isfinite(v)]
+        best_epoch = min(finite)[1] if finite else None
+        best = {k: v[best_epoch] for k, v in history.items() if k.startswith("val_")} if best_epoch is not None else {}
+        folds.append({"run_id": info.run_id, "fold": info.params.get("fold"), "status": info.status,
+                      "best_epoch": best_epoch, "val": val, "best": best})  # fmt: skip
+        if info.status == "finished":
+            finals.append(val)
+            for name, values in history.items():
+                curves_by_metric.setdefault(name, []).append(values)
+    mean, std, spread = _summarise_metrics(finals)
+    curves = {}
+    for name, series in curves_by_metric.items():
+        length = min(len(s) for s in series)
+        stacked = np.array([s[:length] for s in series], dtype=float)
+        curves[name] = {"mean": list(np.nanmean(stacked, axis=0)), "std": list(np.nanstd(stacked, axis=0))}
+    return CVResult(group, folds, mean, std, spread, curves)
+
+
+def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
+    """Parse ``key.path=v1,v2,...`` and check the path exists and the values fit it."""
+    import yaml
+
+    key, sep, values_text = text.partition("=")
+    if not sep or not values_text.strip():
+        raise ArgumentError(f"--param {text!r}: expected key.path=v1,v2,... such as fit.batch_size=16,32.")
+    values = [yaml.safe_load(v.strip()) for v in values_text.split(",") if v.strip()]
+    if not values:
+        raise ArgumentError(f"--param {key}: the list of values is empty.")
+    for value in values:
+        probe = apply_override(json.loads(json.dumps(spec_data)), f"{key}={json.dumps(value)}")
+        try:
+            validate_spec(probe)
+        except SpecError as exc:
+            raise ArgumentError(f"--param {key}={value!r}: {exc}") from None
+    return key.strip(), values
+
+
+def _set_path(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    return apply_override(json.loads(json.dumps(data)), f"{key}={json.dumps(value)}")
+
+
+def search(
+    spec: Spec | dict[str, Any] | str | Path,
+    params: list[str],
+    *,
+    method: str = "grid",
+    trials: int | None = None,
+    select: str = "val",
+    folds: int = 5,
+    metric: str = "val_loss",
+    stratify: bool = False,
+    test_best: bool = False,
+    seed: int = 0,
+    overrides: list[str] | None = None,
+    executor: str = "local",
+    workers: int = 2,
+    address: str | None = None,
+    runs: str | Path | None = None,
+    say: Any = print,
+) -> SearchResult:
+    """Grid or random search over spec values, selected on validation or by k-fold CV.
+
+    Every trial is a run in one search group with its parameters; configurations are
+    ranked by ``metric`` (mean over folds with ``select="cv"``). Only with
+    ``test_best`` is the winner evaluated, once, on the sealed test split.
+    """
+    spec_obj = _as_spec(spec, overrides)
+    base = spec_obj.model_dump(mode="json")
+    if not params:
+        raise ArgumentError("the search space is empty: give at least one --param key.path=v1,v2.")
+    space = dict(parse_param(p, base) for p in params)
+    grid = [dict(zip(space, combo)) for combo in itertools.product(*space.values())]
+    if method == "random":
+        if not trials or trials < 1:
+            raise ArgumentError("--search random needs --trials N (1 or more).")
+        grid = random.Random(seed).sample(grid, min(trials, len(grid)))
+    elif method != "grid":
+        raise ArgumentError(f"Invalid value for --search: {method!r}. Expected 'grid' or 'random'.")
+    if select not in ("val", "cv"):
+        raise ArgumentError(f"Invalid value for --select: {select!r}. Expected 'val' or 'cv'.")
+    if select == "cv":
+        _check_folds(spec_obj, folds, stratify)
+    lower_is_better = "loss" in metric or "error" in metric
+    all_trials: list[Trial] = []
+    configs = []
+    for number, values in enumerate(grid):
+        data = base
+        for key, value in values.items():
+            data = _set_path(data, key, value)
+        config_spec = validate_spec(data)
+        name = f"{spec_obj.name}-trial{number}"
+        if select == "cv":
+            trial_list = _fold_trials(config_spec, name, folds, stratify, None, values)
+        else:
+            trial_list = [Trial(spec=config_spec.model_dump(mode="json"), name=name, params=values)]
+        configs.append((values, trial_list))
+        all_trials.extend(trial_list)
+    store = Store(runs)
+    group = _group_id("search", spec_obj.name, [t.key for t in all_trials])
+    driver = Driver(store, group, all_trials, say=say)
+    todo = driver.pending()
+    if len(todo) < len(all_trials):
+        say(f"{len(all_trials) - len(todo)} trial(s) already finished in group {group}; running {len(todo)}.")
+    execute(driver, todo, executor=executor, workers=workers, address=address)
+
+    ranking: list[dict[str, Any]] = []
+    short = metric.removeprefix("val_")
+    for values, trial_list in configs:
+        outcomes = [driver.outcomes[t.key] for t in trial_list]
+        scores = [float(o.val[short]) for o in outcomes if o.status == "finished" and short in o.val]
+        status = "finished" if len(scores) == len(trial_list) else "failed"
+        score = float(np.mean(scores)) if scores and status == "finished" else None
+        ranking.append({"params": values, "score": score, "status": status,
+                        "run_ids": [o.run_id for o in outcomes],
+                        "std": float(np.std(scores, ddof=1)) if len(scores) > 1 else None})  # fmt: skip
+    scored = [r for r in ranking if r["score"] is not None]
+    scored.sort(key=lambda r: float(r["score"]) if lower_is_better else -float(r["score"]))
+    ranking = scored + [r for r in ranking if r["score"] is None]
+    winner = scored[0] if scored else None
+    manifest_hashes = set()
+    for info in store.runs(group=group):
+        if info.manifest and info.manifest.get("index_hash"):
+            manifest_hashes.add(info.manifest["index_hash"])
+    on_split = 0
+    for index_hash in manifest_hashes:
+        on_split = max(on_split, len({json.dumps(r.params.get("trial_key")) for r in store.runs_on_split(index_hash)}))
+    result = SearchResult(group, metric, ranking, winner, on_split)
+    if test_best and winner is not None:
+        result.test = _test_winner(store, winner, select, spec_obj, configs, say)
+    return result
+
+
+def _test_winner(store: Store, winner: dict[str, Any], select: str, spec: Spec, configs: list, say: Any) -> dict:
+    """Evaluate the winner once on the sealed test split (retrained on its holdout split after CV)."""
+    from ._runner import run_spec, test_run
+
+    if select == "val":
+        metrics, _ = test_run(winner["run_ids"][0], runs=store.root)
+        return metrics
+    data = spec.model_dump(mode="json")
+    for key, value in winner["params"].items():
+        data = _set_path(data, key, value)
+    say("retraining the winner on its holdout split to evaluate it once on the test set")
+    result = run_spec(data, runs=store.root, name=f"{spec.name}-winner", test=True, progress=False)
+    return result.test or {}

@@ -1,0 +1,197 @@
+"""One trial: a model built fresh from a spec, trained on one split, reported as messages.
+
+A trial runs wherever an executor puts it (this process, a worker process, a Ray
+task). It never touches the run store: it sends its epoch records and its result
+as plain messages (``dict``s of numbers and strings) to a ``send`` callable, and the
+driver, which alone owns the store, writes them. So workers need no access to the
+driver's disk, and the store stays current while they train.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["Trial", "run_trial"]
+
+Send = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What to train: a spec (overrides applied), which fold, and how the data is folded.
+
+    Attributes:
+        spec: the validated spec as a JSON-ready dict.
+        name: the run name.
+        fold: the fold number, or ``None`` for the spec's own holdout split.
+        folds: the number of folds (cross-validation), or ``None``.
+        stratify: stratified folds.
+        group_by: a CSV column whose values keep samples together in one fold.
+        params: the searched parameters of this trial (``{"model[0].Dense.units": 32}``).
+        keep_weights: send the final weights back (to save a checkpoint on the driver).
+    """
+
+    spec: dict[str, Any]
+    name: str
+    fold: int | None = None
+    folds: int | None = None
+    stratify: bool = False
+    group_by: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    keep_weights: bool = True
+
+    @property
+    def key(self) -> str:
+        """A stable identity: the same command re-run finds the trials it already finished."""
+        described = json.dumps(
+            {"spec": self.spec, "fold": self.fold, "folds": self.folds, "stratify": self.stratify,
+             "group_by": self.group_by}, sort_keys=True, default=str,
+        )  # fmt: skip
+        return hashlib.sha256(described.encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def prepare_trial(trial: Trial) -> Any:
+    """The trial's data, split by fold when cross-validating (deterministic, so any worker agrees)."""
+    from ..data import kfold_dataset
+    from ._runner import prepare, prepare_parts
+    from ._spec import validate_spec
+
+    spec = validate_spec(trial.spec)
+    prepared = prepare(spec)
+    if trial.fold is None or trial.folds is None:
+        return prepared
+    holdout = prepared.split
+    pool_parts = {k: v for k, v in holdout.parts.items() if k != "test"}
+    import numpy as np
+
+    from ..data import Dataset
+
+    pool = np.concatenate(list(pool_parts.values()))
+    dataset = holdout.dataset
+    groups = None
+    if trial.group_by:
+        if dataset.groups is None or trial.group_by != dataset.group_column:
+            from .._errors import SpecError
+
+            raise SpecError(
+                f"--group-by {trial.group_by!r}: the dataset has no such group column. Group columns come "
+                "from CSV files: set data.group_column to that column's name."
+            )
+        groups = dataset.groups[pool]
+    sub = Dataset(
+        name=dataset.name, x=dataset.x[pool], y=dataset.y[pool], class_names=dataset.class_names,
+        source=dataset.source, value_max=dataset.value_max,
+    )  # fmt: skip
+    grouped = groups is not None  # grouped folds are deterministic: no shuffle, no seed
+    folds = kfold_dataset(
+        sub, trial.folds, shuffle=not grouped, seed=None if grouped else (spec.seed or 0),
+        stratify=trial.stratify, groups=groups,
+    )  # fmt: skip
+    fold_split = folds[trial.fold]
+    parts = {name: pool[idx] for name, idx in fold_split.parts.items()}
+    if "test" in holdout.parts:
+        parts["test"] = holdout.parts["test"]
+    return prepare_parts(spec, dataset, parts, kind="kfold", fold=trial.fold, folds=trial.folds)
+
+
+def run_trial(trial: Trial, send: Send) -> None:
+    """Train one trial from scratch and report it through ``send``.
+
+    Messages: ``start`` (manifest, initial weights fingerprint), one ``epoch`` per
+    epoch, then ``end`` (status, reason, validation metrics, final weights).
+    A Python exception in the trial ends it as ``failed`` with the reason; it does
+    not escape.
+    """
+    try:
+        _run(trial, send)
+    except KeyboardInterrupt:
+        send({"type": "end", "key": trial.key, "status": "interrupted", "reason": "interrupted (Ctrl-C)"})
+        raise
+    except Exception as exc:  # the trial fails, the search goes on
+        reason = f"{type(exc).__name__}: {exc}"
+        send({"type": "end", "key": trial.key, "status": "failed", "reason": reason,
+              "traceback": traceback.format_exc(limit=5)})  # fmt: skip
+
+
+def _run(trial: Trial, send: Send) -> None:
+    import keras
+
+    from ..keras_glue import model_state, weights_fingerprint
+    from ._build import build_callbacks, build_model, needs_every_step
+    from ._spec import validate_spec
+
+    spec = validate_spec(trial.spec)
+    prepared = prepare_trial(trial)
+    x, y = prepared.arrays["train"]
+    callbacks = build_callbacks(spec)
+    fused = 1 if needs_every_step(callbacks) else min(1000, math.ceil(len(x) / spec.fit.batch_size))
+    keras.backend.clear_session()  # nothing carries over from a previous trial in this process
+    model = build_model(
+        spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot,
+        steps_per_execution=fused,
+    )  # fmt: skip
+    manifest = {**prepared.split.manifest, "audit": prepared.split.audit.to_dict()}
+    send({"type": "start", "key": trial.key, "manifest": manifest, "initial": weights_fingerprint(model),
+          "backend": keras.backend.backend()})  # fmt: skip
+    reporter = _EpochReporter(trial.key, send)
+    model.fit(
+        x, y, batch_size=spec.fit.batch_size, epochs=spec.fit.epochs, shuffle=spec.fit.shuffle,
+        validation_data=prepared.arrays["val"], verbose=0, callbacks=[reporter, *callbacks],
+    )  # fmt: skip
+    if reporter.failed:
+        send({"type": "end", "key": trial.key, "status": "failed", "reason": reporter.failed})
+        return
+    result = model.evaluate(*prepared.arrays["val"], batch_size=spec.fit.batch_size, verbose=0, return_dict=True)
+    message: dict[str, Any] = {
+        "type": "end", "key": trial.key, "status": "finished", "val": {k: float(v) for k, v in result.items()},
+        "fingerprint": weights_fingerprint(model), "epochs": reporter.epochs,
+    }  # fmt: skip
+    if trial.keep_weights:
+        message["weights"] = model_state(model)
+    send(message)
+
+
+def _reporter_class() -> Any:
+    import keras
+
+    from ..store import normalize_metric_name
+
+    class EpochReporter(keras.callbacks.Callback):
+        """Sends each epoch's metrics as a message (epoch hooks only: steps stay fused)."""
+
+        def __init__(self, key: str, send: Send) -> None:
+            super().__init__()
+            self.key = key
+            self.send = send
+            self.epochs = 0
+            self.failed: str | None = None
+            self._start = 0.0
+
+        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self._start = time.time()
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            metrics = {normalize_metric_name(k): float(v) for k, v in (logs or {}).items()}
+            self.send({"type": "epoch", "key": self.key, "epoch": epoch, "metrics": metrics,
+                       "started_at": self._start, "duration": time.time() - self._start})  # fmt: skip
+            self.epochs = epoch + 1
+            loss = metrics.get("loss", 0.0)
+            if not math.isfinite(loss):
+                self.failed = f"loss became {loss} at epoch {epoch}; training stopped."
+                self.model.stop_training = True
+
+    return EpochReporter
+
+
+def _EpochReporter(key: str, send: Send) -> Any:
+    return _reporter_class()(key, send)

@@ -1,0 +1,176 @@
+"""Cross-validation and search: fold independence, exact summaries, selection, executors, resume."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fitscope import ArgumentError, FitscopeError
+from fitscope.cli import main
+from fitscope.experiment import cross_validate, search
+from fitscope.store import Store
+
+QUICK = Path(__file__).resolve().parents[1] / "examples" / "digits_quick.yaml"
+FAST = ["fit.epochs=2"]
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+def test_cv_folds_start_fresh_and_summaries_are_exact(tmp_path: Path) -> None:
+    result = cross_validate(QUICK, folds=3, stratify=True, overrides=FAST, runs=tmp_path, say=quiet)
+    store = Store(tmp_path)
+    infos = store.runs(group=result.group_id)
+    assert len(infos) == 3 and all(i.status == "finished" for i in infos)
+    # Canary: every fold starts from the same freshly initialised weights (same seed), never from
+    # the weights a previous fold ended with.
+    initial = {i.params["initial_weights"] for i in infos}
+    finals = {store.run(i.run_id).evaluations("val")[0]["fingerprint"] for i in infos}
+    assert len(initial) == 1 and not initial & finals and len(finals) == 3
+    accuracies = [f["val"]["accuracy"] for f in result.folds]
+    assert result.mean["accuracy"] == pytest.approx(np.mean(accuracies))
+    assert result.std["accuracy"] == pytest.approx(np.std(accuracies, ddof=1))
+    assert result.spread["accuracy"] == pytest.approx(max(accuracies) - min(accuracies))
+    sizes = [i.manifest["sizes"] for i in infos]
+    assert sum(s["val"] for s in sizes) == 1079 + 359  # the spec's train + val parts, folded
+    assert all(s["test"] == 359 for s in sizes)  # the test split held out of every fold
+    assert len(result.curves["val_loss"]["mean"]) == 2
+    assert not any(store.run(i.run_id).evaluations("test") for i in infos)
+
+
+def test_cv_json_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["cv", str(QUICK), "--folds", "2", "--set", "fit.epochs=2", "--runs", str(tmp_path), "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"group_id", "folds", "mean", "std"} <= set(data)
+    assert [set(f) >= {"run_id", "best_epoch", "val"} for f in data["folds"]] == [True, True]
+
+
+def test_grouped_cv_keeps_groups_in_one_fold(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rows = ["f1,f2,f3,f4,patient,label"]
+    for i in range(120):
+        label = i % 3
+        rows.append(",".join(f"{v:.4f}" for v in rng.normal(label, 1, 4)) + f",{i // 10},{label}")
+    data = tmp_path / "patients.csv"
+    data.write_text("\n".join(rows) + "\n")
+    spec = {
+        "name": "grouped", "data": {"dataset": str(data), "group_column": "patient", "scale": False},
+        "split": {"val": 0.25}, "model": [{"Dense": {"units": 3, "activation": "softmax"}}],
+        "fit": {"epochs": 2, "batch_size": 16},
+    }  # fmt: skip
+    result = cross_validate(spec, folds=3, group_by="patient", runs=tmp_path / "runs", say=quiet)
+    assert [f["status"] for f in result.folds] == ["finished"] * 3
+    store = Store(tmp_path / "runs")
+    assert all(store.run(f["run_id"]).info().manifest["sizes"]["val"] > 0 for f in result.folds)
+    with pytest.raises(FitscopeError, match="no such group column"):
+        cross_validate(spec, folds=3, group_by="ward", runs=tmp_path / "runs", say=quiet)
+
+
+def test_grid_search_ranks_and_names_the_winner(tmp_path: Path) -> None:
+    result = search(QUICK, ["model[0].Dense.units=4,32"], overrides=FAST, runs=tmp_path, say=quiet)
+    scores = [r["score"] for r in result.ranking]
+    assert scores == sorted(scores) and result.winner == result.ranking[0]
+    assert {tuple(r["params"].items()) for r in result.ranking} == {(("model[0].Dense.units", 4),),
+                                                                    (("model[0].Dense.units", 32),)}  # fmt: skip
+    assert result.configurations_on_split == 2 and result.test is None
+    infos = Store(tmp_path).runs(group=result.group_id)
+    assert sorted(i.params["model[0].Dense.units"] for i in infos) == [4, 32]
+
+
+def test_random_search_and_cv_selection(tmp_path: Path) -> None:
+    params = ["model[0].Dense.units=4,8,16,32"]
+    first = search(QUICK, params, method="random", trials=2, seed=5, select="cv", folds=2,
+                   metric="val_accuracy", overrides=FAST, runs=tmp_path, say=quiet)  # fmt: skip
+    assert len(first.ranking) == 2 and all(len(r["run_ids"]) == 2 for r in first.ranking)
+    scores = [r["score"] for r in first.ranking]
+    assert scores == sorted(scores, reverse=True)  # accuracy: higher is better
+    again = search(QUICK, params, method="random", trials=2, seed=5, select="cv", folds=2,
+                   metric="val_accuracy", overrides=FAST, runs=tmp_path, say=quiet)  # fmt: skip
+    assert [r["params"] for r in again.ranking] == [r["params"] for r in first.ranking]
+    assert again.group_id == first.group_id and len(Store(tmp_path).runs(group=first.group_id)) == 4
+
+
+def test_test_best_touches_the_test_set_once(tmp_path: Path) -> None:
+    result = search(QUICK, ["model[0].Dense.units=4,32"], overrides=FAST, runs=tmp_path, test_best=True, say=quiet)
+    assert result.test is not None and "accuracy" in result.test
+    store = Store(tmp_path)
+    tested = [i for i in store.runs() if store.run(i.run_id).evaluations("test")]
+    assert [i.run_id for i in tested] == result.winner["run_ids"]
+
+
+def test_interrupted_search_resumes_and_skips_finished(tmp_path: Path) -> None:
+    params = ["model[0].Dense.units=4,8,16"]
+    first = search(QUICK, params, overrides=FAST, runs=tmp_path, say=quiet)
+    store = Store(tmp_path)
+    victim = first.ranking[1]["run_ids"][0]
+    store.run(victim).interrupt("interrupted (Ctrl-C)")  # as a Ctrl-C mid-trial leaves it
+    said: list[str] = []
+    second = search(QUICK, params, overrides=FAST, runs=tmp_path, say=said.append)
+    assert said[0].startswith("2 trial(s) already finished")
+    infos = store.runs(group=first.group_id)
+    assert len(infos) == 4 and sum(i.status == "finished" for i in infos) == 3
+    assert {r["status"] for r in second.ranking} == {"finished"}
+
+
+def test_process_executor_matches_local(tmp_path: Path) -> None:
+    local = cross_validate(QUICK, folds=2, overrides=FAST, runs=tmp_path / "local", say=quiet)
+    pooled = cross_validate(QUICK, folds=2, overrides=FAST, runs=tmp_path / "pool", executor="process",
+                            workers=2, say=quiet)  # fmt: skip
+    for a, b in zip(local.folds, pooled.folds):
+        assert a["val"]["accuracy"] == pytest.approx(b["val"]["accuracy"], abs=1e-6)
+        assert a["val"]["loss"] == pytest.approx(b["val"]["loss"], rel=1e-4)
+    history = Store(tmp_path / "pool").run(pooled.folds[0]["run_id"]).history()
+    assert len(history["val_loss"]) == 2  # epoch records came back from the worker
+
+
+def test_a_crashing_worker_fails_only_its_trial(tmp_path: Path) -> None:
+    result = search(QUICK, ["model=crash_helpers:crash_model,crash_helpers:good_model"], overrides=FAST,
+                    runs=tmp_path, executor="process", workers=2, say=quiet)  # fmt: skip
+    by_model = {r["params"]["model"]: r for r in result.ranking}
+    assert by_model["crash_helpers:good_model"]["status"] == "finished"
+    assert by_model["crash_helpers:crash_model"]["status"] == "failed"
+    failed = [i for i in Store(tmp_path).runs() if i.status == "failed"]
+    assert len(failed) == 1 and "worker process died (exit code 3)" in (failed[0].reason or "")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["cv", "--folds", "1"], "Invalid value for --folds: 1"),
+        (["cv", "--folds", "400", "--stratify"], "the smallest class has"),
+        (["tune"], "the search space is empty"),
+        (["tune", "--param", "fit.epoch=1,2"], "did you mean `fit.epochs`?"),
+        (["tune", "--param", "fit.epochs=abc,2"], "--param fit.epochs='abc'"),
+        (["tune", "--param", "fit.epochs=1", "--search", "random"], "--search random needs --trials N"),
+        (["cv", "--folds", "2", "--executor", "ray", "--address", "127.0.0.1:9"], "cannot reach the Ray cluster"),
+        (["cv", "--folds", "2", "--address", "127.0.0.1:9"], "--address only applies with --executor ray"),
+    ],
+)
+def test_bad_search_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    pytest.importorskip("ray") if "ray" in argv else None
+    start = time.monotonic()
+    code = main([argv[0], str(QUICK), *argv[1:], "--runs", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert time.monotonic() - start < 30  # an unreachable cluster answers within seconds
+    assert Store(tmp_path).runs() == []
+
+
+def test_ray_on_a_local_cluster(tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
+    result = cross_validate(QUICK, folds=2, overrides=FAST, runs=tmp_path, executor="ray", workers=2, say=quiet)
+    assert [f["status"] for f in result.folds] == ["finished", "finished"]
+    history = Store(tmp_path).run(result.folds[1]["run_id"]).history()
+    assert len(history["val_accuracy"]) == 2
+
+
+def test_errors_are_fitscope_errors() -> None:
+    with pytest.raises(ArgumentError):
+        search(QUICK, [], say=quiet)
+    assert issubclass(ArgumentError, FitscopeError)
