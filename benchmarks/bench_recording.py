@@ -21,17 +21,16 @@ import time
 
 import numpy as np
 
-import fitscope
+import fitscope  # chooses the Keras backend (JAX) before Keras is imported
 
-import keras  # noqa: E402  (after fitscope chose the backend)
+# isort: split
+import keras
 
 
 def toy_data() -> tuple[np.ndarray, ...]:
     try:
         mnist = fitscope.load_mnist(download=False)
-        split = fitscope.split_dataset(
-            mnist, val=10000, test="provided", shuffle=False, subsample=(700, 300), seed=3
-        )
+        split = fitscope.split_dataset(mnist, val=10000, test="provided", shuffle=False, subsample=(700, 300), seed=3)
         prep = fitscope.Preprocessing(one_hot=True)
         x, y = prep.apply(*split.take("train"), value_max=255, num_classes=10)
         xv, yv = prep.apply(*split.take("val"), value_max=255, num_classes=10)

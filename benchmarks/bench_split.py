@@ -31,9 +31,7 @@ def main() -> None:
 
     def split_book() -> float:
         start = time.perf_counter()
-        fitscope.split_dataset(
-            dataset, val=10000, test="provided", shuffle=False, subsample=(700, 300), seed=3
-        )
+        fitscope.split_dataset(dataset, val=10000, test="provided", shuffle=False, subsample=(700, 300), seed=3)
         return time.perf_counter() - start
 
     audit_cold()  # warm imports
@@ -42,13 +40,19 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "audit_70000_cold": {"value": statistics.median(audits), "unit": "s",
-                                     "range": [min(audits), max(audits)]},
-                "book_split_warm": {"value": statistics.median(splits), "unit": "s",
-                                    "range": [min(splits), max(splits)]},
+                "audit_70000_cold": {
+                    "value": statistics.median(audits),
+                    "unit": "s",
+                    "range": [min(audits), max(audits)],
+                },
+                "book_split_warm": {
+                    "value": statistics.median(splits),
+                    "unit": "s",
+                    "range": [min(splits), max(splits)],
+                },
             },
             indent=2,
-        )  # fmt: skip
+        )
     )
 
 

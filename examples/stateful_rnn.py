@@ -16,7 +16,8 @@ import numpy as np
 
 import fitscope  # chooses the Keras backend (JAX) before Keras is imported
 
-import keras  # noqa: E402  (after fitscope)
+# isort: split
+import keras
 
 
 def sequences(length: int = 4) -> tuple[np.ndarray, np.ndarray]:

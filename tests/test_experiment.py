@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fitscope import SpecError
+from fitscope import SpecError, StoreError
 from fitscope.cli import main
 from fitscope.experiment import load_spec, run_spec
 from fitscope.store import Store
@@ -45,6 +45,25 @@ def test_cli_run_json_then_test_twice_warns(tmp_path: Path, capsys: pytest.Captu
     second = capsys.readouterr()
     assert "warning: this run's test set was already evaluated 1 time(s)" in second.err
     assert len(Store(tmp_path).run(result["run_id"]).evaluations("test")) == 2
+
+
+def test_test_best_uses_the_best_epoch_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_spec(QUICK, overrides=["fit.epochs=4"], runs=tmp_path, progress=False)
+    assert main(["test", result.run_id, "--best", "--runs", str(tmp_path), "--json"]) == 0
+    (row,) = Store(tmp_path).run(result.run_id).evaluations("test")
+    assert row["epoch"] == result.best_epoch
+
+
+def test_resume_continues_the_same_run(tmp_path: Path) -> None:
+    first = run_spec(QUICK, overrides=["fit.epochs=3"], runs=tmp_path, progress=False)
+    resumed = run_spec(QUICK, overrides=["fit.epochs=5"], runs=tmp_path, resume=first.run_id, progress=False)
+    assert resumed.run_id == first.run_id and resumed.epochs == 5
+    run = Store(tmp_path).run(first.run_id)
+    assert [e for e, _, _ in run.epochs()] == [0, 1, 2, 3, 4]
+    assert resumed.history["loss"][:3] == first.history["loss"]
+    with pytest.raises(StoreError, match=r"its batch_size \(recorded 32, now 8\) differ"):
+        run_spec(QUICK, overrides=["fit.epochs=6", "fit.batch_size=8"], runs=tmp_path, resume=first.run_id,
+                 progress=False)  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
+import fitscope  # chooses the Keras backend (JAX) before Keras is imported
 
-import fitscope
+# isort: split
+import keras
+
 from fitscope.analysis import diagnose_run
-
-import keras  # noqa: E402  (after fitscope chose the backend)
-from fitscope.keras_glue import EvaluateEachEpoch, weights_fingerprint  # noqa: E402
+from fitscope.keras_glue import EvaluateEachEpoch, weights_fingerprint
 
 
 def build_sets(n_train: int, n_target: int) -> tuple[fitscope.Dataset, fitscope.Dataset]:

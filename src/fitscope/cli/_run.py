@@ -39,6 +39,7 @@ def add_parser(commands: Any) -> None:
         "evaluations ledger, and warn when the test set of that run was already used.",
     )
     test.add_argument("run", metavar="RUN", help="a run id (a unique prefix is enough)")
+    test.add_argument("--best", action="store_true", help="use the best-epoch weights (lowest val_loss), not the final")
     test.add_argument("--json", action="store_true", help="print JSON")
     add_runs_option(test)
     test.set_defaults(handler=run_test)
@@ -80,7 +81,7 @@ def run_test(args: argparse.Namespace) -> int:
 
     from ..experiment._runner import test_run
 
-    metrics, earlier = test_run(args.run, runs=getattr(args, "runs", None))
+    metrics, earlier = test_run(args.run, runs=getattr(args, "runs", None), best=args.best)
     if earlier:
         dates = ", ".join(time.strftime("%Y-%m-%d %H:%M", time.localtime(e["at"])) for e in earlier)
         print(

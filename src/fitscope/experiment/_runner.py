@@ -138,7 +138,7 @@ def run_spec(
         test: also evaluate once on the sealed test split.
         progress: print a progress line every few seconds.
     """
-    from ..keras_glue import ProgressLine, architecture_fingerprint, resume_model, weights_fingerprint
+    from ..keras_glue import architecture_fingerprint, progress_callback, resume_model, weights_fingerprint
 
     spec = _as_spec(spec, overrides)
     prepared = prepare(spec)
@@ -176,7 +176,7 @@ def run_spec(
     record = spec.record
     recorder = run.recorder(per_batch=record.per_batch, tensorboard=record.tensorboard, checkpoint=record.checkpoint)
     if progress:
-        callbacks.append(ProgressLine(spec.fit.epochs))
+        callbacks.append(progress_callback(spec.fit.epochs))
     try:
         with run:
             if initial_epoch < spec.fit.epochs:
@@ -218,12 +218,13 @@ def _write_figures(run: Run) -> None:
     write_report(run)
 
 
-def evaluate_test(run: Run, model: Any, prepared: Prepared) -> dict[str, float]:
+def evaluate_test(run: Run, model: Any, prepared: Prepared, *, epoch: int | None = None) -> dict[str, float]:
     """Evaluate on the sealed test split and add a ledger row."""
     from ..keras_glue import weights_fingerprint
 
     metrics = _evaluate(model, prepared.arrays["test"], prepared.spec.fit.batch_size)
-    run.record_evaluation("test", metrics, fingerprint=weights_fingerprint(model), epoch=run.next_epoch - 1)
+    at = run.next_epoch - 1 if epoch is None else epoch
+    run.record_evaluation("test", metrics, fingerprint=weights_fingerprint(model), epoch=at)
     return metrics
 
 
@@ -249,8 +250,10 @@ def _params(spec: Spec) -> dict[str, Any]:
     return params
 
 
-def test_run(run_id: str, *, runs: str | Path | None = None) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    """Evaluate a finished run's final weights on its sealed test split.
+def test_run(
+    run_id: str, *, runs: str | Path | None = None, best: bool = False
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Evaluate a finished run's final (or best-epoch) weights on its sealed test split.
 
     Returns:
         ``(metrics, earlier)``: the test metrics and the ledger rows of earlier test
@@ -279,8 +282,18 @@ def test_run(run_id: str, *, runs: str | Path | None = None) -> tuple[dict[str, 
         spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot
     )
     earlier = run.evaluations("test")
-    resume_model_readonly(run, model)
-    metrics = evaluate_test(run, model, prepared)
+    if best:
+        from ..keras_glue import restore_state
+
+        found = CheckpointDir(run.checkpoint_dir).load_best()
+        if found is None:
+            raise SpecError(f"run {run.run_id} kept no best-epoch weights (it had no validation loss or no "
+                            "checkpoints); test its final weights without --best.")  # fmt: skip
+        restore_state(model, found.arrays)
+        metrics = evaluate_test(run, model, prepared, epoch=found.epoch)
+    else:
+        resume_model_readonly(run, model)
+        metrics = evaluate_test(run, model, prepared)
     from ..report import write_report
 
     write_report(run)  # the report shows the new test count

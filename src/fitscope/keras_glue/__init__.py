@@ -11,7 +11,7 @@ choose_default_backend()
 
 from ._extra import EvaluateEachEpoch  # noqa: E402
 from ._liveplot import LivePlot  # noqa: E402
-from ._progress import ProgressLine  # noqa: E402
+from ._progress import LiveView, ProgressLine, progress_callback  # noqa: E402
 from ._recorder import Recorder, resume_model  # noqa: E402
 from ._state import (  # noqa: E402
     architecture_fingerprint,
@@ -24,10 +24,12 @@ from ._state import (  # noqa: E402
 __all__ = [
     "EvaluateEachEpoch",
     "LivePlot",
+    "LiveView",
     "ProgressLine",
     "Recorder",
     "architecture_fingerprint",
     "model_state",
+    "progress_callback",
     "reset_stateful_layers",
     "restore_state",
     "resume_model",

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 import keras
 
-__all__ = ["ProgressLine"]
+__all__ = ["LiveView", "ProgressLine", "progress_callback"]
 
 
 class ProgressLine(keras.callbacks.Callback):
@@ -52,3 +52,57 @@ class ProgressLine(keras.callbacks.Callback):
 
 
 _SHOWN = ("loss", "accuracy", "acc", "val_loss", "val_accuracy", "val_acc")
+
+
+class LiveView(keras.callbacks.Callback):
+    """A rich display for a terminal: an epoch bar with ETA, and a line of latest and best metrics."""
+
+    def __init__(self, total_epochs: int, *, stream: TextIO | None = None) -> None:
+        super().__init__()
+        self.total = total_epochs
+        self.stream = stream or sys.stderr
+        self._live: Any = None
+        self._progress: Any = None
+        self._task: Any = None
+        self._metrics: Any = None
+        self._best: tuple[float, int] | None = None
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        from rich.console import Console, Group
+        from rich.live import Live
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.text import Text
+
+        self._progress = Progress(
+            TextColumn("epoch"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"), TimeRemainingColumn()
+        )
+        self._task = self._progress.add_task("train", total=self.total)
+        self._metrics = Text("")
+        self._live = Live(Group(self._progress, self._metrics), console=Console(file=self.stream), refresh_per_second=4)
+        self._live.start()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        val_loss = logs.get("val_loss")
+        if val_loss is not None and math.isfinite(val_loss) and (self._best is None or val_loss < self._best[0]):
+            self._best = (float(val_loss), epoch)
+        shown = "  ".join(f"{k} {float(v):.4f}" for k, v in logs.items() if k in _SHOWN)
+        if self._best:
+            shown += f"  | best val_loss {self._best[0]:.4f} @ epoch {self._best[1]}"
+        if self._live is not None:
+            self._progress.update(self._task, completed=epoch + 1)
+            self._metrics.plain = shown
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._live is not None:
+            self._live.refresh()
+            self._live.stop()
+            self._live = None
+
+
+def progress_callback(total_epochs: int, *, stream: TextIO | None = None) -> keras.callbacks.Callback:
+    """A live view on a terminal, compact lines every few seconds elsewhere (CI, pipes)."""
+    stream = stream or sys.stderr
+    if getattr(stream, "isatty", lambda: False)():
+        return LiveView(total_epochs, stream=stream)
+    return ProgressLine(total_epochs, stream=stream)

@@ -42,6 +42,9 @@ class Recorder(keras.callbacks.Callback):
             number ``N`` (every N epochs, and at the end), or ``None`` (never).
         stop_on_nan: mark the run failed and stop when the loss becomes NaN or
             infinite.
+        keep_best: also keep the weights of the epoch with the lowest ``val_loss``
+            (in memory, written to ``best.npz`` with the paced checkpoints), for
+            ``fitscope test RUN --best``.
 
     Example:
         The book's stateful loop keeps one curve::
@@ -61,6 +64,7 @@ class Recorder(keras.callbacks.Callback):
         tensorboard: bool = True,
         checkpoint: str | int | None = "auto",
         stop_on_nan: bool = True,
+        keep_best: bool = True,
     ) -> None:
         super().__init__()
         if checkpoint not in ("auto", None) and not (
@@ -75,7 +79,10 @@ class Recorder(keras.callbacks.Callback):
         self.tensorboard = tensorboard
         self.checkpoint = checkpoint
         self.stop_on_nan = stop_on_nan
+        self.keep_best = keep_best and checkpoint is not None
         self.checkpoints = CheckpointDir(run.checkpoint_dir)
+        self._best: tuple[float, int] | None = None
+        self._best_weights: dict[str, Any] | None = None  # not yet on disk
         self._writer: TensorBoardWriter | None = None
         self._base = 0
         self._first_local: int | None = None
@@ -103,6 +110,10 @@ class Recorder(keras.callbacks.Callback):
         self.failed_at = None
         if self.tensorboard and self._writer is None:
             self._writer = TensorBoardWriter(self.run.tensorboard_dir)
+        if self.keep_best and self._best is None:
+            saved = self.checkpoints.load_best() if (self.run.checkpoint_dir / "best.npz").is_file() else None
+            if saved is not None and "val_loss" in saved.meta:
+                self._best = (float(saved.meta["val_loss"]), saved.epoch)
         self._install_interrupt_handler()
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -128,6 +139,12 @@ class Recorder(keras.callbacks.Callback):
         nan_loss = self.stop_on_nan and not math.isfinite(metrics.get("loss", 0.0))
         if self.failed_at is None and nan_loss:
             self.failed_at = (global_epoch, None)
+        val_loss = metrics.get("val_loss")
+        improved = val_loss is not None and math.isfinite(val_loss) and (self._best is None or val_loss < self._best[0])
+        if self.keep_best and improved and val_loss is not None:
+            # A copy in memory now; written with the next paced checkpoint.
+            self._best = (val_loss, global_epoch)
+            self._best_weights = {f"w{i:04d}": w for i, w in enumerate(self.model.get_weights())}
         checkpoint = self.failed_at is None and self._checkpoint_due(global_epoch, duration)
         if checkpoint:
             self._save_checkpoint(global_epoch)
@@ -193,6 +210,10 @@ class Recorder(keras.callbacks.Callback):
 
     def _save_checkpoint(self, epoch: int) -> None:
         meta = {"run_id": self.run.run_id, "architecture": architecture_fingerprint(self.model)}
+        if self._best_weights is not None and self._best is not None:
+            best_meta = {**meta, "val_loss": self._best[0]}
+            self.checkpoints.save_best(self._best[1], self._best_weights, best_meta)
+            self._best_weights = None
         self.checkpoints.save(epoch, model_state(self.model), meta)
         self._last_checkpoint_time = time.monotonic()
         self._last_checkpointed = epoch
@@ -253,5 +274,8 @@ def resume_model(run: Run, model: Any) -> int:
     restore_state(model, found.arrays)
     run.truncate_after(found.epoch)
     checkpoints.discard_after(found.epoch)
+    best = checkpoints.load_best()
+    if best is not None and best.epoch > found.epoch:
+        best.path.unlink()  # it belongs to an epoch that will be trained again
     run.mark_checkpoint(found.epoch)
     return found.epoch + 1

@@ -117,6 +117,37 @@ class CheckpointDir:
             return Checkpoint(epoch=epoch, arrays=arrays, meta=meta, path=path)
         return None
 
+    def save_best(self, epoch: int, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Path:
+        """Write the best-epoch weights to ``best.npz`` (atomically; kept apart from the last two)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        final = self.folder / "best.npz"
+        payload = dict(arrays)
+        payload["__meta__"] = np.frombuffer(json.dumps({**meta, "epoch": epoch}).encode(), dtype=np.uint8)
+        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, **payload)  # type: ignore[arg-type]
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, final)
+        except OSError as exc:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise StoreError(f"cannot write {final} ({exc.strerror or exc}). Free disk space and resume.") from exc
+        return final
+
+    def load_best(self) -> Checkpoint | None:
+        """The best-epoch weights saved by :meth:`save_best`, or ``None``."""
+        path = self.folder / "best.npz"
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                arrays = {k: archive[k] for k in archive.files}
+            meta = json.loads(arrays.pop("__meta__").tobytes().decode())
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+            raise StoreError(f"{path} is unreadable ({exc}).") from exc
+        return Checkpoint(epoch=int(meta["epoch"]), arrays=arrays, meta=meta, path=path)
+
     def discard_after(self, epoch: int) -> None:
         """Remove checkpoints newer than ``epoch`` (their epochs will be trained again)."""
         for number, path in self.paths():

@@ -1,0 +1,48 @@
+"""The live view: a rich bar on a terminal, compact lines without one."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+
+import fitscope  # noqa: F401  (chooses the Keras backend first)
+
+# isort: split
+import keras
+
+from fitscope.keras_glue import LiveView, ProgressLine, progress_callback
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def fit_with(callback: keras.callbacks.Callback, epochs: int = 3) -> None:
+    x = np.random.default_rng(0).normal(size=(48, 4)).astype("float32")
+    y = np.arange(48) % 3
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, validation_split=0.25, epochs=epochs, verbose=0, callbacks=[callback])
+
+
+def test_terminal_gets_the_rich_view() -> None:
+    terminal = FakeTerminal()
+    view = progress_callback(3, stream=terminal)
+    assert isinstance(view, LiveView)
+    fit_with(view)
+    out = " ".join(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue()).split())  # drop colours, wraps
+    assert "3/3" in out and "best val_loss" in out and "val_accuracy" in out
+
+
+def test_pipes_get_compact_lines() -> None:
+    pipe = io.StringIO()
+    view = progress_callback(40, stream=pipe)
+    assert isinstance(view, ProgressLine)
+    fit_with(view, epochs=40)
+    lines = pipe.getvalue().splitlines()
+    assert lines[0].startswith("epoch 1/40") and lines[-1].startswith("epoch 40/40")
+    assert len(lines) < 40  # one line every few seconds, not one per epoch
+    assert "\\x1b" not in pipe.getvalue()  # no terminal control codes in logs
