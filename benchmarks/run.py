@@ -34,9 +34,9 @@ NAMES = ("toy", "full", "recording", "split", "store", "cli", "parallel")
 # epochs / repeats per mode
 PLAN = {
     "full": {"toy_epochs": 1000, "full_epochs": 5, "rec_epochs": 100, "rec_repeats": 5, "store_runs": 1000,
-             "cli_repeats": 5, "par_epochs": 60},
+             "cli_repeats": 5, "par_epochs": 400},
     "quick": {"toy_epochs": 200, "full_epochs": 2, "rec_epochs": 50, "rec_repeats": 3, "store_runs": 100,
-              "cli_repeats": 3, "par_epochs": 30},
+              "cli_repeats": 3, "par_epochs": 200},
     "smoke": {"toy_epochs": 3, "full_epochs": 1, "rec_epochs": 3, "rec_repeats": 1, "store_runs": 3,
               "cli_repeats": 1, "par_epochs": 2},
 }  # fmt: skip
@@ -66,7 +66,7 @@ def _baseline(which: str, epochs: int, *extra: str) -> tuple[float, dict[str, An
     return seconds, json.loads(line[7:])
 
 
-def _fitscope_run(spec: str, epochs: int, runs: str) -> tuple[float, dict[str, Any], float]:
+def _fitscope_run(spec: str, epochs: int, runs: str) -> tuple[float, dict[str, Any], float, float]:
     seconds, out = _run(_fitscope("run", spec, "--set", f"fit.epochs={epochs}", "--runs", runs, "--json"))
     result = json.loads(out)
     sys.path.insert(0, str(ROOT / "src"))
@@ -74,7 +74,8 @@ def _fitscope_run(spec: str, epochs: int, runs: str) -> tuple[float, dict[str, A
 
     epochs_rows = Store(runs).run(result["run_id"]).epochs()
     train = epochs_rows[-1][1] + epochs_rows[-1][2] - epochs_rows[0][1]
-    return seconds, result, train
+    median_epoch = statistics.median(d for _, _, d in epochs_rows)
+    return seconds, result, train, median_epoch
 
 
 def bench_toy(plan: dict[str, int], tmp: str) -> dict[str, Any]:
@@ -90,7 +91,7 @@ def bench_toy(plan: dict[str, int], tmp: str) -> dict[str, Any]:
     indices = Path(tmp) / "toy-indices.npz"
     np.savez(indices, train=split.parts["train"], val=split.parts["val"])
     base_total, base = _baseline("toy", epochs, str(indices))
-    fs_total, result, fs_train = _fitscope_run("examples/book_toy.yaml", epochs, tmp)
+    fs_total, result, fs_train, _ = _fitscope_run("examples/book_toy.yaml", epochs, tmp)
     h = result["history"]
     return {
         "toy_training_time": figure(fs_train, f"s for {epochs} epochs", base["train_seconds"],
@@ -121,16 +122,17 @@ def _matmul_rate(m: int, k: int, n: int, repeats: int = 5) -> float:
 def bench_full(plan: dict[str, int], tmp: str) -> dict[str, Any]:
     epochs = plan["full_epochs"]
     _, base = _baseline("full", epochs)
-    _, result, fs_train = _fitscope_run("examples/book_full.yaml", epochs, tmp)
-    per_epoch = fs_train / epochs
+    _, result, fs_train, per_epoch = _fitscope_run("examples/book_full.yaml", epochs, tmp)
     params = 784 * 512 + 512 + 512 * 10 + 10
     flops = 6 * params * 50000 + 2 * params * 10000  # train forward+backward, validation forward
     achieved = flops / per_epoch / 1e9
     shapes = statistics.median([_matmul_rate(128, 784, 512), _matmul_rate(128, 512, 784), _matmul_rate(784, 128, 512)])
     square = _matmul_rate(2048, 2048, 2048, repeats=3)
     return {
-        "full_seconds_per_epoch": figure(per_epoch, "s per epoch", base["seconds_per_epoch"],
-                                         baseline_backend=base["backend"], target="<= 0.85 s"),
+        "full_seconds_per_epoch": figure(per_epoch, "s per epoch (median; the first epoch also compiles)",
+                                         base["median_epoch_seconds"], baseline_backend=base["backend"],
+                                         mean_with_compile=fs_train / epochs,
+                                         baseline_mean_with_compile=base["seconds_per_epoch"], target="<= 0.85 s"),
         "full_gflops": figure(achieved, "GFLOP/s achieved", None, fraction_of_model_shapes=achieved / shapes,
                               fraction_of_square=achieved / square, target=">= 85 % of the measured matmul rate"),
         "matmul_rate_model_shapes": figure(shapes, "GFLOP/s (numpy float32, batch 128 shapes)"),
@@ -198,7 +200,8 @@ def bench_cli(plan: dict[str, int], tmp: str) -> dict[str, Any]:
 
 def bench_parallel(plan: dict[str, int], tmp: str) -> dict[str, Any]:
     epochs = plan["par_epochs"]
-    common = ["tune", "examples/digits_quick.yaml", "--param", "model[0].Dense.units=16,32,48,64",
+    # Four small trials: the book's toy model with 2, 4, 8 and 16 hidden units.
+    common = ["tune", "examples/book_toy.yaml", "--param", "model[0].Dense.units=2,4,8,16",
               "--set", f"fit.epochs={epochs}", "--json"]  # fmt: skip
     local, _ = _run(_fitscope(*common, "--runs", f"{tmp}/par-local", "--executor", "local"))
     pooled, _ = _run(_fitscope(*common, "--runs", f"{tmp}/par-pool", "--executor", "process", "--workers", "2"))

@@ -81,6 +81,12 @@ def test_resume_continues_the_same_run(tmp_path: Path) -> None:
         ("data: {dataset: digits}\nmodel:\n  - Dense: {units: 10}\ncompile: {optimizer: sgdd}\n",
          r"unknown optimizer `sgdd` at compile.optimizer; did you mean `sgd`\?"),
         ("data: {dataset: digits}\nmodel: nowhere.module:build\n", r"cannot import the builder"),
+        ("data: {dataset: digits}\nmodel: builtins:dict\n", r"the builder 'builtins:dict' returned dict, not a Keras"),
+        ("data: {dataset: digits}\nmodel: json:dumps\n", r"the builder 'json:dumps' failed: TypeError"),
+        ("data: {dataset: digits}\nmodel:\n  - Dense: {units: 10}\ncompile: {metrics: [acuracy]}\n",
+         r"unknown metric `acuracy` at compile.metrics\[0\]; did you mean `accuracy`\?"),
+        ("data: {dataset: digits}\nmodel:\n  - Dense: {units: 10}\ncompile: {loss: sparse_categorical_crossentrpy}\n",
+         r"unknown loss `sparse_categorical_crossentrpy`.*did you mean `sparse_categorical_crossentropy`"),
     ],
 )  # fmt: skip
 def test_bad_specs_fail_before_anything_is_written(tmp_path: Path, text: str, message: str) -> None:
@@ -88,6 +94,20 @@ def test_bad_specs_fail_before_anything_is_written(tmp_path: Path, text: str, me
     with pytest.raises(SpecError, match=message):
         run_spec(write(tmp_path, text), runs=runs, progress=False)
     assert not (runs / "fitscope.db").exists() or Store(runs).runs() == []
+
+
+def test_test_needs_a_test_split(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_spec(QUICK, overrides=["fit.epochs=1", "split.test=0"], runs=tmp_path, progress=False)
+    assert main(["test", result.run_id, "--runs", str(tmp_path)]) == 2
+    assert "has no test split" in capsys.readouterr().err
+    assert main(["run", str(QUICK), "--set", "split.test=0", "--test", "--runs", str(tmp_path)]) == 2
+    assert "this spec's split has no test part" in capsys.readouterr().err
+
+
+def test_test_needs_saved_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_spec(QUICK, overrides=["fit.epochs=1", "record.checkpoint=null"], runs=tmp_path, progress=False)
+    assert main(["test", result.run_id, "--runs", str(tmp_path)]) == 2
+    assert "has no saved weights" in capsys.readouterr().err
 
 
 def test_set_unknown_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -36,7 +36,10 @@ def _layers(spec: Spec, input_shape: tuple[int, ...]) -> Any:
                 f"model: cannot import the builder {spec.model!r} ({exc}). "
                 "Give it as 'package.module:function' importable from here."
             ) from exc
-        model = builder()
+        try:
+            model = builder()
+        except Exception as exc:
+            raise SpecError(f"model: the builder {spec.model!r} failed: {type(exc).__name__}: {exc}") from exc
         if not isinstance(model, keras.Model):
             raise SpecError(f"model: the builder {spec.model!r} returned {type(model).__name__}, not a Keras model.")
         return model
@@ -100,6 +103,8 @@ def build_model(
         close = difflib.get_close_matches(loss, [n for n in dir(keras.losses) if n.islower()], n=1)
         hint = f"; did you mean `{close[0]}`?" if close else ""
         raise SpecError(f"unknown loss `{loss}` at compile.loss{hint}") from None
+    for i, metric in enumerate(spec.compile.metrics):
+        _check_metric(metric, f"compile.metrics[{i}]")
     if spec.seed is not None:
         keras.utils.set_random_seed(spec.seed)
     model = _layers(spec, input_shape)
@@ -117,6 +122,24 @@ def build_model(
     except ValueError as exc:
         raise SpecError(f"compile: {exc}") from exc
     return model
+
+
+# Names Keras's compile() accepts besides the metric functions and classes.
+_METRIC_ALIASES = {"accuracy", "acc", "crossentropy", "ce", "mse", "mae", "mape", "msle", "auc"}
+
+
+def _check_metric(name: str, where: str) -> None:
+    import keras
+
+    if name.lower() in _METRIC_ALIASES:
+        return
+    try:
+        keras.metrics.get(name)
+    except ValueError:
+        options = sorted(_METRIC_ALIASES | {n for n in dir(keras.metrics) if n.islower() and not n.startswith("_")})
+        close = difflib.get_close_matches(name, options, n=1)
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        raise SpecError(f"unknown metric `{name}` at {where}{hint}") from None
 
 
 def build_callbacks(spec: Spec) -> list[Any]:

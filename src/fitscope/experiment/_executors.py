@@ -37,8 +37,14 @@ _ONE_THREAD = {
     "MKL_NUM_THREADS": "1",
     "TF_NUM_INTRAOP_THREADS": "1",
     "TF_NUM_INTEROP_THREADS": "1",
-    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
 }
+_ONE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false"
+
+
+def _worker_env() -> None:
+    for name, value in _ONE_THREAD.items():
+        os.environ.setdefault(name, value)
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_ONE_THREAD_XLA}".strip()
 
 
 @dataclass
@@ -182,8 +188,7 @@ def execute(
 
 def _worker_main(worker_id: int, tasks: Any, messages: Any) -> None:
     """A worker process: take trials until told to stop, report everything as messages."""
-    for name, value in _ONE_THREAD.items():
-        os.environ.setdefault(name, value)
+    _worker_env()
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C
@@ -304,7 +309,8 @@ def _run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str
         _check_reachable(address)
     started_here = not ray.is_initialized()
     if started_here:
-        env = {"env_vars": {**_ONE_THREAD, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}}
+        xla = f"{os.environ.get('XLA_FLAGS', '')} {_ONE_THREAD_XLA}".strip()
+        env = {"env_vars": {**_ONE_THREAD, "XLA_FLAGS": xla, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}}
         kwargs: dict[str, Any] = {"runtime_env": env, "log_to_driver": False, "include_dashboard": False}
         if address:
             kwargs["address"] = address
