@@ -9,8 +9,10 @@ a baseline measured in the same run. --quick finishes in about 3 minutes on 2 co
 the full suite in under 20. --smoke is a seconds-long run for the test suite (its
 numbers mean nothing).
 
-The book's own stack is TensorFlow: install it (pip install tensorflow) and the toy
-and full baselines use it; otherwise they run plain Keras on JAX and say so.
+The book's own stack is TensorFlow. The toy and full baselines use it when the
+interpreter running them has it: install it here (pip install tensorflow), or keep
+it in another virtual environment and pass --baseline-python PATH/TO/python. Without
+TensorFlow the baselines run plain Keras on JAX, and each figure names its backend.
 """
 
 from __future__ import annotations
@@ -27,18 +29,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+# The environment as the user had it, before fitscope (imported below) chooses a Keras
+# backend and XLA flags: the book's script must run as a learner would run it.
+USER_ENV = dict(os.environ)
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NAMES = ("toy", "full", "recording", "split", "store", "cli", "parallel")
 
 # epochs / repeats per mode
 PLAN = {
-    "full": {"toy_epochs": 1000, "full_epochs": 5, "rec_epochs": 100, "rec_repeats": 5, "store_runs": 1000,
-             "cli_repeats": 5, "par_epochs": 400},
-    "quick": {"toy_epochs": 200, "full_epochs": 2, "rec_epochs": 50, "rec_repeats": 3, "store_runs": 100,
-              "cli_repeats": 3, "par_epochs": 200},
-    "smoke": {"toy_epochs": 3, "full_epochs": 1, "rec_epochs": 3, "rec_repeats": 1, "store_runs": 3,
-              "cli_repeats": 1, "par_epochs": 2},
+    "full": {"toy_epochs": 1000, "full_epochs": 5, "ab_repeats": 2, "rec_epochs": 100, "rec_repeats": 5,
+             "store_runs": 1000, "cli_repeats": 5, "par_epochs": 400},
+    "quick": {"toy_epochs": 200, "full_epochs": 2, "ab_repeats": 1, "rec_epochs": 50, "rec_repeats": 3,
+              "store_runs": 100, "cli_repeats": 3, "par_epochs": 200},
+    "smoke": {"toy_epochs": 3, "full_epochs": 1, "ab_repeats": 1, "rec_epochs": 3, "rec_repeats": 1,
+              "store_runs": 3, "cli_repeats": 1, "par_epochs": 2},
 }  # fmt: skip
 
 
@@ -60,8 +65,11 @@ def _fitscope(*args: str) -> list[str]:
     return [sys.executable, "-m", "fitscope", *args]
 
 
+BASELINE_PYTHON = [sys.executable]
+
+
 def _baseline(which: str, epochs: int, *extra: str) -> tuple[float, dict[str, Any]]:
-    seconds, out = _run([sys.executable, str(HERE / "book_baseline.py"), which, str(epochs), *extra])
+    seconds, out = _run([*BASELINE_PYTHON, str(HERE / "book_baseline.py"), which, str(epochs), *extra], env=USER_ENV)
     line = next(line for line in out.splitlines() if line.startswith("RESULT "))
     return seconds, json.loads(line[7:])
 
@@ -78,6 +86,19 @@ def _fitscope_run(spec: str, epochs: int, runs: str) -> tuple[float, dict[str, A
     return seconds, result, train, median_epoch
 
 
+def _alternate(plan: dict[str, int], baseline: Any, candidate: Any) -> tuple[list[Any], list[Any]]:
+    """Run baseline and candidate in alternating order (ABBA...), so machine drift cancels out."""
+    base, cand = [], []
+    for repeat in range(plan["ab_repeats"]):
+        if repeat % 2 == 0:
+            base.append(baseline())
+            cand.append(candidate())
+        else:
+            cand.append(candidate())
+            base.append(baseline())
+    return base, cand
+
+
 def bench_toy(plan: dict[str, int], tmp: str) -> dict[str, Any]:
     epochs = plan["toy_epochs"]
     sys.path.insert(0, str(ROOT / "src"))
@@ -90,13 +111,21 @@ def bench_toy(plan: dict[str, int], tmp: str) -> dict[str, Any]:
     )
     indices = Path(tmp) / "toy-indices.npz"
     np.savez(indices, train=split.parts["train"], val=split.parts["val"])
-    base_total, base = _baseline("toy", epochs, str(indices))
-    fs_total, result, fs_train, _ = _fitscope_run("examples/book_toy.yaml", epochs, tmp)
-    h = result["history"]
+    bases, cands = _alternate(
+        plan,
+        lambda: _baseline("toy", epochs, str(indices)),
+        lambda: _fitscope_run("examples/book_toy.yaml", epochs, tmp),
+    )
+    base = bases[0][1]
+    h = cands[0][1]["history"]
+    train = [c[2] for c in cands]
+    base_train = [b[1]["train_seconds"] for b in bases]
     return {
-        "toy_training_time": figure(fs_train, f"s for {epochs} epochs", base["train_seconds"],
+        "toy_training_time": figure(statistics.median(train), f"s for {epochs} epochs", statistics.median(base_train),
+                                    range=[min(train), max(train)], baseline_range=[min(base_train), max(base_train)],
                                     baseline_backend=base["backend"], target="<= 12 s and >= 10x for 1000 epochs"),
-        "toy_process_time": figure(fs_total, "s, whole process", base_total),
+        "toy_process_time": figure(statistics.median(c[0] for c in cands), "s, whole process",
+                                   statistics.median(b[0] for b in bases)),
         "toy_results": {
             "fitscope": {"final_val_loss": h["val_loss"][-1], "min_val_loss": min(h["val_loss"]),
                          "final_val_accuracy": h["val_accuracy"][-1]},
@@ -121,8 +150,15 @@ def _matmul_rate(m: int, k: int, n: int, repeats: int = 5) -> float:
 
 def bench_full(plan: dict[str, int], tmp: str) -> dict[str, Any]:
     epochs = plan["full_epochs"]
-    _, base = _baseline("full", epochs)
-    _, result, fs_train, per_epoch = _fitscope_run("examples/book_full.yaml", epochs, tmp)
+    bases, cands = _alternate(
+        plan, lambda: _baseline("full", epochs), lambda: _fitscope_run("examples/book_full.yaml", epochs, tmp)
+    )
+    base = dict(bases[0][1])
+    base["median_epoch_seconds"] = statistics.median(b[1]["median_epoch_seconds"] for b in bases)
+    base["seconds_per_epoch"] = statistics.median(b[1]["seconds_per_epoch"] for b in bases)
+    result = cands[0][1]
+    fs_train = statistics.median(c[2] for c in cands)
+    per_epoch = statistics.median(c[3] for c in cands)
     params = 784 * 512 + 512 + 512 * 10 + 10
     flops = 6 * params * 50000 + 2 * params * 10000  # train forward+backward, validation forward
     achieved = flops / per_epoch / 1e9
@@ -240,7 +276,10 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="seconds; for the test suite (numbers mean nothing)")
     parser.add_argument("--only", action="append", choices=NAMES, help="run only these (repeatable)")
     parser.add_argument("--json", action="store_true", help="print JSON only")
+    parser.add_argument("--baseline-python", help="interpreter for the book's script (e.g. a venv with tensorflow)")
     args = parser.parse_args()
+    if args.baseline_python:
+        BASELINE_PYTHON[0] = args.baseline_python
     plan = PLAN["smoke" if args.smoke else "quick" if args.quick else "full"]
     chosen = args.only or list(NAMES)
     results: dict[str, Any] = {}

@@ -14,16 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["DEFAULT_BACKEND", "FAST_MATH_FLAGS", "choose_default_backend", "user_backend"]
-
-# XLA's CPU fast-math lets the compiler reorder float arithmetic (as oneDNN and most
-# BLAS do) while NaN, infinity, division and math-function semantics stay exact, so
-# a diverging loss is still caught. Measured here: the book's full model trains in
-# ~0.76 s per epoch instead of ~1.0 s, with the same accuracy (see BENCHMARKS.md).
-FAST_MATH_FLAGS = (
-    "--xla_cpu_enable_fast_math=true --xla_cpu_fast_math_honor_nans=true --xla_cpu_fast_math_honor_infs=true "
-    "--xla_cpu_fast_math_honor_division=true --xla_cpu_fast_math_honor_functions=true"
-)
+__all__ = ["DEFAULT_BACKEND", "choose_default_backend", "user_backend"]
 
 DEFAULT_BACKEND = "jax"
 _BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy"}
@@ -51,9 +42,7 @@ def user_backend() -> str | None:
 def choose_default_backend() -> str:
     """Set ``KERAS_BACKEND`` to JAX unless the user chose one; return the backend in use.
 
-    With JAX, also turns on XLA's CPU fast-math (NaN/inf semantics kept) unless the
-    user set ``XLA_FLAGS`` or ``FITSCOPE_XLA_FAST_MATH=0``. Has no effect once
-    Keras (or JAX) is imported: they read these settings at import.
+    Has no effect once Keras is imported (Keras reads the setting at import).
     """
     if "keras" in sys.modules:
         import keras
@@ -62,8 +51,5 @@ def choose_default_backend() -> str:
     chosen = user_backend()
     if chosen is None:
         os.environ["KERAS_BACKEND"] = DEFAULT_BACKEND
-        chosen = DEFAULT_BACKEND
-    if chosen == "jax" and "jax" not in sys.modules and os.environ.get("FITSCOPE_XLA_FAST_MATH", "1") != "0":
-        # Only when the user set no XLA flags of their own.
-        os.environ.setdefault("XLA_FLAGS", FAST_MATH_FLAGS)
+        return DEFAULT_BACKEND
     return chosen

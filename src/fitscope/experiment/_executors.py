@@ -44,7 +44,7 @@ _ONE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false"
 def _worker_env() -> None:
     for name, value in _ONE_THREAD.items():
         os.environ.setdefault(name, value)
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_ONE_THREAD_XLA}".strip()
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_ONE_THREAD_XLA}".strip()  # keep the user's
 
 
 @dataclass
