@@ -209,6 +209,8 @@ class Recorder(keras.callbacks.Callback):
         return time.monotonic() - self._last_checkpoint_time >= _CHECKPOINT_SECS
 
     def _save_checkpoint(self, epoch: int) -> None:
+        if self._writer is not None:
+            self._writer.flush()  # TensorBoard follows at the checkpoints' pace
         meta = {"run_id": self.run.run_id, "architecture": architecture_fingerprint(self.model)}
         if self._best_weights is not None and self._best is not None:
             best_meta = {**meta, "val_loss": self._best[0]}
