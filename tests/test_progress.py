@@ -37,6 +37,25 @@ def test_terminal_gets_the_rich_view() -> None:
     assert "3/3" in out and "best val_loss" in out and "val_accuracy" in out
 
 
+def test_long_epochs_show_batch_progress_without_losing_fused_steps() -> None:
+    from fitscope.experiment._build import needs_every_step
+
+    terminal = FakeTerminal()
+    view = LiveView(2, stream=terminal)
+    assert not needs_every_step([view])  # the live view is happy with coarse reports
+    x = np.random.default_rng(0).normal(size=(256, 4)).astype("float32")
+    y = np.arange(256) % 3
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", steps_per_execution=4)
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[view])
+    out = " ".join(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue()).split())
+    assert "2/2" in out
+    epoch_task, batches = view._progress.tasks
+    assert epoch_task.completed == 2
+    assert batches.description == "batch" and batches.total == 32 and batches.completed >= 4
+    assert not batches.visible  # hidden again once the epoch ended
+
+
 def test_pipes_get_compact_lines() -> None:
     pipe = io.StringIO()
     view = progress_callback(40, stream=pipe)

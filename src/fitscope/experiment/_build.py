@@ -158,9 +158,18 @@ def build_callbacks(spec: Spec) -> list[Any]:
 
 
 def needs_every_step(callbacks: list[Any]) -> bool:
-    """Whether any callback overrides a per-batch hook (then steps must run one by one)."""
+    """Whether any callback overrides a per-batch hook (then steps must run one by one).
+
+    Callbacks marked ``coarse_batches`` (the live view) are content with a report
+    every few steps and do not count.
+    """
     import keras
 
     base = keras.callbacks.Callback
     hooks = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
-    return any(getattr(type(cb), hook) is not getattr(base, hook) for cb in callbacks for hook in hooks)
+    return any(
+        getattr(type(cb), hook) is not getattr(base, hook)
+        for cb in callbacks
+        if not getattr(cb, "coarse_batches", False)
+        for hook in hooks
+    )

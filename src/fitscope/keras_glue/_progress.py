@@ -55,7 +55,14 @@ _SHOWN = ("loss", "accuracy", "acc", "val_loss", "val_accuracy", "val_acc")
 
 
 class LiveView(keras.callbacks.Callback):
-    """A rich display for a terminal: an epoch bar with ETA, and a line of latest and best metrics."""
+    """A rich display for a terminal: an epoch bar with ETA, and a line of latest and best metrics.
+
+    When epochs are long it also shows progress within the epoch. It only needs a
+    batch report now and then, so the runner can still fuse steps (a few reports per
+    epoch): ``coarse_batches`` tells :func:`needs_every_step` so.
+    """
+
+    coarse_batches = True
 
     def __init__(self, total_epochs: int, *, stream: TextIO | None = None) -> None:
         super().__init__()
@@ -74,9 +81,12 @@ class LiveView(keras.callbacks.Callback):
         from rich.text import Text
 
         self._progress = Progress(
-            TextColumn("epoch"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"), TimeRemainingColumn()
-        )
-        self._task = self._progress.add_task("train", total=self.total)
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )  # fmt: skip
+        self._task = self._progress.add_task("epoch", total=self.total)
+        steps = (self.params or {}).get("steps")
+        self._batches = self._progress.add_task("batch", total=steps, visible=False) if steps else None
         self._metrics = Text("")
         self._live = Live(Group(self._progress, self._metrics), console=Console(file=self.stream), refresh_per_second=4)
         self._live.start()
@@ -91,7 +101,19 @@ class LiveView(keras.callbacks.Callback):
             shown += f"  | best val_loss {self._best[0]:.4f} @ epoch {self._best[1]}"
         if self._live is not None:
             self._progress.update(self._task, completed=epoch + 1)
+            if self._batches is not None:
+                self._progress.update(self._batches, visible=False)
             self._metrics.plain = shown
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._live is not None and self._batches is not None:
+            self._progress.reset(self._batches, visible=False)
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._live is not None and self._batches is not None:
+            steps = (self.params or {}).get("steps") or 0
+            if batch + 1 < steps:  # shown only while an epoch is under way
+                self._progress.update(self._batches, completed=batch + 1, visible=True)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self._live is not None:
