@@ -6,9 +6,7 @@ they work headless. :func:`save_figure` writes atomically.
 
 from __future__ import annotations
 
-import math
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import write_atomically
 from .._errors import ArgumentError, DataError
 from ._fonts import configure_fonts
 
@@ -193,25 +192,7 @@ def save_figure(figure: Any, path: str | os.PathLike[str]) -> Path:
     if not folder.is_dir():
         raise ArgumentError(f"cannot write {path}: the folder {folder} does not exist. Create it first.")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+        write_atomically(path, lambda handle: figure.savefig(handle, format=suffix[1:]))
     except OSError as exc:
         raise ArgumentError(f"cannot write {path}: {exc.strerror}. Choose a writable folder.") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            figure.savefig(handle, format=suffix[1:])
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a figure is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
-
-
-def finite_or_none(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else value
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

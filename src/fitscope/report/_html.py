@@ -11,11 +11,11 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from .._atomic import write_atomically
 from .._errors import ArgumentError
 from ..store import Run
 from ._figures import book_figure
@@ -215,17 +215,7 @@ def write_report(run: Run, output: str | os.PathLike[str] | None = None) -> Path
         raise ArgumentError(f"cannot write {path}: the folder {folder} does not exist. Create it first.")
     text = render_report(run)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".html", dir=folder)
+        write_atomically(path, lambda handle: handle.write(text.encode("utf-8")))
     except OSError as exc:
         raise ArgumentError(f"cannot write {path}: {exc.strerror}. Choose a writable folder.") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

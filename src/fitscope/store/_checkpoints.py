@@ -8,9 +8,7 @@ it holds, written to a temporary file, flushed, fsynced and moved into place wit
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import write_atomically
 from .._errors import StoreError
 
 __all__ = ["Checkpoint", "CheckpointDir"]
@@ -35,17 +34,6 @@ class Checkpoint:
     arrays: dict[str, np.ndarray]
     meta: dict[str, Any]
     path: Path
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class CheckpointDir:
@@ -74,19 +62,9 @@ class CheckpointDir:
         """
         self.folder.mkdir(parents=True, exist_ok=True)
         final = self.folder / f"epoch-{epoch:06d}.npz"
-        payload = dict(arrays)
-        payload["__meta__"] = np.frombuffer(json.dumps({**meta, "epoch": epoch}).encode(), dtype=np.uint8)
-        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=self.folder)
-        tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **payload)  # type: ignore[arg-type]
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, final)
-            _fsync_dir(self.folder)
+            _write_npz(final, arrays, {**meta, "epoch": epoch})
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise StoreError(
                 f"cannot write checkpoint {final} ({exc.strerror or exc}). Free disk space or "
                 "fix the folder's permissions, then resume the run."
@@ -121,17 +99,9 @@ class CheckpointDir:
         """Write the best-epoch weights to ``best.npz`` (atomically; kept apart from the last two)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         final = self.folder / "best.npz"
-        payload = dict(arrays)
-        payload["__meta__"] = np.frombuffer(json.dumps({**meta, "epoch": epoch}).encode(), dtype=np.uint8)
-        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=self.folder)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **payload)  # type: ignore[arg-type]
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, final)
+            _write_npz(final, arrays, {**meta, "epoch": epoch})
         except OSError as exc:
-            Path(tmp_name).unlink(missing_ok=True)
             raise StoreError(f"cannot write {final} ({exc.strerror or exc}). Free disk space and resume.") from exc
         return final
 
@@ -153,3 +123,10 @@ class CheckpointDir:
         for number, path in self.paths():
             if number > epoch:
                 path.unlink(missing_ok=True)
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    """Arrays plus a JSON record of what they are, written durably and atomically."""
+    payload = dict(arrays)
+    payload["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    write_atomically(path, lambda handle: np.savez(handle, **payload), durable=True, shared=False)  # type: ignore[arg-type]
