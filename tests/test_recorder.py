@@ -102,11 +102,15 @@ def test_tensorboard_matches_the_store_and_rebuilds(tmp_path: Path, data: tuple)
     assert "_hparams_/session_start_info" in acc.Tags()["tensors"]
 
 
-def test_nan_loss_fails_the_run_and_keeps_earlier_epochs(tmp_path: Path) -> None:
-    x = np.ones((32, 2), "float32")
-    y = np.full((32, 1), 1e3, "float32")
+def diverging() -> tuple[keras.Model, np.ndarray, np.ndarray]:
+    """A regression whose learning rate is so high that the loss overflows within a few epochs."""
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(keras.optimizers.SGD(learning_rate=10.0), "mse")
+    return model, np.ones((32, 2), "float32"), np.full((32, 1), 1e3, "float32")
+
+
+def test_nan_loss_fails_the_run_and_keeps_earlier_epochs(tmp_path: Path) -> None:
+    model, x, y = diverging()
     run = Store(tmp_path).start_run(name="nan")
     model.fit(x, y, epochs=50, verbose=0, callbacks=[run.recorder(checkpoint=1)])
     info = run.info()
@@ -118,10 +122,7 @@ def test_nan_loss_fails_the_run_and_keeps_earlier_epochs(tmp_path: Path) -> None
 
 
 def test_nan_loss_names_the_batch_with_per_batch_recording(tmp_path: Path) -> None:
-    x = np.ones((32, 2), "float32")
-    y = np.full((32, 1), 1e3, "float32")
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.SGD(learning_rate=10.0), "mse")
+    model, x, y = diverging()
     run = Store(tmp_path).start_run(name="nan")
     model.fit(x, y, epochs=50, batch_size=8, verbose=0, callbacks=[run.recorder(per_batch=True)])
     assert re.search(r"at epoch \d+, batch \d+", run.info().reason or "")

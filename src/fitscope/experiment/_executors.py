@@ -230,15 +230,7 @@ def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> Non
             except queue.Empty:
                 message = None
             if message is not None:
-                if message["type"] == "claim":
-                    current[message["worker"]] = message["key"]
-                    continue
-                driver.handle(message)
-                if message["type"] == "end":
-                    remaining.discard(message["key"])
-                    for wid, key in current.items():
-                        if key == message["key"]:
-                            current[wid] = None
+                _dispatch(message, driver, remaining, current)
                 continue
             for worker_id, process in list(pool.items()):
                 if process.is_alive():
@@ -262,6 +254,25 @@ def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> Non
                 process.terminate()
 
 
+def _feed(driver: Driver, message: dict[str, Any], remaining: set[str]) -> None:
+    """Hand one trial message to the driver; an ``end`` takes the trial off ``remaining``."""
+    driver.handle(message)
+    if message["type"] == "end":
+        remaining.discard(message["key"])
+
+
+def _dispatch(message: dict[str, Any], driver: Driver, remaining: set[str], current: dict[int, str | None]) -> None:
+    """A pool message: a worker claiming a trial, or a trial message for the driver."""
+    if message["type"] == "claim":
+        current[message["worker"]] = message["key"]
+        return
+    _feed(driver, message, remaining)
+    if message["type"] == "end":
+        for worker_id, key in current.items():
+            if key == message["key"]:
+                current[worker_id] = None
+
+
 def _drain(messages: Any, driver: Driver, remaining: set[str], current: dict[int, str | None]) -> None:
     """Handle messages a dead worker sent before it died."""
     while True:
@@ -269,12 +280,7 @@ def _drain(messages: Any, driver: Driver, remaining: set[str], current: dict[int
             message = messages.get_nowait()
         except queue.Empty:
             return
-        if message["type"] == "claim":
-            current[message["worker"]] = message["key"]
-            continue
-        driver.handle(message)
-        if message["type"] == "end":
-            remaining.discard(message["key"])
+        _dispatch(message, driver, remaining, current)
 
 
 # -- Ray ------------------------------------------------------------------------
@@ -330,10 +336,7 @@ def _run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str
         remaining = {t.key for t in trials}
         while remaining:
             try:
-                message = messages.get(timeout=0.5)
-                driver.handle(message)
-                if message["type"] == "end":
-                    remaining.discard(message["key"])
+                _feed(driver, messages.get(timeout=0.5), remaining)
                 continue
             except RayEmpty:
                 pass
@@ -344,10 +347,7 @@ def _run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str
                     ray.get(ref)
                 except Exception as exc:  # the task died: its trial fails, the rest go on
                     while not messages.empty():
-                        message = messages.get()
-                        driver.handle(message)
-                        if message["type"] == "end":
-                            remaining.discard(message["key"])
+                        _feed(driver, messages.get(), remaining)
                     if key in remaining:
                         driver.abandon(key, "failed", f"the Ray task died: {type(exc).__name__}: {exc}")
                         remaining.discard(key)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -126,7 +125,7 @@ def run_trial(trial: Trial, send: Send) -> None:
 def _run(trial: Trial, send: Send) -> None:
     import keras
 
-    from ..keras_glue import model_state, weights_fingerprint
+    from ..keras_glue import EpochReporter, model_state, weights_fingerprint
     from ._build import build_callbacks, build_model, needs_every_step
     from ._spec import validate_spec
 
@@ -143,7 +142,7 @@ def _run(trial: Trial, send: Send) -> None:
     manifest = {**prepared.split.manifest, "audit": prepared.split.audit.to_dict()}
     send({"type": "start", "key": trial.key, "manifest": manifest, "initial": weights_fingerprint(model),
           "backend": keras.backend.backend()})  # fmt: skip
-    reporter = _EpochReporter(trial.key, send)
+    reporter = EpochReporter(trial.key, send)
     model.fit(
         x, y, batch_size=spec.fit.batch_size, epochs=spec.fit.epochs, shuffle=spec.fit.shuffle,
         validation_data=prepared.arrays["val"], verbose=0, callbacks=[reporter, *callbacks],
@@ -159,39 +158,3 @@ def _run(trial: Trial, send: Send) -> None:
     if trial.keep_weights:
         message["weights"] = model_state(model)
     send(message)
-
-
-def _reporter_class() -> Any:
-    import keras
-
-    from ..store import normalize_metric_name
-
-    class EpochReporter(keras.callbacks.Callback):
-        """Sends each epoch's metrics as a message (epoch hooks only: steps stay fused)."""
-
-        def __init__(self, key: str, send: Send) -> None:
-            super().__init__()
-            self.key = key
-            self.send = send
-            self.epochs = 0
-            self.failed: str | None = None
-            self._start = 0.0
-
-        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            self._start = time.time()
-
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            metrics = {normalize_metric_name(k): float(v) for k, v in (logs or {}).items()}
-            self.send({"type": "epoch", "key": self.key, "epoch": epoch, "metrics": metrics,
-                       "started_at": self._start, "duration": time.time() - self._start})  # fmt: skip
-            self.epochs = epoch + 1
-            loss = metrics.get("loss", 0.0)
-            if not math.isfinite(loss):
-                self.failed = f"loss became {loss} at epoch {epoch}; training stopped."
-                self.model.stop_training = True
-
-    return EpochReporter
-
-
-def _EpochReporter(key: str, send: Send) -> Any:
-    return _reporter_class()(key, send)

@@ -13,6 +13,7 @@ from ._extra import EvaluateEachEpoch  # noqa: E402
 from ._liveplot import LivePlot  # noqa: E402
 from ._progress import LiveView, ProgressLine, progress_callback  # noqa: E402
 from ._recorder import Recorder, resume_model  # noqa: E402
+from ._reporter import EpochReporter  # noqa: E402
 from ._state import (  # noqa: E402
     architecture_fingerprint,
     model_state,
@@ -22,6 +23,7 @@ from ._state import (  # noqa: E402
 )
 
 __all__ = [
+    "EpochReporter",
     "EvaluateEachEpoch",
     "LivePlot",
     "LiveView",
