@@ -126,7 +126,29 @@ def test_process_executor_matches_local(tmp_path: Path) -> None:
         assert a["val"]["accuracy"] == pytest.approx(b["val"]["accuracy"], abs=1e-6)
         assert a["val"]["loss"] == pytest.approx(b["val"]["loss"], rel=1e-4)
     history = Store(tmp_path / "pool").run(pooled.folds[0]["run_id"]).history()
+    expected = Store(tmp_path / "local").run(local.folds[0]["run_id"]).history()
     assert len(history["val_loss"]) == 2  # epoch records came back from the worker
+    np.testing.assert_allclose(history["val_loss"], expected["val_loss"], rtol=1e-4)
+
+
+def test_workers_bundle_epoch_messages_and_keep_their_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Epochs go in bundles at most every interval; the first at once, and all before the trial's end."""
+    from fitscope.experiment import _executors
+
+    clock = [100.0]
+    monkeypatch.setattr(_executors.time, "monotonic", lambda: clock[0])
+    sent: list[dict] = []
+    send = _executors._BundledSender(sent.append, interval=0.25)
+    send({"type": "start", "key": "k"})
+    for epoch in range(5):
+        send({"type": "epoch", "key": "k", "epoch": epoch})
+        clock[0] += 0.1
+    send({"type": "end", "key": "k", "status": "finished"})
+    kinds = [m["type"] for m in sent]
+    assert kinds == ["start", "bundle", "bundle", "bundle", "end"]
+    epochs = [e["epoch"] for m in sent if m["type"] == "bundle" for e in m["messages"]]
+    assert epochs == [0, 1, 2, 3, 4]
+    assert [e["epoch"] for e in sent[1]["messages"]] == [0]  # the live view starts at once
 
 
 def test_a_crashing_worker_fails_only_its_trial(tmp_path: Path) -> None:

@@ -87,9 +87,12 @@ def build_model(
     """The compiled model of ``spec`` for inputs of ``input_shape`` (checked before any training).
 
     ``steps_per_execution`` > 1 lets Keras run that many steps between callback
-    dispatches: the same training, without per-step Python overhead.
+    dispatches: the same training, without per-step Python overhead (on JAX, the
+    steps run as one compiled loop: see :func:`fitscope.keras_glue.fuse_steps`).
     """
     import keras
+
+    from ..keras_glue import fuse_steps
 
     loss = spec.compile.loss
     if loss in _CATEGORICAL and not one_hot:
@@ -121,6 +124,7 @@ def build_model(
         )  # fmt: skip
     except ValueError as exc:
         raise SpecError(f"compile: {exc}") from exc
+    fuse_steps(model)
     return model
 
 

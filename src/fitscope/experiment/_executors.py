@@ -14,6 +14,7 @@ The protocol is the same for all three: a trial's messages (``start``, ``epoch``
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import os
 import queue
@@ -45,6 +46,52 @@ def _worker_env() -> None:
     for name, value in _ONE_THREAD.items():
         os.environ.setdefault(name, value)
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_ONE_THREAD_XLA}".strip()  # keep the user's
+
+
+class _BundledSender:
+    """Send epoch messages in bundles, at most every ``interval`` seconds; anything else at once.
+
+    A small model trains hundreds of epochs a second: one message each would wake
+    the queue's feeder thread (and the driver) as often, slowing the worker's own
+    training thread. The first epoch goes at once so the live view starts.
+    """
+
+    def __init__(self, put: Callable[[dict[str, Any]], Any], interval: float = 0.25) -> None:
+        self._put = put
+        self._interval = interval
+        self._held: list[dict[str, Any]] = []
+        self._sent = 0.0
+
+    def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] == "epoch":
+            self._held.append(message)
+            if time.monotonic() - self._sent < self._interval:
+                return
+        self.flush()
+        if message["type"] != "epoch":
+            self._put(message)
+
+    def flush(self) -> None:
+        if self._held:
+            self._put({"type": "bundle", "messages": self._held})
+            self._held = []
+            self._sent = time.monotonic()
+
+
+def _run_inline() -> None:
+    """Make JAX run each compiled step on the calling thread, as a one-CPU worker should.
+
+    By default JAX's CPU client hands every step to a thread pool and the Python
+    thread waits: alone, a process then keeps about 1.3 cores busy (the pool threads
+    spin between steps); two such workers on two cores slow each other ~1.4x. Run
+    inline, a worker needs one core and two of them scale. No effect on other
+    backends, or once JAX's CPU client exists (a reused Ray worker keeps its own).
+    """
+    if os.environ.get("KERAS_BACKEND", "jax") != "jax" or importlib.util.find_spec("jax") is None:
+        return
+    import jax
+
+    jax.config.update("jax_cpu_enable_async_dispatch", False)  # read when the CPU client starts
 
 
 @dataclass
@@ -89,6 +136,10 @@ class Driver:
 
     def handle(self, message: dict[str, Any]) -> None:
         kind = message["type"]
+        if kind == "bundle":
+            for part in message["messages"]:
+                self.handle(part)
+            return
         outcome = self.outcomes[message["key"]]
         if kind == "start":
             self._start(outcome, message)
@@ -195,13 +246,18 @@ def _worker_main(worker_id: int, tasks: Any, messages: Any) -> None:
     from .._backend import choose_default_backend
 
     choose_default_backend()
+    _run_inline()
     while True:
         item = tasks.get()
         if item is None:
-            return
+            # Everything is sent once the queue's feeder thread is done; skip the
+            # interpreter's teardown of Keras and JAX (about half a second).
+            messages.close()
+            messages.join_thread()
+            os._exit(0)
         trial = Trial(**item)
         messages.put({"type": "claim", "key": trial.key, "worker": worker_id})
-        run_trial(trial, messages.put)
+        run_trial(trial, _BundledSender(messages.put))
 
 
 def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None:
@@ -328,8 +384,9 @@ def _run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str
 
         @ray.remote(num_cpus=1, max_retries=0)
         def remote_trial(item: dict[str, Any], queue_handle: Any) -> str:
+            _run_inline()
             trial = Trial(**item)
-            run_trial(trial, queue_handle.put)
+            run_trial(trial, _BundledSender(queue_handle.put))
             return trial.key
 
         pending = {remote_trial.remote(t.to_dict(), messages): t.key for t in trials}

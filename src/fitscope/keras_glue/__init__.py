@@ -10,6 +10,7 @@ from .._backend import choose_default_backend
 choose_default_backend()
 
 from ._extra import EvaluateEachEpoch  # noqa: E402
+from ._fused import fuse_steps  # noqa: E402
 from ._liveplot import LivePlot  # noqa: E402
 from ._progress import LiveView, ProgressLine, progress_callback  # noqa: E402
 from ._recorder import Recorder, resume_model  # noqa: E402
@@ -30,6 +31,7 @@ __all__ = [
     "ProgressLine",
     "Recorder",
     "architecture_fingerprint",
+    "fuse_steps",
     "model_state",
     "progress_callback",
     "reset_stateful_layers",

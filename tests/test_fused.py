@@ -1,0 +1,109 @@
+"""Fused steps train exactly what Keras's own step loop trains, only in fewer calls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fitscope  # noqa: F401  (chooses the Keras backend first)
+from fitscope.keras_glue import _fused, fuse_steps
+
+# isort: split
+import keras
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "jax", reason="fused steps are for the JAX backend")
+
+
+def _data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6)).astype(np.float32)
+    return x, (x[:, 0] + x[:, 1] > 0).astype(np.int32)
+
+
+def _model(steps_per_execution: int, fused: bool) -> keras.Model:
+    keras.utils.set_random_seed(7)
+    model = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dropout(0.3),
+         keras.layers.Dense(2, activation="softmax")]
+    )  # fmt: skip
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="rmsprop", metrics=["accuracy"],
+                  steps_per_execution=steps_per_execution)  # fmt: skip
+    if fused:
+        assert fuse_steps(model) is True
+    return model
+
+
+def _train(fused: bool, epochs: int = 4) -> tuple[dict[str, list[float]], list[np.ndarray], dict[str, float]]:
+    x, y = _data(107)  # 10 batches of 10 and a last one of 7
+    xv, yv = _data(23, seed=1)
+    model = _model(5, fused)  # executions of 5, 5 and 1 batches
+    keras.utils.set_random_seed(3)  # the same shuffles and dropout masks in both runs
+    batch_logs: list[float] = []  # what callbacks see after each execution
+    seen = keras.callbacks.LambdaCallback(on_train_batch_end=lambda _, logs: batch_logs.append(float(logs["loss"])))
+    history = model.fit(x, y, batch_size=10, epochs=epochs, validation_data=(xv, yv), verbose=0, callbacks=[seen])
+    result = model.evaluate(xv, yv, batch_size=5, verbose=0, return_dict=True)
+    return {**history.history, "batch_loss": batch_logs}, [np.asarray(w) for w in model.get_weights()], result
+
+
+def _assert_same(a: tuple, b: tuple) -> None:
+    history_a, weights_a, result_a = a
+    history_b, weights_b, result_b = b
+    assert history_a.keys() == history_b.keys()
+    for name in history_a:
+        np.testing.assert_allclose(history_a[name], history_b[name], rtol=1e-5, atol=1e-6, err_msg=name)
+    for wa, wb in zip(weights_a, weights_b, strict=True):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+    for name in result_a:
+        assert result_a[name] == pytest.approx(result_b[name], rel=1e-5, abs=1e-6)
+
+
+def test_fused_training_matches_keras_step_by_step() -> None:
+    """Shuffling, dropout, a short last batch, validation and evaluate: the same numbers."""
+    _assert_same(_train(fused=True), _train(fused=False))
+
+
+def test_fused_runs_fewer_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"scan": 0, "single": 0}
+    original = _fused._FusedSteps.__call__
+
+    def counting(self: _fused._FusedSteps, state: object, iterator: object) -> object:
+        counting_scan, counting_single = self._scanned, self._single
+
+        def scan(*args: object) -> object:
+            calls["scan"] += 1
+            return counting_scan(*args)
+
+        def single(*args: object) -> object:
+            calls["single"] += 1
+            return counting_single(*args)
+
+        self._scanned, self._single = scan, single
+        try:
+            return original(self, state, iterator)
+        finally:
+            self._scanned, self._single = counting_scan, counting_single
+
+    monkeypatch.setattr(_fused._FusedSteps, "__call__", counting)
+    x, y = _data(107)
+    _model(11, True).fit(x, y, batch_size=10, epochs=1, verbose=0)
+    # One execution of 11 batches: 10 of 10 rows stacked in one scan, the last (7 rows) on its own.
+    assert calls == {"scan": 1, "single": 1}
+
+
+def test_large_batches_are_stacked_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cap on the stacked bytes splits an execution into several scans; the result is unchanged."""
+    monkeypatch.setattr(_fused, "MAX_STACK_BYTES", 3 * 10 * 6 * 4)  # three batches of x
+    _assert_same(_train(fused=True, epochs=2), _train(fused=False, epochs=2))
+
+
+@pytest.mark.parametrize("setting", ["steps_per_execution=1", "run_eagerly"])
+def test_left_to_keras_where_fusing_does_not_apply(setting: str) -> None:
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(2, activation="softmax")])
+    if setting == "run_eagerly":
+        model.compile(loss="sparse_categorical_crossentropy", steps_per_execution=4, run_eagerly=True)
+    else:
+        model.compile(loss="sparse_categorical_crossentropy")
+    assert fuse_steps(model) is False
+    x, y = _data(20)
+    model.fit(x, y, batch_size=5, epochs=1, verbose=0)
+    assert not isinstance(model.train_function, _fused._FusedSteps)
