@@ -107,3 +107,26 @@ def test_left_to_keras_where_fusing_does_not_apply(setting: str) -> None:
     x, y = _data(20)
     model.fit(x, y, batch_size=5, epochs=1, verbose=0)
     assert not isinstance(model.train_function, _fused._FusedSteps)
+
+
+def _pool_threads_during_fit(extra: list[keras.callbacks.Callback]) -> set[str]:
+    import threading
+
+    seen: set[str] = set()
+    probe = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda *_: seen.update(t.name for t in threading.enumerate() if "ThreadPool" in t.name)
+    )
+    x, y = _data(40)
+    _model(4, True).fit(
+        x, y, batch_size=10, epochs=3, validation_data=_data(20, 1), verbose=0, callbacks=[probe, *extra]
+    )
+    return seen
+
+
+def test_synchronous_callbacks_keep_keras_hooks_on_the_calling_thread() -> None:
+    from fitscope.experiment._build import needs_every_step
+    from fitscope.keras_glue import SynchronousCallbacks
+
+    assert _pool_threads_during_fit([])  # Keras's default: batch-end hooks go to a thread pool
+    assert _pool_threads_during_fit([SynchronousCallbacks()]) == set()
+    assert needs_every_step([SynchronousCallbacks()]) is False  # steps stay fused

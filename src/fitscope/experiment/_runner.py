@@ -107,9 +107,11 @@ def _prepared(spec: Spec, dataset: Any, split: Split) -> Prepared:
 
 
 def _evaluate(model: Any, arrays: tuple[Any, Any], batch_size: int) -> dict[str, float]:
+    from ..keras_glue import SynchronousCallbacks
     from ..store import normalize_metric_name
 
-    result = model.evaluate(*arrays, batch_size=batch_size, verbose=0, return_dict=True)
+    result = model.evaluate(*arrays, batch_size=batch_size, verbose=0, return_dict=True,
+                            callbacks=[SynchronousCallbacks()])  # fmt: skip
     return {normalize_metric_name(k): float(v) for k, v in result.items()}
 
 
@@ -138,7 +140,13 @@ def run_spec(
         test: also evaluate once on the sealed test split.
         progress: print a progress line every few seconds.
     """
-    from ..keras_glue import architecture_fingerprint, progress_callback, resume_model, weights_fingerprint
+    from ..keras_glue import (
+        SynchronousCallbacks,
+        architecture_fingerprint,
+        progress_callback,
+        resume_model,
+        weights_fingerprint,
+    )
 
     spec = _as_spec(spec, overrides)
     prepared = prepare(spec)
@@ -188,7 +196,7 @@ def run_spec(
                 model.fit(
                     x, y, batch_size=spec.fit.batch_size, epochs=spec.fit.epochs, initial_epoch=initial_epoch,
                     shuffle=spec.fit.shuffle, validation_data=prepared.arrays["val"], verbose=0,
-                    callbacks=[recorder, *callbacks],
+                    callbacks=[recorder, *callbacks, SynchronousCallbacks()],
                 )  # fmt: skip
             status = run.info().status
             if status == "running":

@@ -22,6 +22,7 @@ from ._state import (  # noqa: E402
     restore_state,
     weights_fingerprint,
 )
+from ._sync import SynchronousCallbacks  # noqa: E402
 
 __all__ = [
     "EpochReporter",
@@ -30,6 +31,7 @@ __all__ = [
     "LiveView",
     "ProgressLine",
     "Recorder",
+    "SynchronousCallbacks",
     "architecture_fingerprint",
     "fuse_steps",
     "model_state",

@@ -6,6 +6,8 @@ from typing import Any
 
 import keras
 
+from ._sync import SynchronousCallbacks
+
 __all__ = ["EvaluateEachEpoch"]
 
 
@@ -34,6 +36,7 @@ class EvaluateEachEpoch(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is None:
             return
-        results = self.model.evaluate(*self.data, batch_size=self.batch_size, verbose=0, return_dict=True)
+        results = self.model.evaluate(*self.data, batch_size=self.batch_size, verbose=0, return_dict=True,
+                                      callbacks=[SynchronousCallbacks()])  # fmt: skip
         for key, value in results.items():
             logs[f"{self.name}_{key}"] = float(value)

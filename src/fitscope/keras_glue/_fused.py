@@ -106,8 +106,9 @@ class _FusedSteps:
 def _shapes(batch: Any) -> tuple[Any, ...]:
     from keras import tree
 
+    # Shapes and dtype objects compare cheaply; this runs for every batch.
     leaves = tree.flatten(batch)
-    return tuple((getattr(leaf, "shape", None), str(getattr(leaf, "dtype", type(leaf)))) for leaf in leaves)
+    return tuple((leaf.shape, leaf.dtype) if hasattr(leaf, "shape") else (None, type(leaf)) for leaf in leaves)
 
 
 def _same_shape_runs(batches: list[Any]) -> list[list[Any]]:
