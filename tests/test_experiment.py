@@ -156,3 +156,19 @@ def test_demo_quick_on_real_mnist(mnist_path: Path, tmp_path: Path, capsys: pyte
         assert len(store.run(info.run_id).evaluations("test")) == 1
     full_test = store.run(runs[1].run_id).evaluations("test")[0]["metrics"]["accuracy"]
     assert full_test > 0.95
+
+
+def test_only_processes_fitscope_owns_freeze_their_imports() -> None:
+    """The CLI and workers take Keras's objects out of the collector; a library call leaves its caller's alone."""
+    script = (
+        "import gc\n"
+        "from fitscope import _process\n"
+        "_process.freeze_imports()\n"
+        "library = gc.get_freeze_count()\n"
+        "_process.own_process()\n"
+        "_process.freeze_imports()\n"
+        "print(library, gc.get_freeze_count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    library, owned = map(int, done.stdout.split())
+    assert library == 0 and owned > 1000

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from .._errors import FitscopeError
+from .._process import own_process
 from .._version import __version__
 from . import _data, _diagnose, _plot, _run, _runs, _search, _split
 
@@ -62,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
+    own_process()  # the command line owns its process (see fitscope._process)
     try:
         return int(args.handler(args) or EXIT_OK)
     except FitscopeError as exc:

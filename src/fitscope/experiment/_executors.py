@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import ArgumentError, FitscopeError
+from .._process import own_process
 from ..store import CheckpointDir, Run, Store
 from ._trial import Trial, run_trial
 
@@ -247,6 +248,7 @@ def _worker_main(worker_id: int, tasks: Any, messages: Any) -> None:
 
     choose_default_backend()
     _run_inline()
+    own_process()
     while True:
         item = tasks.get()
         if item is None:
@@ -385,6 +387,7 @@ def _run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str
         @ray.remote(num_cpus=1, max_retries=0)
         def remote_trial(item: dict[str, Any], queue_handle: Any) -> str:
             _run_inline()
+            own_process()
             trial = Trial(**item)
             run_trial(trial, _BundledSender(queue_handle.put))
             return trial.key

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import SpecError, StoreError
+from .._process import freeze_imports
 from ..data import Preprocessing, Split, load_dataset, split_dataset
 from ..store import Run, Store
 from ._build import build_callbacks, build_model, needs_every_step
@@ -148,6 +149,7 @@ def run_spec(
         weights_fingerprint,
     )
 
+    freeze_imports()
     spec = _as_spec(spec, overrides)
     prepared = prepare(spec)
     if test and "test" not in prepared.split.parts:

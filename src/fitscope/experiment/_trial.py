@@ -125,10 +125,12 @@ def run_trial(trial: Trial, send: Send) -> None:
 def _run(trial: Trial, send: Send) -> None:
     import keras
 
+    from .._process import freeze_imports
     from ..keras_glue import EpochReporter, SynchronousCallbacks, model_state, weights_fingerprint
     from ._build import build_callbacks, build_model, needs_every_step
     from ._spec import validate_spec
 
+    freeze_imports()
     spec = validate_spec(trial.spec)
     prepared = prepare_trial(trial)
     x, y = prepared.arrays["train"]
