@@ -130,3 +130,21 @@ def test_synchronous_callbacks_keep_keras_hooks_on_the_calling_thread() -> None:
     assert _pool_threads_during_fit([])  # Keras's default: batch-end hooks go to a thread pool
     assert _pool_threads_during_fit([SynchronousCallbacks()]) == set()
     assert needs_every_step([SynchronousCallbacks()]) is False  # steps stay fused
+
+
+def test_callbacks_go_inline_only_where_jax_computes_inline() -> None:
+    """Keras's callback thread pool helps a local run (a spare core) and costs a single-threaded worker."""
+    import subprocess
+    import sys
+
+    from fitscope.keras_glue import inline_callbacks
+
+    assert inline_callbacks() == []
+    script = (
+        "import fitscope, jax\n"
+        "jax.config.update('jax_cpu_enable_async_dispatch', False)\n"
+        "from fitscope.keras_glue import inline_callbacks\n"
+        "print([type(c).__name__ for c in inline_callbacks()])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['SynchronousCallbacks']"

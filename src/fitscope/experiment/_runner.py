@@ -108,11 +108,11 @@ def _prepared(spec: Spec, dataset: Any, split: Split) -> Prepared:
 
 
 def _evaluate(model: Any, arrays: tuple[Any, Any], batch_size: int) -> dict[str, float]:
-    from ..keras_glue import SynchronousCallbacks
+    from ..keras_glue import inline_callbacks
     from ..store import normalize_metric_name
 
     result = model.evaluate(*arrays, batch_size=batch_size, verbose=0, return_dict=True,
-                            callbacks=[SynchronousCallbacks()])  # fmt: skip
+                            callbacks=inline_callbacks())  # fmt: skip
     return {normalize_metric_name(k): float(v) for k, v in result.items()}
 
 
@@ -142,8 +142,8 @@ def run_spec(
         progress: print a progress line every few seconds.
     """
     from ..keras_glue import (
-        SynchronousCallbacks,
         architecture_fingerprint,
+        inline_callbacks,
         progress_callback,
         resume_model,
         weights_fingerprint,
@@ -198,7 +198,7 @@ def run_spec(
                 model.fit(
                     x, y, batch_size=spec.fit.batch_size, epochs=spec.fit.epochs, initial_epoch=initial_epoch,
                     shuffle=spec.fit.shuffle, validation_data=prepared.arrays["val"], verbose=0,
-                    callbacks=[recorder, *callbacks, SynchronousCallbacks()],
+                    callbacks=[recorder, *callbacks, *inline_callbacks()],
                 )  # fmt: skip
             status = run.info().status
             if status == "running":

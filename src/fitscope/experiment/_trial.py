@@ -126,7 +126,7 @@ def _run(trial: Trial, send: Send) -> None:
     import keras
 
     from .._process import freeze_imports
-    from ..keras_glue import EpochReporter, SynchronousCallbacks, model_state, weights_fingerprint
+    from ..keras_glue import EpochReporter, inline_callbacks, model_state, weights_fingerprint
     from ._build import build_callbacks, build_model, needs_every_step
     from ._spec import validate_spec
 
@@ -147,13 +147,13 @@ def _run(trial: Trial, send: Send) -> None:
     reporter = EpochReporter(trial.key, send)
     model.fit(
         x, y, batch_size=spec.fit.batch_size, epochs=spec.fit.epochs, shuffle=spec.fit.shuffle,
-        validation_data=prepared.arrays["val"], verbose=0, callbacks=[reporter, *callbacks, SynchronousCallbacks()],
+        validation_data=prepared.arrays["val"], verbose=0, callbacks=[reporter, *callbacks, *inline_callbacks()],
     )  # fmt: skip
     if reporter.failed:
         send({"type": "end", "key": trial.key, "status": "failed", "reason": reporter.failed})
         return
     result = model.evaluate(*prepared.arrays["val"], batch_size=spec.fit.batch_size, verbose=0, return_dict=True,
-                            callbacks=[SynchronousCallbacks()])  # fmt: skip
+                            callbacks=inline_callbacks())  # fmt: skip
     message: dict[str, Any] = {
         "type": "end", "key": trial.key, "status": "finished", "val": {k: float(v) for k, v in result.items()},
         "fingerprint": weights_fingerprint(model), "epochs": reporter.epochs,

@@ -22,7 +22,7 @@ from ._state import (  # noqa: E402
     restore_state,
     weights_fingerprint,
 )
-from ._sync import SynchronousCallbacks  # noqa: E402
+from ._sync import SynchronousCallbacks, inline_callbacks  # noqa: E402
 
 __all__ = [
     "EpochReporter",
@@ -34,6 +34,7 @@ __all__ = [
     "SynchronousCallbacks",
     "architecture_fingerprint",
     "fuse_steps",
+    "inline_callbacks",
     "model_state",
     "progress_callback",
     "reset_stateful_layers",

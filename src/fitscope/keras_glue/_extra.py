@@ -6,7 +6,7 @@ from typing import Any
 
 import keras
 
-from ._sync import SynchronousCallbacks
+from ._sync import inline_callbacks
 
 __all__ = ["EvaluateEachEpoch"]
 
@@ -37,6 +37,6 @@ class EvaluateEachEpoch(keras.callbacks.Callback):
         if logs is None:
             return
         results = self.model.evaluate(*self.data, batch_size=self.batch_size, verbose=0, return_dict=True,
-                                      callbacks=[SynchronousCallbacks()])  # fmt: skip
+                                      callbacks=inline_callbacks())  # fmt: skip
         for key, value in results.items():
             logs[f"{self.name}_{key}"] = float(value)
