@@ -6,8 +6,8 @@ each call costs far more than its arithmetic: JAX's dispatch, the transfer of
 every batch, handing the step to a thread pool. :func:`fuse_steps` stacks the K
 batches on the host and runs them through ``jax.lax.scan`` over the model's own
 ``train_step``/``test_step`` in one call: the same steps in the same order on the
-same state (the history matches plain ``fit`` to float rounding), 1.5-2x faster
-on the toy model, and single-threaded, so parallel trials scale.
+same state (the history matches plain ``fit`` to float rounding): the book's toy
+model trains 1000 epochs in 4.8 s instead of 7.9 s (BENCHMARKS.md).
 """
 
 from __future__ import annotations
