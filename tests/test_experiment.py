@@ -172,3 +172,25 @@ def test_only_processes_fitscope_owns_freeze_their_imports() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     library, owned = map(int, done.stdout.split())
     assert library == 0 and owned > 1000
+
+
+def test_steps_per_execution_fuses_an_epoch_unless_a_step_hook_needs_each_step() -> None:
+    import keras
+
+    from fitscope.experiment._build import steps_per_execution
+
+    spec = load_spec(QUICK, ["fit.batch_size=10"])
+
+    class EveryBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            pass
+
+    class CoarseView(EveryBatch):
+        coarse_batches = True
+
+    assert steps_per_execution(spec, 700, []) == 70  # the whole epoch
+    assert steps_per_execution(spec, 50_000, []) == 1000  # capped
+    assert steps_per_execution(spec, 700, [], per_batch=True) == 1
+    assert steps_per_execution(spec, 700, [EveryBatch()]) == 1
+    assert steps_per_execution(spec, 5_000, [CoarseView()], view=CoarseView()) == 25  # ~20 reports an epoch
+    assert steps_per_execution(spec, 700, [CoarseView()], view=CoarseView()) == 70  # short epochs stay whole

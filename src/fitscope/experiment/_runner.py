@@ -15,7 +15,7 @@ from .._errors import SpecError, StoreError
 from .._process import freeze_imports
 from ..data import Preprocessing, Split, load_dataset, split_dataset
 from ..store import Run, Store
-from ._build import build_callbacks, build_model, needs_every_step
+from ._build import build_callbacks, build_model, steps_per_execution
 from ._spec import Spec, load_spec, validate_spec
 
 __all__ = ["RunResult", "evaluate_test", "prepare", "run_spec", "test_run"]
@@ -157,14 +157,7 @@ def run_spec(
     x, y = prepared.arrays["train"]
     callbacks = build_callbacks(spec)
     view = progress_callback(spec.fit.epochs) if progress else None
-    # Run a whole epoch per Keras execution unless something needs every step: the
-    # same training, without per-step Python overhead (about 3x faster on the toy model).
-    # A live view on a terminal gets ~20 reports in a long epoch.
-    steps = math.ceil(len(x) / spec.fit.batch_size)
-    every_step = spec.record.per_batch or needs_every_step(callbacks)
-    fused = 1 if every_step else min(1000, steps)
-    if not every_step and view is not None and getattr(view, "coarse_batches", False) and steps > 100:
-        fused = math.ceil(steps / 20)
+    fused = steps_per_execution(spec, len(x), callbacks, per_batch=spec.record.per_batch, view=view)
     model = build_model(
         spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot,
         steps_per_execution=fused,

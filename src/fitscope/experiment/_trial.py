@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -59,13 +58,14 @@ class Trial:
         return asdict(self)
 
 
-def prepare_trial(trial: Trial) -> Any:
-    """The trial's data, split by fold when cross-validating (deterministic, so any worker agrees)."""
+def prepare_trial(trial: Trial, spec: Any) -> Any:
+    """The trial's data (``spec`` is the validated ``trial.spec``), split by fold when cross-validating.
+
+    Folds are deterministic, so any worker agrees.
+    """
     from ..data import kfold_dataset
     from ._runner import prepare, prepare_parts
-    from ._spec import validate_spec
 
-    spec = validate_spec(trial.spec)
     prepared = prepare(spec)
     if trial.fold is None or trial.folds is None:
         return prepared
@@ -127,15 +127,15 @@ def _run(trial: Trial, send: Send) -> None:
 
     from .._process import freeze_imports
     from ..keras_glue import EpochReporter, inline_callbacks, model_state, weights_fingerprint
-    from ._build import build_callbacks, build_model, needs_every_step
+    from ._build import build_callbacks, build_model, steps_per_execution
     from ._spec import validate_spec
 
     freeze_imports()
     spec = validate_spec(trial.spec)
-    prepared = prepare_trial(trial)
+    prepared = prepare_trial(trial, spec)
     x, y = prepared.arrays["train"]
     callbacks = build_callbacks(spec)
-    fused = 1 if needs_every_step(callbacks) else min(1000, math.ceil(len(x) / spec.fit.batch_size))
+    fused = steps_per_execution(spec, len(x), callbacks)
     keras.backend.clear_session()  # nothing carries over from a previous trial in this process
     model = build_model(
         spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot,
