@@ -7,7 +7,7 @@ from typing import Any
 
 from .._errors import ArgumentError
 from ._output import print_json
-from ._runs import add_runs_option, open_store
+from ._runs import add_run_argument, add_runs_option, open_store
 
 
 def add_parser(commands: Any) -> None:
@@ -20,7 +20,7 @@ def add_parser(commands: Any) -> None:
         "  fitscope diagnose --errors human=0.01,train=0.08,train_dev=0.09,dev=0.10,test=0.11 --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("run", nargs="?", metavar="RUN", help="a run id (a unique prefix is enough)")
+    add_run_argument(parser, optional=True)
     parser.add_argument("--errors", metavar="NAME=E,...", help="error levels alone: human, train, train_dev, dev, test")
     parser.add_argument("--human-error", type=float, metavar="E", help="estimated human-level (optimal) error, 0..1")
     parser.add_argument("--json", action="store_true", help="print JSON")

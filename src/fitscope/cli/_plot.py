@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ArgumentError
-from ._runs import add_runs_option, open_store
+from ._runs import add_run_argument, add_runs_option, open_store
 
 
 def add_parser(commands: Any) -> None:
@@ -35,7 +35,7 @@ def add_parser(commands: Any) -> None:
         description="Write one HTML file (figures inlined, no external files) with the spec and environment, "
         "the split and its audit, the curves, the diagnosis, the evaluation ledger, and how to reproduce the run.",
     )
-    report.add_argument("run", metavar="RUN", help="a run id (a unique prefix is enough)")
+    add_run_argument(report)
     report.add_argument("-o", "--output", type=Path, help="the .html file (default: <run folder>/report.html)")
     add_runs_option(report)
     report.set_defaults(handler=run_report)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ._output import console, print_json
-from ._runs import add_runs_option
+from ._runs import add_run_argument, add_runs_option, add_set_option
 
 
 def add_parser(commands: Any) -> None:
@@ -22,8 +22,7 @@ def add_parser(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("spec", type=Path, metavar="SPEC.yaml", help="the experiment spec")
-    run.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
-                     help="override a spec value, e.g. fit.epochs=5 (repeatable)")  # fmt: skip
+    add_set_option(run)
     run.add_argument("--name", help="run name (default: the spec's name)")
     run.add_argument("--resume", metavar="RUN", help="continue this run from its last checkpoint")
     run.add_argument("--test", action="store_true", help="also evaluate once on the sealed test split")
@@ -38,7 +37,7 @@ def add_parser(commands: Any) -> None:
         description="Evaluate a run's final weights on its test split once, record it in the "
         "evaluations ledger, and warn when the test set of that run was already used.",
     )
-    test.add_argument("run", metavar="RUN", help="a run id (a unique prefix is enough)")
+    add_run_argument(test)
     test.add_argument("--best", action="store_true", help="use the best-epoch weights (lowest val_loss), not the final")
     test.add_argument("--json", action="store_true", help="print JSON")
     add_runs_option(test)

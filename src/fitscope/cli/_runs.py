@@ -20,6 +20,18 @@ def add_runs_option(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def add_run_argument(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
+    """The ``RUN`` positional every per-run command takes."""
+    parser.add_argument("run", nargs="?" if optional else None, metavar="RUN",
+                        help="a run id (a unique prefix is enough)")  # fmt: skip
+
+
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """``--set key.path=value``, repeatable: overrides for a spec (run, cv, tune)."""
+    parser.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                        help="override a spec value, e.g. fit.epochs=5 (repeatable)")  # fmt: skip
+
+
 def open_store(args: argparse.Namespace) -> Any:
     from ..store import Store
 
@@ -39,12 +51,12 @@ def add_parser(commands: Any) -> None:
     runs.set_defaults(handler=run_list)
     actions = runs.add_subparsers(dest="runs_command", metavar="ACTION")
     show = actions.add_parser("show", help="params, split manifest, per-epoch table and evaluations of a run")
-    show.add_argument("run", metavar="RUN", help="a run id (a unique prefix is enough)")
+    add_run_argument(show)
     add_runs_option(show)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=run_show)
     rm = actions.add_parser("rm", help="delete a run's records and folder")
-    rm.add_argument("run", metavar="RUN", help="a run id (a unique prefix is enough)")
+    add_run_argument(rm)
     add_runs_option(rm)
     rm.set_defaults(handler=run_rm)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ._output import print_json
-from ._runs import add_runs_option
+from ._runs import add_runs_option, add_set_option
 
 
 def _executor_options(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +20,7 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="parallel workers (default: 2)")
     parser.add_argument("--address", metavar="RAY_ADDRESS", help="a running Ray cluster (with --executor ray)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a spec value")
+    add_set_option(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_runs_option(parser)  # fmt: skip
 
