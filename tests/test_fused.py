@@ -96,6 +96,24 @@ def test_large_batches_are_stacked_in_chunks(monkeypatch: pytest.MonkeyPatch) ->
     _assert_same(_train(fused=True, epochs=2), _train(fused=False, epochs=2))
 
 
+def test_batches_of_any_structure_stack_leaf_by_leaf() -> None:
+    """Plain (x, y) tuples take a fast path; nested inputs and missing weights stack the same way."""
+    rng = np.random.default_rng(1)
+    batches = [(rng.normal(size=(4, 3)), np.arange(4) + k) for k in range(3)]
+    stacked = _fused._stack(batches)
+    assert type(stacked) is tuple and stacked[0].shape == (3, 4, 3)
+    np.testing.assert_array_equal(stacked[1], np.stack([b[1] for b in batches]))
+    assert _fused._shapes(batches[0]) == (((4, 3), np.dtype("float64")), ((4,), np.dtype("int64")))
+    nested = [({"pixels": x}, y, None) for x, y in batches]
+    stacked_nested = _fused._stack(nested)
+    np.testing.assert_array_equal(stacked_nested[0]["pixels"], stacked[0])
+    np.testing.assert_array_equal(stacked_nested[1], stacked[1])
+    assert stacked_nested[2] is None
+    assert _fused._shapes(nested[0])[:2] == _fused._shapes(batches[0])
+    shorter = (batches[0][0][:2], batches[0][1][:2])
+    assert [len(run) for run in _fused._same_shape_runs([*batches, shorter])] == [3, 1]
+
+
 @pytest.mark.parametrize("setting", ["steps_per_execution=1", "run_eagerly"])
 def test_left_to_keras_where_fusing_does_not_apply(setting: str) -> None:
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(2, activation="softmax")])

@@ -104,9 +104,14 @@ class _FusedSteps:
 
 
 def _shapes(batch: Any) -> tuple[Any, ...]:
+    import numpy as np
+
+    # Runs for every batch. Keras's array adapter yields a tuple of NumPy arrays
+    # (x, y[, sample_weight]): read those directly, anything else through keras.tree.
+    if type(batch) is tuple and all(type(leaf) is np.ndarray for leaf in batch):
+        return tuple((leaf.shape, leaf.dtype) for leaf in batch)
     from keras import tree
 
-    # Shapes and dtype objects compare cheaply; this runs for every batch.
     leaves = tree.flatten(batch)
     return tuple((leaf.shape, leaf.dtype) if hasattr(leaf, "shape") else (None, type(leaf)) for leaf in leaves)
 
@@ -127,6 +132,10 @@ def _same_shape_runs(batches: list[Any]) -> list[list[Any]]:
 
 def _stack(batches: list[Any]) -> Any:
     import numpy as np
+
+    first = batches[0]
+    if type(first) is tuple and all(type(leaf) is np.ndarray for leaf in first):  # the common case, as in _shapes
+        return tuple(np.stack([batch[i] for batch in batches]) for i in range(len(first)))
     from keras import tree
 
     def stack(*leaves: Any) -> Any:
