@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -190,6 +191,54 @@ def test_ray_on_a_local_cluster(tmp_path: Path) -> None:
     assert [f["status"] for f in result.folds] == ["finished", "finished"]
     history = Store(tmp_path).run(result.folds[1]["run_id"]).history()
     assert len(history["val_accuracy"]) == 2
+
+
+def test_ray_workers_need_no_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver prepares the data once and ships it: the CSV is gone before any Ray task starts."""
+    pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
+    from fitscope.experiment import _executors
+
+    rng = np.random.default_rng(1)
+    data = tmp_path / "points.csv"
+    data.write_text("a,b,label\n" + "".join(f"{rng.normal(i % 2):.4f},{rng.normal():.4f},{i % 2}\n" for i in range(60)))
+    prepared = []
+
+    def prepare_then_delete(trial: Any) -> Any:
+        prepared.append(trial.key)
+        shipped = original(trial)
+        data.unlink()
+        return shipped
+
+    original = _executors.trial_data
+    monkeypatch.setattr(_executors, "trial_data", prepare_then_delete)
+    spec = {
+        "name": "points", "data": {"dataset": str(data), "scale": False}, "split": {"val": 0.25, "test": 0.25},
+        "model": [{"Dense": {"units": 2, "activation": "softmax"}}], "fit": {"epochs": 2, "batch_size": 8},
+    }  # fmt: skip
+    result = search(spec, ["compile.optimizer=sgd,adam"], runs=tmp_path / "runs", executor="ray", workers=2,
+                    say=quiet)  # fmt: skip
+    assert [row["status"] for row in result.ranking] == ["finished", "finished"]
+    assert len(prepared) == 1  # both trials share one prepared copy
+    infos = Store(tmp_path / "runs").runs(group=result.group_id)
+    assert all(info.manifest["sizes"] == {"train": 30, "val": 15, "test": 15} for info in infos)
+
+
+def test_data_that_cannot_be_shipped_fails_only_its_trials(tmp_path: Path) -> None:
+    from fitscope.experiment._executors import Driver, _ship_data
+    from fitscope.experiment._spec import validate_spec
+    from fitscope.experiment._trial import Trial
+
+    good = tmp_path / "good.csv"
+    good.write_text("a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+    specs = [{"data": {"dataset": str(path)}, "split": {"val": 0.5}, "model": [{"Dense": {"units": 2}}]}
+             for path in (good, tmp_path / "missing.csv")]  # fmt: skip
+    trials = [Trial(spec=validate_spec(spec).model_dump(mode="json"), name=f"t{i}") for i, spec in enumerate(specs)]
+    store = Store(tmp_path / "runs")
+    driver = Driver(store, "g", trials, say=quiet)
+    shipped = list(_ship_data(driver, trials, lambda data: data.arrays["train"][0].shape))
+    assert shipped == [(trials[0], (10, 1))]
+    (failed,) = store.runs(group="g")
+    assert failed.status == "failed" and failed.reason.startswith("DataError: ") and "missing.csv" in failed.reason
 
 
 def test_errors_are_fitscope_errors() -> None:

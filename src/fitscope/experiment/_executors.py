@@ -6,7 +6,9 @@
   worker that dies takes only its current trial with it (marked failed); a new
   worker takes its place.
 - ``ray``: Ray tasks on a cluster (``ray.init(address=...)``); epoch records come
-  back through a Ray queue while the tasks run.
+  back through a Ray queue while the tasks run. The driver prepares each distinct
+  training/validation data once and ships it through Ray's object store, so
+  workers need neither the data files nor the driver's disk.
 
 The protocol is the same for all three: a trial's messages (``start``, ``epoch``,
 ``end``; see :mod:`._trial`) reach :class:`Driver`, the only writer of the store.
@@ -20,14 +22,14 @@ import os
 import queue
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import ArgumentError, FitscopeError
 from .._process import own_process
 from ..store import CheckpointDir, Run, Store
-from ._trial import Trial, run_trial
+from ._trial import Trial, TrialData, run_trial, trial_data
 
 __all__ = ["EXECUTORS", "Driver", "TrialOutcome", "execute"]
 
@@ -362,6 +364,27 @@ def _check_reachable(address: str, timeout: float = 3.0) -> None:
         ) from None
 
 
+def _ship_data(driver: Driver, trials: Sequence[Trial], put: Callable[[TrialData], Any]) -> Iterator[tuple[Trial, Any]]:
+    """Prepare each distinct trial data once, here, and ``put`` it where workers can fetch it.
+
+    Yields each trial with what ``put`` returned for its data, as soon as that is
+    ready. A trial whose data cannot be prepared fails here with the reason, as it
+    would have in a worker, and is not yielded.
+    """
+    by_data: dict[str, Any] = {}
+    for trial in trials:
+        if trial.data_key not in by_data:
+            try:
+                by_data[trial.data_key] = put(trial_data(trial))
+            except Exception as exc:  # bad data fails its trials; the others go on
+                by_data[trial.data_key] = exc
+        found = by_data[trial.data_key]
+        if isinstance(found, Exception):
+            driver.abandon(trial.key, "failed", f"{type(found).__name__}: {found}")
+        else:
+            yield trial, found
+
+
 def _run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str | None) -> None:
     try:
         import ray
@@ -385,15 +408,16 @@ def _run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str
         messages = RayQueue()
 
         @ray.remote(num_cpus=1, max_retries=0)
-        def remote_trial(item: dict[str, Any], queue_handle: Any) -> str:
+        def remote_trial(item: dict[str, Any], data: TrialData, queue_handle: Any) -> str:
             _run_inline()
             own_process()
             trial = Trial(**item)
-            run_trial(trial, _BundledSender(queue_handle.put))
+            run_trial(trial, _BundledSender(queue_handle.put), data)
             return trial.key
 
-        pending = {remote_trial.remote(t.to_dict(), messages): t.key for t in trials}
-        remaining = {t.key for t in trials}
+        pending = {remote_trial.remote(trial.to_dict(), data, messages): trial.key
+                   for trial, data in _ship_data(driver, trials, ray.put)}  # fmt: skip
+        remaining = set(pending.values())
         while remaining:
             try:
                 _feed(driver, messages.get(timeout=0.5), remaining)

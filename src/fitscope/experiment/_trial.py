@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Trial", "run_trial"]
+__all__ = ["Trial", "TrialData", "run_trial", "trial_data"]
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -54,8 +54,50 @@ class Trial:
         )  # fmt: skip
         return hashlib.sha256(described.encode()).hexdigest()[:16]
 
+    @property
+    def data_key(self) -> str:
+        """Trials with the same data key train and validate on the same arrays."""
+        spec = self.spec
+        described = json.dumps(
+            {"data": spec.get("data"), "split": spec.get("split"), "seed": spec.get("seed"),
+             "loss": spec.get("compile", {}).get("loss"),  # the default one-hot encoding follows the loss
+             "fold": self.fold, "folds": self.folds, "stratify": self.stratify, "group_by": self.group_by},
+            sort_keys=True, default=str,
+        )  # fmt: skip
+        return hashlib.sha256(described.encode()).hexdigest()[:16]
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrialData:
+    """A trial's prepared training and validation arrays, with what the run records about them.
+
+    The test part is never included: wherever a trial runs, it cannot touch the
+    sealed test set.
+    """
+
+    arrays: dict[str, tuple[Any, Any]]
+    manifest: dict[str, Any]
+    num_classes: int
+    one_hot: bool
+
+
+def trial_data(trial: Trial) -> TrialData:
+    """Load, split and preprocess a trial's data (the Ray driver does this, so workers need no data files)."""
+    from ._spec import validate_spec
+
+    return _trial_data(trial, validate_spec(trial.spec))
+
+
+def _trial_data(trial: Trial, spec: Any) -> TrialData:
+    prepared = prepare_trial(trial, spec)
+    return TrialData(
+        arrays={part: arrays for part, arrays in prepared.arrays.items() if part != "test"},
+        manifest={**prepared.split.manifest, "audit": prepared.split.audit.to_dict()},
+        num_classes=prepared.num_classes, one_hot=prepared.one_hot,
+    )  # fmt: skip
 
 
 def prepare_trial(trial: Trial, spec: Any) -> Any:
@@ -103,8 +145,11 @@ def prepare_trial(trial: Trial, spec: Any) -> Any:
     return prepare_parts(spec, dataset, parts, kind="kfold", fold=trial.fold, folds=trial.folds)
 
 
-def run_trial(trial: Trial, send: Send) -> None:
+def run_trial(trial: Trial, send: Send, data: TrialData | None = None) -> None:
     """Train one trial from scratch and report it through ``send``.
+
+    ``data`` is the trial's prepared data when the caller made it (see
+    :func:`trial_data`); without it, the trial loads its data itself.
 
     Messages: ``start`` (manifest, initial weights fingerprint), one ``epoch`` per
     epoch, then ``end`` (status, reason, validation metrics, final weights).
@@ -112,7 +157,7 @@ def run_trial(trial: Trial, send: Send) -> None:
     not escape.
     """
     try:
-        _run(trial, send)
+        _run(trial, send, data)
     except KeyboardInterrupt:
         send({"type": "end", "key": trial.key, "status": "interrupted", "reason": "interrupted (Ctrl-C)"})
         raise
@@ -122,7 +167,7 @@ def run_trial(trial: Trial, send: Send) -> None:
               "traceback": traceback.format_exc(limit=5)})  # fmt: skip
 
 
-def _run(trial: Trial, send: Send) -> None:
+def _run(trial: Trial, send: Send, data: TrialData | None) -> None:
     import keras
 
     from .._process import freeze_imports
@@ -132,27 +177,27 @@ def _run(trial: Trial, send: Send) -> None:
 
     freeze_imports()
     spec = validate_spec(trial.spec)
-    prepared = prepare_trial(trial, spec)
-    x, y = prepared.arrays["train"]
+    if data is None:
+        data = _trial_data(trial, spec)
+    x, y = data.arrays["train"]
     callbacks = build_callbacks(spec)
     fused = steps_per_execution(spec, len(x), callbacks)
     keras.backend.clear_session()  # nothing carries over from a previous trial in this process
     model = build_model(
-        spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot,
+        spec, input_shape=tuple(x.shape[1:]), num_classes=data.num_classes, one_hot=data.one_hot,
         steps_per_execution=fused,
     )  # fmt: skip
-    manifest = {**prepared.split.manifest, "audit": prepared.split.audit.to_dict()}
-    send({"type": "start", "key": trial.key, "manifest": manifest, "initial": weights_fingerprint(model),
+    send({"type": "start", "key": trial.key, "manifest": data.manifest, "initial": weights_fingerprint(model),
           "backend": keras.backend.backend()})  # fmt: skip
     reporter = EpochReporter(trial.key, send)
     model.fit(
         x, y, batch_size=spec.fit.batch_size, epochs=spec.fit.epochs, shuffle=spec.fit.shuffle,
-        validation_data=prepared.arrays["val"], verbose=0, callbacks=[reporter, *callbacks, *inline_callbacks()],
+        validation_data=data.arrays["val"], verbose=0, callbacks=[reporter, *callbacks, *inline_callbacks()],
     )  # fmt: skip
     if reporter.failed:
         send({"type": "end", "key": trial.key, "status": "failed", "reason": reporter.failed})
         return
-    result = model.evaluate(*prepared.arrays["val"], batch_size=spec.fit.batch_size, verbose=0, return_dict=True,
+    result = model.evaluate(*data.arrays["val"], batch_size=spec.fit.batch_size, verbose=0, return_dict=True,
                             callbacks=inline_callbacks())  # fmt: skip
     message: dict[str, Any] = {
         "type": "end", "key": trial.key, "status": "finished", "val": {k: float(v) for k, v in result.items()},
