@@ -241,6 +241,30 @@ def test_data_that_cannot_be_shipped_fails_only_its_trials(tmp_path: Path) -> No
     assert failed.status == "failed" and failed.reason.startswith("DataError: ") and "missing.csv" in failed.reason
 
 
+def test_progress_says_where_each_trial_is_every_few_seconds() -> None:
+    from fitscope.experiment._progress import TrialsProgress
+    from fitscope.experiment._trial import Trial
+
+    trials = [Trial(spec={"fit": {"epochs": 10}, "seed": i}, name=f"t{i}") for i in range(3)]
+    keys = [t.key for t in trials]
+    now, lines = [0.0], []
+    progress = TrialsProgress(trials, lines.append, every_secs=5, clock=lambda: now[0])
+    progress.started(keys[0])
+    progress.started(keys[1])
+    now[0] = 2.0  # the first epoch: start-up before it does not count into the rate
+    progress.epoch(keys[0], 3)
+    assert lines == []  # not yet: at most one line every 5 s
+    now[0] = 6.0
+    progress.epoch(keys[1], 1)
+    assert lines == ["trials 0/3 done, 2 running: t0 epoch 4/10, t1 epoch 2/10 · 6 s, about 16 s left"]
+    progress.ended(keys[0])
+    progress.started(keys[2])
+    assert progress.line(12.0) == "trials 1/3 done, 2 running: t1 epoch 2/10, t2 epoch 0/10 · 12 s, about 15 s left"
+    progress.ended(keys[1])
+    progress.ended(keys[2])
+    assert progress.line(20.0) == "trials 3/3 done, 0 running · 20 s"
+
+
 def test_errors_are_fitscope_errors() -> None:
     with pytest.raises(ArgumentError):
         search(QUICK, [], say=quiet)

@@ -29,6 +29,7 @@ from typing import Any
 from .._errors import ArgumentError, FitscopeError
 from .._process import own_process
 from ..store import CheckpointDir, Run, Store
+from ._progress import TrialsProgress
 from ._trial import Trial, TrialData, run_trial, trial_data
 
 __all__ = ["EXECUTORS", "Driver", "TrialOutcome", "execute"]
@@ -112,13 +113,18 @@ class TrialOutcome:
 class Driver:
     """Receives trial messages and writes them into the store (one writer, many workers)."""
 
-    def __init__(self, store: Store, group: str, trials: Sequence[Trial], *, say: Callable[[str], Any] = print):
+    def __init__(
+        self, store: Store, group: str, trials: Sequence[Trial], *, say: Callable[[str], Any] = print,
+        progress_every: float = 5.0,
+    ) -> None:  # fmt: skip
         self.store = store
         self.group = group
         self.say = say
         self.outcomes = {t.key: TrialOutcome(t) for t in trials}
         self.runs: dict[str, Run] = {}
         self._tensorboard: dict[str, Any] = {}
+        self._progress_every = progress_every
+        self.progress = TrialsProgress(trials, say, every_secs=progress_every)
 
     def pending(self) -> list[Trial]:
         """Trials not finished in an earlier run of the same command (those are skipped)."""
@@ -135,6 +141,7 @@ class Driver:
                 outcome.val = evals[-1]["metrics"] if evals else {}
             else:
                 todo.append(outcome.trial)
+        self.progress = TrialsProgress(todo, self.say, every_secs=self._progress_every)
         return todo
 
     def handle(self, message: dict[str, Any]) -> None:
@@ -153,6 +160,7 @@ class Driver:
             writer = self._tensorboard.get(outcome.trial.key)
             if writer is not None:
                 writer.add_scalars(message["epoch"], message["metrics"])
+            self.progress.epoch(outcome.trial.key, message["epoch"])
         elif kind == "end":
             self._end(outcome, message)
 
@@ -170,6 +178,7 @@ class Driver:
         self.runs[trial.key] = run
         outcome.run_id, outcome.status = run.run_id, "running"
         self._tensorboard[trial.key] = TensorBoardWriter(run.tensorboard_dir)
+        self.progress.started(trial.key)
 
     def _end(self, outcome: TrialOutcome, message: dict[str, Any]) -> None:
         key = outcome.trial.key
@@ -198,6 +207,7 @@ class Driver:
         else:
             run.fail(reason or "failed")
         outcome.status, outcome.reason = status, reason
+        self.progress.ended(key)
         shown = ", ".join(f"{k} {v:.4f}" for k, v in outcome.val.items()) if status == "finished" else reason
         self.say(f"{outcome.trial.name}: {status}" + (f" — {shown}" if shown else ""))
 

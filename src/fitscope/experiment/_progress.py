@@ -1,0 +1,74 @@
+"""Progress of a group of trials (a search, the folds of a cross-validation), as plain lines.
+
+The driver sees every epoch any worker reports; every few seconds it says how many
+trials are done, where each running one is, and roughly how long the rest will take.
+Plain lines work in a terminal, a pipe and a CI log alike.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._trial import Trial
+
+__all__ = ["TrialsProgress"]
+
+
+class TrialsProgress:
+    """``trials 1/4 done, 2 running: t1 epoch 340/1000, t2 epoch 12/1000 · 31 s, about 40 s left``.
+
+    Args:
+        trials: the trials this run of the command will train.
+        say: where the line goes.
+        every_secs: the least time between two lines.
+        clock: seconds, monotonic (tests pass their own).
+    """
+
+    def __init__(self, trials: Sequence[Trial], say: Callable[[str], Any], *, every_secs: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self._say = say
+        self._every = every_secs
+        self._clock = clock
+        self._names = {t.key: t.name for t in trials}
+        self._epochs = {t.key: int(t.spec.get("fit", {}).get("epochs", 1)) for t in trials}
+        self._done_epochs: dict[str, int] = {}
+        self._running: set[str] = set()
+        self._ended: set[str] = set()
+        self._start = self._last = clock()
+        self._first_epoch: float | None = None  # the rate counts from here: start-up is not training
+
+    def started(self, key: str) -> None:
+        self._running.add(key)
+        self._done_epochs.setdefault(key, 0)
+
+    def epoch(self, key: str, epoch: int) -> None:
+        self._done_epochs[key] = epoch + 1
+        now = self._clock()
+        if self._first_epoch is None:
+            self._first_epoch = now
+        if now - self._last >= self._every:
+            self._last = now
+            self._say(self.line(now))
+
+    def ended(self, key: str) -> None:
+        self._running.discard(key)
+        self._ended.add(key)
+        if key in self._epochs:
+            self._done_epochs[key] = self._epochs[key]
+
+    def line(self, now: float | None = None) -> str:
+        now = self._clock() if now is None else now
+        elapsed = now - self._start
+        running = sorted(self._running, key=list(self._names).index)
+        where = ", ".join(f"{self._names[k]} epoch {self._done_epochs.get(k, 0)}/{self._epochs[k]}" for k in running)
+        text = f"trials {len(self._ended)}/{len(self._names)} done, {len(running)} running"
+        text += f": {where}" if where else ""
+        text += f" · {elapsed:.0f} s"
+        done = sum(min(self._done_epochs.get(k, 0), total) for k, total in self._epochs.items())
+        total = sum(self._epochs.values())
+        training = now - self._first_epoch if self._first_epoch is not None else 0.0
+        if done and training > 0 and done < total:
+            text += f", about {(total - done) * training / done:.0f} s left"
+        return text
