@@ -265,6 +265,23 @@ def test_progress_says_where_each_trial_is_every_few_seconds() -> None:
     assert progress.line(20.0) == "trials 3/3 done, 0 running · 20 s"
 
 
+def test_more_workers_than_cores_gets_a_note(tmp_path: Path) -> None:
+    import os
+
+    from fitscope.experiment._executors import Driver, execute
+
+    said: list[str] = []
+    cores = os.cpu_count() or 1
+    execute(Driver(Store(tmp_path), "g", [], say=said.append), [], executor="process", workers=cores + 1)
+    assert said == [
+        f"note: {cores + 1} workers on {cores} CPU cores. Each worker computes on one core, so extra workers "
+        f"take turns and the trials finish no sooner; --workers {cores} uses every core."
+    ]
+    said.clear()
+    execute(Driver(Store(tmp_path), "g", [], say=said.append), [], executor="process", workers=cores)
+    assert said == []
+
+
 def test_errors_are_fitscope_errors() -> None:
     with pytest.raises(ArgumentError):
         search(QUICK, [], say=quiet)

@@ -18,7 +18,7 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
         default="local",
         help="local: one after another here; process: a pool of worker processes; ray: a Ray cluster",
     )
-    parser.add_argument("--workers", type=int, default=2, help="parallel workers (default: 2)")
+    parser.add_argument("--workers", type=int, default=2, help="parallel workers, one CPU core each (default: 2)")
     parser.add_argument("--address", metavar="RAY_ADDRESS", help="a running Ray cluster (with --executor ray)")
     add_set_option(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -234,6 +234,12 @@ def execute(
         raise ArgumentError(f"Invalid value for --workers: {workers}. Expected 1 or more.")
     if address is not None and executor != "ray":
         raise ArgumentError("--address only applies with --executor ray.")
+    cores = os.cpu_count() or 1
+    if executor != "local" and address is None and workers > cores:
+        driver.say(
+            f"note: {workers} workers on {cores} CPU cores. Each worker computes on one core, so extra workers "
+            f"take turns and the trials finish no sooner; --workers {cores} uses every core."
+        )
     try:
         if executor == "local":
             for trial in trials:
