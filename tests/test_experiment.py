@@ -122,6 +122,30 @@ def test_book_specs_validate() -> None:
     assert (full.fit.epochs, full.compile.optimizer) == (5, "rmsprop")
 
 
+def test_bundled_specs_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """The book's specs ship inside the package: a bare name finds them from any folder."""
+    import fitscope
+    from fitscope.experiment._spec import BUNDLED_SPECS, bundled_spec_names
+
+    monkeypatch.chdir(tmp_path)
+    assert load_spec("book_toy") == load_spec("book_toy.yaml") == load_spec(EXAMPLES / "book_toy.yaml")
+    assert bundled_spec_names() == ["book_full", "book_toy", "digits_quick"]
+    assert BUNDLED_SPECS.parent == Path(fitscope.__file__).resolve().parent  # inside the installed package
+    tomllib = pytest.importorskip("tomllib", reason="Python 3.11 reads TOML")
+    pyproject = tomllib.loads((EXAMPLES.parent / "pyproject.toml").read_text())
+    assert "specs/*.yaml" in pyproject["tool"]["setuptools"]["package-data"]["fitscope"]
+    (tmp_path / "book_toy.yaml").write_text("model: [{Dense: {units: 3}}]\nfit: {epochs: 2}\n")
+    assert load_spec("book_toy.yaml").fit.epochs == 2  # a file of that name comes first
+    assert main(["run", "nosuch", "--runs", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().endswith(
+        "nosuch: no such file. Give the path of a YAML spec, or the name of a spec fitscope ships: "
+        "book_full, book_toy, digits_quick."
+    )
+    assert not (tmp_path / "runs").exists() or Store(tmp_path / "runs").runs() == []
+
+
 def test_run_as_subprocess(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "fitscope", "run", str(QUICK), "--set", "fit.epochs=2", "--runs", str(tmp_path)],

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
 from ._output import console, print_json
-from ._runs import add_run_argument, add_runs_option, add_set_option
+from ._runs import add_run_argument, add_runs_option, add_set_option, add_spec_argument
 
 
 def add_parser(commands: Any) -> None:
@@ -21,7 +20,7 @@ def add_parser(commands: Any) -> None:
         "  fitscope run examples/book_toy.yaml --set fit.epochs=100 --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("spec", type=Path, metavar="SPEC.yaml", help="the experiment spec")
+    add_spec_argument(run)
     add_set_option(run)
     run.add_argument("--name", help="run name (default: the spec's name)")
     run.add_argument("--resume", metavar="RUN", help="continue this run from its last checkpoint")

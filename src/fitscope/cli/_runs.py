@@ -26,6 +26,13 @@ def add_run_argument(parser: argparse.ArgumentParser, *, optional: bool = False)
                         help="a run id (a unique prefix is enough)")  # fmt: skip
 
 
+SPEC_HELP = "a YAML experiment spec, or a spec fitscope ships: book_toy, book_full, digits_quick"
+
+
+def add_spec_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", type=Path, metavar="SPEC.yaml", help=SPEC_HELP)
+
+
 def add_set_option(parser: argparse.ArgumentParser) -> None:
     """``--set key.path=value``, repeatable: overrides for a spec (run, cv, tune)."""
     parser.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from ._output import print_json
-from ._runs import add_runs_option, add_set_option
+from ._runs import add_runs_option, add_set_option, add_spec_argument
 
 
 def _executor_options(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +33,7 @@ def add_parser(commands: Any) -> None:
         epilog="example:\n  fitscope cv examples/digits_quick.yaml --folds 5 --stratify --executor process --workers 2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    cv.add_argument("spec", type=Path, metavar="SPEC.yaml")
+    add_spec_argument(cv)
     cv.add_argument("--folds", type=int, required=True, metavar="K", help="number of folds (2 or more)")
     cv.add_argument("--stratify", action="store_true", help="keep class shares in every fold")
     cv.add_argument("--group-by", metavar="COLUMN", help="a CSV column: samples of one group stay in one fold")
@@ -51,7 +50,7 @@ def add_parser(commands: Any) -> None:
         "      --param compile.optimizer=sgd,rmsprop --set fit.epochs=100 --executor process",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    tune.add_argument("spec", type=Path, metavar="SPEC.yaml")
+    add_spec_argument(tune)
     tune.add_argument("--param", action="append", default=[], metavar="KEY.PATH=V1,V2",
                       help="a value list to search (repeatable)")  # fmt: skip
     tune.add_argument("--search", choices=("grid", "random"), default="grid", help="grid (default) or random")

@@ -8,21 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from ._runner import RunResult, run_spec
+from ._spec import BUNDLED_SPECS
 
-__all__ = ["EXAMPLES", "explain", "run_demo"]
+__all__ = ["explain", "run_demo"]
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 # --quick: enough epochs to see the shape of each curve in about a minute on 2 cores.
 QUICK_EPOCHS = {"book_toy": 300, "book_full": 3}
-
-
-def _spec_path(stem: str) -> Path:
-    path = EXAMPLES / f"{stem}.yaml"
-    if not path.is_file():
-        from .._errors import SpecError
-
-        raise SpecError(f"{path} is missing: `fitscope demo` runs from a source checkout's examples/ folder.")
-    return path
 
 
 def explain(title: str, result: RunResult, *, runs: str | Path | None = None) -> list[str]:
@@ -76,7 +67,7 @@ def run_demo(
         if data_dir:
             overrides.append(f"data.data_dir={data_dir}")
         say(f"\n== {title}")
-        result = run_spec(_spec_path(stem), overrides=overrides, runs=runs, test=True, progress=progress)
+        result = run_spec(BUNDLED_SPECS / f"{stem}.yaml", overrides=overrides, runs=runs, test=True, progress=progress)
         results[stem] = result
         for line in explain(title, result, runs=runs):
             say(line)

@@ -105,13 +105,36 @@ def validate_spec(data: Any, *, source: str = "spec") -> Spec:
         raise SpecError(f"{source}: {problems}") from None
 
 
+# Specs that ship with fitscope (the book's two experiments, a quick digits run): a
+# bare name such as `book_toy` finds them when no file of that name exists.
+BUNDLED_SPECS = Path(__file__).resolve().parents[1] / "specs"
+
+
+def bundled_spec_names() -> list[str]:
+    return sorted(path.stem for path in BUNDLED_SPECS.glob("*.yaml"))
+
+
+def resolve_spec_path(path: str | Path) -> Path:
+    """``path`` itself, or the bundled spec it names (``book_toy``, ``book_toy.yaml``) when no such file exists."""
+    path = Path(path)
+    if path.exists() or path.parent != Path("."):
+        return path
+    bundled = BUNDLED_SPECS / (path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml")
+    return bundled if bundled.is_file() else path
+
+
 def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
-    """Read a YAML spec, apply ``key.path=value`` overrides, validate it."""
+    """Read a YAML spec (a path, or the name of a bundled spec), apply ``key.path=value`` overrides, validate it."""
     import yaml
 
-    path = Path(path)
+    path = resolve_spec_path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SpecError(
+            f"{path}: no such file. Give the path of a YAML spec, or the name of a spec fitscope ships: "
+            f"{', '.join(bundled_spec_names())}."
+        ) from None
     except OSError as exc:
         raise SpecError(f"{path}: cannot be read ({exc.strerror}).") from exc
     try:
