@@ -242,8 +242,8 @@ def test_data_that_cannot_be_shipped_fails_only_its_trials(tmp_path: Path) -> No
 
 
 def test_progress_says_where_each_trial_is_every_few_seconds() -> None:
-    from fitscope.experiment._progress import TrialsProgress
     from fitscope.experiment._trial import Trial
+    from fitscope.experiment._trial_progress import TrialsProgress
 
     trials = [Trial(spec={"fit": {"epochs": 10}, "seed": i}, name=f"t{i}") for i in range(3)]
     keys = [t.key for t in trials]

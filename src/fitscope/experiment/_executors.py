@@ -29,8 +29,8 @@ from typing import Any
 from .._errors import ArgumentError, FitscopeError
 from .._process import own_process
 from ..store import CheckpointDir, Run, Store
-from ._progress import TrialsProgress
 from ._trial import Trial, TrialData, run_trial, trial_data
+from ._trial_progress import TrialsProgress
 
 __all__ = ["EXECUTORS", "Driver", "TrialOutcome", "execute"]
 
