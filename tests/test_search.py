@@ -168,8 +168,23 @@ def test_a_crashing_worker_fails_only_its_trial(tmp_path: Path) -> None:
         (["cv", "--folds", "1"], "Invalid value for --folds: 1"),
         (["cv", "--folds", "400", "--stratify"], "the smallest class has"),
         (["tune"], "the search space is empty"),
-        (["tune", "--param", "fit.epoch=1,2"], "did you mean `fit.epochs`?"),
+        (
+            ["tune", "--param", "fit.epoch=1,2"],
+            "--param fit.epoch: `fit.epoch` is not in the spec; did you mean `fit.epochs`?",
+        ),
         (["tune", "--param", "fit.epochs=abc,2"], "--param fit.epochs='abc'"),
+        (
+            ["tune", "--param", "model[0].Dense.units=8,wide"],
+            "--param model[0].Dense.units='wide': expected a number, like the spec's 32.",
+        ),
+        (
+            ["tune", "--param", "model[0].Dense.activation=relu,2"],
+            "--param model[0].Dense.activation=2: expected text, like the spec's 'relu'.",
+        ),
+        (
+            ["tune", "--param", "fit.epochs=1,2", "--metric", "val_nosuch"],
+            "Invalid value for --metric: 'val_nosuch'. This spec's runs report val_loss, val_accuracy.",
+        ),
         (["tune", "--param", "fit.epochs=1", "--search", "random"], "--search random needs --trials N"),
         (["cv", "--folds", "2", "--executor", "ray", "--address", "127.0.0.1:9"], "cannot reach the Ray cluster"),
         (["cv", "--folds", "2", "--address", "127.0.0.1:9"], "--address only applies with --executor ray"),
@@ -280,6 +295,21 @@ def test_more_workers_than_cores_gets_a_note(tmp_path: Path) -> None:
     said.clear()
     execute(Driver(Store(tmp_path), "g", [], say=said.append), [], executor="process", workers=cores)
     assert said == []
+
+
+def test_selection_metric_by_any_name_and_a_search_where_nothing_finishes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = search(QUICK, ["model[0].Dense.units=2,32"], metric="acc", overrides=FAST, runs=tmp_path, say=quiet)
+    assert result.metric == "val_accuracy"  # "acc", "accuracy", "val_acc": one metric
+    scores = [row["score"] for row in result.ranking]
+    assert None not in scores and scores == sorted(scores, reverse=True)  # higher accuracy ranks first
+    argv = ["tune", str(QUICK), "--param", "model[0].Dense.units=-1,-2", "--set", "fit.epochs=1",
+            "--runs", str(tmp_path / "failing")]  # fmt: skip
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "no configuration finished: see the reasons above" in out and "winner" not in out
+    assert "compare the curves" not in out
 
 
 def test_errors_are_fitscope_errors() -> None:

@@ -99,19 +99,22 @@ def run_tune(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if args.json:
         print_json(result.to_dict())
-        return 0
+        return 0 if result.winner else 1
     print(f"\nsearch group {result.group_id}, ranked by {result.metric}:")
     for rank, row in enumerate(result.ranking, start=1):
         score = "—" if row["score"] is None else f"{row['score']:.4f}"
         spread = f" ± {row['std']:.4f}" if row.get("std") else ""
         print(f"  {rank}. {score}{spread}  {row['params']}  ({row['status']})")
-    if result.winner:
-        print(f"winner: {result.winner['params']}")
+    if not result.winner:
+        print("no configuration finished: see the reasons above (fitscope runs show RUN has each one).")
+        return 1
+    print(f"winner: {result.winner['params']}")
     print(
         f"{result.configurations_on_split} configuration(s) were scored on the same validation split: the best "
         "score is optimistic; confirm on the test set once (--test-best) or with cross-validation."
     )
     if result.test:
         print("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
-    print(f"compare the curves: fitscope plot {' '.join(r['run_ids'][0] for r in result.ranking if r['run_ids'][0])}")
+    finished = [r["run_ids"][0] for r in result.ranking if r["score"] is not None and r["run_ids"][0]]
+    print(f"compare the curves: fitscope plot {' '.join(finished)}")
     return 0

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 
 from .._errors import ArgumentError, SpecError
-from ..store import Store
+from ..store import Store, normalize_metric_name
 from ._executors import Driver, execute
 from ._runner import _as_spec
-from ._spec import Spec, apply_override, validate_spec
+from ._spec import Spec, apply_override, path_parts, validate_spec
 from ._trial import Trial
 
 __all__ = ["CVResult", "SearchResult", "cross_validate", "parse_param", "search"]
@@ -183,16 +183,56 @@ def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
     key, sep, values_text = text.partition("=")
     if not sep or not values_text.strip():
         raise ArgumentError(f"--param {text!r}: expected key.path=v1,v2,... such as fit.batch_size=16,32.")
+    key = key.strip()
     values = [yaml.safe_load(v.strip()) for v in values_text.split(",") if v.strip()]
     if not values:
         raise ArgumentError(f"--param {key}: the list of values is empty.")
     for value in values:
-        probe = apply_override(json.loads(json.dumps(spec_data)), f"{key}={json.dumps(value)}")
         try:
+            probe = apply_override(json.loads(json.dumps(spec_data)), f"{key}={json.dumps(value)}", option="--param")
             validate_spec(probe)
         except SpecError as exc:
-            raise ArgumentError(f"--param {key}={value!r}: {exc}") from None
-    return key.strip(), values
+            message = str(exc)  # a bad path already names --param; a bad value is shown in front
+            raise ArgumentError(
+                message if message.startswith("--param") else f"--param {key}={value!r}: {message}"
+            ) from None
+        _check_kind(key, value, spec_data)
+    return key, values
+
+
+def _check_kind(key: str, value: Any, spec_data: dict[str, Any]) -> None:
+    """A layer's or callback's argument keeps its kind (number, text, true/false) across the search.
+
+    The spec's typed sections are checked by the spec model; layer and callback
+    arguments are free-form, and a wrong kind there would only fail in every trial.
+    """
+    if not key.startswith(("model", "callbacks")):
+        return
+    current: Any = spec_data
+    for part in path_parts(key):
+        try:
+            current = current[part]
+        except (KeyError, IndexError, TypeError):
+            return  # a new argument: nothing to compare with
+    kinds = {bool: "true or false", int: "a number", float: "a number", str: "text"}
+    expected, given = kinds.get(type(current)), kinds.get(type(value))
+    if expected is not None and value is not None and given != expected:
+        raise ArgumentError(f"--param {key}={value!r}: expected {expected}, like the spec's {current!r}.")
+
+
+def metric_names(spec: Spec) -> list[str]:
+    """The validation metrics a spec's runs report (``val_loss``, ``val_accuracy``, ...)."""
+    names = ["loss", *(normalize_metric_name(m) for m in spec.compile.metrics)]
+    return [f"val_{name}" for name in dict.fromkeys(names)]
+
+
+def _check_metric(spec: Spec, metric: str) -> str:
+    """The selection metric, normalised (``val_acc`` -> ``val_accuracy``); an error if runs will not report it."""
+    reported = metric_names(spec)
+    normalized = normalize_metric_name(metric if metric.startswith("val_") else f"val_{metric}")
+    if normalized not in reported:
+        raise ArgumentError(f"Invalid value for --metric: {metric!r}. This spec's runs report {', '.join(reported)}.")
+    return normalized
 
 
 def _set_path(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
@@ -240,6 +280,7 @@ def search(
         raise ArgumentError(f"Invalid value for --select: {select!r}. Expected 'val' or 'cv'.")
     if select == "cv":
         _check_folds(spec_obj, folds, stratify)
+    metric = _check_metric(spec_obj, metric)
     lower_is_better = "loss" in metric or "error" in metric
     all_trials: list[Trial] = []
     configs = []
@@ -267,7 +308,8 @@ def search(
     short = metric.removeprefix("val_")
     for values, trial_list in configs:
         outcomes = [driver.outcomes[t.key] for t in trial_list]
-        scores = [float(o.val[short]) for o in outcomes if o.status == "finished" and short in o.val]
+        vals = [{normalize_metric_name(k): v for k, v in o.val.items()} for o in outcomes if o.status == "finished"]
+        scores = [float(v[short]) for v in vals if short in v]
         status = "finished" if len(scores) == len(trial_list) else "failed"
         score = float(np.mean(scores)) if scores and status == "finished" else None
         ranking.append({"params": values, "score": score, "status": status,

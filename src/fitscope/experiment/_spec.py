@@ -148,7 +148,7 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
     return validate_spec(data, source=str(path))
 
 
-def _path_parts(key: str) -> list[str | int]:
+def path_parts(key: str) -> list[str | int]:
     """``model[0].Dense.units`` or ``model.0.Dense.units`` -> ["model", 0, "Dense", "units"]."""
     parts: list[str | int] = []
     for piece in key.strip().replace("[", ".").replace("]", "").split("."):
@@ -158,27 +158,28 @@ def _path_parts(key: str) -> list[str | int]:
     return parts
 
 
-def apply_override(data: Any, override: str) -> dict[str, Any]:
+def apply_override(data: Any, override: str, *, option: str = "--set") -> dict[str, Any]:
     """Set ``key.path=value`` (value parsed as YAML) in a spec dict; the path must exist.
 
     List items are addressed by position: ``model[0].Dense.units=32`` (or ``model.0...``).
+    Errors name ``option``, the command-line option the override came from.
     """
     import yaml
 
     if "=" not in override:
-        raise SpecError(f"--set {override!r}: expected key.path=value, such as fit.epochs=5.")
+        raise SpecError(f"{option} {override!r}: expected key.path=value, such as fit.epochs=5.")
     key, _, text = override.partition("=")
     value = yaml.safe_load(text) if text else ""
-    parts = _path_parts(key)
+    parts = path_parts(key)
     if not parts:
-        raise SpecError(f"--set {override!r}: the key path is empty.")
+        raise SpecError(f"{option} {override!r}: the key path is empty.")
     node: Any = data if isinstance(data, dict) else {}
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         shown = key.strip()
         if isinstance(node, list):
             if not isinstance(part, int) or not 0 <= part < len(node):
-                raise SpecError(f"--set {shown}: position {part!r} is not in a list of {len(node)} item(s).")
+                raise SpecError(f"{option} {shown}: position {part!r} is not in a list of {len(node)} item(s).")
         elif isinstance(node, dict):
             fields = _fields_at(tuple(p for p in parts[: i + 1] if isinstance(p, str)))
             if part not in node and part not in fields:
@@ -187,9 +188,9 @@ def apply_override(data: Any, override: str) -> dict[str, Any]:
                 prefix = ".".join(str(p) for p in parts[:i])
                 hint = f"; did you mean `{prefix + '.' if prefix else ''}{close[0]}`?" if close else ""
                 where = ".".join(str(p) for p in parts[: i + 1])
-                raise SpecError(f"--set {shown}: `{where}` is not in the spec{hint}")
+                raise SpecError(f"{option} {shown}: `{where}` is not in the spec{hint}")
         else:
-            raise SpecError(f"--set {shown}: cannot go inside the value at `{'.'.join(map(str, parts[:i]))}`.")
+            raise SpecError(f"{option} {shown}: cannot go inside the value at `{'.'.join(map(str, parts[:i]))}`.")
         if last:
             node[part] = value
         elif isinstance(node, dict) and node.get(part) is None:
