@@ -186,6 +186,11 @@ def test_a_crashing_worker_fails_only_its_trial(tmp_path: Path) -> None:
             "Invalid value for --metric: 'val_nosuch'. This spec's runs report val_loss, val_accuracy.",
         ),
         (["tune", "--param", "fit.epochs=1", "--search", "random"], "--search random needs --trials N"),
+        (
+            ["tune", "--param", "fit.epochs=1,2", "--trials", "3"],
+            "--trials only applies with --search random; a grid search tries all 2 combinations.",
+        ),
+        (["tune", "--param", "fit.epochs=1,2", "--folds", "3"], "--folds only applies with --select cv"),
         (["cv", "--folds", "2", "--executor", "ray", "--address", "127.0.0.1:9"], "cannot reach the Ray cluster"),
         (["cv", "--folds", "2", "--address", "127.0.0.1:9"], "--address only applies with --executor ray"),
     ],

@@ -56,7 +56,7 @@ def add_parser(commands: Any) -> None:
     tune.add_argument("--search", choices=("grid", "random"), default="grid", help="grid (default) or random")
     tune.add_argument("--trials", type=int, help="configurations to draw with --search random")
     tune.add_argument("--select", choices=("val", "cv"), default="val", help="score on the validation split or by CV")
-    tune.add_argument("--folds", type=int, default=5, help="folds with --select cv (default: 5)")
+    tune.add_argument("--folds", type=int, metavar="K", help="folds with --select cv (default: 5)")
     tune.add_argument("--metric", default="val_loss", help="selection metric (default: val_loss)")
     tune.add_argument("--seed", type=int, default=0, help="seed for --search random (default: 0)")
     tune.add_argument("--test-best", action="store_true", help="evaluate the winner once on the sealed test set")

@@ -246,7 +246,7 @@ def search(
     method: str = "grid",
     trials: int | None = None,
     select: str = "val",
-    folds: int = 5,
+    folds: int | None = None,
     metric: str = "val_loss",
     stratify: bool = False,
     test_best: bool = False,
@@ -270,6 +270,12 @@ def search(
         raise ArgumentError("the search space is empty: give at least one --param key.path=v1,v2.")
     space = dict(parse_param(p, base) for p in params)
     grid = [dict(zip(space, combo)) for combo in itertools.product(*space.values())]
+    if method == "grid" and trials is not None:
+        raise ArgumentError(f"--trials only applies with --search random; a grid search tries all {len(grid)} "
+                            "combinations.")  # fmt: skip
+    if folds is not None and select != "cv":
+        raise ArgumentError("--folds only applies with --select cv (cross-validated selection).")
+    folds = 5 if folds is None else folds
     if method == "random":
         if not trials or trials < 1:
             raise ArgumentError("--search random needs --trials N (1 or more).")
