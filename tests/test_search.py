@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -117,6 +121,33 @@ def test_interrupted_search_resumes_and_skips_finished(tmp_path: Path) -> None:
     infos = store.runs(group=first.group_id)
     assert len(infos) == 4 and sum(i.status == "finished" for i in infos) == 3
     assert {r["status"] for r in second.ranking} == {"finished"}
+
+
+def test_ctrl_c_stops_process_workers_at_once(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C (SIGINT to the whole process group) ends a process-pool search in seconds."""
+    command = [sys.executable, "-m", "fitscope", "tune", str(QUICK), "--param", "model[0].Dense.units=4,8,16",
+               "--set", "fit.epochs=5000", "--executor", "process", "--runs", str(tmp_path)]  # fmt: skip
+    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        store, deadline = Store(tmp_path), time.monotonic() + 120
+        while time.monotonic() < deadline:
+            running = [i for i in store.runs() if i.status == "running"] if (tmp_path / "fitscope.db").exists() else []
+            if len(running) == 2 and all(store.run(i.run_id).next_epoch > 0 for i in running):
+                break
+            time.sleep(0.1)
+        pressed = time.monotonic()
+        os.killpg(job.pid, signal.SIGINT)
+        _, err = job.communicate(timeout=60)
+        stopped = time.monotonic() - pressed
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+    assert job.returncode == 130, err
+    assert stopped < 8, f"took {stopped:.1f} s to stop"  # the workers' trials had minutes to go
+    infos = store.runs()
+    assert len(infos) == 2 and {i.status for i in infos} == {"interrupted"}
+    assert all("re-run the same command to finish" in (i.reason or "") for i in infos)
+    assert store.integrity_check() == "ok"
 
 
 def test_process_executor_matches_local(tmp_path: Path) -> None:

@@ -299,6 +299,7 @@ def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> Non
         spawn(worker_id)
     remaining = {t.key for t in trials}
     next_id = count
+    finished = False
     try:
         while remaining:
             try:
@@ -320,14 +321,21 @@ def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> Non
                 if remaining:
                     spawn(next_id)
                     next_id += 1
+        finished = True
     finally:
-        for _ in pool:
-            tasks.put(None)
-        deadline = time.monotonic() + 10
+        if finished:  # idle workers: tell them to stop, let them flush and exit
+            for _ in pool:
+                tasks.put(None)
+            deadline = time.monotonic() + 10
+        else:  # Ctrl-C or an error here: the running trials are marked interrupted, so stop them now
+            tasks.cancel_join_thread()
+            for process in pool.values():
+                process.terminate()
+            deadline = time.monotonic() + 2
         for process in pool.values():
             process.join(max(0.1, deadline - time.monotonic()))
             if process.is_alive():
-                process.terminate()
+                process.kill()
 
 
 def _feed(driver: Driver, message: dict[str, Any], remaining: set[str]) -> None:
