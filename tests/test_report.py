@@ -86,6 +86,16 @@ def test_band_figure_shows_mean_and_std() -> None:
     assert len(ax.collections) == 2  # one band each for training and validation
 
 
+def test_short_runs_have_whole_epoch_ticks() -> None:
+    short = {k: v[:5] for k, v in HISTORY.items()}
+    figures = [book_figure(short), band_figure([short, short]), compare_figure([CurveSet("a", short, "h")])]
+    for figure in figures:
+        for ax in figure.axes:
+            figure.canvas.draw()
+            ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+            assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
 def test_plot_history_accepts_every_source(tmp_path: Path) -> None:
     class FakeHistory:  # what keras.callbacks.History looks like
         def __init__(self) -> None:

@@ -87,7 +87,7 @@ def book_figure(
         loss_ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1, label=f"best epoch {best_epoch}")
     if onset is not None and onset != best_epoch:
         loss_ax.axvline(onset, color="0.55", linestyle=":", linewidth=1.5, label=f"overfitting from {onset}")
-    loss_ax.set_xlabel("epoch")
+    _epoch_axis(loss_ax)
     loss_ax.set_ylabel("loss")
     acc_ax.set_ylabel("accuracy")
     loss_ax.legend(loc="upper left")
@@ -96,6 +96,14 @@ def book_figure(
     if title:
         loss_ax.set_title(title)
     return figure
+
+
+def _epoch_axis(ax: Any) -> None:
+    """Label the x axis and keep its ticks on whole epochs (no "epoch 2.5" on short runs)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def grid_figure(history: dict[str, list[float]], metrics: Sequence[str], *, title: str = "") -> Any:
@@ -107,7 +115,7 @@ def grid_figure(history: dict[str, list[float]], metrics: Sequence[str], *, titl
         for metric, style in ((name, "-"), (f"val_{name}", "--")):
             if metric in history:
                 ax.plot(_epochs(history[metric]), history[metric], style, label=metric)
-        ax.set_xlabel("epoch")
+        _epoch_axis(ax)
         ax.set_title(name)
         ax.legend()
     if title:
@@ -141,7 +149,7 @@ def compare_figure(sets: Sequence[CurveSet], *, metrics: Sequence[str] = ("val_l
             if metric in curve.history:
                 ax.plot(_epochs(curve.history[metric]), curve.history[metric], label=label)
     for ax, metric in zip(axes, metrics):
-        ax.set_xlabel("epoch")
+        _epoch_axis(ax)
         ax.set_title(metric)
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:  # one legend under the panels: long parameter labels never cover the curves
@@ -169,7 +177,7 @@ def band_figure(histories: Sequence[dict[str, list[float]]], *, title: str = "")
             epochs = np.arange(length)
             ax.plot(epochs, mean, color=colour, label=f"{metric} (mean of {len(series)} folds)")
             ax.fill_between(epochs, mean - std, mean + std, color=colour, alpha=0.25, label=f"{metric} ± 1 std")
-        ax.set_xlabel("epoch")
+        _epoch_axis(ax)
         ax.set_title(name)
         if ax.get_lines():
             ax.legend(fontsize="small")
