@@ -26,7 +26,7 @@ examples:
   fitscope split --dataset mnist --val 10000 --no-shuffle --test provided \\
       --subsample 700,300 --seed 3
   fitscope split --dataset digits --val 0.2 --test 0.2 --stratify --seed 0 --json
-  fitscope run examples/digits_quick.yaml
+  fitscope run digits_quick
   fitscope runs                 # the runs recorded in ./fitscope-runs
   fitscope board                # TensorBoard on every run
 

@@ -16,8 +16,7 @@ def add_parser(commands: Any) -> None:
         help="run an experiment from a YAML spec, recording every epoch",
         description="Split the data, build and train the model with the recorder, evaluate on the "
         "validation set, and print a summary. The test split stays sealed unless --test is given.",
-        epilog="examples:\n  fitscope run examples/digits_quick.yaml\n"
-        "  fitscope run examples/book_toy.yaml --set fit.epochs=100 --json",
+        epilog="examples:\n  fitscope run digits_quick\n  fitscope run book_toy --set fit.epochs=100 --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_spec_argument(run)

@@ -30,7 +30,7 @@ def add_parser(commands: Any) -> None:
         help="k-fold cross-validation of a spec (a fresh model per fold)",
         description="Cross-validate a spec: each fold trains a freshly built model, is recorded as its own run "
         "in one group, and the test split stays untouched. Prints per-fold and mean ± std metrics.",
-        epilog="example:\n  fitscope cv examples/digits_quick.yaml --folds 5 --stratify --executor process --workers 2",
+        epilog="example:\n  fitscope cv digits_quick --folds 5 --stratify --executor process --workers 2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_spec_argument(cv)
@@ -46,7 +46,7 @@ def add_parser(commands: Any) -> None:
         description="Search spec values: every trial is a recorded run in one group; the table ranks them by the "
         "selection metric and names the winner. The test set is used only with --test-best, once.",
         epilog="example (the book's toy model over hidden units and optimizer):\n"
-        "  fitscope tune examples/book_toy.yaml --param model[0].Dense.units=2,32,512 \\\n"
+        "  fitscope tune book_toy --param model[0].Dense.units=2,32,512 \\\n"
         "      --param compile.optimizer=sgd,rmsprop --set fit.epochs=100 --executor process",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -57,7 +57,11 @@ def add_parser(commands: Any) -> None:
     tune.add_argument("--trials", type=int, help="configurations to draw with --search random")
     tune.add_argument("--select", choices=("val", "cv"), default="val", help="score on the validation split or by CV")
     tune.add_argument("--folds", type=int, metavar="K", help="folds with --select cv (default: 5)")
-    tune.add_argument("--metric", default="val_loss", help="selection metric (default: val_loss)")
+    tune.add_argument(
+        "--metric",
+        default="val_loss",
+        help="selection metric: a validation metric the spec reports, e.g. val_accuracy (default: val_loss)",
+    )
     tune.add_argument("--seed", type=int, default=0, help="seed for --search random (default: 0)")
     tune.add_argument("--test-best", action="store_true", help="evaluate the winner once on the sealed test set")
     _executor_options(tune)
