@@ -7,7 +7,7 @@ import pytest
 
 import fitscope
 from fitscope import DataError, Dataset, Preprocessing
-from fitscope.data import load_dataset, load_file, load_mnist, locate_builtin
+from fitscope.data import load_dataset, load_fashion_mnist, load_file, load_mnist, locate_builtin
 
 
 def test_digits_is_offline_and_knows_itself() -> None:
@@ -114,3 +114,21 @@ def test_real_mnist(mnist_path: Path) -> None:
     assert ds.y[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert ds.y[60000:60010].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
     assert abs(float(ds.x[:60000].mean()) - 33.318) < 0.001
+
+
+FASHION_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(
+    not FASHION_DEBIAN.is_dir(), reason="Debian's dataset-fashion-mnist is not installed (.ci/run installs it)"
+)
+def test_real_fashion_mnist_from_debian() -> None:
+    ds = load_fashion_mnist(download=False)
+    assert ds.source == str(FASHION_DEBIAN) and locate_builtin("fashion_mnist").found
+    assert (len(ds), ds.n_train, ds.input_shape) == (70000, 60000, (28, 28))
+    assert ds.y[:10].tolist() == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+    assert ds.y[60000:60010].tolist() == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]
+    assert np.bincount(ds.y[:60000]).tolist() == [6000] * 10 and np.bincount(ds.y[60000:]).tolist() == [1000] * 10
+    assert abs(float(ds.x[:60000].mean()) / 255 - 0.2860) < 0.0001  # the published training mean
+    assert ds.class_names[0] == "T-shirt/top" and ds.class_names[9] == "Ankle boot"

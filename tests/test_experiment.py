@@ -146,6 +146,23 @@ def test_bundled_specs_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert not (tmp_path / "runs").exists() or Store(tmp_path / "runs").runs() == []
 
 
+@pytest.mark.integration
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+                    reason="Debian's dataset-fashion-mnist is not installed (.ci/run installs it)")  # fmt: skip
+def test_run_on_real_fashion_mnist(tmp_path: Path) -> None:
+    spec = {
+        "name": "fashion", "data": {"dataset": "fashion_mnist"},
+        "split": {"val": 10000, "test": "provided", "shuffle": False, "subsample": [2000, 500]},
+        "model": [{"Dense": {"units": 64, "activation": "relu"}}, {"Dense": {"units": 10, "activation": "softmax"}}],
+        "fit": {"epochs": 5, "batch_size": 32}, "seed": 0,
+    }  # fmt: skip
+    result = run_spec(spec, runs=tmp_path, progress=False)
+    assert result.status == "finished" and result.epochs == 5
+    assert result.val["accuracy"] > 0.7  # a small MLP on 2000 clothing images
+    info = Store(tmp_path).run(result.run_id).info()
+    assert info.manifest["sizes"] == {"train": 2000, "val": 500, "test": 10000}
+
+
 def test_run_as_subprocess(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "fitscope", "run", str(QUICK), "--set", "fit.epochs=2", "--runs", str(tmp_path)],
