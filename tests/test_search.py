@@ -101,6 +101,15 @@ def test_random_search_and_cv_selection(tmp_path: Path) -> None:
     assert again.group_id == first.group_id and len(Store(tmp_path).runs(group=first.group_id)) == 4
 
 
+def test_cv_selection_with_stratified_folds(tmp_path: Path) -> None:
+    result = search(QUICK, ["fit.epochs=1,2"], select="cv", folds=2, stratify=True, runs=tmp_path, say=quiet)
+    assert [row["status"] for row in result.ranking] == ["finished", "finished"]
+    for info in Store(tmp_path).runs(group=result.group_id):
+        counts = info.manifest["class_counts"]
+        # stratified halves: each class splits within one sample between the two parts
+        assert all(abs(counts["train"][c] - counts["val"][c]) <= 1 for c in counts["val"])
+
+
 def test_test_best_touches_the_test_set_once(tmp_path: Path) -> None:
     result = search(QUICK, ["model[0].Dense.units=4,32"], overrides=FAST, runs=tmp_path, test_best=True, say=quiet)
     assert result.test is not None and "accuracy" in result.test
@@ -222,6 +231,11 @@ def test_a_crashing_worker_fails_only_its_trial(tmp_path: Path) -> None:
             "--trials only applies with --search random; a grid search tries all 2 combinations.",
         ),
         (["tune", "--param", "fit.epochs=1,2", "--folds", "3"], "--folds only applies with --select cv"),
+        (["tune", "--param", "fit.epochs=1,2", "--stratify"], "--stratify only applies with --select cv"),
+        (
+            ["tune", "--param", "fit.epochs=1,2", "--select", "cv", "--folds", "400", "--stratify"],
+            "the smallest class has",
+        ),
         (["cv", "--folds", "2", "--executor", "ray", "--address", "127.0.0.1:9"], "cannot reach the Ray cluster"),
         (["cv", "--folds", "2", "--address", "127.0.0.1:9"], "--address only applies with --executor ray"),
     ],

@@ -57,6 +57,7 @@ def add_parser(commands: Any) -> None:
     tune.add_argument("--trials", type=int, help="configurations to draw with --search random")
     tune.add_argument("--select", choices=("val", "cv"), default="val", help="score on the validation split or by CV")
     tune.add_argument("--folds", type=int, metavar="K", help="folds with --select cv (default: 5)")
+    tune.add_argument("--stratify", action="store_true", help="stratified folds with --select cv")
     tune.add_argument(
         "--metric",
         default="val_loss",
@@ -98,6 +99,7 @@ def run_tune(args: argparse.Namespace) -> int:
 
     result = search(
         args.spec, args.param, method=args.search, trials=args.trials, select=args.select, folds=args.folds,
+        stratify=args.stratify,
         metric=args.metric, test_best=args.test_best, seed=args.seed, overrides=args.set, executor=args.executor,
         workers=args.workers, address=args.address, runs=getattr(args, "runs", None), say=_say(args),
     )  # fmt: skip

@@ -273,8 +273,9 @@ def search(
     if method == "grid" and trials is not None:
         raise ArgumentError(f"--trials only applies with --search random; a grid search tries all {len(grid)} "
                             "combinations.")  # fmt: skip
-    if folds is not None and select != "cv":
-        raise ArgumentError("--folds only applies with --select cv (cross-validated selection).")
+    if (folds is not None or stratify) and select != "cv":
+        option = "--folds" if folds is not None else "--stratify"
+        raise ArgumentError(f"{option} only applies with --select cv (cross-validated selection).")
     folds = 5 if folds is None else folds
     if method == "random":
         if not trials or trials < 1:
