@@ -6,6 +6,7 @@ import io
 import re
 
 import numpy as np
+import pytest
 
 import fitscope  # noqa: F401  (chooses the Keras backend first)
 
@@ -65,3 +66,19 @@ def test_pipes_get_compact_lines() -> None:
     assert lines[0].startswith("epoch 1/40") and lines[-1].startswith("epoch 40/40")
     assert len(lines) < 40  # one line every few seconds, not one per epoch
     assert "\\x1b" not in pipe.getvalue()  # no terminal control codes in logs
+
+
+def test_eta_leaves_out_the_first_epoch_which_also_compiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fitscope.keras_glue import _progress
+
+    now = [0.0]
+    monkeypatch.setattr(_progress.time, "monotonic", lambda: now[0])
+    stream = io.StringIO()
+    line = ProgressLine(10, every_secs=0, stream=stream)
+    line.on_train_begin()
+    for epoch, at in enumerate([30.0, 31.0, 32.0]):  # 30 s to compile and train epoch 0, then 1 s each
+        now[0] = at
+        line.on_epoch_end(epoch, {"loss": 1.0})
+    first, _, third = stream.getvalue().splitlines()
+    assert "ETA" not in first
+    assert third.endswith("ETA 7s")  # 7 epochs left at 1 s each, not 7 x 32/3 s

@@ -14,7 +14,11 @@ def print_json(payload: Any) -> None:
 
 
 def console() -> Any:
-    """A rich console on standard output (imported only when a command prints tables)."""
+    """A rich console on standard output (imported only when a command prints tables).
+
+    Lines of text are never wrapped (``soft_wrap``): a long path stays one line that
+    copies and pastes whole; tables still fit the terminal.
+    """
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, soft_wrap=True)

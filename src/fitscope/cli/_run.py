@@ -55,7 +55,7 @@ def run_run(args: argparse.Namespace) -> int:
     out = console()
     out.print(f"run {result.run_id}: {result.status}, {result.epochs} epochs")
     if result.extra.get("reason"):
-        out.print(f"reason: {result.extra['reason']}")
+        out.print(f"reason: {result.extra['reason']}", markup=False)
     history = result.history
     if result.best_epoch is not None:
         best = result.best_epoch
@@ -66,10 +66,10 @@ def run_run(args: argparse.Namespace) -> int:
         out.print("final validation: " + ", ".join(f"{k} {v:.4f}" for k, v in result.val.items()))
     if result.test:
         out.print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
-    out.print(f"run folder: {result.run_dir}")
+    out.print(f"run folder: {result.run_dir}", markup=False)  # paths may hold [brackets]
     if result.report:
-        out.print(f"report: {result.report}")
-    out.print(f"tensorboard: {result.tensorboard_dir}  (fitscope board)")
+        out.print(f"report: {result.report}", markup=False)
+    out.print(f"tensorboard: {result.tensorboard_dir}  (fitscope board)", markup=False)
     return 0 if result.status == "finished" else 1
 
 

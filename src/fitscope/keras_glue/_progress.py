@@ -24,18 +24,20 @@ class ProgressLine(keras.callbacks.Callback):
         self.total = total_epochs
         self.every_secs = every_secs
         self.stream = stream or sys.stderr
-        self._start = 0.0
+        self._first_end = 0.0  # the rate counts from here: the first epoch also compiles
         self._last = 0.0
         self._best: tuple[float, int] | None = None
         self._done = 0
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self._start = self._last = time.monotonic()
+        self._last = time.monotonic()
         self._done = 0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         self._done += 1
+        if self._done == 1:
+            self._first_end = time.monotonic()
         val_loss = logs.get("val_loss")
         if val_loss is not None and math.isfinite(val_loss) and (self._best is None or val_loss < self._best[0]):
             self._best = (float(val_loss), epoch)
@@ -46,8 +48,10 @@ class ProgressLine(keras.callbacks.Callback):
         self._last = now
         shown = "  ".join(f"{k} {float(v):.4f}" for k, v in logs.items() if k in _SHOWN)
         best = f"  best val_loss {self._best[0]:.4f} @ {self._best[1]}" if self._best else ""
-        rate = (now - self._start) / self._done
-        eta = f"  ETA {rate * max(self.total - epoch - 1, 0):.0f}s" if not last else ""
+        eta = ""
+        if not last and self._done > 1:  # after the first epoch only: it includes compiling the model
+            rate = (now - self._first_end) / (self._done - 1)
+            eta = f"  ETA {rate * max(self.total - epoch - 1, 0):.0f}s"
         print(f"epoch {epoch + 1}/{self.total}  {shown}{best}{eta}", file=self.stream, flush=True)
 
 
