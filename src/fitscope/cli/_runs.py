@@ -111,17 +111,19 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     out = console()
     if not rows:
-        out.print(f"no runs in {store.root} yet")
+        out.print(f"no runs in {store.root} yet", markup=False)
         return 0
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=str(store.root))
-    for column in ("run id", "name", "status", "epochs", "best val"):
+    table = Table(title=escape(str(store.root)))
+    table.add_column("run id", no_wrap=True)  # ids are copied into other commands: never split one
+    for column in ("name", "status", "epochs", "best val"):
         table.add_column(column, overflow="fold")
     for row in rows:
         best = row["best"]
         shown = "" if best is None else f"{best['metric']} {best['value']:.4g} @ {best['epoch']}"
-        table.add_row(row["run_id"], row["name"], row["status"], str(row["epochs"]), shown)
+        table.add_row(row["run_id"], escape(row["name"]), row["status"], str(row["epochs"]), shown)
     out.print(table)
     return 0
 
