@@ -67,6 +67,13 @@ def test_bad_file_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert code == 2 and f"{path}, row 3: has 1 cells, expected 2" in err
 
 
+def test_split_table_shows_bracketed_labels_as_typed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "labels [v2].csv"
+    path.write_text("a,label\n" + "".join(f"{i},{'[red]' if i % 2 else 'plain'}\n" for i in range(40)))
+    code, out, _ = run_cli(capsys, "split", "--dataset", str(path), "--val", "0.25")
+    assert code == 0 and "class [red]" in out and "labels [v2]" in out
+
+
 def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     from fitscope import ArgumentError
 

@@ -34,6 +34,7 @@ def run_ls(args: argparse.Namespace) -> int:
     if args.json:
         print_json([{"name": f.name, "found": f.found, "where": f.where} for f in found])
         return 0
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="built-in datasets")
@@ -41,6 +42,6 @@ def run_ls(args: argparse.Namespace) -> int:
     table.add_column("status")
     table.add_column("where / why not", overflow="fold")
     for f in found:
-        table.add_row(f.name, "[green]found[/]" if f.found else "[yellow]missing[/]", f.where)
+        table.add_row(f.name, "[green]found[/]" if f.found else "[yellow]missing[/]", escape(f.where))
     console().print(table)
     return 0

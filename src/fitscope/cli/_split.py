@@ -122,12 +122,13 @@ def run_split(args: argparse.Namespace) -> int:
 
 
 def _print_split(split: Any, *, title: str) -> None:
+    from rich.markup import escape  # class names, file names and warnings are shown as they are
     from rich.table import Table
 
     out = console()
     names = split.dataset.class_names
     parts = list(split.parts)
-    table = Table(title=title)
+    table = Table(title=escape(title))
     table.add_column("")
     for part in parts:
         table.add_column(part, justify="right")
@@ -137,7 +138,7 @@ def _print_split(split: Any, *, title: str) -> None:
         end_section=True,
     )  # fmt: skip
     for name in names:
-        table.add_row(f"class {name}", *(str(split.audit.class_counts[p][name]) for p in parts))
+        table.add_row(f"class {escape(str(name))}", *(str(split.audit.class_counts[p][name]) for p in parts))
     out.print(table)
     across = ", ".join(f"{k}: {v}" for k, v in split.audit.duplicates_across.items())
     out.print(f"shared samples across parts — {across}")
@@ -145,6 +146,6 @@ def _print_split(split: Any, *, title: str) -> None:
     out.print(f"seed {m['seed']}   index hash {m['index_hash'][:16]}…")
     if split.audit.warnings:
         for warning in split.audit.warnings:
-            out.print(f"[yellow]warning:[/] {warning}")
+            out.print(f"[yellow]warning:[/] {escape(warning)}")
     else:
         out.print("[green]audit: no duplicates, classes balanced[/]")
