@@ -9,7 +9,6 @@ here="$(cd "$(dirname "$0")" && pwd)"
 fitscope tune "$here/book_toy.yaml" \
     --param 'model[0].Dense.units=2,32,512' --param compile.optimizer=sgd,rmsprop \
     --set "fit.epochs=$epochs" --executor process --workers 2 --runs "$runs" --json > "$runs-tune.json"
-run_ids=$(python3 -c "import json,sys; print(' '.join(r['run_ids'][0] for r in json.load(open(sys.argv[1]))['ranking']))" "$runs-tune.json")
-# shellcheck disable=SC2086
-fitscope plot $run_ids -o tune-book-toy.png --runs "$runs"
+group=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['group_id'])" "$runs-tune.json")
+fitscope plot --group "$group" -o tune-book-toy.png --runs "$runs"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('winner:', d['winner']['params'], 'val_loss', round(d['winner']['score'], 4))" "$runs-tune.json"

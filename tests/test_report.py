@@ -96,6 +96,49 @@ def test_short_runs_have_whole_epoch_ticks() -> None:
             assert ticks and all(float(t).is_integer() for t in ticks), ticks
 
 
+def _group(root: Path, group: str, configs: dict[str, list[float]], folds: int) -> None:
+    """Runs as cv/tune record them: the searched params plus fitscope's bookkeeping."""
+    store = Store(root)
+    for number, (units, offsets) in enumerate(configs.items()):
+        for fold in range(folds):
+            params = {"trial_key": f"k{number}-{fold}", "initial_weights": "w", **({"units": units} if units else {})}
+            if folds > 1:
+                params["fold"] = fold
+            run = store.start_run(name=f"toy-trial{number}" + (f"-fold{fold}" if folds > 1 else ""), params=params,
+                                  split={"index_hash": f"fold{fold}"}, group=group)  # fmt: skip
+            for e in range(5):
+                run.record_epoch(e, {"loss": 1.0 - 0.1 * e, "val_loss": offsets[fold] + 1.0 - 0.1 * e,
+                                     "val_accuracy": 0.5}, started_at=e, duration=1)  # fmt: skip
+            run.finish()
+
+
+def test_plot_group_draws_cv_bands_and_search_curves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fitscope.cli import main
+    from fitscope.report import _plot
+
+    _group(tmp_path, "cv-toy", {"": [0.0, 0.2, 0.4]}, folds=3)
+    _group(tmp_path, "search-toy", {"2": [0.0], "32": [0.5]}, folds=1)
+    _group(tmp_path, "search-cv-toy", {"2": [0.0, 0.2], "32": [0.5, 0.7]}, folds=2)
+    drawn: list = []
+    save = _plot.save_figure
+    monkeypatch.setattr(_plot, "save_figure", lambda figure, output: drawn.append(figure) or save(figure, output))
+    groups = ("cv-toy", "search-toy", "search-cv-toy")
+    for group in groups:
+        assert main(["plot", "--group", group, "--runs", str(tmp_path)]) == 0
+    written = capsys.readouterr().out.split()
+    assert written == [str(tmp_path / f"{g}.png") for g in groups] and all(Path(w).is_file() for w in written)
+    cv, search_val, search_cv = drawn
+    assert len(cv.axes[0].collections) == 2  # bands over the folds of one configuration
+    val_lines = {line.get_label() for line in search_val.axes[0].get_lines()}
+    assert val_lines == {"toy-trial0 (units=2)", "toy-trial1 (units=32)"}
+    assert len(search_val.axes[0].collections) == 0 and search_val.get_suptitle() == "search-toy"
+    cv_lines = {line.get_label(): line for line in search_cv.axes[0].get_lines()}
+    assert set(cv_lines) == {"toy-trial0 (mean of 2 folds) (units=2)", "toy-trial1 (mean of 2 folds) (units=32)"}
+    assert cv_lines["toy-trial1 (mean of 2 folds) (units=32)"].get_ydata()[0] == pytest.approx(1.6)  # (1.5 + 1.7) / 2
+
+
 def test_plot_history_accepts_every_source(tmp_path: Path) -> None:
     class FakeHistory:  # what keras.callbacks.History looks like
         def __init__(self) -> None:

@@ -13,16 +13,17 @@ from ._runs import add_run_argument, add_runs_option, open_store
 def add_parser(commands: Any) -> None:
     plot = commands.add_parser(
         "plot",
-        help="draw a run's curves (the book's figure), compare runs, or a CV group's bands",
+        help="draw a run's curves (the book's figure), compare runs, or a group (CV bands, search curves)",
         description="One run: the book's twin-axis figure (loss left, accuracy right) with the best epoch "
-        "and the overfitting onset marked. Several runs: their validation curves overlaid. --group: mean ± "
-        "std bands over the folds of a cross-validation group.",
+        "and the overfitting onset marked. Several runs: their validation curves overlaid. --group: a "
+        "cross-validation group as mean ± std bands over its folds; a search group as its configurations' "
+        "validation curves side by side (each the mean over its folds with --select cv).",
         epilog="examples:\n  fitscope plot RUN\n  fitscope plot RUN1 RUN2 -o compare.svg\n"
-        "  fitscope plot RUN --style grid --metric loss --metric accuracy",
+        "  fitscope plot RUN --style grid --metric loss --metric accuracy\n  fitscope plot --group GROUP",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     plot.add_argument("run", nargs="*", metavar="RUN", help="run ids (unique prefixes are enough)")
-    plot.add_argument("--group", help="a group id: draw its folds as mean ± std bands")
+    plot.add_argument("--group", help="a cv or search group id (cv and tune print it)")
     plot.add_argument("-o", "--output", type=Path, help="file to write (.png, .svg, .pdf); default in the run folder")
     plot.add_argument("--metric", action="append", default=[], metavar="NAME", help="metric(s) to draw (repeatable)")
     plot.add_argument("--style", choices=("book", "grid"), default="book", help="figure style (default: book)")
@@ -49,7 +50,7 @@ def run_plot(args: argparse.Namespace) -> int:
         runs = [store.run(info.run_id) for info in store.runs(group=args.group)]
         if not runs:
             raise ArgumentError(f"no runs in group {args.group!r}; see `fitscope runs` for group ids.")
-        output = args.output or store.root / f"{args.group}-folds.png"
+        output = args.output or store.root / f"{args.group}.png"
         print(plot_group(runs, output, title=args.group))
         return 0
     if not args.run:

@@ -121,6 +121,5 @@ def run_tune(args: argparse.Namespace) -> int:
     )
     if result.test:
         print("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
-    finished = [r["run_ids"][0] for r in result.ranking if r["score"] is not None and r["run_ids"][0]]
-    print(f"compare the curves: fitscope plot {' '.join(finished)}")
+    print(f"compare the curves: fitscope plot --group {result.group_id}")
     return 0

@@ -124,15 +124,17 @@ def grid_figure(history: dict[str, list[float]], metrics: Sequence[str], *, titl
 
 
 # Bookkeeping that fitscope adds to a trial's params; not worth a legend entry.
-_INTERNAL_PARAMS = {"trial_key", "initial_weights", "fold"}
+BOOKKEEPING_PARAMS = {"trial_key", "initial_weights", "fold"}
 
 
 def _differing(sets: Sequence[CurveSet]) -> list[str]:
-    keys = sorted({k for s in sets for k in s.params} - _INTERNAL_PARAMS)
+    keys = sorted({k for s in sets for k in s.params} - BOOKKEEPING_PARAMS)
     return [k for k in keys if len({repr(s.params.get(k)) for s in sets}) > 1]
 
 
-def compare_figure(sets: Sequence[CurveSet], *, metrics: Sequence[str] = ("val_loss", "val_accuracy")) -> Any:
+def compare_figure(
+    sets: Sequence[CurveSet], *, metrics: Sequence[str] = ("val_loss", "val_accuracy"), title: str = ""
+) -> Any:
     """Overlaid validation curves of several runs, labelled with the parameters that differ.
 
     Runs scored on different validation sets (different split manifests) are flagged
@@ -159,6 +161,8 @@ def compare_figure(sets: Sequence[CurveSet], *, metrics: Sequence[str] = ("val_l
         figure.suptitle(
             "warning: these runs were scored on different validation sets — compare with care", color="tab:red"
         )
+    elif title:
+        figure.suptitle(title)
     return figure
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .._errors import ArgumentError
 from ..analysis import analyse_curves
 from ..store import Run
 from ._figures import (
+    BOOKKEEPING_PARAMS,
     CurveSet,
     band_figure,
     book_figure,
@@ -87,10 +91,46 @@ def plot_runs(runs: Sequence[Run], output: str | os.PathLike[str], *, metrics: S
 
 
 def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: str = "") -> Path:
-    """Mean ± standard deviation bands over the runs of a cross-validation group."""
-    histories = []
+    """A group's figure.
+
+    The folds of one configuration (a cross-validation group) are drawn as mean ± std
+    bands. Several configurations (a search group) are drawn side by side as
+    validation curves, each the mean over its folds when it was cross-validated.
+    """
+    configurations: dict[str, list[tuple[Any, dict[str, list[float]]]]] = {}
     for run in runs:
-        history = run.history()
+        info, history = run.info(), run.history()
         check_metrics(history, [], where=f"run {run.run_id}")
-        histories.append(history)
-    return save_figure(band_figure(histories, title=title), output)
+        configurations.setdefault(json.dumps(_searched(info.params), sort_keys=True, default=str), []).append(
+            (info, history)
+        )
+    if len(configurations) == 1:
+        (members,) = configurations.values()
+        return save_figure(band_figure([history for _, history in members], title=title), output)
+    sets = []
+    for members in configurations.values():
+        infos = [info for info, _ in members]
+        label = infos[0].name
+        if len(members) > 1:
+            label = f"{label.rsplit('-fold', 1)[0]} (mean of {len(members)} folds)"
+        split = "+".join(sorted(str((info.manifest or {}).get("index_hash")) for info in infos))
+        history = _mean_history([history for _, history in members])
+        sets.append(CurveSet(label, history, split, _searched(infos[0].params)))
+    return save_figure(compare_figure(sets, title=title), output)
+
+
+def _searched(params: dict[str, Any]) -> dict[str, Any]:
+    """A run's own parameters, without what fitscope adds to every trial (its key, fold, first weights)."""
+    return {k: v for k, v in params.items() if k not in BOOKKEEPING_PARAMS}
+
+
+def _mean_history(histories: Sequence[dict[str, list[float]]]) -> dict[str, list[float]]:
+    """Per-epoch means over runs (as long as the shortest); one run's history as it is."""
+    if len(histories) == 1:
+        return histories[0]
+    shared = set.intersection(*(set(h) for h in histories))
+    mean = {}
+    for name in sorted(shared):
+        length = min(len(h[name]) for h in histories)
+        mean[name] = [float(v) for v in np.nanmean([h[name][:length] for h in histories], axis=0)]
+    return mean
