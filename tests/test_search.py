@@ -250,6 +250,27 @@ def test_bad_search_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], ar
     assert Store(tmp_path).runs() == []
 
 
+def test_a_ray_cluster_that_refuses_the_driver_gets_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The port answers (not a Ray cluster, or one that wants a token): an error with what to do, exit 2."""
+    ray = pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
+    import socket
+
+    def refuse(**_: Any) -> None:
+        raise ConnectionError("Failed to connect to Ray cluster at 127.0.0.1:1.\nmore detail")
+
+    monkeypatch.setattr(ray, "init", refuse)
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        address = f"127.0.0.1:{listening.getsockname()[1]}"
+        code = main(["cv", str(QUICK), "--folds", "2", "--executor", "ray", "--address", address,
+                     "--runs", str(tmp_path)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"cannot connect to the Ray cluster at '{address}': Failed to connect to Ray cluster at 127.0.0.1:1." in err
+    assert "`ray start --head` printed" in err and "more detail" not in err
+
+
 def test_ray_on_a_local_cluster(tmp_path: Path) -> None:
     pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
     result = cross_validate(QUICK, folds=2, overrides=FAST, runs=tmp_path, executor="ray", workers=2, say=quiet)

@@ -427,7 +427,17 @@ def _run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str
             kwargs["address"] = address
         else:
             kwargs["num_cpus"] = workers
-        ray.init(**kwargs)
+        try:
+            ray.init(**kwargs)
+        except Exception as exc:  # Ray raises ConnectionError, RuntimeError, its own errors...
+            if not address:
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise FitscopeError(
+                f"cannot connect to the Ray cluster at {address!r}: {first} Give the address that "
+                "`ray start --head` printed (its `ray start --address=...` line); a cluster with token "
+                "authentication also needs RAY_AUTH_TOKEN. Or use --executor process."
+            ) from None
     try:
         messages = RayQueue()
 
