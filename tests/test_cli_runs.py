@@ -59,6 +59,20 @@ def test_runs_show_json(store_with_runs: tuple[Path, list[str]], capsys: pytest.
     assert shown["test_evaluations"] == 1
 
 
+def test_json_output_is_strict_json(
+    store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The second run's loss went NaN: the JSON says null, which every parser reads."""
+    root, ids = store_with_runs
+    assert main(["runs", "--runs", str(root), "show", ids[1], "--json"]) == 0
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    shown = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert shown["history"]["loss"] == [2.0, None]
+
+
 def test_runs_show_table(store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
     root, ids = store_with_runs
     assert main(["runs", "show", ids[0], "--runs", str(root)]) == 0
