@@ -131,6 +131,9 @@ def test_bundled_specs_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.chdir(tmp_path)
     assert load_spec("book_toy") == load_spec("book_toy.yaml") == load_spec(EXAMPLES / "book_toy.yaml")
     assert bundled_spec_names() == ["book_full", "book_toy", "digits_quick"]
+    from fitscope.cli._runs import SPEC_HELP  # written out so that --help needs no import of the spec model
+
+    assert sorted(SPEC_HELP.split(": ")[1].split(", ")) == bundled_spec_names()
     assert BUNDLED_SPECS.parent == Path(fitscope.__file__).resolve().parent  # inside the installed package
     tomllib = pytest.importorskip("tomllib", reason="Python 3.11 reads TOML")
     pyproject = tomllib.loads((EXAMPLES.parent / "pyproject.toml").read_text())
