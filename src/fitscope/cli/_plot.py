@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ArgumentError
-from ._runs import add_run_argument, add_runs_option, open_store
+from ._runs import add_run_argument, add_runs_option, open_store, runs_of_group
 
 
 def add_parser(commands: Any) -> None:
@@ -47,9 +47,7 @@ def run_plot(args: argparse.Namespace) -> int:
 
     store = open_store(args)
     if args.group:
-        runs = [store.run(info.run_id) for info in store.runs(group=args.group)]
-        if not runs:
-            raise ArgumentError(f"no runs in group {args.group!r}; see `fitscope runs` for group ids.")
+        runs = [store.run(info.run_id) for info in runs_of_group(store, args.group)]
         output = args.output or store.root / f"{args.group}.png"
         print(plot_group(runs, output, title=args.group))
         return 0

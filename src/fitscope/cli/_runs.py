@@ -45,15 +45,27 @@ def open_store(args: argparse.Namespace) -> Any:
     return Store(getattr(args, "runs", None))
 
 
+def runs_of_group(store: Any, group: str) -> list[Any]:
+    """The runs of a cv or tune group; an error naming the group when there are none."""
+    infos = store.runs(group=group)
+    if not infos:
+        from .._errors import ArgumentError
+
+        raise ArgumentError(f"no runs in group {group!r}; `fitscope runs --json` shows each run's group_id.")
+    return list(infos)
+
+
 def add_parser(commands: Any) -> None:
     runs = commands.add_parser(
         "runs",
         help="list recorded runs; show or remove one",
         description="List the runs in the store (id, name, status, epochs, best validation metric).",
-        epilog="examples:\n  fitscope runs\n  fitscope runs show 20261128-1012 --json\n  fitscope runs rm RUN",
+        epilog="examples:\n  fitscope runs\n  fitscope runs --group GROUP    # the folds or trials of one cv/tune\n"
+        "  fitscope runs show 20261128-1012 --json\n  fitscope runs rm RUN",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_runs_option(runs)
+    runs.add_argument("--group", help="only the runs of this group (the id cv and tune print)")
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(handler=run_list)
     actions = runs.add_subparsers(dest="runs_command", metavar="ACTION")
@@ -105,7 +117,8 @@ def _summary(store: Any, info: Any) -> dict[str, Any]:
 
 def run_list(args: argparse.Namespace) -> int:
     store = open_store(args)
-    rows = [_summary(store, info) for info in store.runs()]
+    group = getattr(args, "group", None)
+    rows = [_summary(store, info) for info in (runs_of_group(store, group) if group else store.runs())]
     if args.json:
         print_json(rows)
         return 0
