@@ -59,6 +59,18 @@ def test_runs_show_json(store_with_runs: tuple[Path, list[str]], capsys: pytest.
     assert shown["test_evaluations"] == 1
 
 
+def test_runs_of_one_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = Store(tmp_path)
+    ids = {name: store.start_run(name=name, group="cv-a" if name != "alone" else None).run_id
+           for name in ("fold0", "fold1", "alone")}  # fmt: skip
+    assert main(["runs", "--runs", str(tmp_path), "--group", "cv-a", "--json"]) == 0
+    assert [row["run_id"] for row in json.loads(capsys.readouterr().out)] == [ids["fold0"], ids["fold1"]]
+    assert main(["runs", "--runs", str(tmp_path), "--group", "cv-b"]) == 2
+    assert "no runs in group 'cv-b'; `fitscope runs --json` shows each run's group_id." in capsys.readouterr().err
+    assert main(["plot", "--runs", str(tmp_path), "--group", "cv-b"]) == 2
+    assert "no runs in group 'cv-b'" in capsys.readouterr().err
+
+
 def test_json_output_is_strict_json(
     store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
