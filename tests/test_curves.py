@@ -109,3 +109,17 @@ def test_suggested_early_stopping() -> None:
 def test_bad_histories(hist: dict, message: str) -> None:
     with pytest.raises(ArgumentError, match=message):
         analyse_curves(hist)
+
+
+def test_epoch_bands_over_runs_of_different_lengths() -> None:
+    from fitscope.analysis import epoch_bands
+
+    bands = epoch_bands([
+        {"loss": [1.0, 0.5, 0.25], "val_loss": [2.0, float("nan")]},
+        {"loss": [3.0, 1.5], "val_loss": [4.0, 1.0]},
+        {"loss": [2.0, 1.0, 0.5, 0.1]},
+    ])  # fmt: skip
+    assert bands["loss"].mean == [2.0, 1.0] and bands["loss"].runs == 3  # as long as the shortest run
+    assert bands["loss"].std == pytest.approx([np.std([1, 3, 2]), np.std([0.5, 1.5, 1.0])])
+    assert bands["val_loss"].runs == 2 and bands["val_loss"].mean == [3.0, 1.0]  # NaN left out
+    assert bands["val_loss"].std == [1.0, 0.0]

@@ -5,6 +5,7 @@ Never imports Keras.
 
 from __future__ import annotations
 
+from ._bands import EpochBand, epoch_bands
 from ._curves import MIN_EPOCHS, CurveReport, analyse_curves
 from ._diagnosis import Diagnosis, diagnose_run
 from ._gaps import ACTIONS, ERROR_LEVELS, GAPS, GapReport, analyse_gaps, parse_errors
@@ -16,9 +17,11 @@ __all__ = [
     "MIN_EPOCHS",
     "CurveReport",
     "Diagnosis",
+    "EpochBand",
     "GapReport",
     "analyse_curves",
     "analyse_gaps",
     "diagnose_run",
+    "epoch_bands",
     "parse_errors",
 ]

@@ -107,7 +107,8 @@ def _prepared(spec: Spec, dataset: Any, split: Split) -> Prepared:
     return Prepared(spec, split, arrays, dataset.num_classes, one_hot)
 
 
-def _evaluate(model: Any, arrays: tuple[Any, Any], batch_size: int) -> dict[str, float]:
+def evaluate_on(model: Any, arrays: tuple[Any, Any], batch_size: int) -> dict[str, float]:
+    """``model.evaluate`` on one part's arrays, metric names normalised (``acc`` -> ``accuracy``)."""
     from ..keras_glue import inline_callbacks
     from ..store import normalize_metric_name
 
@@ -195,7 +196,7 @@ def run_spec(
                 )  # fmt: skip
             status = run.info().status
             if status == "running":
-                val = _evaluate(model, prepared.arrays["val"], spec.fit.batch_size)
+                val = evaluate_on(model, prepared.arrays["val"], spec.fit.batch_size)
                 run.record_evaluation("val", val, fingerprint=weights_fingerprint(model), epoch=run.next_epoch - 1)
                 test_metrics = None
                 if test:
@@ -230,7 +231,7 @@ def evaluate_test(run: Run, model: Any, prepared: Prepared, *, epoch: int | None
     """Evaluate on the sealed test split and add a ledger row."""
     from ..keras_glue import weights_fingerprint
 
-    metrics = _evaluate(model, prepared.arrays["test"], prepared.spec.fit.batch_size)
+    metrics = evaluate_on(model, prepared.arrays["test"], prepared.spec.fit.batch_size)
     at = run.next_epoch - 1 if epoch is None else epoch
     run.record_evaluation("test", metrics, fingerprint=weights_fingerprint(model), epoch=at)
     return metrics

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ArgumentError, SpecError
+from ..analysis import epoch_bands
 from ..store import Store, normalize_metric_name
 from ._executors import Driver, execute
 from ._runner import _as_spec
@@ -151,7 +152,7 @@ def summarise_cv(store: Store, group: str) -> CVResult:
     infos = sorted(store.runs(group=group), key=lambda i: i.params.get("fold", 0))
     folds: list[dict[str, Any]] = []
     finals: list[dict[str, float]] = []
-    curves_by_metric: dict[str, list[list[float]]] = {}
+    histories: list[dict[str, list[float]]] = []
     for info in infos:
         run = store.run(info.run_id)
         history = run.history()
@@ -165,14 +166,9 @@ def summarise_cv(store: Store, group: str) -> CVResult:
                       "best_epoch": best_epoch, "val": val, "best": best})  # fmt: skip
         if info.status == "finished":
             finals.append(val)
-            for name, values in history.items():
-                curves_by_metric.setdefault(name, []).append(values)
+            histories.append(history)
     mean, std, spread = _summarise_metrics(finals)
-    curves = {}
-    for name, series in curves_by_metric.items():
-        length = min(len(s) for s in series)
-        stacked = np.array([s[:length] for s in series], dtype=float)
-        curves[name] = {"mean": list(np.nanmean(stacked, axis=0)), "std": list(np.nanstd(stacked, axis=0))}
+    curves = {name: {"mean": band.mean, "std": band.std} for name, band in epoch_bands(histories).items()}
     return CVResult(group, folds, mean, std, spread, curves)
 
 
@@ -220,7 +216,7 @@ def _check_kind(key: str, value: Any, spec_data: dict[str, Any]) -> None:
         raise ArgumentError(f"--param {key}={value!r}: expected {expected}, like the spec's {current!r}.")
 
 
-def metric_names(spec: Spec) -> list[str]:
+def _reported_metrics(spec: Spec) -> list[str]:
     """The validation metrics a spec's runs report (``val_loss``, ``val_accuracy``, ...)."""
     names = ["loss", *(normalize_metric_name(m) for m in spec.compile.metrics)]
     return [f"val_{name}" for name in dict.fromkeys(names)]
@@ -228,7 +224,7 @@ def metric_names(spec: Spec) -> list[str]:
 
 def _check_metric(spec: Spec, metric: str) -> str:
     """The selection metric, normalised (``val_acc`` -> ``val_accuracy``); an error if runs will not report it."""
-    reported = metric_names(spec)
+    reported = _reported_metrics(spec)
     normalized = normalize_metric_name(metric if metric.startswith("val_") else f"val_{metric}")
     if normalized not in reported:
         raise ArgumentError(f"Invalid value for --metric: {metric!r}. This spec's runs report {', '.join(reported)}.")
@@ -315,8 +311,7 @@ def search(
     short = metric.removeprefix("val_")
     for values, trial_list in configs:
         outcomes = [driver.outcomes[t.key] for t in trial_list]
-        vals = [{normalize_metric_name(k): v for k, v in o.val.items()} for o in outcomes if o.status == "finished"]
-        scores = [float(v[short]) for v in vals if short in v]
+        scores = [float(o.val[short]) for o in outcomes if o.status == "finished" and short in o.val]
         status = "finished" if len(scores) == len(trial_list) else "failed"
         score = float(np.mean(scores)) if scores and status == "finished" else None
         ranking.append({"params": values, "score": score, "status": status,

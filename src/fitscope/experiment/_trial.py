@@ -173,6 +173,7 @@ def _run(trial: Trial, send: Send, data: TrialData | None) -> None:
     from .._process import freeze_imports
     from ..keras_glue import EpochReporter, inline_callbacks, model_state, weights_fingerprint
     from ._build import build_callbacks, build_model, steps_per_execution
+    from ._runner import evaluate_on
     from ._spec import validate_spec
 
     freeze_imports()
@@ -197,10 +198,9 @@ def _run(trial: Trial, send: Send, data: TrialData | None) -> None:
     if reporter.failed:
         send({"type": "end", "key": trial.key, "status": "failed", "reason": reporter.failed})
         return
-    result = model.evaluate(*data.arrays["val"], batch_size=spec.fit.batch_size, verbose=0, return_dict=True,
-                            callbacks=inline_callbacks())  # fmt: skip
     message: dict[str, Any] = {
-        "type": "end", "key": trial.key, "status": "finished", "val": {k: float(v) for k, v in result.items()},
+        "type": "end", "key": trial.key, "status": "finished",
+        "val": evaluate_on(model, data.arrays["val"], spec.fit.batch_size),
         "fingerprint": weights_fingerprint(model), "epochs": reporter.epochs,
     }  # fmt: skip
     if trial.keep_weights:

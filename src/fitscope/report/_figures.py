@@ -168,18 +168,19 @@ def compare_figure(
 
 def band_figure(histories: Sequence[dict[str, list[float]]], *, title: str = "") -> Any:
     """Cross-validation folds: mean ± standard deviation per epoch, training and validation."""
+    from ..analysis import epoch_bands
+
+    bands = epoch_bands(histories)
     figure = _figure(width=11.0, height=4.6)
     for i, name in enumerate(("loss", "accuracy")):
         ax = figure.add_subplot(1, 2, i + 1)
         for metric, colour in ((name, "tab:blue"), (f"val_{name}", "tab:orange")):
-            series = [h[metric] for h in histories if metric in h]
-            if not series:
+            band = bands.get(metric)
+            if band is None:
                 continue
-            length = min(len(s) for s in series)
-            stacked = np.array([s[:length] for s in series], dtype=float)
-            mean, std = np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
-            epochs = np.arange(length)
-            ax.plot(epochs, mean, color=colour, label=f"{metric} (mean of {len(series)} folds)")
+            mean, std = np.array(band.mean), np.array(band.std)
+            epochs = np.arange(len(mean))
+            ax.plot(epochs, mean, color=colour, label=f"{metric} (mean of {band.runs} folds)")
             ax.fill_between(epochs, mean - std, mean + std, color=colour, alpha=0.25, label=f"{metric} ± 1 std")
         _epoch_axis(ax)
         ax.set_title(name)

@@ -8,10 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .._errors import ArgumentError
-from ..analysis import analyse_curves
+from ..analysis import analyse_curves, epoch_bands
 from ..store import Run
 from ._figures import (
     BOOKKEEPING_PARAMS,
@@ -128,9 +126,4 @@ def _mean_history(histories: Sequence[dict[str, list[float]]]) -> dict[str, list
     """Per-epoch means over runs (as long as the shortest); one run's history as it is."""
     if len(histories) == 1:
         return histories[0]
-    shared = set.intersection(*(set(h) for h in histories))
-    mean = {}
-    for name in sorted(shared):
-        length = min(len(h[name]) for h in histories)
-        mean[name] = [float(v) for v in np.nanmean([h[name][:length] for h in histories], axis=0)]
-    return mean
+    return {name: band.mean for name, band in epoch_bands(histories).items()}
