@@ -123,7 +123,6 @@ class Driver:
         self.outcomes = {t.key: TrialOutcome(t) for t in trials}
         self.runs: dict[str, Run] = {}
         self._tensorboard: dict[str, Any] = {}
-        self._progress_every = progress_every
         self.progress = TrialsProgress(trials, say, every_secs=progress_every)
 
     def pending(self) -> list[Trial]:
@@ -141,7 +140,7 @@ class Driver:
                 outcome.val = evals[-1]["metrics"] if evals else {}
             else:
                 todo.append(outcome.trial)
-        self.progress = TrialsProgress(todo, self.say, every_secs=self._progress_every)
+        self.progress = TrialsProgress(todo, self.say, every_secs=self.progress.every_secs)  # only what will run
         return todo
 
     def handle(self, message: dict[str, Any]) -> None:

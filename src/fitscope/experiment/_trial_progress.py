@@ -29,7 +29,7 @@ class TrialsProgress:
     def __init__(self, trials: Sequence[Trial], say: Callable[[str], Any], *, every_secs: float = 5.0,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self._say = say
-        self._every = every_secs
+        self.every_secs = every_secs
         self._clock = clock
         self._names = {t.key: t.name for t in trials}
         self._epochs = {t.key: int(t.spec.get("fit", {}).get("epochs", 1)) for t in trials}
@@ -48,7 +48,7 @@ class TrialsProgress:
         now = self._clock()
         if self._first_epoch is None:
             self._first_epoch = now
-        if now - self._last >= self._every:
+        if now - self._last >= self.every_secs:
             self._last = now
             self._say(self.line(now))
 

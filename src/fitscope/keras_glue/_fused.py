@@ -103,12 +103,18 @@ class _FusedSteps:
         return self._chunk
 
 
-def _shapes(batch: Any) -> tuple[Any, ...]:
+def _plain(batch: Any) -> bool:
+    """A tuple of NumPy arrays (x, y[, sample_weight]), as Keras's array adapter yields them.
+
+    Those are read directly; anything else goes through ``keras.tree`` (this runs for every batch).
+    """
     import numpy as np
 
-    # Runs for every batch. Keras's array adapter yields a tuple of NumPy arrays
-    # (x, y[, sample_weight]): read those directly, anything else through keras.tree.
-    if type(batch) is tuple and all(type(leaf) is np.ndarray for leaf in batch):
+    return type(batch) is tuple and all(type(leaf) is np.ndarray for leaf in batch)
+
+
+def _shapes(batch: Any) -> tuple[Any, ...]:
+    if _plain(batch):
         return tuple((leaf.shape, leaf.dtype) for leaf in batch)
     from keras import tree
 
@@ -133,9 +139,8 @@ def _same_shape_runs(batches: list[Any]) -> list[list[Any]]:
 def _stack(batches: list[Any]) -> Any:
     import numpy as np
 
-    first = batches[0]
-    if type(first) is tuple and all(type(leaf) is np.ndarray for leaf in first):  # the common case, as in _shapes
-        return tuple(np.stack([batch[i] for batch in batches]) for i in range(len(first)))
+    if _plain(batches[0]):  # a run of same-shaped batches: all plain if the first is
+        return tuple(np.stack([batch[i] for batch in batches]) for i in range(len(batches[0])))
     from keras import tree
 
     def stack(*leaves: Any) -> Any:
