@@ -18,6 +18,8 @@ TensorFlow the baselines run plain Keras on JAX, and each figure names its backe
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
 import json
 import os
 import platform
@@ -249,21 +251,22 @@ def _cpu_seconds_of(command: list[str]) -> tuple[float, float]:
 def bench_parallel(plan: dict[str, int], tmp: str) -> dict[str, Any]:
     # Four small trials: the book's toy model with 2, 4, 8 and 16 hidden units, as a
     # whole `fitscope tune` command (start-up, data, compile and recording included).
-    # Local and process runs alternate, so a slow minute of the machine hits both.
+    # Local and process runs alternate (ABBA...), so a slow minute of the machine hits both.
     # CPU time bounds the gain: two cores need at least half the process run's CPU
     # seconds, so "ceiling" = local wall time / (process CPU seconds / 2). A local run keeps
     # about 1.4 cores busy (JAX computes on its own thread while Python prepares the
     # next step), so two one-CPU workers doing the same work gain about 2 / 1.4.
     results = {}
+    fresh = itertools.count()  # every command gets its own empty store
+
+    def search(common: list[str], *executor: str) -> tuple[float, float]:
+        return _cpu_seconds_of(_fitscope(*common, "--runs", f"{tmp}/par-{next(fresh)}", "--executor", *executor))
+
     for epochs in sorted({plan["par_epochs"], plan["par_epochs_long"]}):
         common = ["tune", "examples/book_toy.yaml", "--param", "model[0].Dense.units=2,4,8,16",
                   "--set", f"fit.epochs={epochs}", "--json"]  # fmt: skip
-        local, pooled = [], []
-        for repeat in range(plan["ab_repeats"]):
-            local.append(_cpu_seconds_of(_fitscope(*common, "--runs", f"{tmp}/par-local-{epochs}-{repeat}",
-                                                   "--executor", "local")))  # fmt: skip
-            pooled.append(_cpu_seconds_of(_fitscope(*common, "--runs", f"{tmp}/par-pool-{epochs}-{repeat}",
-                                                    "--executor", "process", "--workers", "2")))  # fmt: skip
+        local, pooled = _alternate(plan, functools.partial(search, common, "local"),
+                                   functools.partial(search, common, "process", "--workers", "2"))  # fmt: skip
         local_wall, pooled_cpu = statistics.median(w for w, _ in local), statistics.median(c for _, c in pooled)
         cores = min(os.cpu_count() or 1, 2)
         results[f"parallel_4_trials_2_workers_{epochs}_epochs"] = figure(

@@ -154,7 +154,9 @@ def test_ctrl_c_stops_process_workers_at_once(tmp_path: Path) -> None:
     assert job.returncode == 130, err
     assert stopped < 8, f"took {stopped:.1f} s to stop"  # the workers' trials had minutes to go
     infos = store.runs()
-    assert len(infos) == 2 and {i.status for i in infos} == {"interrupted"}
+    assert len(infos) == 2 and {i.status for i in infos} == {"interrupted"}, [
+        (i.name, i.status, i.reason) for i in infos
+    ]
     assert all("re-run the same command to finish" in (i.reason or "") for i in infos)
     assert store.integrity_check() == "ok"
 
