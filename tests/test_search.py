@@ -311,6 +311,61 @@ def test_ray_workers_need_no_data_files(tmp_path: Path, monkeypatch: pytest.Monk
     assert all(info.manifest["sizes"] == {"train": 30, "val": 15, "test": 15} for info in infos)
 
 
+def _points_csv(path: Path, rows: int) -> Path:
+    rng = np.random.default_rng(1)
+    path.write_text("a,b,label\n" + "".join(f"{rng.normal(i % 2):.4f},{rng.normal():.4f},{i % 2}\n"
+                                             for i in range(rows)))  # fmt: skip
+    return path
+
+
+def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fitscope.experiment import _trial
+
+    prepared: list[str] = []
+    original = _trial._trial_data
+
+    def counted(trial: Any, spec: Any) -> Any:
+        prepared.append(trial.data_key)
+        return original(trial, spec)
+
+    monkeypatch.setattr(_trial, "_trial_data", counted)
+    data = _points_csv(tmp_path / "points.csv", 60)
+    spec = {
+        "name": "points", "data": {"dataset": str(data), "scale": False}, "split": {"val": 0.25, "test": 0.25},
+        "model": [{"Dense": {"units": 2, "activation": "softmax"}}], "fit": {"epochs": 1, "batch_size": 8},
+    }  # fmt: skip
+    search(spec, ["compile.optimizer=sgd,adam,rmsprop"], runs=tmp_path / "runs", say=quiet)
+    assert len(prepared) == 1  # three configurations, one split
+    prepared.clear()
+    search(spec, ["compile.optimizer=sgd,adam"], select="cv", folds=2, runs=tmp_path / "runs", say=quiet)
+    assert len(prepared) == 2  # two configurations on the same two folds
+    # A later search in the same Python session reads the data again (the file may have changed).
+    prepared.clear()
+    _points_csv(data, 80)
+    result = search(spec, ["compile.optimizer=adam,sgd"], runs=tmp_path / "runs", say=quiet)
+    assert len(prepared) == 1
+    infos = Store(tmp_path / "runs").runs(group=result.group_id)
+    assert {info.manifest["sizes"]["train"] for info in infos} == {40}
+
+
+def test_kept_trial_data_is_read_only_and_within_its_budget(tmp_path: Path) -> None:
+    from fitscope.experiment._spec import validate_spec
+    from fitscope.experiment._trial import Trial, TrialDataCache
+
+    data = _points_csv(tmp_path / "points.csv", 40)
+    spec = validate_spec({"data": {"dataset": str(data)}, "split": {"val": 0.5}, "model": [{"Dense": {"units": 2}}]})
+    trials = [Trial(spec=spec.model_dump(mode="json"), name=f"f{k}", fold=k, folds=2) for k in range(2)]
+    one_fold = TrialDataCache().get(trials[0], spec).nbytes
+    cache = TrialDataCache(max_bytes=one_fold)
+    first = cache.get(trials[0], spec)
+    assert cache.get(trials[0], spec) is first
+    with pytest.raises(ValueError, match="read-only"):
+        first.arrays["train"][0][0, 0] = 1.0
+    cache.get(trials[1], spec)  # the budget holds one fold: the first goes
+    assert cache.get(trials[0], spec) is not first
+    assert TrialDataCache(max_bytes=one_fold - 1).get(trials[0], spec) is not None  # too big to keep, still given
+
+
 def test_data_that_cannot_be_shipped_fails_only_its_trials(tmp_path: Path) -> None:
     from fitscope.experiment._executors import Driver, _ship_data
     from fitscope.experiment._spec import validate_spec

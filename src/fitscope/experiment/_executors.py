@@ -29,7 +29,7 @@ from typing import Any
 from .._errors import ArgumentError, FitscopeError
 from .._process import own_process
 from ..store import CheckpointDir, Run, Store
-from ._trial import Trial, TrialData, run_trial, trial_data
+from ._trial import Trial, TrialData, TrialDataCache, run_trial, trial_data
 from ._trial_progress import TrialsProgress
 
 __all__ = ["EXECUTORS", "Driver", "TrialOutcome", "execute"]
@@ -241,8 +241,9 @@ def execute(
         )
     try:
         if executor == "local":
+            cache = TrialDataCache()
             for trial in trials:
-                run_trial(trial, driver.handle)
+                run_trial(trial, driver.handle, cache=cache)
         elif executor == "process":
             _run_processes(driver, trials, workers)
         else:
@@ -266,6 +267,7 @@ def _worker_main(worker_id: int, tasks: Any, messages: Any) -> None:
     choose_default_backend()
     _run_inline()
     own_process()
+    cache = TrialDataCache()
     while True:
         item = tasks.get()
         if item is None:
@@ -276,7 +278,7 @@ def _worker_main(worker_id: int, tasks: Any, messages: Any) -> None:
             os._exit(0)
         trial = Trial(**item)
         messages.put({"type": "claim", "key": trial.key, "worker": worker_id})
-        run_trial(trial, _BundledSender(messages.put))
+        run_trial(trial, _BundledSender(messages.put), cache=cache)
 
 
 def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None:
