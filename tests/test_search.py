@@ -394,15 +394,19 @@ def test_progress_says_where_each_trial_is_every_few_seconds() -> None:
     progress = TrialsProgress(trials, lines.append, every_secs=5, clock=lambda: now[0])
     progress.started(keys[0])
     progress.started(keys[1])
-    now[0] = 2.0  # the first epoch: start-up before it does not count into the rate
-    progress.epoch(keys[0], 3)
+    now[0] = 2.0
+    progress.epoch(keys[0], 0)  # a first epoch: it also compiled, so the rate counts from here
     assert lines == []  # not yet: at most one line every 5 s
+    now[0] = 3.0
+    progress.epoch(keys[1], 0)
+    # No estimate until the trials have trained a while past their first epochs.
+    assert progress.line(3.5) == "trials 0/3 done, 2 running: t0 epoch 1/10, t1 epoch 1/10 · 4 s"
     now[0] = 6.0
-    progress.epoch(keys[1], 1)
-    assert lines == ["trials 0/3 done, 2 running: t0 epoch 4/10, t1 epoch 2/10 · 6 s, about 16 s left"]
+    progress.epoch(keys[0], 4)  # 4 epochs past t0's first in the 4 s since: 1 epoch/s, 24 to go
+    assert lines == ["trials 0/3 done, 2 running: t0 epoch 5/10, t1 epoch 1/10 · 6 s, about 24 s left"]
     progress.ended(keys[0])
     progress.started(keys[2])
-    assert progress.line(12.0) == "trials 1/3 done, 2 running: t1 epoch 2/10, t2 epoch 0/10 · 12 s, about 15 s left"
+    assert progress.line(12.0) == "trials 1/3 done, 2 running: t1 epoch 1/10, t2 epoch 0/10 · 12 s, about 21 s left"
     progress.ended(keys[1])
     progress.ended(keys[2])
     assert progress.line(20.0) == "trials 3/3 done, 0 running · 20 s"

@@ -15,6 +15,10 @@ from ._trial import Trial
 
 __all__ = ["TrialsProgress"]
 
+# No estimate before the trials have trained this long past their first epochs: the
+# first epochs of a trial also compile its model, and an early guess ran 10x too long.
+_SETTLE_SECS = 2.0
+
 
 class TrialsProgress:
     """``trials 1/4 done, 2 running: t1 epoch 340/1000, t2 epoch 12/1000 · 31 s, about 40 s left``.
@@ -37,7 +41,9 @@ class TrialsProgress:
         self._running: set[str] = set()
         self._ended: set[str] = set()
         self._start = self._last = clock()
-        self._first_epoch: float | None = None  # the rate counts from here: start-up is not training
+        # When each trial's first epoch arrived, and its epoch count then: the rate counts
+        # only the epochs after it (start-up and compilation are not training).
+        self._first: dict[str, tuple[float, int]] = {}
 
     def started(self, key: str) -> None:
         self._running.add(key)
@@ -46,8 +52,7 @@ class TrialsProgress:
     def epoch(self, key: str, epoch: int) -> None:
         self._done_epochs[key] = epoch + 1
         now = self._clock()
-        if self._first_epoch is None:
-            self._first_epoch = now
+        self._first.setdefault(key, (now, epoch + 1))
         if now - self._last >= self.every_secs:
             self._last = now
             self._say(self.line(now))
@@ -66,9 +71,19 @@ class TrialsProgress:
         text = f"trials {len(self._ended)}/{len(self._names)} done, {len(running)} running"
         text += f": {where}" if where else ""
         text += f" · {elapsed:.0f} s"
+        left = self._seconds_left(now)
+        if left is not None:
+            text += f", about {left:.0f} s left"
+        return text
+
+    def _seconds_left(self, now: float) -> float | None:
+        """The epochs still to train at the rate trials train past their first epoch; None until known."""
+        if not self._first:
+            return None
+        training = now - min(at for at, _ in self._first.values())
+        trained = sum(self._done_epochs[k] - first for k, (_, first) in self._first.items())
         done = sum(min(self._done_epochs.get(k, 0), total) for k, total in self._epochs.items())
         total = sum(self._epochs.values())
-        training = now - self._first_epoch if self._first_epoch is not None else 0.0
-        if done and training > 0 and done < total:
-            text += f", about {(total - done) * training / done:.0f} s left"
-        return text
+        if training < _SETTLE_SECS or trained <= 0 or done >= total:
+            return None
+        return (total - done) * training / trained
