@@ -110,6 +110,23 @@ def test_cv_selection_with_stratified_folds(tmp_path: Path) -> None:
         assert all(abs(counts["train"][c] - counts["val"][c]) <= 1 for c in counts["val"])
 
 
+def test_tune_says_how_many_configurations_the_split_has_seen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = [str(QUICK), "--set", "fit.epochs=1", "--runs", str(tmp_path)]
+    assert main(["tune", *common, "--param", "model[0].Dense.units=4,8"]) == 0
+    assert (
+        "2 configuration(s) in this store were scored on this validation split: the best score is optimistic; "
+        "confirm on the test set once (--test-best) or with cross-validation (--select cv)."
+    ) in capsys.readouterr().out
+    # A second search on the same split adds to the count: the split has now seen four.
+    assert main(["tune", *common, "--param", "compile.optimizer=sgd,adam", "--test-best"]) == 0
+    out = capsys.readouterr().out
+    assert "4 configuration(s) in this store were scored on this validation split" in out
+    assert "the best score is optimistic; the test score below is the unbiased one." in out
+    assert "test (evaluated once): " in out
+
+
 def test_test_best_touches_the_test_set_once(tmp_path: Path) -> None:
     result = search(QUICK, ["model[0].Dense.units=4,32"], overrides=FAST, runs=tmp_path, test_best=True, say=quiet)
     assert result.test is not None and "accuracy" in result.test

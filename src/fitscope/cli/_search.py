@@ -115,9 +115,16 @@ def run_tune(args: argparse.Namespace) -> int:
         print("no configuration finished: see the reasons above (fitscope runs show RUN has each one).")
         return 1
     print(f"winner: {result.winner['params']}")
+    where = "the same folds" if args.select == "cv" else "this validation split"
+    if result.test:
+        advice = "the test score below is the unbiased one."
+    elif args.select == "cv":
+        advice = "confirm on the test set once (--test-best)."
+    else:
+        advice = "confirm on the test set once (--test-best) or with cross-validation (--select cv)."
     print(
-        f"{result.configurations_on_split} configuration(s) were scored on the same validation split: the best "
-        "score is optimistic; confirm on the test set once (--test-best) or with cross-validation."
+        f"{result.configurations_on_split} configuration(s) in this store were scored on {where}: the best score "
+        f"is optimistic; {advice}"
     )
     if result.test:
         print("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
