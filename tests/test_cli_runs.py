@@ -39,15 +39,19 @@ def test_runs_json(store_with_runs: tuple[Path, list[str]], capsys: pytest.Captu
     assert rows[0]["best"] == {"metric": "val_loss", "value": pytest.approx(0.9), "epoch": 1}
 
 
-def test_runs_table_keeps_ids_whole_and_brackets_literal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_runs_table_keeps_ids_whole_and_brackets_literal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)  # set, it decides the width
     root = tmp_path / "runs [lab]"
     run = Store(root).start_run(name="lr [b]0.1[/b]")
     run.record_epoch(0, {"loss": 1.0, "val_loss": 1.1}, started_at=0, duration=1)
     run.finish()
     assert main(["runs", "--runs", str(root)]) == 0
     out = capsys.readouterr().out
-    assert run.run_id in out  # on one line, whole, at the 80 columns of a pipe
-    assert "runs [lab]" in out and "[b]" in out  # as typed, not read as bold
+    (row,) = [line for line in out.splitlines() if run.run_id in line]  # the id whole
+    assert "lr [b]0.1[/b]" in row and "val_loss 1.1 @ 0" in row  # a pipe gets each row on one line, for grep
+    assert "runs [lab]" in out  # as typed, not read as markup
 
 
 def test_runs_show_json(store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,8 +34,16 @@ def console() -> Any:
     """A rich console on standard output (imported only when a command prints tables).
 
     Lines of text are never wrapped (``soft_wrap``): a long path stays one line that
-    copies and pastes whole; tables still fit the terminal.
+    copies and pastes whole; tables fit the terminal. Written to a pipe or a file, a
+    table gets up to ``PIPE_WIDTH`` columns (rich would squeeze it into 80), so each
+    row stays one line for ``grep`` and the like; ``COLUMNS`` still decides if set.
     """
+    import os
+
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(highlight=False, soft_wrap=True, width=PIPE_WIDTH if piped else None)
+
+
+PIPE_WIDTH = 160
