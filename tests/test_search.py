@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -336,7 +337,8 @@ def _points_csv(path: Path, rows: int) -> Path:
 
 
 def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fitscope.experiment import _trial
+    from fitscope.experiment import _executors, _trial
+    from fitscope.experiment._spec import validate_spec
 
     prepared: list[str] = []
     original = _trial._trial_data
@@ -353,9 +355,6 @@ def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: 
     }  # fmt: skip
     search(spec, ["compile.optimizer=sgd,adam,rmsprop"], runs=tmp_path / "runs", say=quiet)
     assert len(prepared) == 1  # three configurations, one split
-    prepared.clear()
-    search(spec, ["compile.optimizer=sgd,adam"], select="cv", folds=2, runs=tmp_path / "runs", say=quiet)
-    assert len(prepared) == 2  # two configurations on the same two folds
     # A later search in the same Python session reads the data again (the file may have changed).
     prepared.clear()
     _points_csv(data, 80)
@@ -363,6 +362,15 @@ def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: 
     assert len(prepared) == 1
     infos = Store(tmp_path / "runs").runs(group=result.group_id)
     assert {info.manifest["sizes"]["train"] for info in infos} == {40}
+    # Two configurations on the same two folds run fold by fold: a process that can keep
+    # only one fold's data still prepares each fold once.
+    checked = validate_spec(spec)
+    fold = _trial.TrialDataCache().get(_trial.Trial(spec=checked.model_dump(mode="json"), name="f", fold=0, folds=2),
+                                       checked)  # fmt: skip
+    monkeypatch.setattr(_executors, "TrialDataCache", functools.partial(_trial.TrialDataCache, max_bytes=fold.nbytes))
+    prepared.clear()
+    search(spec, ["compile.optimizer=sgd,adam"], select="cv", folds=2, runs=tmp_path / "runs", say=quiet)
+    assert len(prepared) == 2
 
 
 def test_kept_trial_data_is_read_only_and_within_its_budget(tmp_path: Path) -> None:

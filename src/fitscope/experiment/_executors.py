@@ -239,6 +239,7 @@ def execute(
             f"note: {workers} workers on {cores} CPU cores. Each worker computes on one core, so extra workers "
             f"take turns and the trials finish no sooner; --workers {cores} uses every core."
         )
+    trials = _grouped_by_data(trials)
     try:
         if executor == "local":
             cache = TrialDataCache()
@@ -251,6 +252,19 @@ def execute(
     except KeyboardInterrupt:
         driver.interrupt_running()
         raise
+
+
+def _grouped_by_data(trials: Sequence[Trial]) -> list[Trial]:
+    """The trials in their order, except that those sharing data run one after another.
+
+    A search selected by cross-validation lists each configuration's folds together;
+    run fold by fold instead, each process prepares a fold's data once and keeps only
+    one at a time (see :class:`TrialDataCache`).
+    """
+    first: dict[str, int] = {}
+    for number, trial in enumerate(trials):
+        first.setdefault(trial.data_key, number)
+    return sorted(trials, key=lambda trial: first[trial.data_key])
 
 
 # -- process pool ---------------------------------------------------------------
