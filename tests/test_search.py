@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -176,6 +177,39 @@ def test_ctrl_c_stops_process_workers_at_once(tmp_path: Path) -> None:
         (i.name, i.status, i.reason) for i in infos
     ]
     assert all("re-run the same command to finish" in (i.reason or "") for i in infos)
+    assert store.integrity_check() == "ok"
+
+
+def test_a_killed_driver_takes_its_workers_with_it(tmp_path: Path) -> None:
+    """kill -9 of a process-pool search: its workers end at once, and its trials read as interrupted."""
+    command = [sys.executable, "-m", "fitscope", "tune", str(QUICK), "--param", "model[0].Dense.units=4,8,16",
+               "--set", "fit.epochs=5000", "--executor", "process", "--runs", str(tmp_path)]  # fmt: skip
+    job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        store, deadline = Store(tmp_path), time.monotonic() + 120
+        while time.monotonic() < deadline:
+            running = [i for i in store.runs() if i.status == "running"] if (tmp_path / "fitscope.db").exists() else []
+            if len(running) == 2 and all(store.run(i.run_id).next_epoch > 0 for i in running):
+                break
+            time.sleep(0.1)
+        os.kill(job.pid, signal.SIGKILL)  # the driver alone: its workers get no signal
+        job.wait(timeout=10)
+        killed, left = time.monotonic(), True
+        while left and time.monotonic() - killed < 10:
+            try:
+                os.killpg(job.pid, 0)  # anyone left in the command's process group?
+                time.sleep(0.1)
+            except ProcessLookupError:
+                left = False
+        gone = time.monotonic() - killed
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(job.pid, signal.SIGKILL)
+    assert not left and gone < 5, f"workers still alive {gone:.1f} s after the driver was killed"
+    infos = store.runs()
+    assert len(infos) == 2 and {(i.status, i.reason) for i in infos} == {
+        ("interrupted", "its process ended without finishing it (killed or crashed); resume or re-run it")
+    }
     assert store.integrity_check() == "ok"
 
 

@@ -276,6 +276,7 @@ def _worker_main(worker_id: int, tasks: Any, messages: Any) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C
+    _exit_with_driver()
     from .._backend import choose_default_backend
 
     choose_default_backend()
@@ -293,6 +294,28 @@ def _worker_main(worker_id: int, tasks: Any, messages: Any) -> None:
         trial = Trial(**item)
         messages.put({"type": "claim", "key": trial.key, "worker": worker_id})
         run_trial(trial, _BundledSender(messages.put), cache=cache)
+
+
+def _exit_with_driver() -> None:
+    """End this worker as soon as the driver is gone, however it ended (kill -9, a crash).
+
+    Nobody would read what the worker sends, and it would otherwise wait for its next
+    trial forever. A thread blocks on the parent's sentinel, which becomes ready when
+    the driver exits; it costs the training thread nothing.
+    """
+    import threading
+    from multiprocessing import parent_process
+    from multiprocessing.connection import wait
+
+    parent = parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="fitscope-driver-watch", daemon=True).start()
 
 
 def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None:

@@ -92,6 +92,20 @@ def _owner_alive(owner: str | None) -> bool:
     return True
 
 
+def _owner_gone(owner: str | None) -> bool:
+    """Whether the process named by an owner token has certainly ended (this host, another pid, no such process)."""
+    if not owner:
+        return False
+    host, _, pid_text = owner.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    return not _owner_alive(owner)
+
+
+# How a run whose process ended without saying so (kill -9, a crash, a power cut) reads.
+_GONE_REASON = "its process ended without finishing it (killed or crashed); resume or re-run it"
+
+
 def library_versions() -> dict[str, str]:
     """Versions of Python and of the libraries already imported (imports nothing new)."""
     from .._version import __version__
@@ -318,8 +332,11 @@ def _info(row: tuple[Any, ...]) -> RunInfo:
     def load(text: str | None) -> Any:
         return None if text is None else json.loads(text)
 
+    status, reason = row[2], row[3]
+    if status == "running" and _owner_gone(row[14]):
+        status, reason = "interrupted", _GONE_REASON  # read so, not written: reading never changes the store
     return RunInfo(
-        run_id=row[0], name=row[1], status=row[2], reason=row[3], started_at=row[4], ended_at=row[5],
+        run_id=row[0], name=row[1], status=status, reason=reason, started_at=row[4], ended_at=row[5],
         params=load(row[6]) or {}, spec=load(row[7]), manifest=load(row[8]), versions=load(row[9]) or {},
         backend=row[10], seed=row[11], group_id=row[12], resume_key=load(row[13]), owner=row[14],
         checkpoint_epoch=row[15], epochs=int(row[16]),
