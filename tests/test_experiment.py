@@ -80,6 +80,9 @@ def test_resume_continues_the_same_run(tmp_path: Path) -> None:
          "compile: {loss: categorical_crossentropy}\n", r"needs one-hot labels.*sparse_categorical_crossentropy"),
         ("data: {dataset: digits}\nmodel:\n  - Dense: {units: 10}\ncompile: {optimizer: sgdd}\n",
          r"unknown optimizer `sgdd` at compile.optimizer; did you mean `sgd`\?"),
+        ("data: {dataset: digits}\nmodel:\n  - Dense: {units: 10}\ncompile: {optimizer: {adam: {learning_rat: 1}}}\n",
+         r"^compile.optimizer \(adam\): Argument\(s\) not recognized: \{'learning_rat': 1\}; did you mean "
+         r"`learning_rate`\?$"),
         ("data: {dataset: digits}\nmodel: nowhere.module:build\n", r"cannot import the builder"),
         ("data: {dataset: digits}\nmodel: builtins:dict\n", r"the builder 'builtins:dict' returned dict, not a Keras"),
         ("data: {dataset: digits}\nmodel: json:dumps\n", r"the builder 'json:dumps' failed: TypeError"),
@@ -94,6 +97,38 @@ def test_bad_specs_fail_before_anything_is_written(tmp_path: Path, text: str, me
     with pytest.raises(SpecError, match=message):
         run_spec(write(tmp_path, text), runs=runs, progress=False)
     assert not (runs / "fitscope.db").exists() or Store(runs).runs() == []
+
+
+def test_overrides_reach_keyword_arguments_and_name_what_is_wrong(tmp_path: Path) -> None:
+    from fitscope.experiment._spec import load_spec
+
+    overrides = ["compile.optimizer.adam.learning_rate=1e-3", "model[0].Dense.kernel_initializer=he_normal"]
+    spec = load_spec(QUICK, overrides)
+    assert spec.compile.optimizer == {"adam": {"learning_rate": 0.001}}  # the name opened, 1e-3 a number
+    assert spec.model[0] == {"Dense": {"units": 32, "activation": "relu", "kernel_initializer": "he_normal"}}
+    file = write(tmp_path, "data: {dataset: digits}\nmodel:\n  - Dense: {units: 10}\ncompile: {optimizer: {sgd: "
+                           "{learning_rate: 2.5e-2}}}\n")  # fmt: skip
+    assert load_spec(file).compile.optimizer == {"sgd": {"learning_rate": 0.025}}
+    for override, message in [
+        ("model[0].Dense.unit=3", "--set model[0].Dense.unit: `model.0.Dense.unit` is not in the spec; did you mean "
+                                  "`model.0.Dense.units`?"),
+        ("fit.epochs={a", "--set fit.epochs: cannot read the value '{a' at line 1, column 3: expected ',' or '}', "
+                          "but got '<stream end>'."),
+        ("compile.optimizer.sgd=1", "--set compile.optimizer.sgd: `compile.optimizer` is `adam`; set "
+                                    "`compile.optimizer=sgd` to change it."),
+        ("compile.loss.name=x", "--set compile.loss.name: cannot go inside the value at `compile.loss`."),
+    ]:  # fmt: skip
+        with pytest.raises(SpecError) as caught:
+            load_spec(QUICK, [override])
+        assert str(caught.value) == message
+
+
+def test_a_bad_override_value_is_one_error_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", str(QUICK), "--set", "fit.epochs={a", "--runs", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read the value '{a'" in err and "Traceback" not in err
 
 
 def test_test_needs_a_test_split(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -137,6 +137,19 @@ def test_test_best_touches_the_test_set_once(tmp_path: Path) -> None:
     assert [i.run_id for i in tested] == result.winner["run_ids"]
 
 
+def test_search_values_can_be_learning_rates_and_whole_layers() -> None:
+    from fitscope.experiment._search import parse_param
+    from fitscope.experiment._spec import load_spec
+
+    data = load_spec(QUICK).model_dump(mode="json")  # its optimizer is `adam`, a name
+    # 1e-3 is a number (YAML 1.1 would read it as text), and the name opens to its settings.
+    assert parse_param("compile.optimizer.adam.learning_rate=1e-3,0.01", data) == (
+        "compile.optimizer.adam.learning_rate", [0.001, 0.01]
+    )  # fmt: skip
+    key, layers = parse_param("model[0]={Dense: {units: 8}},{Dense: {units: 64, activation: tanh}}", data)
+    assert key == "model[0]" and layers == [{"Dense": {"units": 8}}, {"Dense": {"units": 64, "activation": "tanh"}}]
+
+
 def test_interrupted_search_resumes_and_skips_finished(tmp_path: Path) -> None:
     params = ["model[0].Dense.units=4,8,16"]
     first = search(QUICK, params, overrides=FAST, runs=tmp_path, say=quiet)
@@ -267,6 +280,17 @@ def test_a_crashing_worker_fails_only_its_trial(tmp_path: Path) -> None:
             "--param fit.epoch: `fit.epoch` is not in the spec; did you mean `fit.epochs`?",
         ),
         (["tune", "--param", "fit.epochs=abc,2"], "--param fit.epochs='abc'"),
+        (
+            ["tune", "--param", "model[0].Dense.units=[8,16"],
+            "--param model[0].Dense.units: cannot read the values '[8,16': expected ',' or ']', but got "
+            "'<stream end>'. Separate the values with commas, and quote a value that holds one.",
+        ),
+        (
+            ["tune", "--param", "compile.optimizer.sgd.learning_rate=0.1,0.01"],
+            "--param compile.optimizer.sgd.learning_rate: `compile.optimizer` is `adam`, so its settings are at "
+            "`compile.optimizer.adam.learning_rate`; for another optimizer set the whole value, such as "
+            "compile.optimizer='{sgd: {learning_rate: ...}}'.",
+        ),
         (
             ["tune", "--param", "model[0].Dense.units=8,wide"],
             "--param model[0].Dense.units='wide': expected a number, like the spec's 32.",

@@ -45,9 +45,13 @@ def add_parser(commands: Any) -> None:
         help="grid or random hyperparameter search, selected on validation or by CV",
         description="Search spec values: every trial is a recorded run in one group; the table ranks them by the "
         "selection metric and names the winner. The test set is used only with --test-best, once.",
-        epilog="example (the book's toy model over hidden units and optimizer):\n"
+        epilog="examples:\n"
+        "  # the book's toy model over hidden units and optimizer, curves side by side after\n"
         "  fitscope tune book_toy --param model[0].Dense.units=2,32,512 \\\n"
-        "      --param compile.optimizer=sgd,rmsprop --set fit.epochs=100 --executor process",
+        "      --param compile.optimizer=sgd,rmsprop --set fit.epochs=100 --executor process\n"
+        "  # learning rates of the spec's optimizer (adam), chosen by 5-fold CV\n"
+        "  fitscope tune digits_quick --param compile.optimizer.adam.learning_rate=1e-3,1e-2,1e-1 --select cv\n\n"
+        "Values are YAML: --param 'model[0]={Dense: {units: 8}},{Dense: {units: 64}}' tries two whole layers.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_spec_argument(tune)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 import math
 from typing import Any
 
@@ -62,29 +63,28 @@ def _instantiate(module: Any, entries: list[dict[str, Any]], kind: str, section:
     return built
 
 
+_OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion")
+
+
 def _optimizer(spec: Spec) -> Any:
     import keras
 
     chosen = spec.compile.optimizer
     name, arguments = (chosen, {}) if isinstance(chosen, str) else next(iter(chosen.items()), ("", {}))
     try:
-        return keras.optimizers.get({"class_name": name, "config": arguments or {}})
-    except (ValueError, TypeError) as exc:
-        options = [
-            "sgd",
-            "rmsprop",
-            "adam",
-            "adamw",
-            "adagrad",
-            "adadelta",
-            "adamax",
-            "nadam",
-            "ftrl",
-            "lion",
-        ]
-        close = difflib.get_close_matches(str(name).lower(), options, n=1)
+        optimizer_class = type(keras.optimizers.get(name))
+    except (ValueError, TypeError):
+        close = difflib.get_close_matches(str(name).lower(), _OPTIMIZERS, n=1)
         hint = f"; did you mean `{close[0]}`?" if close else ""
-        raise SpecError(f"unknown optimizer `{name}` at compile.optimizer{hint} ({exc})") from None
+        raise SpecError(f"unknown optimizer `{name}` at compile.optimizer{hint}") from None
+    try:  # from_config, as keras.optimizers.get does: a learning-rate schedule may be given as a mapping
+        return optimizer_class.from_config(dict(arguments or {}))
+    except (ValueError, TypeError) as exc:  # a known optimizer: its arguments are wrong
+        accepted = [p for p in inspect.signature(optimizer_class.__init__).parameters if p not in ("self", "kwargs")]
+        unknown = [str(k) for k in (arguments or {}) if k not in accepted]
+        close = difflib.get_close_matches(unknown[0], accepted, n=1) if unknown else []
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        raise SpecError(f"compile.optimizer ({name}): {exc}{hint}") from None
 
 
 def build_model(

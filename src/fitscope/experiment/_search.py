@@ -23,7 +23,7 @@ from ..analysis import epoch_bands
 from ..store import Store, normalize_metric_name
 from ._executors import Driver, execute
 from ._runner import _as_spec
-from ._spec import Spec, apply_override, path_parts, validate_spec
+from ._spec import Spec, apply_override, parse_yaml, path_parts, validate_spec, yaml_problem
 from ._trial import Trial
 
 __all__ = ["CVResult", "SearchResult", "cross_validate", "parse_param", "search"]
@@ -173,14 +173,24 @@ def summarise_cv(store: Store, group: str) -> CVResult:
 
 
 def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
-    """Parse ``key.path=v1,v2,...`` and check the path exists and the values fit it."""
+    """Parse ``key.path=v1,v2,...`` and check the path exists and the values fit it.
+
+    The values are read as one YAML flow sequence, so a value may itself be a mapping
+    or a list (``model[0]={Dense: {units: 8}},{Dense: {units: 64}}``).
+    """
     import yaml
 
     key, sep, values_text = text.partition("=")
     if not sep or not values_text.strip():
         raise ArgumentError(f"--param {text!r}: expected key.path=v1,v2,... such as fit.batch_size=16,32.")
     key = key.strip()
-    values = [yaml.safe_load(v.strip()) for v in values_text.split(",") if v.strip()]
+    try:
+        values = parse_yaml(f"[{values_text}]")
+    except yaml.YAMLError as exc:
+        raise ArgumentError(
+            f"--param {key}: cannot read the values {values_text!r}: {yaml_problem(exc, where=False)}. "
+            "Separate the values with commas, and quote a value that holds one."
+        ) from None
     if not values:
         raise ArgumentError(f"--param {key}: the list of values is empty.")
     for value in values:

@@ -7,6 +7,7 @@ suggest the nearest valid name.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -123,6 +124,36 @@ def resolve_spec_path(path: str | Path) -> Path:
     return bundled if bundled.is_file() else path
 
 
+# YAML 1.2 numbers PyYAML (YAML 1.1) reads as text: `1e-3` (1.1 wants `1.0e-3`), a learning
+# rate as people write it.
+_FLOAT_12 = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+_loader: Any = None
+
+
+def parse_yaml(text: str) -> Any:
+    """``yaml.safe_load``, except that ``1e-3`` is the number 0.001 (as in YAML 1.2), not text."""
+    global _loader
+    import yaml
+
+    if _loader is None:
+
+        class Loader(yaml.SafeLoader):
+            pass
+
+        Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789"))
+        _loader = Loader
+    return yaml.load(text, Loader=_loader)
+
+
+def yaml_problem(exc: Exception, *, where: bool = True) -> str:
+    """Where and what, from a YAML error: `` at line 1, column 2: expected ...`` (only what with ``where=False``)."""
+    problem = str(getattr(exc, "problem", None) or exc)
+    mark = getattr(exc, "problem_mark", None)
+    if not where:
+        return problem
+    return f"{f' at line {mark.line + 1}, column {mark.column + 1}' if mark else ''}: {problem}"
+
+
 def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
     """Read a YAML spec (a path, or the name of a bundled spec), apply ``key.path=value`` overrides, validate it."""
     import yaml
@@ -138,11 +169,9 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
     except OSError as exc:
         raise SpecError(f"{path}: cannot be read ({exc.strerror}).") from exc
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpecError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}.") from None
+        raise SpecError(f"{path}: invalid YAML{yaml_problem(exc)}.") from None
     for override in overrides or []:
         data = apply_override(data, override)
     return validate_spec(data, source=str(path))
@@ -162,6 +191,10 @@ def apply_override(data: Any, override: str, *, option: str = "--set") -> dict[s
     """Set ``key.path=value`` (value parsed as YAML) in a spec dict; the path must exist.
 
     List items are addressed by position: ``model[0].Dense.units=32`` (or ``model.0...``).
+    A name that stands for ``{name: {settings}}`` (``compile.optimizer: adam``) can be
+    gone into by that name: ``compile.optimizer.adam.learning_rate=0.01``. Keyword
+    arguments of a layer, optimizer or callback may be added (``Dense.kernel_initializer``)
+    unless the key looks like a typo of one already there (``Dense.unit``).
     Errors name ``option``, the command-line option the override came from.
     """
     import yaml
@@ -169,14 +202,21 @@ def apply_override(data: Any, override: str, *, option: str = "--set") -> dict[s
     if "=" not in override:
         raise SpecError(f"{option} {override!r}: expected key.path=value, such as fit.epochs=5.")
     key, _, text = override.partition("=")
-    value = yaml.safe_load(text) if text else ""
+    try:
+        value = parse_yaml(text) if text else ""
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{option} {key.strip()}: cannot read the value {text!r}{yaml_problem(exc)}.") from None
     parts = path_parts(key)
     if not parts:
         raise SpecError(f"{option} {override!r}: the key path is empty.")
     node: Any = data if isinstance(data, dict) else {}
+    parent: Any = None
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         shown = key.strip()
+        if isinstance(node, str) and isinstance(parent, dict) and parts[:i] == ["compile", "optimizer"]:
+            node = _expand_name(node, parts, i, option, shown)
+            parent[parts[i - 1]] = node
         if isinstance(node, list):
             if not isinstance(part, int) or not 0 <= part < len(node):
                 raise SpecError(f"{option} {shown}: position {part!r} is not in a list of {len(node)} item(s).")
@@ -185,17 +225,45 @@ def apply_override(data: Any, override: str, *, option: str = "--set") -> dict[s
             if part not in node and part not in fields:
                 options = [str(k) for k in node] + fields
                 close = difflib.get_close_matches(str(part), options, n=1)
-                prefix = ".".join(str(p) for p in parts[:i])
-                hint = f"; did you mean `{prefix + '.' if prefix else ''}{close[0]}`?" if close else ""
-                where = ".".join(str(p) for p in parts[: i + 1])
-                raise SpecError(f"{option} {shown}: `{where}` is not in the spec{hint}")
+                if not (close or fields) and _in_arguments(parts, i):
+                    pass  # a new keyword argument: the class checks it when the model is built
+                else:
+                    prefix = ".".join(str(p) for p in parts[:i])
+                    hint = f"; did you mean `{prefix + '.' if prefix else ''}{close[0]}`?" if close else ""
+                    where = ".".join(str(p) for p in parts[: i + 1])
+                    raise SpecError(f"{option} {shown}: `{where}` is not in the spec{hint}")
         else:
             raise SpecError(f"{option} {shown}: cannot go inside the value at `{'.'.join(map(str, parts[:i]))}`.")
         if last:
             node[part] = value
-        elif isinstance(node, dict) and node.get(part) is None:
+            continue
+        parent = node
+        if isinstance(node, dict) and node.get(part) is None:
             node[part] = {}
-            node = node[part]
-        else:
-            node = node[part]
+        node = node[part]
     return data  # type: ignore[no-any-return,unused-ignore]
+
+
+def _in_arguments(parts: list[str | int], i: int) -> bool:
+    """Whether ``parts[i]`` is a keyword argument of a class.
+
+    That is ``model[0].Dense.<i>``, ``callbacks[0].EarlyStopping.<i>`` or ``compile.optimizer.adam.<i>``.
+    """
+    head = parts[:i]
+    if len(head) == 3 and head[0] in ("model", "callbacks") and isinstance(head[1], int):
+        return True
+    return head[:2] == ["compile", "optimizer"] and len(head) == 3
+
+
+def _expand_name(name: str, parts: list[str | int], i: int, option: str, shown: str) -> dict[str, Any]:
+    """The optimizer ``adam`` as ``{adam: {}}``, when the path goes on through that very name."""
+    where = ".".join(str(p) for p in parts[:i])
+    if parts[i] == name:
+        return {name: {}}
+    tail = ".".join(str(p) for p in parts[i + 1 :])
+    if not tail:
+        raise SpecError(f"{option} {shown}: `{where}` is `{name}`; set `{where}={parts[i]}` to change it.")
+    raise SpecError(
+        f"{option} {shown}: `{where}` is `{name}`, so its settings are at `{where}.{name}.{tail}`; "
+        f"for another optimizer set the whole value, such as {where}='{{{parts[i]}: {{{tail}: ...}}}}'."
+    )
