@@ -286,6 +286,20 @@ def test_a_crashing_worker_fails_only_its_trial(tmp_path: Path) -> None:
             "'<stream end>'. Separate the values with commas, and quote a value that holds one.",
         ),
         (
+            ["tune", "--param", "model[0].Dense.kernel_initializr=he_normal,glorot_uniform"],
+            "--param model[0].Dense.kernel_initializr: `Dense` takes no argument `kernel_initializr`; did you mean "
+            "`kernel_initializer`?",
+        ),
+        (
+            ["tune", "--param", "compile.optimizer.adam.learning_rat=0.1,0.01"],
+            "--param compile.optimizer.adam.learning_rat: `adam` takes no argument `learning_rat`; did you mean "
+            "`learning_rate`?",
+        ),
+        (
+            ["tune", "--param", "fit.epochs=1,2,1"],
+            "--param fit.epochs: the value 1 is given twice; each configuration runs once.",
+        ),
+        (
             ["tune", "--param", "compile.optimizer.sgd.learning_rate=0.1,0.01"],
             "--param compile.optimizer.sgd.learning_rate: `compile.optimizer` is `adam`, so its settings are at "
             "`compile.optimizer.adam.learning_rate`; for another optimizer set the whole value, such as "

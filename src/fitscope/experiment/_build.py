@@ -11,7 +11,7 @@ from typing import Any
 from .._errors import SpecError
 from ._spec import Spec
 
-__all__ = ["build_callbacks", "build_model", "needs_every_step", "steps_per_execution"]
+__all__ = ["build_callbacks", "build_model", "check_argument_name", "needs_every_step", "steps_per_execution"]
 
 _CATEGORICAL = {"categorical_crossentropy", "categorical_focal_crossentropy"}
 
@@ -61,6 +61,48 @@ def _instantiate(module: Any, entries: list[dict[str, Any]], kind: str, section:
         except (TypeError, ValueError) as exc:
             raise SpecError(f"{section}[{i}] ({name}): {exc}") from exc
     return built
+
+
+def check_argument_name(path: list[str | int]) -> None:
+    """Refuse a likely typo of a keyword argument (``model[0].Dense.kernel_initializr``) before any training.
+
+    ``path`` leads to one argument of a layer, callback or optimizer, such as
+    ``["model", 0, "Dense", "kernel_initializer"]``. A name the class takes, or one
+    near none of them, passes: the class itself judges it when the model is built.
+    """
+    import keras
+
+    if len(path) != 4:
+        return
+    head, position, name, argument = path
+    cls: Any = None
+    if head in ("model", "callbacks") and isinstance(position, int):
+        cls = getattr(keras.layers if head == "model" else keras.callbacks, str(name), None)
+    elif [head, position] == ["compile", "optimizer"]:
+        try:
+            cls = type(keras.optimizers.get(str(name)))
+        except (ValueError, TypeError):
+            return
+    if not isinstance(cls, type):
+        return
+    accepted = _accepted_arguments(cls)
+    close = difflib.get_close_matches(str(argument), sorted(accepted), n=1)
+    if argument not in accepted and close:
+        raise SpecError(f"`{name}` takes no argument `{argument}`; did you mean `{close[0]}`?")
+
+
+def _accepted_arguments(cls: type) -> set[str]:
+    """The keyword arguments of ``cls`` and of the base classes its ``**kwargs`` go on to."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        parameters = inspect.signature(init).parameters.values()
+        names |= {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - {"self"}
+        if not any(p.kind == p.VAR_KEYWORD for p in parameters):
+            break
+    return names
 
 
 _OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion")

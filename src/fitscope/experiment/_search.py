@@ -193,6 +193,19 @@ def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
         ) from None
     if not values:
         raise ArgumentError(f"--param {key}: the list of values is empty.")
+    seen: set[str] = set()
+    for value in values:
+        described = json.dumps(value, sort_keys=True)
+        if described in seen:
+            raise ArgumentError(f"--param {key}: the value {value!r} is given twice; each configuration runs once.")
+        seen.add(described)
+    if not _written(spec_data, path_parts(key)):  # a new keyword argument: a typo would fail every trial
+        from ._build import check_argument_name
+
+        try:
+            check_argument_name(path_parts(key))
+        except SpecError as exc:
+            raise ArgumentError(f"--param {key}: {exc}") from None
     for value in values:
         try:
             probe = apply_override(json.loads(json.dumps(spec_data)), f"{key}={json.dumps(value)}", option="--param")
@@ -204,6 +217,18 @@ def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
             ) from None
         _check_kind(key, value, spec_data)
     return key, values
+
+
+def _written(data: Any, parts: list[str | int]) -> bool:
+    """Whether the spec data already has a value at ``parts``."""
+    node = data
+    for part in parts:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_dict or in_list):
+            return False
+        node = node[part]
+    return True
 
 
 def _check_kind(key: str, value: Any, spec_data: dict[str, Any]) -> None:
