@@ -296,6 +296,11 @@ def test_a_crashing_worker_fails_only_its_trial(tmp_path: Path) -> None:
             "`learning_rate`?",
         ),
         (
+            ["cv", "--folds", "2", "--set", "model[0].Dense.kernel_initializr=he_normal"],
+            "--set model[0].Dense.kernel_initializr: `Dense` takes no argument `kernel_initializr`; did you mean "
+            "`kernel_initializer`?",
+        ),
+        (
             ["tune", "--param", "fit.epochs=1,2,1"],
             "--param fit.epochs: the value 1 is given twice; each configuration runs once.",
         ),
@@ -427,6 +432,10 @@ def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: 
     }  # fmt: skip
     search(spec, ["compile.optimizer=sgd,adam,rmsprop"], runs=tmp_path / "runs", say=quiet)
     assert len(prepared) == 1  # three configurations, one split
+    with pytest.raises(ArgumentError, match="`Dense` takes no argument `kernel_initializr`"):
+        search(spec, ["compile.optimizer=sgd,adam"], overrides=["model[0].Dense.kernel_initializr=he_normal"],
+               runs=tmp_path / "runs", say=quiet)  # fmt: skip
+    assert "kernel_initializr" not in spec["model"][0]["Dense"]  # the caller's spec is left as it was
     # A later search in the same Python session reads the data again (the file may have changed).
     prepared.clear()
     _points_csv(data, 80)

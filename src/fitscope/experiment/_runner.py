@@ -6,6 +6,7 @@ a row in the store's ledger.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,9 +64,10 @@ def _as_spec(spec: Spec | dict[str, Any] | str | Path, overrides: list[str] | No
     if isinstance(spec, dict):
         from ._spec import apply_override
 
+        data = copy.deepcopy(spec)  # the caller's dict stays as it was
         for override in overrides or []:
-            spec = apply_override(spec, override)
-        return validate_spec(spec)
+            data = apply_override(data, override)
+        return validate_spec(data)
     return load_spec(spec, overrides)
 
 

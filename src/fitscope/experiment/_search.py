@@ -135,6 +135,7 @@ def cross_validate(
     metrics, their mean, standard deviation and spread, and per-epoch mean ± std curves.
     """
     spec_obj = _as_spec(spec, overrides)
+    _check_new_arguments(spec, overrides)
     _check_folds(spec_obj, folds, stratify, group_by)
     trials = _fold_trials(spec_obj, spec_obj.name, folds, stratify, group_by, {})
     store = Store(runs)
@@ -199,13 +200,7 @@ def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
         if described in seen:
             raise ArgumentError(f"--param {key}: the value {value!r} is given twice; each configuration runs once.")
         seen.add(described)
-    if not _written(spec_data, path_parts(key)):  # a new keyword argument: a typo would fail every trial
-        from ._build import check_argument_name
-
-        try:
-            check_argument_name(path_parts(key))
-        except SpecError as exc:
-            raise ArgumentError(f"--param {key}: {exc}") from None
+    _check_new_argument(spec_data, key, "--param")
     for value in values:
         try:
             probe = apply_override(json.loads(json.dumps(spec_data)), f"{key}={json.dumps(value)}", option="--param")
@@ -217,6 +212,31 @@ def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
             ) from None
         _check_kind(key, value, spec_data)
     return key, values
+
+
+def _check_new_arguments(spec: Spec | dict[str, Any] | str | Path, overrides: list[str] | None) -> None:
+    """Check each ``--set`` that adds a keyword argument against its Keras class, before any trial."""
+    if not overrides:
+        return
+    written = _as_spec(spec, None).model_dump(mode="json")
+    for override in overrides:
+        _check_new_argument(written, override.partition("=")[0].strip(), "--set")
+
+
+def _check_new_argument(spec_data: dict[str, Any], key: str, option: str) -> None:
+    """A keyword argument the spec does not write (``model[0].Dense.kernel_initializr``) must not be a typo.
+
+    Checked once here, as a typo would fail every trial; Keras is imported only then.
+    """
+    parts = path_parts(key)
+    if len(parts) != 4 or _written(spec_data, parts):
+        return
+    from ._build import check_argument_name
+
+    try:
+        check_argument_name(parts)
+    except SpecError as exc:
+        raise ArgumentError(f"{option} {key}: {exc}") from None
 
 
 def _written(data: Any, parts: list[str | int]) -> bool:
@@ -296,6 +316,7 @@ def search(
     ``test_best`` is the winner evaluated, once, on the sealed test split.
     """
     spec_obj = _as_spec(spec, overrides)
+    _check_new_arguments(spec, overrides)
     base = spec_obj.model_dump(mode="json")
     if not params:
         raise ArgumentError("the search space is empty: give at least one --param key.path=v1,v2.")
