@@ -164,18 +164,28 @@ def test_interrupted_search_resumes_and_skips_finished(tmp_path: Path) -> None:
     assert {r["status"] for r in second.ranking} == {"finished"}
 
 
+# A process-pool search whose trials have minutes to go.
+_LONG_SEARCH = [sys.executable, "-m", "fitscope", "tune", str(QUICK), "--param", "model[0].Dense.units=4,8,16",
+                "--set", "fit.epochs=5000", "--executor", "process"]  # fmt: skip
+
+
+def _two_trials_training(runs: Path) -> Store:
+    """Wait until both workers' trials have recorded an epoch (two minutes at most)."""
+    store, deadline = Store(runs), time.monotonic() + 120
+    while time.monotonic() < deadline:
+        running = [i for i in store.runs() if i.status == "running"] if (runs / "fitscope.db").exists() else []
+        if len(running) == 2 and all(store.run(i.run_id).next_epoch > 0 for i in running):
+            break
+        time.sleep(0.1)
+    return store
+
+
 def test_ctrl_c_stops_process_workers_at_once(tmp_path: Path) -> None:
     """A terminal's Ctrl-C (SIGINT to the whole process group) ends a process-pool search in seconds."""
-    command = [sys.executable, "-m", "fitscope", "tune", str(QUICK), "--param", "model[0].Dense.units=4,8,16",
-               "--set", "fit.epochs=5000", "--executor", "process", "--runs", str(tmp_path)]  # fmt: skip
-    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    job = subprocess.Popen([*_LONG_SEARCH, "--runs", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, start_new_session=True)  # fmt: skip
     try:
-        store, deadline = Store(tmp_path), time.monotonic() + 120
-        while time.monotonic() < deadline:
-            running = [i for i in store.runs() if i.status == "running"] if (tmp_path / "fitscope.db").exists() else []
-            if len(running) == 2 and all(store.run(i.run_id).next_epoch > 0 for i in running):
-                break
-            time.sleep(0.1)
+        store = _two_trials_training(tmp_path)
         pressed = time.monotonic()
         os.killpg(job.pid, signal.SIGINT)
         _, err = job.communicate(timeout=60)
@@ -195,16 +205,10 @@ def test_ctrl_c_stops_process_workers_at_once(tmp_path: Path) -> None:
 
 def test_a_killed_driver_takes_its_workers_with_it(tmp_path: Path) -> None:
     """kill -9 of a process-pool search: its workers end at once, and its trials read as interrupted."""
-    command = [sys.executable, "-m", "fitscope", "tune", str(QUICK), "--param", "model[0].Dense.units=4,8,16",
-               "--set", "fit.epochs=5000", "--executor", "process", "--runs", str(tmp_path)]  # fmt: skip
-    job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    job = subprocess.Popen([*_LONG_SEARCH, "--runs", str(tmp_path)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     try:
-        store, deadline = Store(tmp_path), time.monotonic() + 120
-        while time.monotonic() < deadline:
-            running = [i for i in store.runs() if i.status == "running"] if (tmp_path / "fitscope.db").exists() else []
-            if len(running) == 2 and all(store.run(i.run_id).next_epoch > 0 for i in running):
-                break
-            time.sleep(0.1)
+        store = _two_trials_training(tmp_path)
         os.kill(job.pid, signal.SIGKILL)  # the driver alone: its workers get no signal
         job.wait(timeout=10)
         killed, left = time.monotonic(), True
