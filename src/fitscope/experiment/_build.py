@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from .._errors import SpecError
-from ._spec import Spec
+from ._spec import Spec, is_argument_path
 
 __all__ = ["build_callbacks", "build_model", "check_argument_name", "needs_every_step", "steps_per_execution"]
 
@@ -70,15 +70,15 @@ def check_argument_name(path: list[str | int]) -> None:
     ``["model", 0, "Dense", "kernel_initializer"]``. A name the class takes, or one
     near none of them, passes: the class itself judges it when the model is built.
     """
+    if not is_argument_path(path):
+        return
     import keras
 
-    if len(path) != 4:
-        return
-    head, position, name, argument = path
+    head, _, name, argument = path
     cls: Any = None
-    if head in ("model", "callbacks") and isinstance(position, int):
+    if head in ("model", "callbacks"):
         cls = getattr(keras.layers if head == "model" else keras.callbacks, str(name), None)
-    elif [head, position] == ["compile", "optimizer"]:
+    else:
         try:
             cls = type(keras.optimizers.get(str(name)))
         except (ValueError, TypeError):

@@ -23,7 +23,7 @@ from ..analysis import epoch_bands
 from ..store import Store, normalize_metric_name
 from ._executors import Driver, execute
 from ._runner import _as_spec
-from ._spec import Spec, apply_override, parse_yaml, path_parts, validate_spec, yaml_problem
+from ._spec import Spec, apply_override, is_argument_path, parse_yaml, path_parts, validate_spec, yaml_problem
 from ._trial import Trial
 
 __all__ = ["CVResult", "SearchResult", "cross_validate", "parse_param", "search"]
@@ -229,7 +229,7 @@ def _check_new_argument(spec_data: dict[str, Any], key: str, option: str) -> Non
     Checked once here, as a typo would fail every trial; Keras is imported only then.
     """
     parts = path_parts(key)
-    if len(parts) != 4 or _written(spec_data, parts):
+    if not is_argument_path(parts) or _written(spec_data, parts):
         return
     from ._build import check_argument_name
 

@@ -225,9 +225,9 @@ def apply_override(data: Any, override: str, *, option: str = "--set") -> dict[s
             if part not in node and part not in fields:
                 options = [str(k) for k in node] + fields
                 close = difflib.get_close_matches(str(part), options, n=1)
-                if not (close or fields) and _in_arguments(parts, i):
-                    pass  # a new keyword argument: the class checks it when the model is built
-                else:
+                # A new keyword argument is let in (the class judges it when the model is
+                # built); anything else, or a near miss of a key that is there, is refused.
+                if close or fields or not is_argument_path(parts[: i + 1]):
                     prefix = ".".join(str(p) for p in parts[:i])
                     hint = f"; did you mean `{prefix + '.' if prefix else ''}{close[0]}`?" if close else ""
                     where = ".".join(str(p) for p in parts[: i + 1])
@@ -244,15 +244,16 @@ def apply_override(data: Any, override: str, *, option: str = "--set") -> dict[s
     return data  # type: ignore[no-any-return,unused-ignore]
 
 
-def _in_arguments(parts: list[str | int], i: int) -> bool:
-    """Whether ``parts[i]`` is a keyword argument of a class.
+def is_argument_path(parts: list[str | int]) -> bool:
+    """Whether ``parts`` leads to one keyword argument of a class.
 
-    That is ``model[0].Dense.<i>``, ``callbacks[0].EarlyStopping.<i>`` or ``compile.optimizer.adam.<i>``.
+    That is ``model[0].Dense.<arg>``, ``callbacks[0].EarlyStopping.<arg>`` or ``compile.optimizer.adam.<arg>``.
     """
-    head = parts[:i]
-    if len(head) == 3 and head[0] in ("model", "callbacks") and isinstance(head[1], int):
-        return True
-    return head[:2] == ["compile", "optimizer"] and len(head) == 3
+    if len(parts) != 4:
+        return False
+    head, position = parts[0], parts[1]
+    in_a_list = head in ("model", "callbacks") and isinstance(position, int)
+    return in_a_list or [head, position] == ["compile", "optimizer"]
 
 
 def _expand_name(name: str, parts: list[str | int], i: int, option: str, shown: str) -> dict[str, Any]:
