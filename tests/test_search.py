@@ -458,6 +458,22 @@ def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: 
     assert len(prepared) == 2
 
 
+def test_process_workers_keep_to_the_data_they_hold() -> None:
+    from fitscope.experiment._executors import _Assigner, _grouped_by_data
+    from fitscope.experiment._trial import Trial
+
+    # Two configurations on three folds, as a cross-validated search lists them.
+    trials = [Trial(spec={"model": [{"Dense": {"units": 4 + config}}]}, name=f"c{config}-f{fold}", fold=fold, folds=3)
+              for config in range(2) for fold in range(3)]  # fmt: skip
+    assigner = _Assigner(_grouped_by_data(trials))
+    taken = {0: [], 1: []}
+    for worker in (0, 1, 0, 1, 0, 1):  # each worker asks again as its trial ends
+        taken[worker].append(assigner.next_for(worker).name)  # type: ignore[union-attr]
+    # Each worker starts on a fold the other does not hold and goes on with it.
+    assert taken == {0: ["c0-f0", "c1-f0", "c0-f2"], 1: ["c0-f1", "c1-f1", "c1-f2"]}
+    assert assigner.next_for(0) is None
+
+
 def test_kept_trial_data_is_read_only_and_within_its_budget(tmp_path: Path) -> None:
     from fitscope.experiment._spec import validate_spec
     from fitscope.experiment._trial import Trial, TrialDataCache

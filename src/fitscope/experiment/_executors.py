@@ -2,9 +2,10 @@
 
 - ``local``: one trial after another in this process.
 - ``process``: a pool of long-lived worker processes (spawn start method, each
-  with its own Keras/JAX, each limited to one CPU thread so they don't fight). A
-  worker that dies takes only its current trial with it (marked failed); a new
-  worker takes its place.
+  with its own Keras/JAX, each limited to one CPU thread so they don't fight). The
+  driver hands each free worker its next trial, preferring data the worker already
+  holds. A worker that dies takes only its current trial with it (marked failed); a
+  new worker takes its place. Workers end when the driver does, however it ends.
 - ``ray``: Ray tasks on a cluster (``ray.init(address=...)``); epoch records come
   back through a Ray queue while the tasks run. The driver prepares each distinct
   training/validation data once and ships it through Ray's object store, so
@@ -270,8 +271,8 @@ def _grouped_by_data(trials: Sequence[Trial]) -> list[Trial]:
 # -- process pool ---------------------------------------------------------------
 
 
-def _worker_main(worker_id: int, tasks: Any, messages: Any) -> None:
-    """A worker process: take trials until told to stop, report everything as messages."""
+def _worker_main(tasks: Any, messages: Any) -> None:
+    """A worker process: take the trials the driver hands it until told to stop, report everything as messages."""
     _worker_env()
     import signal
 
@@ -291,9 +292,7 @@ def _worker_main(worker_id: int, tasks: Any, messages: Any) -> None:
             messages.close()
             messages.join_thread()
             os._exit(0)
-        trial = Trial(**item)
-        messages.put({"type": "claim", "key": trial.key, "worker": worker_id})
-        run_trial(trial, _BundledSender(messages.put), cache=cache)
+        run_trial(Trial(**item), _BundledSender(messages.put), cache=cache)
 
 
 def _exit_with_driver() -> None:
@@ -318,25 +317,66 @@ def _exit_with_driver() -> None:
     threading.Thread(target=watch, name="fitscope-driver-watch", daemon=True).start()
 
 
+class _Assigner:
+    """Which trial a free worker takes next.
+
+    One whose data the worker prepared for its last trial (it keeps that data, see
+    :class:`TrialDataCache`), else one whose data no other worker holds, else the next
+    in line. So the folds of a cross-validated search spread over the workers, and
+    each worker goes on with the fold it has.
+    """
+
+    def __init__(self, trials: Sequence[Trial]) -> None:
+        self.pending = list(trials)
+        self._holding: dict[int, str] = {}
+
+    def next_for(self, worker: int) -> Trial | None:
+        if not self.pending:
+            return None
+        held = self._holding.get(worker)
+        others = {key for other, key in self._holding.items() if other != worker}
+        choice = (
+            next((t for t in self.pending if t.data_key == held), None)
+            or next((t for t in self.pending if t.data_key not in others), None)
+            or self.pending[0]
+        )
+        self.pending.remove(choice)
+        self._holding[worker] = choice.data_key
+        return choice
+
+    def forget(self, worker: int) -> None:
+        self._holding.pop(worker, None)
+
+
 def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None:
     ctx = multiprocessing.get_context("spawn")
-    tasks = ctx.Queue()
     messages = ctx.Queue()
-    for trial in trials:
-        tasks.put(trial.to_dict())
-    count = min(workers, len(trials))
-    pool: dict[int, Any] = {}
-    current: dict[int, str | None] = {}
+    assigner = _Assigner(trials)
+    pool: dict[int, tuple[Any, Any]] = {}  # worker -> (its process, its task queue)
+    current: dict[int, str | None] = {}  # worker -> the key of the trial it trains
 
-    def spawn(worker_id: int) -> None:
-        process = ctx.Process(target=_worker_main, args=(worker_id, tasks, messages), daemon=True)
+    def give(worker: int) -> None:  # the worker's next trial, or None: stop
+        trial = assigner.next_for(worker)
+        current[worker] = trial.key if trial else None
+        pool[worker][1].put(trial.to_dict() if trial else None)
+
+    def spawn(worker: int) -> None:
+        tasks = ctx.Queue()
+        process = ctx.Process(target=_worker_main, args=(tasks, messages), daemon=True)
         process.start()
-        pool[worker_id], current[worker_id] = process, None
+        pool[worker] = (process, tasks)
+        give(worker)
 
-    for worker_id in range(count):
-        spawn(worker_id)
+    def ended(key: str) -> None:
+        for worker, running in current.items():
+            if running == key:
+                give(worker)
+                return
+
+    for worker in range(min(workers, len(trials))):
+        spawn(worker)
     remaining = {t.key for t in trials}
-    next_id = count
+    next_id = len(pool)
     finished = False
     try:
         while remaining:
@@ -345,64 +385,55 @@ def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> Non
             except queue.Empty:
                 message = None
             if message is not None:
-                _dispatch(message, driver, remaining, current)
+                _feed(driver, message, remaining, ended)
                 continue
-            for worker_id, process in list(pool.items()):
+            for worker, (process, _) in list(pool.items()):
                 if process.is_alive():
                     continue
-                key = current.pop(worker_id, None)
-                pool.pop(worker_id)
-                _drain(messages, driver, remaining, current)
+                key = current.pop(worker, None)
+                pool.pop(worker)
+                assigner.forget(worker)
+                _drain(messages, driver, remaining, ended)
                 if key is not None and key in remaining:
                     driver.abandon(key, "failed", f"the worker process died (exit code {process.exitcode})")
                     remaining.discard(key)
-                if remaining:
+                if assigner.pending:
                     spawn(next_id)
                     next_id += 1
         finished = True
     finally:
-        if finished:  # idle workers: tell them to stop, let them flush and exit
-            for _ in pool:
-                tasks.put(None)
-            deadline = time.monotonic() + 10
-        else:  # Ctrl-C or an error here: the running trials are marked interrupted, so stop them now
-            tasks.cancel_join_thread()
-            for process in pool.values():
+        # Finished: every worker was told to stop and flushes and exits. Ctrl-C or an error
+        # here: the running trials are marked interrupted, so stop them now.
+        deadline = time.monotonic() + (10 if finished else 2)
+        for process, tasks in pool.values():
+            if not finished:
+                tasks.cancel_join_thread()
                 process.terminate()
-            deadline = time.monotonic() + 2
-        for process in pool.values():
+        for process, _ in pool.values():
             process.join(max(0.1, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
 
 
-def _feed(driver: Driver, message: dict[str, Any], remaining: set[str]) -> None:
-    """Hand one trial message to the driver; an ``end`` takes the trial off ``remaining``."""
+def _feed(
+    driver: Driver, message: dict[str, Any], remaining: set[str], ended: Callable[[str], Any] | None = None
+) -> None:
+    """Hand one trial message to the driver; an ``end`` takes the trial off ``remaining`` (and calls ``ended``)."""
     driver.handle(message)
     if message["type"] == "end":
         remaining.discard(message["key"])
+        if ended is not None:
+            ended(message["key"])
 
 
-def _dispatch(message: dict[str, Any], driver: Driver, remaining: set[str], current: dict[int, str | None]) -> None:
-    """A pool message: a worker claiming a trial, or a trial message for the driver."""
-    if message["type"] == "claim":
-        current[message["worker"]] = message["key"]
-        return
-    _feed(driver, message, remaining)
-    if message["type"] == "end":
-        for worker_id, key in current.items():
-            if key == message["key"]:
-                current[worker_id] = None
-
-
-def _drain(messages: Any, driver: Driver, remaining: set[str], current: dict[int, str | None]) -> None:
+def _drain(messages: Any, driver: Driver, remaining: set[str], ended: Callable[[str], Any]) -> None:
     """Handle messages a dead worker sent before it died."""
     while True:
         try:
             message = messages.get_nowait()
         except queue.Empty:
             return
-        _dispatch(message, driver, remaining, current)
+        _feed(driver, message, remaining, ended)
 
 
 # -- Ray ------------------------------------------------------------------------
