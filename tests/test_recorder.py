@@ -174,7 +174,10 @@ def test_sigkill_and_resume_has_every_epoch_once(tmp_path: Path, point: str) -> 
     assert store.integrity_check() == "ok"
 
 
-def test_ctrl_c_finishes_the_epoch_checkpoints_and_resumes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sent", "named"), [(signal.SIGINT, "by the user (Ctrl-C)"), (signal.SIGTERM, "by SIGTERM")])
+def test_ctrl_c_or_sigterm_finishes_the_epoch_checkpoints_and_resumes(
+    tmp_path: Path, sent: signal.Signals, named: str
+) -> None:
     env = {**os.environ, "PYTHONPATH": str(HERE)}
     job = subprocess.Popen([sys.executable, str(HERE / "training_job.py"), str(tmp_path), "3000", "new"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
@@ -184,7 +187,7 @@ def test_ctrl_c_finishes_the_epoch_checkpoints_and_resumes(tmp_path: Path) -> No
         deadline = time.monotonic() + 120
         while run.next_epoch < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
-        job.send_signal(signal.SIGINT)
+        job.send_signal(sent)
         _, err = job.communicate(timeout=120)
     finally:
         job.kill()
@@ -192,7 +195,7 @@ def test_ctrl_c_finishes_the_epoch_checkpoints_and_resumes(tmp_path: Path) -> No
     assert "stopping after this epoch" in err
     info = run.info()
     last = run.next_epoch - 1
-    assert info.status == "interrupted" and "Ctrl-C" in (info.reason or "")
+    assert (info.status, info.reason) == ("interrupted", f"interrupted {named} after epoch {last}")
     assert info.checkpoint_epoch == last and 3 <= last < 2999
     resumed = _job(tmp_path, str(last + 3), run_id)
     assert resumed.returncode == 0, resumed.stderr

@@ -180,26 +180,33 @@ def _two_trials_training(runs: Path) -> Store:
     return store
 
 
-def test_ctrl_c_stops_process_workers_at_once(tmp_path: Path) -> None:
-    """A terminal's Ctrl-C (SIGINT to the whole process group) ends a process-pool search in seconds."""
+@pytest.mark.parametrize(
+    ("stop", "code", "how"),
+    [
+        (lambda pid: os.killpg(pid, signal.SIGINT), 130, "Ctrl-C"),  # a terminal's Ctrl-C reaches the whole group
+        (lambda pid: os.kill(pid, signal.SIGTERM), 143, "SIGTERM"),  # `kill PID`, a scheduler: the driver alone
+    ],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_ctrl_c_or_sigterm_stops_process_workers_at_once(tmp_path: Path, stop: Any, code: int, how: str) -> None:
+    """Ctrl-C or SIGTERM ends a process-pool search in seconds; its trials are marked interrupted."""
     job = subprocess.Popen([*_LONG_SEARCH, "--runs", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, start_new_session=True)  # fmt: skip
     try:
         store = _two_trials_training(tmp_path)
         pressed = time.monotonic()
-        os.killpg(job.pid, signal.SIGINT)
+        stop(job.pid)
         _, err = job.communicate(timeout=60)
         stopped = time.monotonic() - pressed
     finally:
         if job.poll() is None:
             os.killpg(job.pid, signal.SIGKILL)
-    assert job.returncode == 130, err
+    assert job.returncode == code, err
     assert stopped < 8, f"took {stopped:.1f} s to stop"  # the workers' trials had minutes to go
     infos = store.runs()
-    assert len(infos) == 2 and {i.status for i in infos} == {"interrupted"}, [
-        (i.name, i.status, i.reason) for i in infos
-    ]
-    assert all("re-run the same command to finish" in (i.reason or "") for i in infos)
+    assert len(infos) == 2 and {(i.status, i.reason) for i in infos} == {
+        ("interrupted", f"interrupted ({how}); re-run the same command to finish")
+    }, [(i.name, i.status, i.reason) for i in infos]
     assert store.integrity_check() == "ok"
 
 

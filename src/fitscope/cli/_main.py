@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from .._errors import FitscopeError
 from .._process import own_process
@@ -65,15 +68,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     own_process()  # the command line owns its process (see fitscope._process)
     try:
-        return int(args.handler(args) or EXIT_OK)
+        with _sigterm_as_interrupt():
+            return int(args.handler(args) or EXIT_OK)
     except FitscopeError as exc:
         if args.debug:
             raise
         print(f"fitscope {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        if str(stop) == "SIGTERM":
+            print(f"fitscope {args.command}: stopped (SIGTERM)", file=sys.stderr)
+            return 128 + signal.SIGTERM
         print(f"fitscope {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, a batch scheduler's stop) ends a command as Ctrl-C does, not abruptly.
+
+    What is training is marked interrupted, worker processes stop, a recorded run
+    saves a checkpoint at the end of its epoch; the previous handler comes back after.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run() -> None:  # pragma: no cover - the console-script entry point

@@ -218,10 +218,11 @@ class Driver:
             return
         self._end(outcome, {"type": "end", "key": key, "status": status, "reason": reason})
 
-    def interrupt_running(self) -> None:
+    def interrupt_running(self, how: str = "Ctrl-C") -> None:
+        """Mark the trials under way interrupted; ``how`` names what stopped them (Ctrl-C, SIGTERM)."""
         for key, outcome in self.outcomes.items():
             if outcome.status in ("running", "pending") and key in self.runs:
-                self.abandon(key, "interrupted", "interrupted (Ctrl-C); re-run the same command to finish")
+                self.abandon(key, "interrupted", f"interrupted ({how}); re-run the same command to finish")
 
 
 def execute(
@@ -250,8 +251,8 @@ def execute(
             _run_processes(driver, trials, workers)
         else:
             _run_ray(driver, trials, workers, address)
-    except KeyboardInterrupt:
-        driver.interrupt_running()
+    except KeyboardInterrupt as stop:
+        driver.interrupt_running(str(stop) or "Ctrl-C")
         raise
 
 

@@ -91,8 +91,8 @@ class Recorder(keras.callbacks.Callback):
         self._last_checkpoint_time = 0.0
         self._last_epoch: int | None = None
         self._last_checkpointed: int | None = None
-        self._stop_requested = False
-        self._previous_handler: Any = None
+        self._stop_requested: str | None = None  # what asked to stop: "Ctrl-C" or "SIGTERM"
+        self._previous_handlers: dict[int, Any] = {}
         self._batches: list[tuple[int, dict[str, float]]] = []
         self.failed_at: tuple[int, int | None] | None = None
         if per_batch:
@@ -106,7 +106,7 @@ class Recorder(keras.callbacks.Callback):
         self._base = self.run.next_epoch
         self._first_local = None
         self._last_checkpoint_time = time.monotonic()
-        self._stop_requested = False
+        self._stop_requested = None
         self.failed_at = None
         if self.tensorboard and self._writer is None:
             self._writer = TensorBoardWriter(self.run.tensorboard_dir)
@@ -170,7 +170,8 @@ class Recorder(keras.callbacks.Callback):
             if self._last_checkpointed != global_epoch and self.checkpoint is not None:
                 self._save_checkpoint(global_epoch)
                 self.run.mark_checkpoint(global_epoch)
-            self.run.interrupt(f"interrupted by the user (Ctrl-C) after epoch {global_epoch}")
+            how = "by the user (Ctrl-C)" if self._stop_requested == "Ctrl-C" else "by SIGTERM"
+            self.run.interrupt(f"interrupted {how} after epoch {global_epoch}")
             self.model.stop_training = True
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
@@ -221,24 +222,33 @@ class Recorder(keras.callbacks.Callback):
         self._last_checkpointed = epoch
 
     def _install_interrupt_handler(self) -> None:
+        """Ctrl-C, and SIGTERM (``kill``, a batch scheduler's stop), end the run gracefully.
+
+        The epoch under way finishes, a checkpoint is saved and the run is marked
+        interrupted; a second signal stops at once.
+        """
         if threading.current_thread() is not threading.main_thread():
             return
 
         def handler(signum: int, frame: Any) -> None:
+            how = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
             if self._stop_requested:
-                raise KeyboardInterrupt
-            self._stop_requested = True
+                raise KeyboardInterrupt(how)
+            self._stop_requested = how
+            again = "press Ctrl-C again" if signum == signal.SIGINT else "send it again"
             print(
-                "\nfitscope: stopping after this epoch and saving a checkpoint (press Ctrl-C again to stop at once)",
+                f"\nfitscope: {self._stop_requested}: stopping after this epoch and saving a checkpoint "
+                f"({again} to stop at once)",
                 file=sys.stderr,
             )
 
-        self._previous_handler = signal.signal(signal.SIGINT, handler)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous_handlers[signum] = signal.signal(signum, handler)
 
     def _restore_interrupt_handler(self) -> None:
-        if self._previous_handler is not None:
-            signal.signal(signal.SIGINT, self._previous_handler)
-            self._previous_handler = None
+        for signum, previous in self._previous_handlers.items():
+            signal.signal(signum, previous)
+        self._previous_handlers = {}
 
 
 def _is_number(value: Any) -> bool:

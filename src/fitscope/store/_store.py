@@ -375,7 +375,7 @@ class Run:
         if kind is None:
             self.finish()
         elif issubclass(kind, KeyboardInterrupt):
-            self.interrupt("interrupted by the user (Ctrl-C)")
+            self.interrupt("interrupted by SIGTERM" if str(exc) == "SIGTERM" else "interrupted by the user (Ctrl-C)")
         else:
             self.fail(f"{kind.__name__}: {exc}")
 
