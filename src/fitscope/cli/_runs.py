@@ -168,7 +168,13 @@ def run_show(args: argparse.Namespace) -> int:
     out.print(f"[bold]{escape(info.run_id)}[/]  {escape(info.name)}  ({info.status})  started {started}")
     if info.reason:
         out.print(f"reason: {escape(info.reason)}")
-    out.print(f"params: {escape(str(info.params))}")
+    # A cv/tune trial's bookkeeping (its key, its initial weights' fingerprint) is not a parameter.
+    params = {k: v for k, v in info.params.items() if k not in ("trial_key", "initial_weights")}
+    out.print(f"params: {escape(str(params))}")
+    if info.group_id:
+        out.print(f"group: {escape(info.group_id)}  (fitscope runs --group {escape(info.group_id)})")
+    if info.params.get("initial_weights"):
+        out.print(f"initial weights: fingerprint {escape(str(info.params['initial_weights'])[:16])}…")
     if info.manifest:
         m = info.manifest
         index = str(m.get("index_hash"))[:16]
