@@ -100,6 +100,18 @@ def test_light_commands_do_not_import_keras(tmp_path: Path) -> None:
     assert "HEAVY []" in out.stdout
 
 
+@pytest.mark.parametrize("command", ["split", "run", "diagnose", "cv", "tune", "plot"])
+def test_help_prose_fits_the_terminal(
+    command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    prose = [line for line in out.splitlines() if line[:1].strip()]  # examples are indented and kept whole
+    assert prose and all(len(line) <= 80 for line in prose), [line for line in prose if len(line) > 80]
+
+
 def test_console_script_smoke(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("fitscope")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "fitscope"]

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from .._errors import ArgumentError
-from ._output import print_json
+from ._output import HelpFormatter, print_json
 from ._runs import add_run_argument, add_runs_option, open_store
 
 
@@ -18,7 +18,7 @@ def add_parser(commands: Any) -> None:
         "avoidable bias / variance / data mismatch / dev-set overfitting) or a table of error levels.",
         epilog="examples:\n  fitscope diagnose RUN --human-error 0.005\n"
         "  fitscope diagnose --errors human=0.01,train=0.08,train_dev=0.09,dev=0.10,test=0.11 --json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_run_argument(parser, optional=True)
     parser.add_argument("--errors", metavar="NAME=E,...", help="error levels alone: human, train, train_dev, dev, test")

@@ -13,6 +13,7 @@ from .._errors import FitscopeError
 from .._process import own_process
 from .._version import __version__
 from . import _data, _diagnose, _plot, _run, _runs, _search, _split
+from ._output import HelpFormatter
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fitscope",
         description=_DESCRIPTION,
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"fitscope {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback when something fails")

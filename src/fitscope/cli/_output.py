@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
+import textwrap
 from typing import Any
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """``--help`` text: example lines stay as written; a prose line wider than the terminal is wrapped.
+
+    argparse's raw formatter prints a long description on one line, however wide.
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines: list[str] = []
+        for line in text.splitlines():
+            if line[:1].isspace() or len(indent) + len(line) <= width:
+                lines.append(indent + line)  # an example, or short enough
+            else:
+                lines.extend(textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent,
+                                           break_long_words=False, break_on_hyphens=False))  # fmt: skip
+        return "\n".join(lines)
 
 
 def print_json(payload: Any) -> None:

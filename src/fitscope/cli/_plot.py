@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ArgumentError
+from ._output import HelpFormatter
 from ._runs import add_run_argument, add_runs_option, open_store, runs_of_group
 
 
@@ -20,7 +21,7 @@ def add_parser(commands: Any) -> None:
         "validation curves side by side (each the mean over its folds with --select cv).",
         epilog="examples:\n  fitscope plot RUN\n  fitscope plot RUN1 RUN2 -o compare.svg\n"
         "  fitscope plot RUN --style grid --metric loss --metric accuracy\n  fitscope plot --group GROUP",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     plot.add_argument("run", nargs="*", metavar="RUN", help="run ids (unique prefixes are enough)")
     plot.add_argument("--group", help="a cv or search group id (cv and tune print it)")

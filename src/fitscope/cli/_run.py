@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from ._output import console, print_json
+from ._output import HelpFormatter, console, print_json
 from ._runs import add_run_argument, add_runs_option, add_set_option, add_spec_argument
 
 
@@ -17,7 +17,7 @@ def add_parser(commands: Any) -> None:
         description="Split the data, build and train the model with the recorder, evaluate on the "
         "validation set, and print a summary. The test split stays sealed unless --test is given.",
         epilog="examples:\n  fitscope run digits_quick\n  fitscope run book_toy --set fit.epochs=100 --json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_spec_argument(run)
     add_set_option(run)

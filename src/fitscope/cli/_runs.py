@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._output import console, print_json
+from ._output import HelpFormatter, console, print_json
 
 
 def add_runs_option(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +62,7 @@ def add_parser(commands: Any) -> None:
         description="List the runs in the store (id, name, status, epochs, best validation metric).",
         epilog="examples:\n  fitscope runs\n  fitscope runs --group GROUP    # the folds or trials of one cv/tune\n"
         "  fitscope runs show 20261128-1012 --json\n  fitscope runs rm RUN",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_runs_option(runs)
     runs.add_argument("--group", help="only the runs of this group (the id cv and tune print)")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._output import print_json
+from ._output import HelpFormatter, print_json
 from ._runs import add_runs_option, add_set_option, add_spec_argument
 
 
@@ -31,7 +31,7 @@ def add_parser(commands: Any) -> None:
         description="Cross-validate a spec: each fold trains a freshly built model, is recorded as its own run "
         "in one group, and the test split stays untouched. Prints per-fold and mean ± std metrics.",
         epilog="example:\n  fitscope cv digits_quick --folds 5 --stratify --executor process --workers 2",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_spec_argument(cv)
     cv.add_argument("--folds", type=int, required=True, metavar="K", help="number of folds (2 or more)")
@@ -46,13 +46,15 @@ def add_parser(commands: Any) -> None:
         description="Search spec values: every trial is a recorded run in one group; the table ranks them by the "
         "selection metric and names the winner. The test set is used only with --test-best, once.",
         epilog="examples:\n"
-        "  # the book's toy model over hidden units and optimizer, curves side by side after\n"
+        "  # the book's toy model over hidden units and optimizer\n"
         "  fitscope tune book_toy --param model[0].Dense.units=2,32,512 \\\n"
         "      --param compile.optimizer=sgd,rmsprop --set fit.epochs=100 --executor process\n"
         "  # learning rates of the spec's optimizer (adam), chosen by 5-fold CV\n"
-        "  fitscope tune digits_quick --param compile.optimizer.adam.learning_rate=1e-3,1e-2,1e-1 --select cv\n\n"
-        "Values are YAML: --param 'model[0]={Dense: {units: 8}},{Dense: {units: 64}}' tries two whole layers.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "  fitscope tune digits_quick --select cv \\\n"
+        "      --param compile.optimizer.adam.learning_rate=1e-3,1e-2,1e-1\n"
+        "  # values are YAML: two whole layers\n"
+        "  fitscope tune digits_quick --param 'model[0]={Dense: {units: 8}},{Dense: {units: 64}}'",
+        formatter_class=HelpFormatter,
     )
     add_spec_argument(tune)
     tune.add_argument("--param", action="append", default=[], metavar="KEY.PATH=V1,V2",

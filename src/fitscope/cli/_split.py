@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ArgumentError
-from ._output import console, print_json
+from ._output import HelpFormatter, console, print_json
 
 
 def parse_size(text: str, *, name: str, allow_provided: bool = False) -> int | float | str:
@@ -52,7 +52,7 @@ def add_parser(commands: Any) -> None:
         epilog="The book's split (validation = last 10000 training images, 700/300 drawn):\n"
         "  fitscope split --dataset mnist --val 10000 --no-shuffle --test provided "
         "--subsample 700,300 --seed 3",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_dataset_options(parser)
     parser.add_argument(
