@@ -496,7 +496,9 @@ def test_kept_trial_data_is_read_only_and_within_its_budget(tmp_path: Path) -> N
         first.arrays["train"][0][0, 0] = 1.0
     cache.get(trials[1], spec)  # the budget holds one fold: the first goes
     assert cache.get(trials[0], spec) is not first
-    assert TrialDataCache(max_bytes=one_fold - 1).get(trials[0], spec) is not None  # too big to keep, still given
+    small = TrialDataCache(max_bytes=one_fold - 1)
+    given = small.get(trials[0], spec)
+    assert given.nbytes == one_fold and small.get(trials[0], spec) is not given  # too big to keep, still given
 
 
 def test_data_that_cannot_be_shipped_fails_only_its_trials(tmp_path: Path) -> None:

@@ -216,11 +216,13 @@ def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
 
 def _check_new_arguments(spec: Spec | dict[str, Any] | str | Path, overrides: list[str] | None) -> None:
     """Check each ``--set`` that adds a keyword argument against its Keras class, before any trial."""
-    if not overrides:
-        return
+    keys = [o.partition("=")[0].strip() for o in overrides or []]
+    keys = [key for key in keys if is_argument_path(path_parts(key))]
+    if not keys:
+        return  # nothing to check: the spec is not read a second time
     written = _as_spec(spec, None).model_dump(mode="json")
-    for override in overrides:
-        _check_new_argument(written, override.partition("=")[0].strip(), "--set")
+    for key in keys:
+        _check_new_argument(written, key, "--set")
 
 
 def _check_new_argument(spec_data: dict[str, Any], key: str, option: str) -> None:
@@ -229,7 +231,7 @@ def _check_new_argument(spec_data: dict[str, Any], key: str, option: str) -> Non
     Checked once here, as a typo would fail every trial; Keras is imported only then.
     """
     parts = path_parts(key)
-    if not is_argument_path(parts) or _written(spec_data, parts):
+    if not is_argument_path(parts) or _value_at(spec_data, parts) is not _MISSING:
         return
     from ._build import check_argument_name
 
@@ -239,16 +241,19 @@ def _check_new_argument(spec_data: dict[str, Any], key: str, option: str) -> Non
         raise ArgumentError(f"{option} {key}: {exc}") from None
 
 
-def _written(data: Any, parts: list[str | int]) -> bool:
-    """Whether the spec data already has a value at ``parts``."""
+_MISSING = object()
+
+
+def _value_at(data: Any, parts: list[str | int]) -> Any:
+    """The spec data's value at ``parts``, or ``_MISSING`` where it writes none."""
     node = data
     for part in parts:
         in_dict = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         if not (in_dict or in_list):
-            return False
+            return _MISSING
         node = node[part]
-    return True
+    return node
 
 
 def _check_kind(key: str, value: Any, spec_data: dict[str, Any]) -> None:
@@ -259,12 +264,9 @@ def _check_kind(key: str, value: Any, spec_data: dict[str, Any]) -> None:
     """
     if not key.startswith(("model", "callbacks")):
         return
-    current: Any = spec_data
-    for part in path_parts(key):
-        try:
-            current = current[part]
-        except (KeyError, IndexError, TypeError):
-            return  # a new argument: nothing to compare with
+    current = _value_at(spec_data, path_parts(key))
+    if current is _MISSING:
+        return  # a new argument: nothing to compare with
     kinds = {bool: "true or false", int: "a number", float: "a number", str: "text"}
     expected, given = kinds.get(type(current)), kinds.get(type(value))
     if expected is not None and value is not None and given != expected:
