@@ -168,11 +168,13 @@ def run_show(args: argparse.Namespace) -> int:
     out.print(f"[bold]{escape(info.run_id)}[/]  {escape(info.name)}  ({info.status})  started {started}")
     if info.reason:
         out.print(f"reason: {escape(info.reason)}")
-    # A cv/tune trial's bookkeeping (its key, its initial weights' fingerprint) is not a parameter.
-    params = {k: v for k, v in info.params.items() if k not in ("trial_key", "initial_weights")}
+    from ..store import TRIAL_BOOKKEEPING
+
+    params = {k: v for k, v in info.params.items() if k not in TRIAL_BOOKKEEPING}
     out.print(f"params: {escape(str(params))}")
     if info.group_id:
-        out.print(f"group: {escape(info.group_id)}  (fitscope runs --group {escape(info.group_id)})")
+        fold = f", fold {info.params['fold']}" if "fold" in info.params else ""
+        out.print(f"group: {escape(info.group_id)}{fold}  (fitscope runs --group {escape(info.group_id)})")
     if info.params.get("initial_weights"):
         out.print(f"initial weights: fingerprint {escape(str(info.params['initial_weights'])[:16])}…")
     if info.manifest:

@@ -10,9 +10,8 @@ from typing import Any
 
 from .._errors import ArgumentError
 from ..analysis import analyse_curves, epoch_bands
-from ..store import Run
+from ..store import TRIAL_BOOKKEEPING, Run
 from ._figures import (
-    BOOKKEEPING_PARAMS,
     CurveSet,
     band_figure,
     book_figure,
@@ -119,7 +118,7 @@ def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: st
 
 def _searched(params: dict[str, Any]) -> dict[str, Any]:
     """A run's own parameters, without what fitscope adds to every trial (its key, fold, first weights)."""
-    return {k: v for k, v in params.items() if k not in BOOKKEEPING_PARAMS}
+    return {k: v for k, v in params.items() if k not in TRIAL_BOOKKEEPING}
 
 
 def _mean_history(histories: Sequence[dict[str, list[float]]]) -> dict[str, list[float]]:

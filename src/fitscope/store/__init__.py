@@ -6,12 +6,13 @@ Plain stdlib, numpy and the ``tensorboard`` package; never imports Keras.
 from __future__ import annotations
 
 from ._checkpoints import Checkpoint, CheckpointDir
-from ._store import DEFAULT_ROOT, Run, RunInfo, Store, default_root, library_versions
+from ._store import DEFAULT_ROOT, TRIAL_BOOKKEEPING, Run, RunInfo, Store, default_root, library_versions
 from ._tensorboard import TensorBoardWriter, scalar_tag
 from ._values import normalize_metric_name
 
 __all__ = [
     "DEFAULT_ROOT",
+    "TRIAL_BOOKKEEPING",
     "Checkpoint",
     "CheckpointDir",
     "Run",

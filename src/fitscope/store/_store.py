@@ -35,7 +35,11 @@ from .._errors import ArgumentError, StoreError
 from ._schema import migrate
 from ._values import decode_value, encode_value, normalize_metric_name
 
-__all__ = ["DEFAULT_ROOT", "Run", "RunInfo", "Store", "default_root"]
+__all__ = ["DEFAULT_ROOT", "TRIAL_BOOKKEEPING", "Run", "RunInfo", "Store", "default_root"]
+
+# What the cv/tune driver adds to a trial's params: its key (to resume), the fingerprint of its
+# initial weights (the fold-independence canary) and its fold. Not searched parameters.
+TRIAL_BOOKKEEPING = frozenset({"trial_key", "initial_weights", "fold"})
 
 DEFAULT_ROOT = "fitscope-runs"
 DB_NAME = "fitscope.db"
