@@ -79,10 +79,7 @@ def check_argument_name(path: list[str | int]) -> None:
     if head in ("model", "callbacks"):
         cls = getattr(keras.layers if head == "model" else keras.callbacks, str(name), None)
     else:
-        try:
-            cls = type(keras.optimizers.get(str(name)))
-        except (ValueError, TypeError):
-            return
+        cls = _optimizer_class(str(name))
     if not isinstance(cls, type):
         return
     accepted = _accepted_arguments(cls)
@@ -108,23 +105,31 @@ def _accepted_arguments(cls: type) -> set[str]:
 _OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion")
 
 
-def _optimizer(spec: Spec) -> Any:
+def _optimizer_class(name: str) -> Any:
+    """The Keras optimizer class called ``name`` (``adam``, ``SGD``...), or None when there is none."""
     import keras
+
+    try:
+        return type(keras.optimizers.get(name))
+    except (ValueError, TypeError):
+        return None
+
+
+def _optimizer(spec: Spec) -> Any:
 
     chosen = spec.compile.optimizer
     name, arguments = (chosen, {}) if isinstance(chosen, str) else next(iter(chosen.items()), ("", {}))
-    try:
-        optimizer_class = type(keras.optimizers.get(name))
-    except (ValueError, TypeError):
+    optimizer_class = _optimizer_class(name)
+    if optimizer_class is None:
         close = difflib.get_close_matches(str(name).lower(), _OPTIMIZERS, n=1)
         hint = f"; did you mean `{close[0]}`?" if close else ""
         raise SpecError(f"unknown optimizer `{name}` at compile.optimizer{hint}") from None
     try:  # from_config, as keras.optimizers.get does: a learning-rate schedule may be given as a mapping
         return optimizer_class.from_config(dict(arguments or {}))
     except (ValueError, TypeError) as exc:  # a known optimizer: its arguments are wrong
-        accepted = [p for p in inspect.signature(optimizer_class.__init__).parameters if p not in ("self", "kwargs")]
+        accepted = _accepted_arguments(optimizer_class)
         unknown = [str(k) for k in (arguments or {}) if k not in accepted]
-        close = difflib.get_close_matches(unknown[0], accepted, n=1) if unknown else []
+        close = difflib.get_close_matches(unknown[0], sorted(accepted), n=1) if unknown else []
         hint = f"; did you mean `{close[0]}`?" if close else ""
         raise SpecError(f"compile.optimizer ({name}): {exc}{hint}") from None
 
