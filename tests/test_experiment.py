@@ -253,6 +253,28 @@ def test_only_processes_fitscope_owns_freeze_their_imports() -> None:
     assert library == 0 and owned > 1000
 
 
+@pytest.mark.parametrize("owned", [True, False], ids=["fitscope's process", "a library user's"])
+def test_keras_loads_without_its_optional_extras_only_in_processes_fitscope_owns(owned: bool) -> None:
+    """The CLI and workers skip Keras's scikit-learn and matplotlib extras (1 s of its import);
+    fitscope's own uses of both still work, and a program using fitscope as a library keeps Keras whole."""
+    script = (
+        "import sys\n"
+        "from fitscope import _process\n"
+        f"if {owned}: _process.own_process()\n"
+        "import keras\n"
+        "loaded = [name for name in ('sklearn', 'matplotlib') if name in sys.modules]\n"
+        "from sklearn.model_selection import KFold\n"
+        "from matplotlib.figure import Figure\n"
+        "from keras.src.wrappers import fixes\n"
+        "print(loaded, fixes.sklearn is not None)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    if owned:
+        assert done.stdout.split() == ["[]", "False"]
+    else:
+        assert done.stdout.split() == ["['sklearn',", "'matplotlib']", "True"]
+
+
 def test_steps_per_execution_fuses_an_epoch_unless_a_step_hook_needs_each_step() -> None:
     import keras
 

@@ -387,9 +387,11 @@ def test_ray_on_a_local_cluster(tmp_path: Path) -> None:
     assert len(history["val_accuracy"]) == 2
 
 
-def test_ray_workers_need_no_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The driver prepares the data once and ships it: the CSV is gone before any Ray task starts."""
-    pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
+@pytest.mark.parametrize("executor", ["process", "ray"])
+def test_workers_need_no_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executor: str) -> None:
+    """The driver prepares the data once and ships it: the CSV is gone before any worker trains."""
+    if executor == "ray":
+        pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
     from fitscope.experiment import _executors
 
     rng = np.random.default_rng(1)
@@ -409,7 +411,7 @@ def test_ray_workers_need_no_data_files(tmp_path: Path, monkeypatch: pytest.Monk
         "name": "points", "data": {"dataset": str(data), "scale": False}, "split": {"val": 0.25, "test": 0.25},
         "model": [{"Dense": {"units": 2, "activation": "softmax"}}], "fit": {"epochs": 2, "batch_size": 8},
     }  # fmt: skip
-    result = search(spec, ["compile.optimizer=sgd,adam"], runs=tmp_path / "runs", executor="ray", workers=2,
+    result = search(spec, ["compile.optimizer=sgd,adam"], runs=tmp_path / "runs", executor=executor, workers=2,
                     say=quiet)  # fmt: skip
     assert [row["status"] for row in result.ranking] == ["finished", "finished"]
     assert len(prepared) == 1  # both trials share one prepared copy
@@ -517,6 +519,23 @@ def test_data_that_cannot_be_shipped_fails_only_its_trials(tmp_path: Path) -> No
     assert shipped == [(trials[0], (10, 1))]
     (failed,) = store.runs(group="g")
     assert failed.status == "failed" and failed.reason.startswith("DataError: ") and "missing.csv" in failed.reason
+
+
+def test_a_process_worker_goes_on_past_a_trial_whose_data_fails(tmp_path: Path) -> None:
+    from fitscope.experiment._executors import Driver, execute
+    from fitscope.experiment._spec import validate_spec
+    from fitscope.experiment._trial import Trial
+
+    good = _points_csv(tmp_path / "good.csv", 40)
+    specs = [{"data": {"dataset": str(path)}, "split": {"val": 0.5}, "model": [{"Dense": {"units": 2}}],
+              "fit": {"epochs": 1}} for path in (tmp_path / "missing.csv", good)]  # fmt: skip
+    trials = [Trial(spec=validate_spec(spec).model_dump(mode="json"), name=f"t{i}") for i, spec in enumerate(specs)]
+    store = Store(tmp_path / "runs")
+    execute(Driver(store, "g", trials, say=quiet), trials, executor="process", workers=1)
+    statuses = {info.name: (info.status, info.reason or "") for info in store.runs(group="g")}
+    assert statuses["t1"] == ("finished", "")
+    status, reason = statuses["t0"]
+    assert status == "failed" and reason.startswith("DataError: ") and "missing.csv" in reason
 
 
 def test_progress_says_where_each_trial_is_every_few_seconds() -> None:

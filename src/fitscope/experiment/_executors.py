@@ -4,12 +4,15 @@
 - ``process``: a pool of long-lived worker processes (spawn start method, each
   with its own Keras/JAX, each limited to one CPU thread so they don't fight). The
   driver hands each free worker its next trial, preferring data the worker already
-  holds. A worker that dies takes only its current trial with it (marked failed); a
-  new worker takes its place. Workers end when the driver does, however it ends.
+  holds, and sends the data along when it does not. A worker that dies takes only
+  its current trial with it (marked failed); a new worker takes its place. Workers
+  end when the driver does, however it ends.
 - ``ray``: Ray tasks on a cluster (``ray.init(address=...)``); epoch records come
-  back through a Ray queue while the tasks run. The driver prepares each distinct
-  training/validation data once and ships it through Ray's object store, so
-  workers need neither the data files nor the driver's disk.
+  back through a Ray queue while the tasks run. The data goes through Ray's object
+  store, so workers need neither the data files nor the driver's disk.
+
+Both pools get their data from the driver (:class:`_PreparedData`): each distinct
+training/validation data is prepared once, not once per worker.
 
 The protocol is the same for all three: a trial's messages (``start``, ``epoch``,
 ``end``; see :mod:`._trial`) reach :class:`Driver`, the only writer of the store.
@@ -284,16 +287,21 @@ def _worker_main(tasks: Any, messages: Any) -> None:
     choose_default_backend()
     _run_inline()
     own_process()
-    cache = TrialDataCache()
+    import keras  # noqa: F401  (now, while the driver prepares the first trial's data)
+
+    held: TrialData | None = None  # the data of this worker's last trial; the driver knows which
     while True:
-        item = tasks.get()
-        if item is None:
+        task = tasks.get()
+        if task is None:
             # Everything is sent once the queue's feeder thread is done; skip the
             # interpreter's teardown of Keras and JAX (about half a second).
             messages.close()
             messages.join_thread()
             os._exit(0)
-        run_trial(Trial(**item), _BundledSender(messages.put), cache=cache)
+        item, data = task
+        if data is not None:
+            held = data.read_only()
+        run_trial(Trial(**item), _BundledSender(messages.put), held)
 
 
 def _exit_with_driver() -> None:
@@ -321,15 +329,18 @@ def _exit_with_driver() -> None:
 class _Assigner:
     """Which trial a free worker takes next.
 
-    One whose data the worker prepared for its last trial (it keeps that data, see
-    :class:`TrialDataCache`), else one whose data no other worker holds, else the next
-    in line. So the folds of a cross-validated search spread over the workers, and
-    each worker goes on with the fold it has.
+    One whose data the worker holds (it keeps its last trial's), else one whose data
+    no other worker holds, else the next in line. So the folds of a cross-validated
+    search spread over the workers, and each worker goes on with the fold it has.
     """
 
     def __init__(self, trials: Sequence[Trial]) -> None:
         self.pending = list(trials)
         self._holding: dict[int, str] = {}
+
+    def holds(self, worker: int) -> str | None:
+        """The data key of what ``worker`` holds (that of its last trial)."""
+        return self._holding.get(worker)
 
     def next_for(self, worker: int) -> Trial | None:
         if not self.pending:
@@ -353,20 +364,33 @@ def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> Non
     ctx = multiprocessing.get_context("spawn")
     messages = ctx.Queue()
     assigner = _Assigner(trials)
+    prepared = _PreparedData(driver)
+    remaining = {t.key for t in trials}
     pool: dict[int, tuple[Any, Any]] = {}  # worker -> (its process, its task queue)
     current: dict[int, str | None] = {}  # worker -> the key of the trial it trains
 
-    def give(worker: int) -> None:  # the worker's next trial, or None: stop
-        trial = assigner.next_for(worker)
-        current[worker] = trial.key if trial else None
-        pool[worker][1].put(trial.to_dict() if trial else None)
+    def give(worker: int) -> None:
+        """Send the worker its next trial, with its data unless the worker holds it; or None: stop."""
+        while True:
+            held = assigner.holds(worker)
+            trial = assigner.next_for(worker)
+            current[worker] = trial.key if trial else None
+            if trial is None:
+                pool[worker][1].put(None)
+                return
+            data = prepared.get(trial) if trial.data_key != held else None
+            prepared.keep_only({t.data_key for t in assigner.pending})
+            if trial.data_key == held or data is not None:
+                pool[worker][1].put((trial.to_dict(), data))
+                return
+            remaining.discard(trial.key)  # its data failed (recorded); the worker takes the next one
+            assigner.forget(worker)
 
     def spawn(worker: int) -> None:
         tasks = ctx.Queue()
         process = ctx.Process(target=_worker_main, args=(tasks, messages), daemon=True)
         process.start()
         pool[worker] = (process, tasks)
-        give(worker)
 
     def ended(key: str) -> None:
         for worker, running in current.items():
@@ -374,9 +398,11 @@ def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> Non
                 give(worker)
                 return
 
+    # Start every worker before preparing any data: they import Keras meanwhile.
     for worker in range(min(workers, len(trials))):
         spawn(worker)
-    remaining = {t.key for t in trials}
+    for worker in list(pool):
+        give(worker)
     next_id = len(pool)
     finished = False
     try:
@@ -400,6 +426,7 @@ def _run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> Non
                     remaining.discard(key)
                 if assigner.pending:
                     spawn(next_id)
+                    give(next_id)
                     next_id += 1
         finished = True
     finally:
@@ -458,25 +485,50 @@ def _check_reachable(address: str, timeout: float = 3.0) -> None:
         ) from None
 
 
-def _ship_data(driver: Driver, trials: Sequence[Trial], put: Callable[[TrialData], Any]) -> Iterator[tuple[Trial, Any]]:
-    """Prepare each distinct trial data once, here, and ``put`` it where workers can fetch it.
+class _PreparedData:
+    """Each distinct trial data, prepared once here in the driver, for the workers.
 
-    Yields each trial with what ``put`` returned for its data, as soon as that is
-    ready. A trial whose data cannot be prepared fails here with the reason, as it
-    would have in a worker, and is not yielded.
+    One preparation instead of one per worker: loading, splitting and auditing the
+    book's toy data costs a worker about 1.3 CPU-seconds (scikit-learn's import
+    included), and the driver does it while its new workers import Keras. ``put``
+    turns the data into what reaches a worker (a Ray object reference; the data
+    itself for a process pool, whose task queue pickles it).
     """
-    by_data: dict[str, Any] = {}
-    for trial in trials:
-        if trial.data_key not in by_data:
+
+    def __init__(self, driver: Driver, put: Callable[[TrialData], Any] = lambda data: data) -> None:
+        self._driver = driver
+        self._put = put
+        self._ready: dict[str, Any] = {}  # data key -> what put returned, or why preparing failed
+
+    def get(self, trial: Trial) -> Any | None:
+        """What ``put`` returned for the trial's data; ``None`` when that failed (the trial is then failed)."""
+        if trial.data_key not in self._ready:
             try:
-                by_data[trial.data_key] = put(trial_data(trial))
-            except Exception as exc:  # bad data fails its trials; the others go on
-                by_data[trial.data_key] = exc
-        found = by_data[trial.data_key]
+                self._ready[trial.data_key] = self._put(trial_data(trial))
+            except Exception as exc:  # bad data fails its trials, as it would in a worker; the others go on
+                self._ready[trial.data_key] = exc
+        found = self._ready[trial.data_key]
         if isinstance(found, Exception):
-            driver.abandon(trial.key, "failed", f"{type(found).__name__}: {found}")
-        else:
-            yield trial, found
+            self._driver.abandon(trial.key, "failed", f"{type(found).__name__}: {found}")
+            return None
+        return found
+
+    def keep_only(self, data_keys: set[str]) -> None:
+        """Let go of the data no trial still to hand out needs."""
+        for key in set(self._ready) - data_keys:
+            del self._ready[key]
+
+
+def _ship_data(driver: Driver, trials: Sequence[Trial], put: Callable[[TrialData], Any]) -> Iterator[tuple[Trial, Any]]:
+    """Each trial with what ``put`` returned for its data, as soon as that is ready.
+
+    A trial whose data cannot be prepared is failed with the reason and not yielded.
+    """
+    prepared = _PreparedData(driver, put)
+    for trial in trials:
+        data = prepared.get(trial)
+        if data is not None:
+            yield trial, data
 
 
 def _run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str | None) -> None:

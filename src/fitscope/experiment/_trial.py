@@ -88,6 +88,13 @@ class TrialData:
     def nbytes(self) -> int:
         return sum(int(getattr(a, "nbytes", 0)) for pair in self.arrays.values() for a in pair)
 
+    def read_only(self) -> TrialData:
+        """Make the arrays read-only, so no trial can change data another trial uses; returns ``self``."""
+        for pair in self.arrays.values():
+            for array in pair:
+                array.setflags(write=False)
+        return self
+
 
 class TrialDataCache:
     """The data one process prepared for a search's trials, kept for the next trial that shares it.
@@ -110,10 +117,7 @@ class TrialDataCache:
         if found is not None:
             self._kept.move_to_end(trial.data_key)
             return found
-        data = _trial_data(trial, spec)
-        for x, y in data.arrays.values():
-            for array in (x, y):
-                array.setflags(write=False)
+        data = _trial_data(trial, spec).read_only()
         if data.nbytes <= self.max_bytes:
             while self._kept and sum(kept.nbytes for kept in self._kept.values()) + data.nbytes > self.max_bytes:
                 self._kept.popitem(last=False)
