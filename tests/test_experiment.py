@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -273,6 +274,47 @@ def test_keras_loads_without_its_optional_extras_only_in_processes_fitscope_owns
         assert done.stdout.split() == ["[]", "False"]
     else:
         assert done.stdout.split() == ["['sklearn',", "'matplotlib']", "True"]
+
+
+def test_folds_reuse_compiled_programs_from_a_private_cache_removed_at_exit(tmp_path: Path) -> None:
+    """In fitscope's own processes the second fold finds the programs the first compiled;
+    the cache folder is the process's own and goes when it ends, with any a killed process left."""
+    orphan = tmp_path / "fitscope-xla-999999999-left"  # no process has this id
+    orphan.mkdir()
+    script = (
+        "import sys\n"
+        "from fitscope import _process\n"
+        "_process.own_process()\n"
+        "import jax\n"
+        "hits = []\n"
+        "jax.monitoring.register_event_listener(\n"
+        "    lambda event, **_: hits.append(event) if event.endswith('cache_hits') else None)\n"
+        "from fitscope.experiment import cross_validate\n"
+        f"result = cross_validate({str(QUICK)!r}, folds=2, overrides=['fit.epochs=1'], runs=sys.argv[1],\n"
+        "                        say=lambda *_: None)\n"
+        "print(_process._compile_cache, len(hits), [f['status'] for f in result.folds])\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "runs")], capture_output=True, text=True,
+                          check=True, env=env)  # fmt: skip
+    folder, hits, statuses = done.stdout.strip().split(maxsplit=2)
+    assert Path(folder).parent == tmp_path and Path(folder).name.startswith("fitscope-xla-")
+    assert int(hits) >= 2 and statuses == "['finished', 'finished']"
+    assert not Path(folder).exists() and not orphan.exists()
+
+
+def test_a_compilation_cache_the_user_configured_is_kept(tmp_path: Path) -> None:
+    script = (
+        "from fitscope import _process\n"
+        "_process.own_process()\n"
+        "import jax, keras\n"
+        "_process.reuse_compiled_programs()\n"
+        "print(_process._compile_cache, jax.config.jax_compilation_cache_dir)\n"
+    )
+    env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": str(tmp_path / "mine")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    assert done.stdout.split() == ["None", str(tmp_path / "mine")]
 
 
 def test_steps_per_execution_fuses_an_epoch_unless_a_step_hook_needs_each_step() -> None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import ArgumentError, FitscopeError
-from .._process import own_process
+from .._process import own_process, remove_compile_cache
 from ..store import CheckpointDir, Run, Store
 from ._trial import Trial, TrialData, TrialDataCache, run_trial, trial_data
 from ._trial_progress import TrialsProgress
@@ -297,6 +297,7 @@ def _worker_main(tasks: Any, messages: Any) -> None:
             # interpreter's teardown of Keras and JAX (about half a second).
             messages.close()
             messages.join_thread()
+            remove_compile_cache()
             os._exit(0)
         item, data = task
         if data is not None:

@@ -211,13 +211,14 @@ def run_trial(trial: Trial, send: Send, data: TrialData | None = None, *, cache:
 def _run(trial: Trial, send: Send, data: TrialData | None, cache: TrialDataCache | None) -> None:
     import keras
 
-    from .._process import freeze_imports
+    from .._process import freeze_imports, reuse_compiled_programs
     from ..keras_glue import EpochReporter, inline_callbacks, model_state, weights_fingerprint
     from ._build import build_callbacks, build_model, steps_per_execution
     from ._runner import evaluate_on
     from ._spec import validate_spec
 
     freeze_imports()
+    reuse_compiled_programs()
     spec = validate_spec(trial.spec)
     if data is None:
         data = cache.get(trial, spec) if cache is not None else _trial_data(trial, spec)
