@@ -94,8 +94,9 @@ def reuse_compiled_programs() -> None:
     exit: JAX writes entries in place, so processes sharing a folder could read a
     half-written one, and nothing carries over from one command to the next. A
     cache the user configured (``JAX_COMPILATION_CACHE_DIR``) is used as it is.
-    Training code calls this right after importing Keras, before it compiles
-    anything; it acts only in a process fitscope owns, on the JAX backend.
+    A trial calls this right after importing Keras, before it compiles anything (a
+    single ``fitscope run`` has nothing to reuse); it acts only in a process
+    fitscope owns, on the JAX backend.
     """
     global _compile_cache
     if not _owned or _compile_cache is not None or "jax" not in sys.modules:

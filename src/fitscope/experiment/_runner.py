@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import SpecError, StoreError
-from .._process import freeze_imports, reuse_compiled_programs
+from .._process import freeze_imports
 from ..data import Preprocessing, Split, load_dataset, split_dataset
 from ..store import Run, Store
 from ._build import build_callbacks, build_model, steps_per_execution
@@ -153,7 +153,6 @@ def run_spec(
     )
 
     freeze_imports()
-    reuse_compiled_programs()
     spec = _as_spec(spec, overrides)
     prepared = prepare(spec)
     if test and "test" not in prepared.split.parts:
