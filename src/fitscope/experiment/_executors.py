@@ -490,7 +490,7 @@ class _PreparedData:
     """Each distinct trial data, prepared once here in the driver, for the workers.
 
     One preparation instead of one per worker: loading, splitting and auditing the
-    book's toy data costs a worker about 1.3 CPU-seconds (scikit-learn's import
+    book's toy data costs about 1.5 CPU-seconds (scikit-learn's import
     included), and the driver does it while its new workers import Keras. ``put``
     turns the data into what reaches a worker (a Ray object reference; the data
     itself for a process pool, whose task queue pickles it).
