@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -77,6 +78,40 @@ def test_grouped_cv_keeps_groups_in_one_fold(tmp_path: Path) -> None:
     assert all(store.run(f["run_id"]).info().manifest["sizes"]["val"] > 0 for f in result.folds)
     with pytest.raises(FitscopeError, match="no such group column"):
         cross_validate(spec, folds=3, group_by="ward", runs=tmp_path / "runs", say=quiet)
+
+
+def test_grouped_cv_reads_group_labels_from_an_npz_array(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    y = np.arange(120) % 3
+    x = rng.normal(y[:, None], 1, (120, 4)).astype("float32")
+    data = tmp_path / "patients.npz"
+    np.savez(data, x=x, y=y, patient=np.arange(120) // 10, pixels=np.zeros((120, 2)))
+    spec = {
+        "name": "grouped", "data": {"dataset": str(data), "group_column": "patient", "scale": False},
+        "split": {"val": 0.25}, "model": [{"Dense": {"units": 3, "activation": "softmax"}}],
+        "fit": {"epochs": 1, "batch_size": 16},
+    }  # fmt: skip
+    result = cross_validate(spec, folds=3, group_by="patient", runs=tmp_path / "runs", say=quiet)
+    store = Store(tmp_path / "runs")
+    patients = np.arange(120) // 10
+    for fold in result.folds:
+        info = store.run(fold["run_id"]).info()
+        assert fold["status"] == "finished" and info.manifest["sizes"]["val"] > 0
+    # No patient on both sides of any fold.
+    from fitscope.experiment._spec import validate_spec
+    from fitscope.experiment._trial import Trial, prepare_trial
+
+    checked = validate_spec(spec)
+    for fold in range(3):
+        trial = Trial(spec=checked.model_dump(mode="json"), name="f", fold=fold, folds=3, group_by="patient")
+        parts = prepare_trial(trial, checked).split.parts
+        assert not set(patients[parts["train"]]) & set(patients[parts["val"]])
+    mistakes = {"ward": "has no group array 'ward' (arrays: x, y, patient, pixels)",
+                "pixels": "the group array 'pixels' has shape (120, 2); give one label per sample"}  # fmt: skip
+    for wrong, message in mistakes.items():
+        bad = {**spec, "data": {**spec["data"], "group_column": wrong}}
+        with pytest.raises(FitscopeError, match=re.escape(message)):
+            cross_validate(bad, folds=3, group_by=wrong, runs=tmp_path / "runs", say=quiet)
 
 
 def test_grid_search_ranks_and_names_the_winner(tmp_path: Path) -> None:

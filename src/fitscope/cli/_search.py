@@ -36,7 +36,9 @@ def add_parser(commands: Any) -> None:
     add_spec_argument(cv)
     cv.add_argument("--folds", type=int, required=True, metavar="K", help="number of folds (2 or more)")
     cv.add_argument("--stratify", action="store_true", help="keep class shares in every fold")
-    cv.add_argument("--group-by", metavar="COLUMN", help="a CSV column: samples of one group stay in one fold")
+    cv.add_argument("--group-by", metavar="COLUMN",
+                    help="the spec's data.group_column (a CSV column or an .npz array): samples of one group "
+                         "stay in one fold")  # fmt: skip
     _executor_options(cv)
     cv.set_defaults(handler=run_cv)
 

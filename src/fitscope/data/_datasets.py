@@ -438,7 +438,7 @@ def load_digits() -> Dataset:
 _NPZ_CONVENTIONS = (("x_train", "y_train"), ("x", "y"), ("X", "y"), ("inputs", "labels"))
 
 
-def _load_npz_file(path: Path, x_key: str | None, y_key: str | None) -> Dataset:
+def _load_npz_file(path: Path, x_key: str | None, y_key: str | None, group: str | None = None) -> Dataset:
     arrays = read_npz(path)
     if x_key or y_key:
         if not (x_key and y_key):
@@ -458,7 +458,15 @@ def _load_npz_file(path: Path, x_key: str | None, y_key: str | None) -> Dataset:
     x_test = y_test = None
     if pair[0] == "x_train" and "x_test" in arrays and "y_test" in arrays:
         x_test, y_test = arrays["x_test"], arrays["y_test"]
-    return Dataset.from_arrays(x, y, x_test=x_test, y_test=y_test, name=path.stem, source=str(path))
+    dataset = Dataset.from_arrays(x, y, x_test=x_test, y_test=y_test, name=path.stem, source=str(path))
+    if group is None:
+        return dataset
+    if group not in arrays:
+        raise DataError(f"{path}: has no group array {group!r} (arrays: {', '.join(arrays)}).")
+    groups = arrays[group]
+    if groups.ndim != 1:
+        raise DataError(f"{path}: the group array {group!r} has shape {groups.shape}; give one label per sample (1-D).")
+    return replace(dataset, groups=groups, group_column=group, _fingerprint=[])
 
 
 def _load_idx_dir(folder: Path) -> Dataset:
@@ -501,15 +509,16 @@ def load_file(
             with an optional ``x_test``/``y_test``, or ``x``/``y``).
         label: the label column of a CSV, by name or position.
         header: whether the CSV has a header row (default: guessed).
-        group: a CSV column holding group labels (kept out of the inputs), for grouped
-            k-fold: samples of one group never sit on both sides of a fold.
+        group: group labels for grouped k-fold (samples of one group never sit on
+            both sides of a fold): a CSV column (kept out of the inputs) or an
+            ``.npz`` array with one label per training sample.
     """
     path = Path(path)
     if path.is_dir():
         return _load_idx_dir(path)
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        return _load_npz_file(path, x_key, y_key)
+        return _load_npz_file(path, x_key, y_key, group)
     if suffix in (".csv", ".txt"):
         x, y, columns = read_csv(path, label=label, header=header)
         groups = None

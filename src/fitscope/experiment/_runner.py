@@ -75,6 +75,8 @@ def _load(spec: Spec) -> Any:
     options: dict[str, Any] = {}
     if spec.data.dataset.lower().endswith((".csv", ".txt")):
         options = {"label": spec.data.label, "group": spec.data.group_column}
+    elif spec.data.dataset.lower().endswith(".npz"):
+        options = {"group": spec.data.group_column}
     return load_dataset(spec.data.dataset, data_dir=spec.data.data_dir, **options)
 
 

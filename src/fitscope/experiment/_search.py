@@ -24,7 +24,7 @@ from ..store import Store, normalize_metric_name
 from ._executors import Driver, execute
 from ._runner import _as_spec
 from ._spec import Spec, apply_override, is_argument_path, parse_yaml, path_parts, validate_spec, yaml_problem
-from ._trial import Trial
+from ._trial import Trial, group_labels
 
 __all__ = ["CVResult", "SearchResult", "cross_validate", "parse_param", "search"]
 
@@ -86,13 +86,7 @@ def _check_folds(spec: Spec, folds: int, stratify: bool, group_by: str | None = 
                 f"the smallest class has {smallest}. Use at most {smallest} folds."
             )
     if group_by is not None:
-        dataset = prepared.split.dataset
-        if dataset.groups is None or dataset.group_column != group_by:
-            raise SpecError(
-                f"--group-by {group_by!r}: the dataset has no such group column. Group columns come from CSV "
-                f"files: set data.group_column: {group_by} in the spec."
-            )
-        distinct = len(np.unique(dataset.groups[pool]))
+        distinct = len(np.unique(group_labels(prepared.split.dataset, group_by)[pool]))
         if folds > distinct:
             raise ArgumentError(f"Invalid value for --folds: {folds}. There are only {distinct} groups.")
 

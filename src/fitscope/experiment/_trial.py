@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Trial", "TrialData", "TrialDataCache", "run_trial", "trial_data"]
+__all__ = ["Trial", "TrialData", "TrialDataCache", "group_labels", "run_trial", "trial_data"]
 
 Send = Callable[[dict[str, Any]], None]
 
@@ -162,14 +162,7 @@ def prepare_trial(trial: Trial, spec: Any) -> Any:
     dataset = holdout.dataset
     groups = None
     if trial.group_by:
-        if dataset.groups is None or trial.group_by != dataset.group_column:
-            from .._errors import SpecError
-
-            raise SpecError(
-                f"--group-by {trial.group_by!r}: the dataset has no such group column. Group columns come "
-                "from CSV files: set data.group_column to that column's name."
-            )
-        groups = dataset.groups[pool]
+        groups = group_labels(dataset, trial.group_by)[pool]
     sub = Dataset(
         name=dataset.name, x=dataset.x[pool], y=dataset.y[pool], class_names=dataset.class_names,
         source=dataset.source, value_max=dataset.value_max,
@@ -184,6 +177,18 @@ def prepare_trial(trial: Trial, spec: Any) -> Any:
     if "test" in holdout.parts:
         parts["test"] = holdout.parts["test"]
     return prepare_parts(spec, dataset, parts, kind="kfold", fold=trial.fold, folds=trial.folds)
+
+
+def group_labels(dataset: Any, group_by: str) -> Any:
+    """The dataset's group labels for ``--group-by``, refused unless the spec's data carries that group column."""
+    if dataset.groups is None or dataset.group_column != group_by:
+        from .._errors import SpecError
+
+        raise SpecError(
+            f"--group-by {group_by!r}: the dataset has no such group column. Group labels come from a CSV "
+            f"column or an .npz array: set data.group_column: {group_by} in the spec."
+        )
+    return dataset.groups
 
 
 def run_trial(trial: Trial, send: Send, data: TrialData | None = None, *, cache: TrialDataCache | None = None) -> None:
