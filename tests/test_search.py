@@ -59,59 +59,54 @@ def test_cv_json_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert [set(f) >= {"run_id", "best_epoch", "val"} for f in data["folds"]] == [True, True]
 
 
-def test_grouped_cv_keeps_groups_in_one_fold(tmp_path: Path) -> None:
+def _patients(path: Path) -> Path:
+    """120 samples of 12 patients (10 each), as a CSV with a patient column or an .npz with a patient array."""
     rng = np.random.default_rng(0)
-    rows = ["f1,f2,f3,f4,patient,label"]
-    for i in range(120):
-        label = i % 3
-        rows.append(",".join(f"{v:.4f}" for v in rng.normal(label, 1, 4)) + f",{i // 10},{label}")
-    data = tmp_path / "patients.csv"
-    data.write_text("\n".join(rows) + "\n")
-    spec = {
-        "name": "grouped", "data": {"dataset": str(data), "group_column": "patient", "scale": False},
+    y = np.arange(120) % 3
+    x = rng.normal(y[:, None], 1, (120, 4))
+    if path.suffix == ".csv":
+        rows = [",".join(f"{v:.4f}" for v in x[i]) + f",{i // 10},{y[i]}" for i in range(120)]
+        path.write_text("f1,f2,f3,f4,patient,label\n" + "\n".join(rows) + "\n")
+    else:
+        np.savez(path, x=x.astype("float32"), y=y, patient=np.arange(120) // 10, pixels=np.zeros((120, 2)))
+    return path
+
+
+def _grouped_spec(data: Path, group_column: str = "patient") -> dict[str, Any]:
+    return {
+        "name": "grouped", "data": {"dataset": str(data), "group_column": group_column, "scale": False},
         "split": {"val": 0.25}, "model": [{"Dense": {"units": 3, "activation": "softmax"}}],
         "fit": {"epochs": 2, "batch_size": 16},
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npz"])
+def test_grouped_cv_keeps_groups_in_one_fold(tmp_path: Path, suffix: str) -> None:
+    from fitscope.experiment._spec import validate_spec
+    from fitscope.experiment._trial import Trial, prepare_trial
+
+    spec = _grouped_spec(_patients(tmp_path / f"patients{suffix}"))
     result = cross_validate(spec, folds=3, group_by="patient", runs=tmp_path / "runs", say=quiet)
     assert [f["status"] for f in result.folds] == ["finished"] * 3
     store = Store(tmp_path / "runs")
     assert all(store.run(f["run_id"]).info().manifest["sizes"]["val"] > 0 for f in result.folds)
+    patients = np.arange(120) // 10
+    checked = validate_spec(spec)
+    for fold in range(3):  # no patient on both sides of a fold
+        trial = Trial(spec=checked.model_dump(mode="json"), name="f", fold=fold, folds=3, group_by="patient")
+        parts = prepare_trial(trial, checked).split.parts
+        assert not set(patients[parts["train"]]) & set(patients[parts["val"]])
     with pytest.raises(FitscopeError, match="no such group column"):
         cross_validate(spec, folds=3, group_by="ward", runs=tmp_path / "runs", say=quiet)
 
 
-def test_grouped_cv_reads_group_labels_from_an_npz_array(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    y = np.arange(120) % 3
-    x = rng.normal(y[:, None], 1, (120, 4)).astype("float32")
-    data = tmp_path / "patients.npz"
-    np.savez(data, x=x, y=y, patient=np.arange(120) // 10, pixels=np.zeros((120, 2)))
-    spec = {
-        "name": "grouped", "data": {"dataset": str(data), "group_column": "patient", "scale": False},
-        "split": {"val": 0.25}, "model": [{"Dense": {"units": 3, "activation": "softmax"}}],
-        "fit": {"epochs": 1, "batch_size": 16},
-    }  # fmt: skip
-    result = cross_validate(spec, folds=3, group_by="patient", runs=tmp_path / "runs", say=quiet)
-    store = Store(tmp_path / "runs")
-    patients = np.arange(120) // 10
-    for fold in result.folds:
-        info = store.run(fold["run_id"]).info()
-        assert fold["status"] == "finished" and info.manifest["sizes"]["val"] > 0
-    # No patient on both sides of any fold.
-    from fitscope.experiment._spec import validate_spec
-    from fitscope.experiment._trial import Trial, prepare_trial
-
-    checked = validate_spec(spec)
-    for fold in range(3):
-        trial = Trial(spec=checked.model_dump(mode="json"), name="f", fold=fold, folds=3, group_by="patient")
-        parts = prepare_trial(trial, checked).split.parts
-        assert not set(patients[parts["train"]]) & set(patients[parts["val"]])
+def test_an_npz_group_array_must_exist_and_hold_one_label_per_sample(tmp_path: Path) -> None:
+    data = _patients(tmp_path / "patients.npz")
     mistakes = {"ward": "has no group array 'ward' (arrays: x, y, patient, pixels)",
                 "pixels": "the group array 'pixels' has shape (120, 2); give one label per sample"}  # fmt: skip
     for wrong, message in mistakes.items():
-        bad = {**spec, "data": {**spec["data"], "group_column": wrong}}
         with pytest.raises(FitscopeError, match=re.escape(message)):
-            cross_validate(bad, folds=3, group_by=wrong, runs=tmp_path / "runs", say=quiet)
+            cross_validate(_grouped_spec(data, wrong), folds=3, group_by=wrong, runs=tmp_path / "runs", say=quiet)
 
 
 def test_grid_search_ranks_and_names_the_winner(tmp_path: Path) -> None:
