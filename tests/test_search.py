@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -147,16 +148,36 @@ def test_tune_says_how_many_configurations_the_split_has_seen(
 ) -> None:
     common = [str(QUICK), "--set", "fit.epochs=1", "--runs", str(tmp_path)]
     assert main(["tune", *common, "--param", "model[0].Dense.units=4,8"]) == 0
+    out = capsys.readouterr().out
     assert (
         "2 configuration(s) in this store were scored on this validation split: the best score is optimistic; "
         "confirm on the test set once (--test-best) or with cross-validation (--select cv)."
-    ) in capsys.readouterr().out
+    ) in out
+    # Configurations read as --set takes them, and the winner comes with the command that trains it alone.
+    ranked = [line.split()[2] for line in out.splitlines() if line.startswith(("  1. ", "  2. "))]
+    assert sorted(ranked) == ["model[0].Dense.units=4", "model[0].Dense.units=8"]
+    assert f"winner: {ranked[0]}\n" in out
+    (command,) = [line for line in out.splitlines() if line.startswith("train it alone: ")]
+    assert command == f"train it alone: fitscope run {QUICK} --set fit.epochs=1 --set '{ranked[0]}'"
+    assert main([*shlex.split(command.removeprefix("train it alone: fitscope ")), "--runs", str(tmp_path / "alone"),
+                 "--quiet"]) == 0  # fmt: skip
+    (alone,) = Store(tmp_path / "alone").runs()
+    assert alone.spec["model"][0]["Dense"]["units"] == int(ranked[0].rpartition("=")[2])
     # A second search on the same split adds to the count: the split has now seen four.
     assert main(["tune", *common, "--param", "compile.optimizer=sgd,adam", "--test-best"]) == 0
     out = capsys.readouterr().out
     assert "4 configuration(s) in this store were scored on this validation split" in out
     assert "the best score is optimistic; the test score below is the unbiased one." in out
     assert "test (evaluated once): " in out
+
+
+@pytest.mark.parametrize("value", [512, 1e-3, "sgd", "yes", "1e-3", "a b", None, [1, 2],
+                                   {"Dense": {"units": 32, "activation": "relu"}}])  # fmt: skip
+def test_a_search_value_is_shown_as_set_reads_it_back(value: Any) -> None:
+    from fitscope.experiment._spec import format_override, parse_yaml
+
+    key, _, text = format_override("a.b", value).partition("=")
+    assert key == "a.b" and parse_yaml(text) == value
 
 
 def test_test_best_touches_the_test_set_once(tmp_path: Path) -> None:

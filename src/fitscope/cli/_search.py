@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from typing import Any
 
@@ -102,6 +103,13 @@ def run_cv(args: argparse.Namespace) -> int:
     return 0 if all(f["status"] == "finished" for f in result.folds) else 1
 
 
+def _assignments(params: dict[str, Any]) -> list[str]:
+    """A configuration as ``--set`` takes it: ``model[0].Dense.units=512``, ``compile.optimizer=sgd``."""
+    from ..experiment._spec import format_override
+
+    return [format_override(key, value) for key, value in params.items()]
+
+
 def run_tune(args: argparse.Namespace) -> int:
     from ..experiment import search
 
@@ -118,11 +126,14 @@ def run_tune(args: argparse.Namespace) -> int:
     for rank, row in enumerate(result.ranking, start=1):
         score = "—" if row["score"] is None else f"{row['score']:.4f}"
         spread = f" ± {row['std']:.4f}" if row.get("std") else ""
-        print(f"  {rank}. {score}{spread}  {row['params']}  ({row['status']})")
+        print(f"  {rank}. {score}{spread}  {' '.join(_assignments(row['params']))}  ({row['status']})")
     if not result.winner:
         print("no configuration finished: see the reasons above (fitscope runs show RUN has each one).")
         return 1
-    print(f"winner: {result.winner['params']}")
+    winner = _assignments(result.winner["params"])
+    print(f"winner: {' '.join(winner)}")
+    sets = " ".join(f"--set {shlex.quote(item)}" for item in [*(args.set or []), *winner])
+    print(f"train it alone: fitscope run {shlex.quote(str(args.spec))} {sets}")
     where = "the same folds" if args.select == "cv" else "this validation split"
     if result.test:
         advice = "the test score below is the unbiased one."

@@ -127,22 +127,42 @@ def resolve_spec_path(path: str | Path) -> Path:
 # YAML 1.2 numbers PyYAML (YAML 1.1) reads as text: `1e-3` (1.1 wants `1.0e-3`), a learning
 # rate as people write it.
 _FLOAT_12 = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
-_loader: Any = None
+_yaml_classes: tuple[Any, Any] | None = None
 
 
-def parse_yaml(text: str) -> Any:
-    """``yaml.safe_load``, except that ``1e-3`` is the number 0.001 (as in YAML 1.2), not text."""
-    global _loader
+def _yaml() -> tuple[Any, Any]:
+    """A SafeLoader and a SafeDumper that both take ``1e-3`` for a number."""
+    global _yaml_classes
     import yaml
 
-    if _loader is None:
+    if _yaml_classes is None:
 
         class Loader(yaml.SafeLoader):
             pass
 
-        Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789"))
-        _loader = Loader
-    return yaml.load(text, Loader=_loader)
+        class Dumper(yaml.SafeDumper):  # so the text "1e-3" is written quoted
+            pass
+
+        for kind in (Loader, Dumper):
+            kind.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789"))
+        _yaml_classes = (Loader, Dumper)
+    return _yaml_classes
+
+
+def parse_yaml(text: str) -> Any:
+    """``yaml.safe_load``, except that ``1e-3`` is the number 0.001 (as in YAML 1.2), not text."""
+    import yaml
+
+    return yaml.load(text, Loader=_yaml()[0])
+
+
+def format_override(key: str, value: Any) -> str:
+    """``key=value`` as ``--set`` takes it: the value in YAML flow style, which :func:`parse_yaml` reads back."""
+    import yaml
+
+    text = yaml.dump(value, Dumper=_yaml()[1], default_flow_style=True, width=2**31, allow_unicode=True,
+                     sort_keys=False).strip()  # fmt: skip
+    return f"{key}={text.removesuffix('...').strip()}"  # a lone scalar is dumped as a document ending in "..."
 
 
 def yaml_problem(exc: Exception, *, where: bool = True) -> str:
