@@ -303,12 +303,12 @@ def test_process_executor_matches_local(tmp_path: Path) -> None:
 
 def test_workers_bundle_epoch_messages_and_keep_their_order(monkeypatch: pytest.MonkeyPatch) -> None:
     """Epochs go in bundles at most every interval; the first at once, and all before the trial's end."""
-    from fitscope.experiment import _executors
+    from fitscope.experiment import _workers
 
     clock = [100.0]
-    monkeypatch.setattr(_executors.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(_workers.time, "monotonic", lambda: clock[0])
     sent: list[dict] = []
-    send = _executors._BundledSender(sent.append, interval=0.25)
+    send = _workers.BundledSender(sent.append, interval=0.25)
     send({"type": "start", "key": "k"})
     for epoch in range(5):
         send({"type": "epoch", "key": "k", "epoch": epoch})
@@ -443,7 +443,7 @@ def test_workers_need_no_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     """The driver prepares the data once and ships it: the CSV is gone before any worker trains."""
     if executor == "ray":
         pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
-    from fitscope.experiment import _executors
+    from fitscope.experiment import _driver
 
     rng = np.random.default_rng(1)
     data = tmp_path / "points.csv"
@@ -456,8 +456,8 @@ def test_workers_need_no_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         data.unlink()
         return shipped
 
-    original = _executors.trial_data
-    monkeypatch.setattr(_executors, "trial_data", prepare_then_delete)
+    original = _driver.trial_data
+    monkeypatch.setattr(_driver, "trial_data", prepare_then_delete)
     spec = {
         "name": "points", "data": {"dataset": str(data), "scale": False}, "split": {"val": 0.25, "test": 0.25},
         "model": [{"Dense": {"units": 2, "activation": "softmax"}}], "fit": {"epochs": 2, "batch_size": 8},
@@ -519,7 +519,8 @@ def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: 
 
 
 def test_process_workers_keep_to_the_data_they_hold() -> None:
-    from fitscope.experiment._executors import _Assigner, _grouped_by_data
+    from fitscope.experiment._executors import _grouped_by_data
+    from fitscope.experiment._process_pool import _Assigner
     from fitscope.experiment._trial import Trial
 
     # Two configurations on three folds, as a cross-validated search lists them.
@@ -555,7 +556,7 @@ def test_kept_trial_data_is_read_only_and_within_its_budget(tmp_path: Path) -> N
 
 
 def test_data_that_cannot_be_shipped_fails_only_its_trials(tmp_path: Path) -> None:
-    from fitscope.experiment._executors import Driver, _ship_data
+    from fitscope.experiment._driver import Driver, ship_data
     from fitscope.experiment._spec import validate_spec
     from fitscope.experiment._trial import Trial
 
@@ -566,7 +567,7 @@ def test_data_that_cannot_be_shipped_fails_only_its_trials(tmp_path: Path) -> No
     trials = [Trial(spec=validate_spec(spec).model_dump(mode="json"), name=f"t{i}") for i, spec in enumerate(specs)]
     store = Store(tmp_path / "runs")
     driver = Driver(store, "g", trials, say=quiet)
-    shipped = list(_ship_data(driver, trials, lambda data: data.arrays["train"][0].shape))
+    shipped = list(ship_data(driver, trials, lambda data: data.arrays["train"][0].shape))
     assert shipped == [(trials[0], (10, 1))]
     (failed,) = store.runs(group="g")
     assert failed.status == "failed" and failed.reason.startswith("DataError: ") and "missing.csv" in failed.reason

@@ -4,7 +4,7 @@ When no callback overrides a batch-end hook, Keras 3 dispatches each execution's
 ``on_*_batch_end`` to a ``ThreadPoolExecutor``. In a process with a spare core and
 JAX's asynchronous dispatch (a local run) that overlaps work and helps: 4 toy
 trials take ~26 s with it, ~30 s without. In a single-threaded worker (JAX
-computing on the calling thread, see ``experiment._executors``) the helper threads
+computing on the calling thread, see ``experiment._workers``) the helper threads
 must wait for a core and the hand-offs only cost: ~15 % of a small model's
 training. A callback with (empty) batch-end hooks makes Keras call them inline.
 """

@@ -1,0 +1,203 @@
+"""The ``process`` executor: a pool of long-lived worker processes on this machine.
+
+Spawn start method, each worker with its own Keras/JAX on one CPU thread, so they
+don't fight. The driver hands each free worker its next trial, preferring data the
+worker already holds, and sends the data along when it does not. A worker that dies
+takes only its current trial with it (marked failed); a new worker takes its place.
+Workers end when the driver does, however it ends.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .._process import own_process, remove_compile_cache
+from ._driver import Driver, PreparedData, feed
+from ._trial import Trial, TrialData, run_trial
+from ._workers import BundledSender, run_inline, worker_env
+
+__all__ = ["run_processes"]
+
+
+def _worker_main(tasks: Any, messages: Any) -> None:
+    """A worker process: take the trials the driver hands it until told to stop, report everything as messages."""
+    worker_env()
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C
+    _exit_with_driver()
+    from .._backend import choose_default_backend
+
+    choose_default_backend()
+    run_inline()
+    own_process()
+    import keras  # noqa: F401  (now, while the driver prepares the first trial's data)
+
+    held: TrialData | None = None  # the data of this worker's last trial; the driver knows which
+    while True:
+        task = tasks.get()
+        if task is None:
+            # Everything is sent once the queue's feeder thread is done; skip the
+            # interpreter's teardown of Keras and JAX (about half a second).
+            messages.close()
+            messages.join_thread()
+            remove_compile_cache()
+            os._exit(0)
+        item, data = task
+        if data is not None:
+            held = data.read_only()
+        run_trial(Trial(**item), BundledSender(messages.put), held)
+
+
+def _exit_with_driver() -> None:
+    """End this worker as soon as the driver is gone, however it ended (kill -9, a crash).
+
+    Nobody would read what the worker sends, and it would otherwise wait for its next
+    trial forever. A thread blocks on the parent's sentinel, which becomes ready when
+    the driver exits; it costs the training thread nothing.
+    """
+    import threading
+    from multiprocessing import parent_process
+    from multiprocessing.connection import wait
+
+    parent = parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="fitscope-driver-watch", daemon=True).start()
+
+
+class _Assigner:
+    """Which trial a free worker takes next.
+
+    One whose data the worker holds (it keeps its last trial's), else one whose data
+    no other worker holds, else the next in line. So the folds of a cross-validated
+    search spread over the workers, and each worker goes on with the fold it has.
+    """
+
+    def __init__(self, trials: Sequence[Trial]) -> None:
+        self.pending = list(trials)
+        self._holding: dict[int, str] = {}
+
+    def holds(self, worker: int) -> str | None:
+        """The data key of what ``worker`` holds (that of its last trial)."""
+        return self._holding.get(worker)
+
+    def next_for(self, worker: int) -> Trial | None:
+        if not self.pending:
+            return None
+        held = self._holding.get(worker)
+        others = {key for other, key in self._holding.items() if other != worker}
+        choice = (
+            next((t for t in self.pending if t.data_key == held), None)
+            or next((t for t in self.pending if t.data_key not in others), None)
+            or self.pending[0]
+        )
+        self.pending.remove(choice)
+        self._holding[worker] = choice.data_key
+        return choice
+
+    def forget(self, worker: int) -> None:
+        self._holding.pop(worker, None)
+
+
+def run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    messages = ctx.Queue()
+    assigner = _Assigner(trials)
+    prepared = PreparedData(driver)
+    remaining = {t.key for t in trials}
+    pool: dict[int, tuple[Any, Any]] = {}  # worker -> (its process, its task queue)
+    current: dict[int, str | None] = {}  # worker -> the key of the trial it trains
+
+    def give(worker: int) -> None:
+        """Send the worker its next trial, with its data unless the worker holds it; or None: stop."""
+        while True:
+            held = assigner.holds(worker)
+            trial = assigner.next_for(worker)
+            current[worker] = trial.key if trial else None
+            if trial is None:
+                pool[worker][1].put(None)
+                return
+            data = prepared.get(trial) if trial.data_key != held else None
+            prepared.keep_only({t.data_key for t in assigner.pending})
+            if trial.data_key == held or data is not None:
+                pool[worker][1].put((trial.to_dict(), data))
+                return
+            remaining.discard(trial.key)  # its data failed (recorded); the worker takes the next one
+            assigner.forget(worker)
+
+    def spawn(worker: int) -> None:
+        tasks = ctx.Queue()
+        process = ctx.Process(target=_worker_main, args=(tasks, messages), daemon=True)
+        process.start()
+        pool[worker] = (process, tasks)
+
+    def ended(key: str) -> None:
+        for worker, running in current.items():
+            if running == key:
+                give(worker)
+                return
+
+    # Start every worker before preparing any data: they import Keras meanwhile.
+    for worker in range(min(workers, len(trials))):
+        spawn(worker)
+    for worker in list(pool):
+        give(worker)
+    next_id = len(pool)
+    finished = False
+    try:
+        while remaining:
+            try:
+                message = messages.get(timeout=0.5)
+            except queue.Empty:
+                message = None
+            if message is not None:
+                feed(driver, message, remaining, ended)
+                continue
+            for worker, (process, _) in list(pool.items()):
+                if process.is_alive():
+                    continue
+                key = current.pop(worker, None)
+                pool.pop(worker)
+                assigner.forget(worker)
+                _drain(messages, driver, remaining, ended)
+                if key is not None and key in remaining:
+                    driver.abandon(key, "failed", f"the worker process died (exit code {process.exitcode})")
+                    remaining.discard(key)
+                if assigner.pending:
+                    spawn(next_id)
+                    give(next_id)
+                    next_id += 1
+        finished = True
+    finally:
+        # Finished: every worker was told to stop and flushes and exits. Ctrl-C or an error
+        # here: the running trials are marked interrupted, so stop them now.
+        deadline = time.monotonic() + (10 if finished else 2)
+        for process, tasks in pool.values():
+            if not finished:
+                tasks.cancel_join_thread()
+                process.terminate()
+        for process, _ in pool.values():
+            process.join(max(0.1, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+
+
+def _drain(messages: Any, driver: Driver, remaining: set[str], ended: Callable[[str], Any]) -> None:
+    """Handle messages a dead worker sent before it died."""
+    while True:
+        try:
+            message = messages.get_nowait()
+        except queue.Empty:
+            return
+        feed(driver, message, remaining, ended)
