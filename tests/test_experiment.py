@@ -208,7 +208,7 @@ def test_run_as_subprocess(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert "finished, 2 epochs" in out.stdout and "epoch 2/2" in out.stderr
+    assert "finished, 2 epochs" in out.stdout and "2/2 epochs" in out.stderr
 
 
 @pytest.mark.integration

@@ -35,7 +35,8 @@ def test_terminal_gets_the_rich_view() -> None:
     assert isinstance(view, LiveView)
     fit_with(view)
     out = " ".join(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue()).split())  # drop colours, wraps
-    assert "3/3" in out and "best val_loss" in out and "val_accuracy" in out
+    assert "epochs" in out and "3/3" in out and "val_accuracy" in out
+    assert re.search(r"best val_loss \d\.\d{4} at epoch [0-2]\b", out)  # named from 0, as in the store
 
 
 def test_long_epochs_show_batch_progress_without_losing_fused_steps() -> None:
@@ -63,7 +64,9 @@ def test_pipes_get_compact_lines() -> None:
     assert isinstance(view, ProgressLine)
     fit_with(view, epochs=40)
     lines = pipe.getvalue().splitlines()
-    assert lines[0].startswith("epoch 1/40") and lines[-1].startswith("epoch 40/40")
+    assert lines[0].startswith("1/40 epochs") and lines[-1].startswith("40/40 epochs")
+    # The count runs from 1; the best epoch is named from 0, as in the store and the figures.
+    assert " at epoch 0" in lines[0] and re.search(r"best val_loss \d\.\d{4} at epoch \d+", lines[-1])
     assert len(lines) < 40  # one line every few seconds, not one per epoch
     assert "\\x1b" not in pipe.getvalue()  # no terminal control codes in logs
 

@@ -606,13 +606,13 @@ def test_progress_says_where_each_trial_is_every_few_seconds() -> None:
     now[0] = 3.0
     progress.epoch(keys[1], 0)
     # No estimate until the trials have trained a while past their first epochs.
-    assert progress.line(3.5) == "trials 0/3 done, 2 running: t0 epoch 1/10, t1 epoch 1/10 · 4 s"
+    assert progress.line(3.5) == "trials 0/3 done, 2 running: t0 1/10 epochs, t1 1/10 epochs · 4 s"
     now[0] = 6.0
     progress.epoch(keys[0], 4)  # 4 epochs past t0's first in the 4 s since: 1 epoch/s, 24 to go
-    assert lines == ["trials 0/3 done, 2 running: t0 epoch 5/10, t1 epoch 1/10 · 6 s, about 24 s left"]
+    assert lines == ["trials 0/3 done, 2 running: t0 5/10 epochs, t1 1/10 epochs · 6 s, about 24 s left"]
     progress.ended(keys[0])
     progress.started(keys[2])
-    assert progress.line(12.0) == "trials 1/3 done, 2 running: t1 epoch 1/10, t2 epoch 0/10 · 12 s, about 21 s left"
+    assert progress.line(12.0) == "trials 1/3 done, 2 running: t1 1/10 epochs, t2 0/10 epochs · 12 s, about 21 s left"
     progress.ended(keys[1])
     progress.ended(keys[2])
     assert progress.line(20.0) == "trials 3/3 done, 0 running · 20 s"

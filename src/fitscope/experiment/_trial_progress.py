@@ -21,7 +21,7 @@ _SETTLE_SECS = 2.0
 
 
 class TrialsProgress:
-    """``trials 1/4 done, 2 running: t1 epoch 340/1000, t2 epoch 12/1000 · 31 s, about 40 s left``.
+    """``trials 1/4 done, 2 running: t1 340/1000 epochs, t2 12/1000 epochs · 31 s, about 40 s left``.
 
     Args:
         trials: the trials this run of the command will train.
@@ -67,7 +67,7 @@ class TrialsProgress:
         now = self._clock() if now is None else now
         elapsed = now - self._start
         running = sorted(self._running, key=list(self._names).index)
-        where = ", ".join(f"{self._names[k]} epoch {self._done_epochs.get(k, 0)}/{self._epochs[k]}" for k in running)
+        where = ", ".join(f"{self._names[k]} {self._done_epochs.get(k, 0)}/{self._epochs[k]} epochs" for k in running)
         text = f"trials {len(self._ended)}/{len(self._names)} done, {len(running)} running"
         text += f": {where}" if where else ""
         text += f" · {elapsed:.0f} s"

@@ -13,10 +13,11 @@ __all__ = ["LiveView", "ProgressLine", "progress_callback"]
 
 
 class ProgressLine(keras.callbacks.Callback):
-    """Print ``epoch N/M  loss ..  val_loss ..  best val_loss .. @ E  ETA ..`` every ``every_secs``.
+    """Print ``N/M epochs  loss ..  val_loss ..  best val_loss .. at epoch E  ETA ..`` every ``every_secs``.
 
     Works without a terminal (CI, pipes): plain lines, never control codes. The
-    first and last epochs are always printed.
+    first and last epochs are always printed. ``N/M`` counts epochs; ``epoch E``
+    names one as the store, the figures and TensorBoard do (from 0, as Keras's history).
     """
 
     def __init__(self, total_epochs: int, *, every_secs: float = 2.0, stream: TextIO | None = None) -> None:
@@ -47,12 +48,12 @@ class ProgressLine(keras.callbacks.Callback):
             return
         self._last = now
         shown = "  ".join(f"{k} {float(v):.4f}" for k, v in logs.items() if k in _SHOWN)
-        best = f"  best val_loss {self._best[0]:.4f} @ {self._best[1]}" if self._best else ""
+        best = f"  best val_loss {self._best[0]:.4f} at epoch {self._best[1]}" if self._best else ""
         eta = ""
         if not last and self._done > 1:  # after the first epoch only: it includes compiling the model
             rate = (now - self._first_end) / (self._done - 1)
             eta = f"  ETA {rate * max(self.total - epoch - 1, 0):.0f}s"
-        print(f"epoch {epoch + 1}/{self.total}  {shown}{best}{eta}", file=self.stream, flush=True)
+        print(f"{epoch + 1}/{self.total} epochs  {shown}{best}{eta}", file=self.stream, flush=True)
 
 
 _SHOWN = ("loss", "accuracy", "acc", "val_loss", "val_accuracy", "val_acc")
@@ -88,7 +89,7 @@ class LiveView(keras.callbacks.Callback):
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
             TimeRemainingColumn(),
         )  # fmt: skip
-        self._task = self._progress.add_task("epoch", total=self.total)
+        self._task = self._progress.add_task("epochs", total=self.total)
         steps = (self.params or {}).get("steps")
         self._batches = self._progress.add_task("batch", total=steps, visible=False) if steps else None
         self._metrics = Text("")
@@ -102,7 +103,7 @@ class LiveView(keras.callbacks.Callback):
             self._best = (float(val_loss), epoch)
         shown = "  ".join(f"{k} {float(v):.4f}" for k, v in logs.items() if k in _SHOWN)
         if self._best:
-            shown += f"  | best val_loss {self._best[0]:.4f} @ epoch {self._best[1]}"
+            shown += f"  | best val_loss {self._best[0]:.4f} at epoch {self._best[1]}"
         if self._live is not None:
             self._progress.update(self._task, completed=epoch + 1)
             if self._batches is not None:
