@@ -22,6 +22,7 @@ ONE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false"
 
 
 def worker_env() -> None:
+    """Limit this process's numeric libraries to one thread (call before they start; the user's settings stay)."""
     for name, value in ONE_THREAD.items():
         os.environ.setdefault(name, value)
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_XLA}".strip()  # keep the user's
