@@ -148,14 +148,14 @@ def run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None
                 give(worker)
                 return
 
-    # Start every worker before preparing any data: they import Keras meanwhile.
-    for worker in range(min(workers, len(trials))):
-        spawn(worker)
-    for worker in list(pool):
-        give(worker)
-    next_id = len(pool)
+    next_id = min(workers, len(trials))
     finished = False
     try:
+        # Start every worker before preparing any data: they import Keras meanwhile.
+        for worker in range(next_id):
+            spawn(worker)
+        for worker in range(next_id):
+            give(worker)
         while remaining:
             try:
                 message = messages.get(timeout=0.5)
