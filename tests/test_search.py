@@ -58,6 +58,18 @@ def test_cv_json_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     data = json.loads(capsys.readouterr().out)
     assert {"group_id", "folds", "mean", "std"} <= set(data)
     assert [set(f) >= {"run_id", "best_epoch", "val"} for f in data["folds"]] == [True, True]
+    # The table says the same: each fold's final and best validation metrics, then mean ± std.
+    assert main(argv[:-1]) == 0  # both folds finished already: the summary comes from the store
+    out = capsys.readouterr().out
+    for fold in data["folds"]:
+        val, best = fold["val"], fold["best"]
+        assert (
+            f"  fold {fold['fold']}: finished, final val_accuracy {val['accuracy']:.4f}, val_loss {val['loss']:.4f}; "
+            f"best at epoch {fold['best_epoch']}: val_accuracy {best['val_accuracy']:.4f}, "
+            f"val_loss {best['val_loss']:.4f}\n"
+        ) in out
+    mean, std = data["mean"]["accuracy"], data["std"]["accuracy"]
+    assert f"  final val_accuracy: {mean:.4f} ± {std:.4f} over the folds (spread " in out
 
 
 def _patients(path: Path) -> Path:

@@ -93,12 +93,17 @@ def run_cv(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
         return 0
-    print(f"\ncross-validation group {result.group_id}")
+    print(f"\ncross-validation group {result.group_id}, validation metrics:")
     for fold in result.folds:
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in fold["val"].items())
-        print(f"  fold {fold['fold']}: {fold['status']}, best epoch {fold['best_epoch']}, final {shown}")
+        final = ", ".join(f"val_{k} {v:.4f}" for k, v in fold["val"].items())
+        line = f"  fold {fold['fold']}: {fold['status']}" + (f", final {final}" if final else "")
+        if fold["best_epoch"] is not None:
+            best = ", ".join(f"{k} {v:.4f}" for k, v in fold["best"].items())
+            line += f"; best at epoch {fold['best_epoch']}: {best}"
+        print(line)
     for name in result.mean:
-        print(f"  {name}: {result.mean[name]:.4f} ± {result.std[name]:.4f} (spread {result.spread[name]:.4f})")
+        print(f"  final val_{name}: {result.mean[name]:.4f} ± {result.std[name]:.4f} over the folds "
+              f"(spread {result.spread[name]:.4f})")  # fmt: skip
     print(f"fold bands: fitscope plot --group {result.group_id}")
     return 0 if all(f["status"] == "finished" for f in result.folds) else 1
 
