@@ -170,7 +170,8 @@ def test_tune_says_how_many_configurations_the_split_has_seen(
     assert sorted(ranked) == ["model[0].Dense.units=4", "model[0].Dense.units=8"]
     assert f"winner: {ranked[0]}\n" in out
     (command,) = [line for line in out.splitlines() if line.startswith("train it alone: ")]
-    assert command == f"train it alone: fitscope run {QUICK} --set fit.epochs=1 --set '{ranked[0]}'"
+    assert command == f"train it alone: fitscope run {QUICK} --set fit.epochs=1 --set '{ranked[0]}' --runs {tmp_path}"
+    # (run here into a store of its own, so the counts below stay the search's)
     assert main([*shlex.split(command.removeprefix("train it alone: fitscope ")), "--runs", str(tmp_path / "alone"),
                  "--quiet"]) == 0  # fmt: skip
     (alone,) = Store(tmp_path / "alone").runs()

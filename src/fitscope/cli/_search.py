@@ -138,7 +138,8 @@ def run_tune(args: argparse.Namespace) -> int:
     winner = _assignments(result.winner["params"])
     print(f"winner: {' '.join(winner)}")
     sets = " ".join(f"--set {shlex.quote(item)}" for item in [*(args.set or []), *winner])
-    print(f"train it alone: fitscope run {shlex.quote(str(args.spec))} {sets}")
+    store = f" --runs {shlex.quote(str(args.runs))}" if getattr(args, "runs", None) else ""  # beside the search
+    print(f"train it alone: fitscope run {shlex.quote(str(args.spec))} {sets}{store}")
     where = "the same folds" if args.select == "cv" else "this validation split"
     if result.test:
         advice = "the test score below is the unbiased one."
