@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
-__all__ = ["freeze_imports", "own_process", "remove_compile_cache", "reuse_compiled_programs"]
+__all__ = ["freeze_imports", "own_process", "pid_alive", "remove_compile_cache", "reuse_compiled_programs"]
 
 _owned = False
 _frozen = False
@@ -124,11 +124,12 @@ def _remove_orphaned_caches() -> None:
     """Remove the private caches of fitscope processes that were killed before they could."""
     for folder in os.scandir(tempfile.gettempdir()):
         pid = folder.name.removeprefix(_CACHE_PREFIX).partition("-")[0]
-        if folder.name.startswith(_CACHE_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+        if folder.name.startswith(_CACHE_PREFIX) and pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(folder.path, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -128,13 +128,14 @@ def run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None
             if trial is None:
                 pool[worker][1].put(None)
                 return
-            data = prepared.get(trial) if trial.data_key != held else None
+            data = None if trial.data_key == held else prepared.get(trial)
             prepared.keep_only({t.data_key for t in assigner.pending})
-            if trial.data_key == held or data is not None:
-                pool[worker][1].put((trial.to_dict(), data))
-                return
-            remaining.discard(trial.key)  # its data failed (recorded); the worker takes the next one
-            assigner.forget(worker)
+            if data is None and trial.data_key != held:
+                remaining.discard(trial.key)  # its data failed (recorded); the worker takes the next one
+                assigner.forget(worker)
+                continue
+            pool[worker][1].put((trial.to_dict(), data))
+            return
 
     def spawn(worker: int) -> None:
         tasks = ctx.Queue()

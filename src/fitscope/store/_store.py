@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ArgumentError, StoreError
+from .._process import pid_alive
 from ._schema import migrate
 from ._values import decode_value, encode_value, normalize_metric_name
 
@@ -87,13 +88,7 @@ def _owner_alive(owner: str | None) -> bool:
         return False
     if pid == os.getpid():
         return False  # this process: the run is ours to continue
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 def _owner_gone(owner: str | None) -> bool:
