@@ -463,9 +463,9 @@ def test_workers_need_no_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     data.write_text("a,b,label\n" + "".join(f"{rng.normal(i % 2):.4f},{rng.normal():.4f},{i % 2}\n" for i in range(60)))
     prepared = []
 
-    def prepare_then_delete(trial: Any) -> Any:
+    def prepare_then_delete(trial: Any, plans: Any = None) -> Any:
         prepared.append(trial.key)
-        shipped = original(trial)
+        shipped = original(trial, plans)
         data.unlink()
         return shipped
 
@@ -497,9 +497,9 @@ def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: 
     prepared: list[str] = []
     original = _trial._trial_data
 
-    def counted(trial: Any, spec: Any) -> Any:
+    def counted(trial: Any, spec: Any, plans: Any = None) -> Any:
         prepared.append(trial.data_key)
-        return original(trial, spec)
+        return original(trial, spec, plans)
 
     monkeypatch.setattr(_trial, "_trial_data", counted)
     data = _points_csv(tmp_path / "points.csv", 60)
@@ -529,6 +529,33 @@ def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: 
     prepared.clear()
     search(spec, ["compile.optimizer=sgd,adam"], select="cv", folds=2, runs=tmp_path / "runs", say=quiet)
     assert len(prepared) == 2
+
+
+@pytest.mark.parametrize("executor", ["local", "process"])
+def test_a_cross_validation_loads_and_splits_its_data_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executor: str
+) -> None:
+    from fitscope.experiment import _runner
+    from fitscope.experiment._spec import validate_spec
+    from fitscope.experiment._trial import Trial, trial_data
+
+    splits: list[Any] = []
+    original = _runner.split_of
+    monkeypatch.setattr(_runner, "split_of", lambda spec: splits.append(spec) or original(spec))
+    spec = {
+        "name": "points", "data": {"dataset": str(_points_csv(tmp_path / "points.csv", 60)), "scale": False},
+        "split": {"val": 0.25, "test": 0.25}, "model": [{"Dense": {"units": 2, "activation": "softmax"}}],
+        "fit": {"epochs": 1, "batch_size": 8},
+    }  # fmt: skip
+    result = cross_validate(spec, folds=3, stratify=True, executor=executor, workers=1, runs=tmp_path / "runs",
+                            say=quiet)  # fmt: skip
+    assert len(splits) == 2  # the fold check, then one fold plan for all three folds
+    # Each fold is what preparing it on its own gives.
+    data = validate_spec(spec).model_dump(mode="json")
+    infos = {info.run_id: info for info in Store(tmp_path / "runs").runs(group=result.group_id)}
+    for fold in result.folds:
+        alone = trial_data(Trial(spec=data, name="alone", fold=fold["fold"], folds=3, stratify=True))
+        assert infos[fold["run_id"]].manifest["index_hash"] == alone.manifest["index_hash"]
 
 
 def test_process_workers_keep_to_the_data_they_hold() -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..store import CheckpointDir, Run, Store
-from ._trial import Trial, TrialData, trial_data
+from ._trial import FoldPlans, Trial, TrialData, trial_data
 from ._trial_progress import TrialsProgress
 
 __all__ = ["Driver", "PreparedData", "TrialOutcome", "feed", "ship_data"]
@@ -169,12 +169,13 @@ class PreparedData:
         self._driver = driver
         self._put = put
         self._ready: dict[str, Any] = {}  # data key -> what put returned, or why preparing failed
+        self._plans = FoldPlans()
 
     def get(self, trial: Trial) -> Any | None:
         """What ``put`` returned for the trial's data; ``None`` when that failed (the trial is then failed)."""
         if trial.data_key not in self._ready:
             try:
-                self._ready[trial.data_key] = self._put(trial_data(trial))
+                self._ready[trial.data_key] = self._put(trial_data(trial, self._plans))
             except Exception as exc:  # bad data fails its trials, as it would in a worker; the others go on
                 self._ready[trial.data_key] = exc
         found = self._ready[trial.data_key]

@@ -82,13 +82,18 @@ def _load(spec: Spec) -> Any:
 
 def prepare(spec: Spec) -> Prepared:
     """Load and split the data and preprocess every part (nothing written anywhere)."""
+    split = split_of(spec)
+    return _prepared(spec, split.dataset, split)
+
+
+def split_of(spec: Spec) -> Split:
+    """Load the spec's data and make its holdout split (no preprocessing)."""
     dataset = _load(spec)
     s = spec.split
-    split = split_dataset(
+    return split_dataset(
         dataset, val=s.val, test=s.test, shuffle=s.shuffle, seed=spec.seed if (s.shuffle or s.subsample) else None,
         stratify=s.stratify, subsample=s.subsample, replace=s.replace,
     )  # fmt: skip
-    return _prepared(spec, dataset, split)
 
 
 def prepare_parts(

@@ -68,13 +68,13 @@ def _group_id(kind: str, name: str, described: Any) -> str:
 
 def _check_folds(spec: Spec, folds: int, stratify: bool, group_by: str | None = None) -> None:
     """Check the fold settings against the data before any trial starts."""
-    from ._runner import prepare
+    from ._runner import split_of
 
     if folds < 2:
         raise ArgumentError(f"Invalid value for --folds: {folds}. Expected 2 or more.")
-    prepared = prepare(spec)
-    pool = np.concatenate([v for k, v in prepared.split.parts.items() if k != "test"])
-    labels = prepared.split.dataset.y[pool]
+    holdout = split_of(spec)  # the folds' pool: no need to preprocess it here
+    pool = np.concatenate([v for k, v in holdout.parts.items() if k != "test"])
+    labels = holdout.dataset.y[pool]
     if folds > len(pool):
         raise ArgumentError(f"Invalid value for --folds: {folds}. Only {len(pool)} samples can be folded.")
     if stratify:
@@ -86,7 +86,7 @@ def _check_folds(spec: Spec, folds: int, stratify: bool, group_by: str | None = 
                 f"the smallest class has {smallest}. Use at most {smallest} folds."
             )
     if group_by is not None:
-        distinct = len(np.unique(group_labels(prepared.split.dataset, group_by)[pool]))
+        distinct = len(np.unique(group_labels(holdout.dataset, group_by)[pool]))
         if folds > distinct:
             raise ArgumentError(f"Invalid value for --folds: {folds}. There are only {distinct} groups.")
 
