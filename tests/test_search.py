@@ -228,6 +228,31 @@ def test_interrupted_search_resumes_and_skips_finished(tmp_path: Path) -> None:
     assert {r["status"] for r in second.ranking} == {"finished"}
 
 
+def test_a_cv_run_again_after_an_interruption_counts_each_fold_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["cv", str(QUICK), "--folds", "2", "--set", "fit.epochs=2", "--runs", str(tmp_path)]
+    assert main(argv) == 0
+    store = Store(tmp_path)
+    store.run(store.runs()[1].run_id).interrupt("interrupted (Ctrl-C)")  # as a Ctrl-C in fold 1 leaves it
+    capsys.readouterr()
+    assert main(argv) == 0  # fold 1 trained again: every fold finished
+    out = capsys.readouterr().out
+    assert re.findall(r"fold (\d): (\w+)", out) == [("0", "finished"), ("1", "finished")]
+    assert "fold 1: finished (attempt 2), final val_accuracy" in out
+    assert main([*argv, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(f["fold"], f["status"], f["attempts"]) for f in data["folds"]] == [(0, "finished", 1), (1, "finished", 2)]
+    assert len(store.runs(group=data["group_id"])) == 3  # the interrupted attempt stays in the store
+    # The fold bands are drawn over the two folds, not over three runs.
+    import fitscope.report
+
+    drawn: list[int] = []
+    monkeypatch.setattr(fitscope.report, "plot_group", lambda runs, output, **_: drawn.append(len(runs)) or output)
+    assert main(["plot", "--group", data["group_id"], "--runs", str(tmp_path), "-o", str(tmp_path / "g.png")]) == 0
+    assert drawn == [2]
+
+
 # A process-pool search whose trials have minutes to go.
 _LONG_SEARCH = [sys.executable, "-m", "fitscope", "tune", str(QUICK), "--param", "model[0].Dense.units=4,8,16",
                 "--set", "fit.epochs=5000", "--executor", "process"]  # fmt: skip

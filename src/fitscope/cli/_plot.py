@@ -48,7 +48,9 @@ def run_plot(args: argparse.Namespace) -> int:
 
     store = open_store(args)
     if args.group:
-        runs = [store.run(info.run_id) for info in runs_of_group(store, args.group)]
+        from ..experiment._groups import standing_runs
+
+        runs = [store.run(trial.info.run_id) for trial in standing_runs(runs_of_group(store, args.group))]
         output = args.output or store.root / f"{args.group}.png"
         print(plot_group(runs, output, title=args.group))
         return 0

@@ -96,7 +96,8 @@ def run_cv(args: argparse.Namespace) -> int:
     print(f"\ncross-validation group {result.group_id}, validation metrics:")
     for fold in result.folds:
         final = ", ".join(f"val_{k} {v:.4f}" for k, v in fold["val"].items())
-        line = f"  fold {fold['fold']}: {fold['status']}" + (f", final {final}" if final else "")
+        again = f" (attempt {fold['attempts']})" if fold["attempts"] > 1 else ""
+        line = f"  fold {fold['fold']}: {fold['status']}{again}" + (f", final {final}" if final else "")
         if fold["best_epoch"] is not None:
             best = ", ".join(f"{k} {v:.4f}" for k, v in fold["best"].items())
             line += f"; best at epoch {fold['best_epoch']}: {best}"

@@ -22,6 +22,7 @@ from .._errors import ArgumentError, SpecError
 from ..analysis import epoch_bands
 from ..store import Store, normalize_metric_name
 from ._executors import Driver, execute
+from ._groups import standing_runs
 from ._runner import _as_spec
 from ._spec import Spec, apply_override, is_argument_path, parse_yaml, path_parts, validate_spec, yaml_problem
 from ._trial import Trial, group_labels
@@ -144,11 +145,11 @@ def cross_validate(
 
 def summarise_cv(store: Store, group: str) -> CVResult:
     """The summary of a cross-validation group from the store."""
-    infos = sorted(store.runs(group=group), key=lambda i: i.params.get("fold", 0))
+    standing = sorted(standing_runs(store.runs(group=group)), key=lambda t: t.info.params.get("fold", 0))
     folds: list[dict[str, Any]] = []
     finals: list[dict[str, float]] = []
     histories: list[dict[str, list[float]]] = []
-    for info in infos:
+    for info, attempts in ((t.info, t.attempts) for t in standing):
         run = store.run(info.run_id)
         history = run.history()
         evals = run.evaluations("val")
@@ -158,7 +159,7 @@ def summarise_cv(store: Store, group: str) -> CVResult:
         best_epoch = min(finite)[1] if finite else None
         best = {k: v[best_epoch] for k, v in history.items() if k.startswith("val_")} if best_epoch is not None else {}
         folds.append({"run_id": info.run_id, "fold": info.params.get("fold"), "status": info.status,
-                      "best_epoch": best_epoch, "val": val, "best": best})  # fmt: skip
+                      "best_epoch": best_epoch, "val": val, "best": best, "attempts": attempts})  # fmt: skip
         if info.status == "finished":
             finals.append(val)
             histories.append(history)

@@ -347,7 +347,7 @@ def _store_error(path: Path, exc: sqlite3.OperationalError) -> StoreError:
     if "full" in text:
         return StoreError(
             f"the disk holding {path} is full ({text}); nothing of this epoch was written. "
-            "Free some space, then resume the run."
+            "Free some space, then resume the run (cv and tune: run the same command again)."
         )
     if "readonly" in text or "read-only" in text:
         return StoreError(f"{path} is read-only ({text}). Choose a writable --runs folder.")
