@@ -113,6 +113,31 @@ def test_grouped_cv_keeps_groups_in_one_fold(tmp_path: Path, suffix: str) -> Non
         cross_validate(spec, folds=3, group_by="ward", runs=tmp_path / "runs", say=quiet)
 
 
+def test_a_search_selected_by_grouped_cv_keeps_groups_in_one_fold(tmp_path: Path) -> None:
+    from fitscope.experiment._spec import validate_spec
+    from fitscope.experiment._trial import Trial, prepare_trial
+
+    spec = _grouped_spec(_patients(tmp_path / "patients.csv"))
+    result = search(spec, ["compile.optimizer=sgd,adam"], select="cv", folds=3, group_by="patient",
+                    runs=tmp_path / "runs", say=quiet)  # fmt: skip
+    assert [r["status"] for r in result.ranking] == ["finished", "finished"]
+    checked = validate_spec(spec).model_dump(mode="json")
+
+    def fold_hashes(group_by: str | None) -> set[str]:
+        trials = [Trial(spec=checked, name="f", fold=k, folds=3, group_by=group_by) for k in range(3)]
+        return {prepare_trial(t, validate_spec(checked)).split.manifest["index_hash"] for t in trials}
+
+    grouped = fold_hashes("patient")
+    assert grouped.isdisjoint(fold_hashes(None))  # grouped folds are not the plain ones
+    infos = Store(tmp_path / "runs").runs(group=result.group_id)
+    assert len(infos) == 6 and {info.manifest["index_hash"] for info in infos} == grouped
+    with pytest.raises(ArgumentError, match=re.escape("--group-by only applies with --select cv")):
+        search(spec, ["compile.optimizer=sgd,adam"], group_by="patient", runs=tmp_path / "runs", say=quiet)
+    with pytest.raises(FitscopeError, match="no such group column"):
+        search(spec, ["compile.optimizer=sgd,adam"], select="cv", folds=3, group_by="ward", runs=tmp_path / "runs",
+               say=quiet)  # fmt: skip
+
+
 def test_an_npz_group_array_must_exist_and_hold_one_label_per_sample(tmp_path: Path) -> None:
     data = _patients(tmp_path / "patients.npz")
     mistakes = {"ward": "has no group array 'ward' (arrays: x, y, patient, pixels)",

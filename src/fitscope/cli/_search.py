@@ -25,6 +25,12 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
     add_runs_option(parser)  # fmt: skip
 
 
+def _group_by_option(parser: argparse.ArgumentParser, when: str) -> None:
+    parser.add_argument("--group-by", metavar="COLUMN",
+                        help=f"{when}the spec's data.group_column (a CSV column or an .npz array): samples of one "
+                             "group stay in one fold")  # fmt: skip
+
+
 def add_parser(commands: Any) -> None:
     cv = commands.add_parser(
         "cv",
@@ -37,9 +43,7 @@ def add_parser(commands: Any) -> None:
     add_spec_argument(cv)
     cv.add_argument("--folds", type=int, required=True, metavar="K", help="number of folds (2 or more)")
     cv.add_argument("--stratify", action="store_true", help="keep class shares in every fold")
-    cv.add_argument("--group-by", metavar="COLUMN",
-                    help="the spec's data.group_column (a CSV column or an .npz array): samples of one group "
-                         "stay in one fold")  # fmt: skip
+    _group_by_option(cv, "")
     _executor_options(cv)
     cv.set_defaults(handler=run_cv)
 
@@ -67,6 +71,7 @@ def add_parser(commands: Any) -> None:
     tune.add_argument("--select", choices=("val", "cv"), default="val", help="score on the validation split or by CV")
     tune.add_argument("--folds", type=int, metavar="K", help="folds with --select cv (default: 5)")
     tune.add_argument("--stratify", action="store_true", help="stratified folds with --select cv")
+    _group_by_option(tune, "with --select cv: ")
     tune.add_argument(
         "--metric",
         default="val_loss",
@@ -121,7 +126,7 @@ def run_tune(args: argparse.Namespace) -> int:
 
     result = search(
         args.spec, args.param, method=args.search, trials=args.trials, select=args.select, folds=args.folds,
-        stratify=args.stratify,
+        stratify=args.stratify, group_by=args.group_by,
         metric=args.metric, test_best=args.test_best, seed=args.seed, overrides=args.set, executor=args.executor,
         workers=args.workers, address=args.address, runs=getattr(args, "runs", None), say=_say(args),
     )  # fmt: skip

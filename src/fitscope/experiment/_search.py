@@ -297,6 +297,7 @@ def search(
     folds: int | None = None,
     metric: str = "val_loss",
     stratify: bool = False,
+    group_by: str | None = None,
     test_best: bool = False,
     seed: int = 0,
     overrides: list[str] | None = None,
@@ -309,7 +310,8 @@ def search(
     """Grid or random search over spec values, selected on validation or by k-fold CV.
 
     Every trial is a run in one search group with its parameters; configurations are
-    ranked by ``metric`` (mean over folds with ``select="cv"``). Only with
+    ranked by ``metric`` (mean over folds with ``select="cv"``; ``group_by`` keeps the
+    samples of a group in one fold, as in :func:`cross_validate`). Only with
     ``test_best`` is the winner evaluated, once, on the sealed test split.
     """
     spec_obj = _as_spec(spec, overrides)
@@ -322,8 +324,8 @@ def search(
     if method == "grid" and trials is not None:
         raise ArgumentError(f"--trials only applies with --search random; a grid search tries all {len(grid)} "
                             "combinations.")  # fmt: skip
-    if (folds is not None or stratify) and select != "cv":
-        option = "--folds" if folds is not None else "--stratify"
+    if (folds is not None or stratify or group_by is not None) and select != "cv":
+        option = "--folds" if folds is not None else "--stratify" if stratify else "--group-by"
         raise ArgumentError(f"{option} only applies with --select cv (cross-validated selection).")
     folds = 5 if folds is None else folds
     if method == "random":
@@ -335,7 +337,7 @@ def search(
     if select not in ("val", "cv"):
         raise ArgumentError(f"Invalid value for --select: {select!r}. Expected 'val' or 'cv'.")
     if select == "cv":
-        _check_folds(spec_obj, folds, stratify)
+        _check_folds(spec_obj, folds, stratify, group_by)
     metric = _check_metric(spec_obj, metric)
     lower_is_better = "loss" in metric or "error" in metric
     all_trials: list[Trial] = []
@@ -347,7 +349,7 @@ def search(
         config_spec = validate_spec(data)
         name = f"{spec_obj.name}-trial{number}"
         if select == "cv":
-            trial_list = _fold_trials(config_spec, name, folds, stratify, None, values)
+            trial_list = _fold_trials(config_spec, name, folds, stratify, group_by, values)
         else:
             trial_list = [Trial(spec=config_spec.model_dump(mode="json"), name=name, params=values)]
         configs.append((values, trial_list))
