@@ -171,6 +171,14 @@ def test_random_search_and_cv_selection(tmp_path: Path) -> None:
     assert again.group_id == first.group_id and len(Store(tmp_path).runs(group=first.group_id)) == 4
 
 
+def test_random_search_asked_for_more_trials_than_configurations_tries_each_once(tmp_path: Path) -> None:
+    said: list[str] = []
+    result = search(QUICK, ["model[0].Dense.units=4,8"], method="random", trials=10, overrides=["fit.epochs=1"],
+                    runs=tmp_path, say=said.append)  # fmt: skip
+    assert "note: --trials 10 is more than the 2 configurations of the search space; each is tried once." in said
+    assert sorted(r["params"]["model[0].Dense.units"] for r in result.ranking) == [4, 8]
+
+
 def test_cv_selection_with_stratified_folds(tmp_path: Path) -> None:
     result = search(QUICK, ["fit.epochs=1,2"], select="cv", folds=2, stratify=True, runs=tmp_path, say=quiet)
     assert [row["status"] for row in result.ranking] == ["finished", "finished"]

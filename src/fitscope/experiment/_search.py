@@ -331,6 +331,9 @@ def search(
     if method == "random":
         if not trials or trials < 1:
             raise ArgumentError("--search random needs --trials N (1 or more).")
+        if trials > len(grid):
+            say(f"note: --trials {trials} is more than the {len(grid)} configurations of the search space; "
+                "each is tried once.")  # fmt: skip
         grid = random.Random(seed).sample(grid, min(trials, len(grid)))
     elif method != "grid":
         raise ArgumentError(f"Invalid value for --search: {method!r}. Expected 'grid' or 'random'.")
