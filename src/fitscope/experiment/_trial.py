@@ -49,26 +49,31 @@ class Trial:
     @property
     def key(self) -> str:
         """A stable identity: the same command re-run finds the trials it already finished."""
-        described = json.dumps(
-            {"spec": self.spec, "fold": self.fold, "folds": self.folds, "stratify": self.stratify,
-             "group_by": self.group_by}, sort_keys=True, default=str,
-        )  # fmt: skip
-        return hashlib.sha256(described.encode()).hexdigest()[:16]
+        return _digest({"spec": self.spec, "fold": self.fold, "folds": self.folds, "stratify": self.stratify,
+                        "group_by": self.group_by})  # fmt: skip
 
     @property
     def data_key(self) -> str:
         """Trials with the same data key train and validate on the same arrays."""
+        loss = self.spec.get("compile", {}).get("loss")  # the default one-hot encoding follows the loss
+        return _digest({**self._folding(), "fold": self.fold, "loss": loss})
+
+    @property
+    def folding_key(self) -> str:
+        """Trials with the same folding key fold the same data the same way (any fold of one cross-validation)."""
+        return _digest(self._folding())
+
+    def _folding(self) -> dict[str, Any]:
         spec = self.spec
-        described = json.dumps(
-            {"data": spec.get("data"), "split": spec.get("split"), "seed": spec.get("seed"),
-             "loss": spec.get("compile", {}).get("loss"),  # the default one-hot encoding follows the loss
-             "fold": self.fold, "folds": self.folds, "stratify": self.stratify, "group_by": self.group_by},
-            sort_keys=True, default=str,
-        )  # fmt: skip
-        return hashlib.sha256(described.encode()).hexdigest()[:16]
+        return {"data": spec.get("data"), "split": spec.get("split"), "seed": spec.get("seed"),
+                "folds": self.folds, "stratify": self.stratify, "group_by": self.group_by}  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _digest(described: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -185,12 +190,7 @@ class FoldPlans:
 
     def get(self, trial: Trial, spec: Any) -> FoldPlan:
         """The fold plan of ``trial`` (a fold trial; ``spec`` is its validated spec)."""
-        spec_data = trial.spec
-        key = json.dumps(
-            {"data": spec_data.get("data"), "split": spec_data.get("split"), "seed": spec_data.get("seed"),
-             "folds": trial.folds, "stratify": trial.stratify, "group_by": trial.group_by},
-            sort_keys=True, default=str,
-        )  # fmt: skip
+        key = trial.folding_key
         if key != self._key or self._plan is None:
             self._plan, self._key = None, None  # let go of the old data before loading new
             self._plan, self._key = _fold_plan(trial, spec), key
