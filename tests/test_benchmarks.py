@@ -30,3 +30,18 @@ def test_smoke_run_prints_figures_as_json(mnist_path: Path) -> None:
 def test_unknown_benchmark_name_is_refused() -> None:
     out = subprocess.run([sys.executable, str(RUN), "--only", "nope"], capture_output=True, text=True)
     assert out.returncode == 2 and "invalid choice: 'nope'" in out.stderr
+
+
+def test_epoch_scaling_prints_the_steady_state_speedup(mnist_path: Path) -> None:
+    script = RUN.parent / "bench_epoch_scaling.py"
+    env = {**os.environ, "FITSCOPE_DATA": str(mnist_path.parent)}
+    out = subprocess.run([sys.executable, str(script), "--epochs", "110", "--repeats", "1"], capture_output=True,
+                         text=True, timeout=600, env=env)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["epochs_timed"] == 9
+    times = [data[f"{name}_ms_per_epoch"] for name in ("local", "worker_alone", "two_workers")]
+    assert all(t > 0 for t in times)
+    assert abs(data["steady_state_speedup"] - 2 * times[0] / times[2]) < 0.01  # from the unrounded times
+    too_few = subprocess.run([sys.executable, str(script), "--epochs", "50"], capture_output=True, text=True)
+    assert too_few.returncode == 2 and "--epochs must be above 101" in too_few.stderr
