@@ -145,7 +145,7 @@ def build_model(
     """
     import keras
 
-    from ..keras_glue import fuse_steps
+    from ..keras_glue import fuse_steps, shared_weight_programs
 
     loss = spec.compile.loss
     if loss in _CATEGORICAL and not one_hot:
@@ -163,7 +163,8 @@ def build_model(
         _check_metric(metric, f"compile.metrics[{i}]")
     if spec.seed is not None:
         keras.utils.set_random_seed(spec.seed)
-    model = _layers(spec, input_shape)
+    with shared_weight_programs():
+        model = _layers(spec, input_shape)
     width = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
     if "crossentropy" in loss and width is not None and width != num_classes:
         raise SpecError(

@@ -11,6 +11,7 @@ choose_default_backend()
 
 from ._extra import EvaluateEachEpoch  # noqa: E402
 from ._fused import fuse_steps  # noqa: E402
+from ._initial_weights import shared_weight_programs  # noqa: E402
 from ._liveplot import LivePlot  # noqa: E402
 from ._progress import LiveView, ProgressLine, progress_callback  # noqa: E402
 from ._recorder import Recorder, resume_model  # noqa: E402
@@ -40,5 +41,6 @@ __all__ = [
     "reset_stateful_layers",
     "restore_state",
     "resume_model",
+    "shared_weight_programs",
     "weights_fingerprint",
 ]
