@@ -32,6 +32,38 @@ def test_holdout_parts_are_disjoint_cover_and_sized(n: int, val: int, test: int,
         assert all(np.array_equal(a, b) for a, b in zip((train, v, t), again))
 
 
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(3, 300), val=st.integers(1, 100), test=st.integers(0, 100), fractions=st.booleans())
+def test_an_unshuffled_holdout_is_scikit_learns(n: int, val: int, test: int, fractions: bool) -> None:
+    """In order, the split slices what train_test_split(shuffle=False) would give, without importing it."""
+    from sklearn.model_selection import train_test_split
+
+    sizes = {"val": val / 101, "test": test / 101} if fractions else {"val": val, "test": test}
+    splitter = HoldoutSplit(**sizes, shuffle=False)
+    try:
+        _, n_val, n_test = splitter.sizes(n)
+    except ArgumentError:
+        return  # sizes that leave no training samples are refused either way
+    rest, expected_test = np.arange(n), np.arange(0)
+    if n_test:
+        rest, expected_test = train_test_split(rest, test_size=n_test, shuffle=False)
+    expected = (*train_test_split(rest, test_size=n_val, shuffle=False), expected_test)
+    got = next(splitter.split(np.zeros(n)))
+    assert all(np.array_equal(a, b) and a.dtype == np.int64 for a, b in zip(got, expected))
+
+
+def test_a_book_spec_split_needs_no_scikit_learn() -> None:
+    code = (
+        "import sys, numpy as np\n"
+        "from fitscope import Dataset, split_dataset\n"
+        "ds = Dataset(name='d', x=np.zeros((120, 2)), y=np.arange(120) % 3, class_names=['a', 'b', 'c'])\n"
+        "split_dataset(ds, val=20, test=10, shuffle=False, subsample=(50, 10), seed=3)\n"
+        "print('sklearn' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 @settings(max_examples=40, deadline=None)
 @given(n=st.integers(6, 200), k=st.integers(2, 6), seed=st.integers(0, 10_000))
 def test_kfold_vals_partition_the_data(n: int, k: int, seed: int) -> None:

@@ -151,13 +151,20 @@ class HoldoutSplit:
         self, X: Any, y: np.ndarray | None = None, groups: Any = None
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Yield one ``(train, val, test)`` triple of index arrays into ``X``."""
-        from sklearn.model_selection import train_test_split
-
         if groups is not None:
             raise invalid_argument("groups", "...", "HoldoutSplit does not use groups; use KFoldSplit.")
         n = len(X)
         labels = _as_labels(y, n, needed=self.stratify)
-        _, n_val, n_test = self.sizes(n)
+        n_train, n_val, n_test = self.sizes(n)
+        if not self.shuffle and not self.stratify:
+            # In order, train_test_split(shuffle=False) takes the first samples for training and
+            # the last for the held-out part; slices give the same indices without importing
+            # scikit-learn, 0.8 s of a book spec's run (a test compares them).
+            order = np.arange(n, dtype=np.int64)
+            yield order[:n_train], order[n_train : n_train + n_val], order[n_train + n_val :]
+            return
+        from sklearn.model_selection import train_test_split
+
         if self.stratify and labels is not None:
             _check_stratifiable(labels, 2, "the holdout split")
         seed = seed_to_int(self.seed) if self.shuffle else None
