@@ -79,3 +79,39 @@ def test_models_of_new_shapes_compile_no_new_draw_programs() -> None:
     # (both compile the zero biases' broadcast per shape).
     assert compiles((101, 103, 107), shared=False) >= compiles((109, 113, 127), shared=True) + 3
     assert jax.random.uniform.__name__ == "uniform" and not hasattr(jax.random.uniform, "__wrapped__")  # restored
+
+
+def test_builds_in_several_threads_leave_jax_as_it_was() -> None:
+    import threading
+
+    import jax
+
+    originals = [getattr(jax.random, name) for name in ("uniform", "normal", "truncated_normal")]
+    inside = threading.Barrier(3)
+
+    def build() -> None:
+        with shared_weight_programs():
+            inside.wait()  # all three are in at once, and leave in any order
+            _weights(lambda: keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)]))
+
+    threads = [threading.Thread(target=build) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [getattr(jax.random, name) for name in ("uniform", "normal", "truncated_normal")] == originals
+
+
+def test_without_partitionable_threefry_the_draws_stay_keras_own() -> None:
+    """Without it a draw is not the prefix of a longer one: nothing is swapped."""
+    import jax
+
+    before = jax.config.jax_threefry_partitionable
+    jax.config.update("jax_threefry_partitionable", False)
+    try:
+        with shared_weight_programs():
+            assert not hasattr(jax.random.uniform, "__wrapped__")
+    finally:
+        jax.config.update("jax_threefry_partitionable", before)
+    with shared_weight_programs():
+        assert hasattr(jax.random.uniform, "__wrapped__")  # swapped when it holds

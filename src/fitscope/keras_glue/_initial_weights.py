@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +27,9 @@ __all__ = ["shared_weight_programs"]
 _SMALLEST = 2**16  # one program serves every weight up to this many values
 _LARGEST = 2**24  # past this, padding to a power of two costs more than a compile saves
 _DRAWS = ("uniform", "normal", "truncated_normal")
+_lock = threading.Lock()
+_depth = 0  # builds in progress
+_originals: dict[str, Callable[..., Any]] = {}
 
 
 @contextlib.contextmanager
@@ -43,17 +47,24 @@ def shared_weight_programs() -> Iterator[None]:
         return
     import jax
 
-    if not jax.config.jax_threefry_partitionable:
+    if not getattr(jax.config, "jax_threefry_partitionable", False):  # unknown to a future JAX: draw as Keras does
         yield
         return
-    originals = {name: getattr(jax.random, name) for name in _DRAWS}
-    for name, draw in originals.items():
-        setattr(jax.random, name, _flat_draw(draw))
+    global _depth
+    with _lock:  # builds in several threads: the first one in swaps the draws, the last one out restores them
+        if _depth == 0:
+            _originals.update({name: getattr(jax.random, name) for name in _DRAWS})
+            for name, draw in _originals.items():
+                setattr(jax.random, name, _flat_draw(draw))
+        _depth += 1
     try:
         yield
     finally:
-        for name, draw in originals.items():
-            setattr(jax.random, name, draw)
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                for name, draw in _originals.items():
+                    setattr(jax.random, name, draw)
 
 
 def _flat_draw(draw: Callable[..., Any]) -> Callable[..., Any]:
