@@ -115,7 +115,8 @@ def test_disk_full_leaves_store_consistent_and_resumable(tmp_path: Path) -> None
     pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
     store._conn.execute(f"PRAGMA max_page_count = {pages}")
     big = {f"metric_{i}": float(i) for i in range(3000)}
-    with pytest.raises(StoreError, match=r"is full .* nothing of this epoch was written"):
+    with pytest.raises(StoreError, match=r"is full .* nothing of this epoch was written\. Free some space, then "
+                       r"resume the run \(cv and tune: run the same command again\)\."):  # fmt: skip
         run.record_epoch(1, big, started_at=1, duration=1)
     assert store.integrity_check() == "ok"
     assert [e for e, _, _ in run.epochs()] == [0]
@@ -145,7 +146,8 @@ def test_checkpoint_disk_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("os.fsync", no_space)
-    with pytest.raises(StoreError, match=r"cannot write checkpoint .*epoch-000001.npz \(No space left"):
+    with pytest.raises(StoreError, match=r"cannot write checkpoint .*epoch-000001.npz \(No space left on device\)\. "
+                       r".*then resume the run \(cv and tune: run the same command again\)\."):  # fmt: skip
         folder.save(1, {"w0000": np.ones(2)}, {})
     monkeypatch.undo()
     assert [p.name for p in tmp_path.iterdir()] == ["epoch-000000.npz"]

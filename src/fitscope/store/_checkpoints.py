@@ -67,7 +67,7 @@ class CheckpointDir:
         except OSError as exc:
             raise StoreError(
                 f"cannot write checkpoint {final} ({exc.strerror or exc}). Free disk space or "
-                "fix the folder's permissions, then resume the run."
+                "fix the folder's permissions, then resume the run (cv and tune: run the same command again)."
             ) from exc
         for _, old in self.paths()[KEEP:]:
             old.unlink(missing_ok=True)
