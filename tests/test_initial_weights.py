@@ -115,3 +115,11 @@ def test_without_partitionable_threefry_the_draws_stay_keras_own() -> None:
         jax.config.update("jax_threefry_partitionable", before)
     with shared_weight_programs():
         assert hasattr(jax.random.uniform, "__wrapped__")  # swapped when it holds
+        # ... and a draw made after the flag changed (another thread's doing) is Keras's own again.
+        jax.config.update("jax_threefry_partitionable", False)
+        try:
+            drawn = np.asarray(jax.random.uniform(jax.random.PRNGKey(1), shape=(3, 5)))
+            expected = np.asarray(jax.random.uniform.__wrapped__(jax.random.PRNGKey(1), shape=(3, 5)))
+        finally:
+            jax.config.update("jax_threefry_partitionable", before)
+    assert np.array_equal(drawn, expected)

@@ -47,7 +47,7 @@ def shared_weight_programs() -> Iterator[None]:
         return
     import jax
 
-    if not getattr(jax.config, "jax_threefry_partitionable", False):  # unknown to a future JAX: draw as Keras does
+    if not _prefixes_hold(jax):
         yield
         return
     global _depth
@@ -74,7 +74,7 @@ def _flat_draw(draw: Callable[..., Any]) -> Callable[..., Any]:
         import numpy as np
 
         shape = kwargs.get("shape")
-        if args or shape is None or isinstance(key, jax.core.Tracer):
+        if args or shape is None or isinstance(key, jax.core.Tracer) or not _prefixes_hold(jax):
             return draw(key, *args, **kwargs)  # a call shaped unlike Keras's initializers', or traced: as it is
         shape = tuple(int(d) for d in shape)
         size = math.prod(shape)
@@ -85,3 +85,8 @@ def _flat_draw(draw: Callable[..., Any]) -> Callable[..., Any]:
         return jax.device_put(values)  # a copy onto the device (jnp.asarray would compile one per shape)
 
     return flat
+
+
+def _prefixes_hold(jax: Any) -> bool:
+    """Whether a draw is the prefix of a longer one (read at each draw: the flag can change meanwhile)."""
+    return bool(getattr(jax.config, "jax_threefry_partitionable", False))  # unknown to a future JAX: no
