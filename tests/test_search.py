@@ -277,6 +277,13 @@ def test_a_cv_run_again_after_an_interruption_counts_each_fold_once(
     data = json.loads(capsys.readouterr().out)
     assert [(f["fold"], f["status"], f["attempts"]) for f in data["folds"]] == [(0, "finished", 1), (1, "finished", 2)]
     assert len(store.runs(group=data["group_id"])) == 3  # the interrupted attempt stays in the store
+    # `runs --group` lists every attempt, and names the run that stands for an earlier one.
+    assert main(["runs", "--group", data["group_id"], "--runs", str(tmp_path), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    superseded = [(row["status"], row.get("superseded_by")) for row in listed if "superseded_by" in row]
+    assert superseded == [("interrupted", data["folds"][1]["run_id"])] and len(listed) == 3
+    assert main(["runs", "--group", data["group_id"], "--runs", str(tmp_path)]) == 0
+    assert "interrupted, ran again" in capsys.readouterr().out
     # The fold bands are drawn over the two folds, not over three runs.
     import fitscope.report
 

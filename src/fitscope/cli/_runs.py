@@ -118,7 +118,10 @@ def _summary(store: Any, info: Any) -> dict[str, Any]:
 def run_list(args: argparse.Namespace) -> int:
     store = open_store(args)
     group = getattr(args, "group", None)
-    rows = [_summary(store, info) for info in (runs_of_group(store, group) if group else store.runs())]
+    infos = runs_of_group(store, group) if group else store.runs()
+    rows = [_summary(store, info) for info in infos]
+    if group:
+        _mark_superseded(rows, infos)  # earlier attempts of trials that ran again
     if args.json:
         print_json(rows)
         return 0
@@ -136,9 +139,20 @@ def run_list(args: argparse.Namespace) -> int:
     for row in rows:
         best = row["best"]
         shown = "" if best is None else f"{best['metric']} {best['value']:.4g} @ {best['epoch']}"
-        table.add_row(row["run_id"], escape(row["name"]), row["status"], str(row["epochs"]), shown)
+        status = row["status"] + (", ran again" if row.get("superseded_by") else "")
+        table.add_row(row["run_id"], escape(row["name"]), status, str(row["epochs"]), shown)
     out.print(table)
     return 0
+
+
+def _mark_superseded(rows: list[dict[str, Any]], infos: list[Any]) -> None:
+    """In a cv/tune group, name on each other attempt of a trial the run that stands for it."""
+    from ..experiment._groups import standing_runs
+
+    stands_for = {other: trial.info.run_id for trial in standing_runs(infos) for other in trial.others}
+    for row in rows:
+        if row["run_id"] in stands_for:
+            row["superseded_by"] = stands_for[row["run_id"]]
 
 
 def run_show(args: argparse.Namespace) -> int:

@@ -19,10 +19,14 @@ __all__ = ["TrialRun", "standing_runs"]
 
 @dataclass(frozen=True)
 class TrialRun:
-    """The run that stands for one trial, and how many runs (attempts) the trial had."""
+    """The run that stands for one trial, and the ids of the trial's other runs (its other attempts)."""
 
     info: RunInfo
-    attempts: int
+    others: tuple[str, ...] = ()
+
+    @property
+    def attempts(self) -> int:
+        return 1 + len(self.others)
 
 
 def standing_runs(infos: Sequence[RunInfo]) -> list[TrialRun]:
@@ -38,5 +42,6 @@ def standing_runs(infos: Sequence[RunInfo]) -> list[TrialRun]:
     standing = []
     for runs in attempts.values():
         finished = [info for info in runs if info.status == "finished"]
-        standing.append(TrialRun((finished or runs)[-1], len(runs)))
+        stands = (finished or runs)[-1]
+        standing.append(TrialRun(stands, tuple(info.run_id for info in runs if info is not stands)))
     return standing
