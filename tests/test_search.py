@@ -704,23 +704,38 @@ def test_progress_says_where_each_trial_is_every_few_seconds() -> None:
     now, lines = [0.0], []
     progress = TrialsProgress(trials, lines.append, every_secs=5, clock=lambda: now[0])
     progress.started(keys[0])
-    progress.started(keys[1])
+    progress.started(keys[1])  # two workers: two trials side by side
     now[0] = 2.0
-    progress.epoch(keys[0], 0)  # a first epoch: it also compiled, so the rate counts from here
-    assert lines == []  # not yet: at most one line every 5 s
-    now[0] = 3.0
+    progress.epoch(keys[0], 0)  # first epochs: they also compiled, so the rate counts from here
     progress.epoch(keys[1], 0)
+    assert lines == []  # not yet: at most one line every 5 s
     # No estimate until the trials have trained a while past their first epochs.
-    assert progress.line(3.5) == "trials 0/3 done, 2 running: t0 1/10 epochs, t1 1/10 epochs · 4 s"
+    assert progress.line(3.0) == "trials 0/3 done, 2 running: t0 1/10 epochs, t1 1/10 epochs · 3 s"
     now[0] = 6.0
-    progress.epoch(keys[0], 4)  # 4 epochs past t0's first in the 4 s since: 1 epoch/s, 24 to go
-    assert lines == ["trials 0/3 done, 2 running: t0 5/10 epochs, t1 1/10 epochs · 6 s, about 24 s left"]
+    progress.epoch(keys[0], 4)  # each trial trains 1 epoch a second
+    assert lines == ["trials 0/3 done, 2 running: t0 5/10 epochs, t1 1/10 epochs · 6 s, about 15 s left"]
+    progress.epoch(keys[1], 4)
+    # 5 epochs each to go, then t2's 10 on the first free worker: 15 s (not 20 epochs at 2 a second).
+    assert progress.line(6.0) == "trials 0/3 done, 2 running: t0 5/10 epochs, t1 5/10 epochs · 6 s, about 15 s left"
+    now[0] = 11.0
+    progress.epoch(keys[1], 8)
     progress.ended(keys[0])
     progress.started(keys[2])
-    assert progress.line(12.0) == "trials 1/3 done, 2 running: t1 1/10 epochs, t2 0/10 epochs · 12 s, about 21 s left"
+    assert progress.line(11.0) == "trials 1/3 done, 2 running: t1 9/10 epochs, t2 0/10 epochs · 11 s, about 11 s left"
     progress.ended(keys[1])
+    now[0] = 13.0
+    progress.epoch(keys[2], 0)
+    now[0] = 17.0
+    progress.epoch(keys[2], 4)  # the last trial, alone, is not expected to go twice as fast
+    assert progress.line(17.0) == "trials 2/3 done, 1 running: t2 5/10 epochs · 17 s, about 5 s left"
     progress.ended(keys[2])
     assert progress.line(20.0) == "trials 3/3 done, 0 running · 20 s"
+    # The folds of one cross-validation are counted as folds.
+    folds = [Trial(spec={"fit": {"epochs": 10}}, name=f"f{k}", fold=k, folds=2) for k in range(2)]
+    assert TrialsProgress(folds, lines.append, clock=lambda: 0.0).line() == "folds 0/2 done, 0 running · 0 s"
+    configs = [Trial(spec={"fit": {"epochs": 10}, "seed": k}, name=f"c{k}", fold=0, folds=2, params={"seed": k})
+               for k in range(2)]  # fmt: skip
+    assert TrialsProgress(configs, lines.append, clock=lambda: 0.0).line() == "trials 0/2 done, 0 running · 0 s"
 
 
 def test_more_workers_than_cores_gets_a_note(tmp_path: Path) -> None:
