@@ -730,6 +730,14 @@ def test_progress_says_where_each_trial_is_every_few_seconds() -> None:
     assert progress.line(17.0) == "trials 2/3 done, 1 running: t2 5/10 epochs · 17 s, about 5 s left"
     progress.ended(keys[2])
     assert progress.line(20.0) == "trials 3/3 done, 0 running · 20 s"
+    # Under half a second to go reads as such, not "about 0 s left".
+    short, clock = [Trial(spec={"fit": {"epochs": 400}}, name="s")], [0.0]
+    quick = TrialsProgress(short, lines.append, clock=lambda: clock[0])
+    quick.started(short[0].key)
+    quick.epoch(short[0].key, 0)
+    clock[0] = 3.0
+    quick.epoch(short[0].key, 398)  # 398 epochs in 3 s: the last one takes under 0.01 s
+    assert quick.line() == "trials 0/1 done, 1 running: s 399/400 epochs · 3 s, almost done"
     # The folds of one cross-validation are counted as folds.
     folds = [Trial(spec={"fit": {"epochs": 10}}, name=f"f{k}", fold=k, folds=2) for k in range(2)]
     assert TrialsProgress(folds, lines.append, clock=lambda: 0.0).line() == "folds 0/2 done, 0 running · 0 s"

@@ -85,7 +85,7 @@ class TrialsProgress:
         text += f" · {elapsed:.0f} s"
         left = self._seconds_left(now)
         if left is not None:
-            text += f", about {left:.0f} s left"
+            text += f", about {left:.0f} s left" if left >= 0.5 else ", almost done"
         return text
 
     def _seconds_left(self, now: float) -> float | None:
