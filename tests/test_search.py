@@ -614,7 +614,7 @@ def test_a_cross_validation_loads_and_splits_its_data_once(
     }  # fmt: skip
     result = cross_validate(spec, folds=3, stratify=True, executor=executor, workers=1, runs=tmp_path / "runs",
                             say=quiet)  # fmt: skip
-    assert len(splits) == 2  # the fold check, then one fold plan for all three folds
+    assert len(splits) == 1  # one split for the fold check and all three folds
     # Each fold is what preparing it on its own gives.
     data = validate_spec(spec).model_dump(mode="json")
     infos = {info.run_id: info for info in Store(tmp_path / "runs").runs(group=result.group_id)}

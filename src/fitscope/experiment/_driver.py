@@ -35,11 +35,12 @@ class Driver:
 
     def __init__(
         self, store: Store, group: str, trials: Sequence[Trial], *, say: Callable[[str], Any] = print,
-        progress_every: float = 5.0,
+        progress_every: float = 5.0, plans: FoldPlans | None = None,
     ) -> None:  # fmt: skip
         self.store = store
         self.group = group
         self.say = say
+        self.plans = plans or FoldPlans()  # the command's cross-validation folds, made once wherever trials run
         self.outcomes = {t.key: TrialOutcome(t) for t in trials}
         self.runs: dict[str, Run] = {}
         self._tensorboard: dict[str, Any] = {}
@@ -169,13 +170,12 @@ class PreparedData:
         self._driver = driver
         self._put = put
         self._ready: dict[str, Any] = {}  # data key -> what put returned, or why preparing failed
-        self._plans = FoldPlans()
 
     def get(self, trial: Trial) -> Any | None:
         """What ``put`` returned for the trial's data; ``None`` when that failed (the trial is then failed)."""
         if trial.data_key not in self._ready:
             try:
-                self._ready[trial.data_key] = self._put(trial_data(trial, self._plans))
+                self._ready[trial.data_key] = self._put(trial_data(trial, self._driver.plans))
             except Exception as exc:  # bad data fails its trials, as it would in a worker; the others go on
                 self._ready[trial.data_key] = exc
         found = self._ready[trial.data_key]

@@ -45,7 +45,7 @@ def execute(
     trials = _grouped_by_data(trials)
     try:
         if executor == "local":
-            cache = TrialDataCache()
+            cache = TrialDataCache(plans=driver.plans)
             for trial in trials:
                 run_trial(trial, driver.handle, cache=cache)
         elif executor == "process":

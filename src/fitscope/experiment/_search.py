@@ -25,7 +25,7 @@ from ._executors import Driver, execute
 from ._groups import standing_runs
 from ._runner import _as_spec
 from ._spec import Spec, apply_override, is_argument_path, parse_yaml, path_parts, validate_spec, yaml_problem
-from ._trial import Trial, group_labels
+from ._trial import FoldPlans, Trial, fold_pool, group_labels
 
 __all__ = ["CVResult", "SearchResult", "cross_validate", "parse_param", "search"]
 
@@ -67,14 +67,12 @@ def _group_id(kind: str, name: str, described: Any) -> str:
     return f"{kind}-{name}-{digest}"
 
 
-def _check_folds(spec: Spec, folds: int, stratify: bool, group_by: str | None = None) -> None:
-    """Check the fold settings against the data before any trial starts."""
-    from ._runner import split_of
-
+def _check_folds(plans: FoldPlans, spec: Spec, folds: int, stratify: bool, group_by: str | None = None) -> None:
+    """Check the fold settings against the data before any trial starts (the folds then split the same data)."""
     if folds < 2:
         raise ArgumentError(f"Invalid value for --folds: {folds}. Expected 2 or more.")
-    holdout = split_of(spec)  # the folds' pool: no need to preprocess it here
-    pool = np.concatenate([v for k, v in holdout.parts.items() if k != "test"])
+    holdout = plans.holdout(spec)
+    pool = fold_pool(holdout)
     labels = holdout.dataset.y[pool]
     if folds > len(pool):
         raise ArgumentError(f"Invalid value for --folds: {folds}. Only {len(pool)} samples can be folded.")
@@ -131,11 +129,12 @@ def cross_validate(
     """
     spec_obj = _as_spec(spec, overrides)
     _check_new_arguments(spec, overrides)
-    _check_folds(spec_obj, folds, stratify, group_by)
+    plans = FoldPlans()
+    _check_folds(plans, spec_obj, folds, stratify, group_by)
     trials = _fold_trials(spec_obj, spec_obj.name, folds, stratify, group_by, {})
     store = Store(runs)
     group = _group_id("cv", spec_obj.name, [t.key for t in trials])
-    driver = Driver(store, group, trials, say=say)
+    driver = Driver(store, group, trials, say=say, plans=plans)
     todo = driver.pending()
     if len(todo) < len(trials):
         say(f"{len(trials) - len(todo)} fold(s) already finished in group {group}; running the other {len(todo)}.")
@@ -339,8 +338,9 @@ def search(
         raise ArgumentError(f"Invalid value for --search: {method!r}. Expected 'grid' or 'random'.")
     if select not in ("val", "cv"):
         raise ArgumentError(f"Invalid value for --select: {select!r}. Expected 'val' or 'cv'.")
+    plans = FoldPlans()
     if select == "cv":
-        _check_folds(spec_obj, folds, stratify, group_by)
+        _check_folds(plans, spec_obj, folds, stratify, group_by)
     metric = _check_metric(spec_obj, metric)
     lower_is_better = "loss" in metric or "error" in metric
     all_trials: list[Trial] = []
@@ -359,7 +359,7 @@ def search(
         all_trials.extend(trial_list)
     store = Store(runs)
     group = _group_id("search", spec_obj.name, [t.key for t in all_trials])
-    driver = Driver(store, group, all_trials, say=say)
+    driver = Driver(store, group, all_trials, say=say, plans=plans)
     todo = driver.pending()
     if len(todo) < len(all_trials):
         say(f"{len(all_trials) - len(todo)} trial(s) already finished in group {group}; running {len(todo)}.")
