@@ -695,6 +695,31 @@ def test_a_process_worker_goes_on_past_a_trial_whose_data_fails(tmp_path: Path) 
     assert status == "failed" and reason.startswith("DataError: ") and "missing.csv" in reason
 
 
+def test_the_driver_writes_a_bundle_s_epochs_of_one_trial_in_one_commit(tmp_path: Path) -> None:
+    from fitscope.experiment._driver import Driver
+    from fitscope.experiment._trial import Trial
+
+    trials = [Trial(spec={"name": name, "seed": 0}, name=name) for name in ("a", "b")]
+    store = Store(tmp_path)
+    driver = Driver(store, "g", trials, say=quiet)
+    a, b = (trial.key for trial in trials)
+    for key in (a, b):
+        driver.handle({"type": "start", "key": key, "manifest": None})
+
+    def epochs(key: str, *numbers: int) -> list[dict[str, Any]]:
+        return [{"type": "epoch", "key": key, "epoch": n, "metrics": {"loss": float(n)}, "started_at": 0.0,
+                 "duration": 0.1} for n in numbers]  # fmt: skip
+
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+    driver.handle({"type": "bundle", "messages": epochs(a, 0, 1, 2) + epochs(b, 0, 1) + epochs(a, 3)})
+    store._conn.set_trace_callback(None)
+    assert statements.count("COMMIT") == 3  # a's first three epochs, b's two, a's fourth
+    assert driver.runs[a].history() == {"loss": [0.0, 1.0, 2.0, 3.0]}
+    assert driver.runs[b].history() == {"loss": [0.0, 1.0]}
+    assert driver.progress._done_epochs == {a: 4, b: 2}
+
+
 def test_progress_says_where_each_trial_is_every_few_seconds() -> None:
     from fitscope.experiment._trial import Trial
     from fitscope.experiment._trial_progress import TrialsProgress

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from fitscope import StoreError
-from fitscope.store import CheckpointDir, Store, normalize_metric_name
+from fitscope.store import CheckpointDir, EpochRecord, Store, normalize_metric_name
 
 
 def test_run_ids_and_layout(tmp_path: Path) -> None:
@@ -46,6 +46,18 @@ def test_replayed_epoch_replaces_its_rows(tmp_path: Path) -> None:
     run.record_epoch(0, {"loss": 1.0}, started_at=0, duration=1)
     assert run.history() == {"loss": [1.0]}
     assert store._conn.execute("SELECT COUNT(*) FROM epochs").fetchone()[0] == 1
+
+
+def test_epochs_recorded_together_land_all_or_none(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    run = store.start_run(name="r")
+    run.record_epochs([EpochRecord(0, {"loss": 2.0, "acc": 0.25}, 0.0, 1.0), EpochRecord(1, {"loss": 1.0}, 1.0, 1.0)])
+    assert run.history()["loss"] == [2.0, 1.0] and run.history()["accuracy"][0] == 0.25
+    with pytest.raises(sqlite3.IntegrityError):  # the second epoch breaks a constraint: the first is not kept
+        run.record_epochs([EpochRecord(2, {"loss": 0.5}, 2.0, 1.0), EpochRecord(-1, {"loss": 0.5}, 3.0, 1.0)])
+    assert run.info().epochs == 2 and run.history()["loss"] == [2.0, 1.0]
+    run.record_epochs([EpochRecord(0, {"loss": 1.5}, 0.0, 1.0)])  # replayed: replaces the epoch's rows
+    assert run.history() == {"loss": [1.5, 1.0]}
 
 
 def test_metric_names_are_normalised() -> None:
@@ -183,3 +195,25 @@ def test_resume_key_mismatch_is_named(tmp_path: Path) -> None:
     run.check_resume_key({"batch_size": 10, "split": "abc"})
     with pytest.raises(StoreError, match=r"its batch_size \(recorded 10, now 32\) differ"):
         run.check_resume_key({"batch_size": 32, "split": "abc"})
+
+
+def test_tensorboard_event_files_read_as_tensorboard_s_own(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    from fitscope.store import TensorBoardWriter
+
+    for first in (0, 3):  # two writers of one folder in the same second (a resumed run): one file each
+        writer = TensorBoardWriter(tmp_path)
+        for epoch in range(first, first + 3):
+            writer.add_scalars(epoch, {"loss": 1.0 / (epoch + 1), "val_loss": 2.0})
+        writer.close()
+    files = sorted((tmp_path / "train").glob("events.out.tfevents.*"))
+    assert len(files) == 2
+    first_event = next(iter(EventFileLoader(str(files[0])).Load()))
+    assert first_event.file_version == "brain.Event:2"
+    accumulator = EventAccumulator(str(tmp_path / "train"))
+    accumulator.Reload()
+    assert [(e.step, round(e.value, 4)) for e in accumulator.Scalars("epoch_loss")] == [
+        (epoch, round(1.0 / (epoch + 1), 4)) for epoch in range(6)
+    ]

@@ -7,11 +7,12 @@ count of the trials still under way.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..store import CheckpointDir, Run, Store
+from ..store import CheckpointDir, EpochRecord, Run, Store
 from ._trial import FoldPlans, Trial, TrialData, trial_data
 from ._trial_progress import TrialsProgress
 
@@ -65,24 +66,29 @@ class Driver:
         return todo
 
     def handle(self, message: dict[str, Any]) -> None:
-        kind = message["type"]
-        if kind == "bundle":
-            for part in message["messages"]:
-                self.handle(part)
-            return
-        outcome = self.outcomes[message["key"]]
-        if kind == "start":
-            self._start(outcome, message)
-        elif kind == "epoch":
-            run = self.runs[outcome.trial.key]
-            run.record_epoch(message["epoch"], message["metrics"], started_at=message["started_at"],
-                             duration=message["duration"], fresh=True)  # fmt: skip
-            writer = self._tensorboard.get(outcome.trial.key)
-            if writer is not None:
-                writer.add_scalars(message["epoch"], message["metrics"])
-            self.progress.epoch(outcome.trial.key, message["epoch"])
-        elif kind == "end":
-            self._end(outcome, message)
+        """Take one trial message, or a worker's bundle of them (in order)."""
+        parts = message["messages"] if message["type"] == "bundle" else [message]
+        for (key, kind), group in itertools.groupby(parts, key=lambda part: (part["key"], part["type"])):
+            outcome = self.outcomes[key]
+            if kind == "epoch":
+                self._epochs(outcome, list(group))
+                continue
+            for part in group:
+                if kind == "start":
+                    self._start(outcome, part)
+                elif kind == "end":
+                    self._end(outcome, part)
+
+    def _epochs(self, outcome: TrialOutcome, messages: list[dict[str, Any]]) -> None:
+        """Record consecutive epochs of one trial, in one store transaction."""
+        key = outcome.trial.key
+        records = [EpochRecord(m["epoch"], m["metrics"], m["started_at"], m["duration"]) for m in messages]
+        self.runs[key].record_epochs(records, fresh=True)
+        writer = self._tensorboard.get(key)
+        if writer is not None:
+            for record in records:
+                writer.add_scalars(record.epoch, record.metrics)
+        self.progress.epoch(key, records[-1].epoch)
 
     def _start(self, outcome: TrialOutcome, message: dict[str, Any]) -> None:
         from ..store import TensorBoardWriter

@@ -36,7 +36,7 @@ from .._process import pid_alive
 from ._schema import migrate
 from ._values import decode_value, encode_value, normalize_metric_name
 
-__all__ = ["DEFAULT_ROOT", "TRIAL_BOOKKEEPING", "Run", "RunInfo", "Store", "default_root"]
+__all__ = ["DEFAULT_ROOT", "TRIAL_BOOKKEEPING", "EpochRecord", "Run", "RunInfo", "Store", "default_root"]
 
 # What the cv/tune driver adds to a trial's params: its key (to resume), the fingerprint of its
 # initial weights (the fold-independence canary) and its fold. Not searched parameters.
@@ -115,6 +115,16 @@ def library_versions() -> dict[str, str]:
         if loaded is not None and hasattr(loaded, "__version__"):
             versions[module] = str(loaded.__version__)
     return versions
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One epoch as :meth:`Run.record_epochs` writes it (the arguments of :meth:`Run.record_epoch`)."""
+
+    epoch: int
+    metrics: Mapping[str, float]
+    started_at: float
+    duration: float
 
 
 @dataclass(frozen=True)
@@ -418,20 +428,34 @@ class Run:
             checkpoint: a checkpoint for this epoch is durable on disk.
             fresh: the caller knows the epoch has no rows yet (skips clearing them).
         """
-        rows = []
-        for name, value in metrics.items():
-            stored, special = encode_value(value)
-            rows.append((self.run_id, epoch, normalize_metric_name(name), stored, special))
         with self.store.transaction() as conn:
-            if not fresh:
-                conn.execute("DELETE FROM metrics WHERE run_id = ? AND epoch = ?", (self.run_id, epoch))
-            conn.execute(
-                "INSERT OR REPLACE INTO epochs (run_id, epoch, started_at, duration) VALUES (?,?,?,?)",
-                (self.run_id, epoch, started_at, duration),
-            )
-            conn.executemany("INSERT INTO metrics VALUES (?,?,?,?,?)", rows)
+            self._write_epochs(conn, [EpochRecord(epoch, metrics, started_at, duration)], fresh)
             if checkpoint:
                 conn.execute("UPDATE runs SET checkpoint_epoch = ? WHERE run_id = ?", (epoch, self.run_id))
+
+    def record_epochs(self, epochs: Sequence[EpochRecord], *, fresh: bool = False) -> None:
+        """Write several epochs (as :meth:`record_epoch`) in one transaction: all of them or none.
+
+        The cv/tune driver writes the epochs a worker sent together this way: one
+        commit per bundle instead of one per epoch, on the cores the workers train on.
+        """
+        with self.store.transaction() as conn:
+            self._write_epochs(conn, epochs, fresh)
+
+    def _write_epochs(self, conn: sqlite3.Connection, epochs: Sequence[EpochRecord], fresh: bool) -> None:
+        epoch_rows = []
+        metric_rows = []
+        for record in epochs:
+            epoch_rows.append((self.run_id, record.epoch, record.started_at, record.duration))
+            for name, value in record.metrics.items():
+                stored, special = encode_value(value)
+                metric_rows.append((self.run_id, record.epoch, normalize_metric_name(name), stored, special))
+        if not fresh:
+            conn.executemany("DELETE FROM metrics WHERE run_id = ? AND epoch = ?", [row[:2] for row in epoch_rows])
+        conn.executemany(
+            "INSERT OR REPLACE INTO epochs (run_id, epoch, started_at, duration) VALUES (?,?,?,?)", epoch_rows
+        )
+        conn.executemany("INSERT INTO metrics VALUES (?,?,?,?,?)", metric_rows)
 
     def record_batches(self, epoch: int, batches: Sequence[tuple[int, Mapping[str, float]]]) -> None:
         """Write per-batch metrics of one epoch (``[(batch, {name: value}), ...]``)."""
