@@ -492,20 +492,50 @@ def test_a_ray_cluster_that_refuses_the_driver_gets_one_clear_error(
 ) -> None:
     """The port answers (not a Ray cluster, or one that wants a token): an error with what to do, exit 2."""
     ray = pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
-    import socket
+    import concurrent.futures
+
+    import grpc
 
     def refuse(**_: Any) -> None:
         raise ConnectionError("Failed to connect to Ray cluster at 127.0.0.1:1.\nmore detail")
 
     monkeypatch.setattr(ray, "init", refuse)
-    with socket.create_server(("127.0.0.1", 0)) as listening:
-        address = f"127.0.0.1:{listening.getsockname()[1]}"
+    server = grpc.server(concurrent.futures.ThreadPoolExecutor(1))  # speaks gRPC, as Ray's services do
+    address = f"127.0.0.1:{server.add_insecure_port('127.0.0.1:0')}"
+    server.start()
+    try:
         code = main(["cv", str(QUICK), "--folds", "2", "--executor", "ray", "--address", address,
                      "--runs", str(tmp_path)])  # fmt: skip
+    finally:
+        server.stop(None)
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert f"cannot connect to the Ray cluster at '{address}': Failed to connect to Ray cluster at 127.0.0.1:1." in err
-    assert "`ray start --head` printed" in err and "more detail" not in err
+    assert "`ray start --head` printed" in err and "RAY_AUTH_MODE=token" in err and "more detail" not in err
+
+
+def test_an_address_that_is_not_a_ray_cluster_gets_an_error_within_seconds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A web server (the dashboard's port, say) answers TCP; ray.init would wait on it for good."""
+    pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
+    import http.server
+    import threading
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    address = f"127.0.0.1:{web.server_address[1]}"
+    start = time.monotonic()
+    try:
+        code = main(["cv", str(QUICK), "--folds", "2", "--executor", "ray", "--address", address,
+                     "--runs", str(tmp_path)])  # fmt: skip
+    finally:
+        web.shutdown()
+        web.server_close()
+    err = capsys.readouterr().err
+    assert time.monotonic() - start < 15
+    assert code == 2 and "Traceback" not in err and Store(tmp_path).runs() == []
+    assert f"fitscope cv: error: '{address}' answers, but not as a Ray cluster: no gRPC service there" in err
 
 
 def test_ray_on_a_local_cluster(tmp_path: Path) -> None:

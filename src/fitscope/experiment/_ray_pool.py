@@ -21,13 +21,25 @@ from ._workers import ONE_THREAD, ONE_THREAD_XLA, BundledSender, run_inline
 __all__ = ["check_reachable", "run_ray"]
 
 
+# What to do when a cluster turns the driver away, added to every connection error.
+_CONNECT_HINT = (
+    "Give the address that `ray start --head` printed (its `ray start --address=...` line, port 6379 unless "
+    "changed); a cluster with token authentication also needs RAY_AUTH_MODE=token and its token "
+    "(RAY_AUTH_TOKEN, or `ray get-auth-token` on the head). Or use --executor process."
+)
+
+
 def check_reachable(address: str, timeout: float = 3.0) -> None:
-    if address in ("auto", "local") or address.startswith("ray://"):
-        target = address.removeprefix("ray://")
-        if address in ("auto", "local"):
-            return
-    else:
-        target = address
+    """Fail within seconds unless something that could be a Ray cluster answers at ``address``.
+
+    ``ray.init`` itself waits 20 s for a port that refuses and hangs on one that
+    answers in another protocol (the dashboard's port 8265, a web server): its GCS
+    client never gives up there. Ray's services speak gRPC, so a gRPC handshake (with
+    ``grpcio``, which Ray's ``default`` extra installs) tells them apart in milliseconds.
+    """
+    if address in ("auto", "local"):
+        return
+    target = address.removeprefix("ray://")
     host, _, port = target.rpartition(":")
     try:
         with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=timeout):
@@ -37,6 +49,26 @@ def check_reachable(address: str, timeout: float = 3.0) -> None:
             f"cannot reach the Ray cluster at {address!r} ({exc}). Start one with `ray start --head` "
             "and pass the address it prints, or use --executor process."
         ) from None
+    if not _speaks_grpc(f"{host or '127.0.0.1'}:{port or 6379}", timeout):
+        raise FitscopeError(
+            f"{address!r} answers, but not as a Ray cluster: no gRPC service there (the dashboard's "
+            f"port 8265, or another program?). {_CONNECT_HINT}"
+        )
+
+
+def _speaks_grpc(target: str, timeout: float) -> bool:
+    try:
+        import grpc
+    except ImportError:  # Ray without its default extra: leave the judgement to ray.init
+        return True
+    channel = grpc.insecure_channel(target)
+    try:
+        grpc.channel_ready_future(channel).result(timeout=timeout)
+        return True
+    except grpc.FutureTimeoutError:
+        return False
+    finally:
+        channel.close()
 
 
 def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str | None) -> None:
@@ -63,11 +95,7 @@ def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str 
             if not address:
                 raise
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise FitscopeError(
-                f"cannot connect to the Ray cluster at {address!r}: {first} Give the address that "
-                "`ray start --head` printed (its `ray start --address=...` line); a cluster with token "
-                "authentication also needs RAY_AUTH_TOKEN. Or use --executor process."
-            ) from None
+            raise FitscopeError(f"cannot connect to the Ray cluster at {address!r}: {first} {_CONNECT_HINT}") from None
     try:
         messages = RayQueue()
 
