@@ -217,3 +217,27 @@ def test_tensorboard_event_files_read_as_tensorboard_s_own(tmp_path: Path) -> No
     assert [(e.step, round(e.value, 4)) for e in accumulator.Scalars("epoch_loss")] == [
         (epoch, round(1.0 / (epoch + 1), 4)) for epoch in range(6)
     ]
+
+
+def test_a_full_disk_stops_tensorboard_files_with_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+
+    from fitscope.store import TensorBoardWriter, _tensorboard
+
+    writer = TensorBoardWriter(tmp_path)
+    writer.add_scalars(0, {"loss": 1.0})
+    writer.flush()
+    # From here on every event file is Linux's /dev/full: each write fails with ENOSPC, as on a full disk.
+    monkeypatch.setattr(_tensorboard, "open", lambda path, mode: builtins.open("/dev/full", "wb"), raising=False)  # noqa: SIM115
+    writer.add_scalars(1, {"val_loss": 1.0})  # a new file, for validation/
+    with pytest.raises(StoreError) as caught:
+        writer.flush()
+    assert re.fullmatch(
+        r"cannot write the TensorBoard file .*/validation/events\.out\.tfevents\.\S+ \(No space left on device\)\. "
+        r"Free disk space or fix the folder's permissions, then resume the run \(cv and tune: run the same command "
+        r"again\); the store keeps every recorded epoch and `run\.rebuild_tensorboard\(\)` writes the files again\.",
+        str(caught.value),
+    )
+    writer.close()  # no second error on the way out

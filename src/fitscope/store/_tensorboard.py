@@ -9,6 +9,7 @@ truth: :func:`rebuild_tensorboard` writes a run's event files again from it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -17,6 +18,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from .._errors import StoreError
 
 __all__ = ["TensorBoardWriter", "scalar_tag"]
 
@@ -159,20 +162,43 @@ class _EventFile:
         from tensorboard.compat.proto.event_pb2 import Event
         from tensorboard.summary.writer.record_writer import RecordWriter
 
-        folder.mkdir(parents=True, exist_ok=True)
         name = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}.{next(_file_numbers)}"
-        self._records = RecordWriter(open(folder / name, "xb"))  # noqa: SIM115 (closed by close())
+        self.path = folder / name
+        self._failed = False
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._records = RecordWriter(open(self.path, "xb"))  # noqa: SIM115 (closed by close())
+        except OSError as exc:
+            raise self._cannot_write(exc) from exc
         self.add_event(Event(wall_time=time.time(), file_version="brain.Event:2"))
         self.flush()
 
     def add_event(self, event: Any) -> None:
-        self._records.write(event.SerializeToString())
+        self._guarded(self._records.write, event.SerializeToString())
 
     def flush(self) -> None:
-        self._records.flush()
+        self._guarded(self._records.flush)
 
     def close(self) -> None:
-        self._records.close()
+        if self._failed:  # what is still buffered cannot be written either: close without a second error
+            with contextlib.suppress(OSError):
+                self._records.close()
+            return
+        self._guarded(self._records.close)
+
+    def _guarded(self, action: Any, *args: Any) -> None:
+        try:
+            action(*args)
+        except OSError as exc:
+            self._failed = True
+            raise self._cannot_write(exc) from exc
+
+    def _cannot_write(self, exc: OSError) -> StoreError:
+        return StoreError(
+            f"cannot write the TensorBoard file {self.path} ({exc.strerror or exc}). Free disk space or fix the "
+            "folder's permissions, then resume the run (cv and tune: run the same command again); the store "
+            "keeps every recorded epoch and `run.rebuild_tensorboard()` writes the files again."
+        )
 
 
 def write_history(
