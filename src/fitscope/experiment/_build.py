@@ -141,11 +141,12 @@ def build_model(
 
     ``steps_per_execution`` > 1 lets Keras run that many steps between callback
     dispatches: the same training, without per-step Python overhead (on JAX, the
-    steps run as one compiled loop: see :func:`fitscope.keras_glue.fuse_steps`).
+    steps run as one compiled loop and the metrics reset in one call: see
+    :func:`fitscope.keras_glue.fuse_steps` and :func:`fitscope.keras_glue.fuse_metric_resets`).
     """
     import keras
 
-    from ..keras_glue import fuse_steps, shared_weight_programs
+    from ..keras_glue import fuse_metric_resets, fuse_steps, shared_weight_programs
 
     loss = spec.compile.loss
     if loss in _CATEGORICAL and not one_hot:
@@ -179,6 +180,7 @@ def build_model(
     except ValueError as exc:
         raise SpecError(f"compile: {exc}") from exc
     fuse_steps(model)
+    fuse_metric_resets(model)
     return model
 
 

@@ -11,6 +11,7 @@ choose_default_backend()
 
 from ._extra import EvaluateEachEpoch  # noqa: E402
 from ._fused import fuse_steps  # noqa: E402
+from ._fused_metrics import fuse_metric_resets  # noqa: E402
 from ._initial_weights import shared_weight_programs  # noqa: E402
 from ._liveplot import LivePlot  # noqa: E402
 from ._progress import LiveView, ProgressLine, progress_callback  # noqa: E402
@@ -34,6 +35,7 @@ __all__ = [
     "Recorder",
     "SynchronousCallbacks",
     "architecture_fingerprint",
+    "fuse_metric_resets",
     "fuse_steps",
     "inline_callbacks",
     "model_state",
