@@ -1,6 +1,6 @@
-"""TensorBoard event files written with the ``tensorboard`` package's own writer.
+"""TensorBoard event files written with the ``tensorboard`` package's event protos and record writer.
 
-No TensorFlow is needed (PyTorch writes its event files the same way), so the logs
+No TensorFlow is needed (PyTorch writes its event files with the same package), so the logs
 work on every Keras backend. Scalars are tagged as Keras's TensorBoard callback
 tags them (``epoch_loss``, ``epoch_accuracy``, ...), training under ``train/`` and
 validation under ``validation/`` so the two overlay. The store is the source of
