@@ -6,6 +6,7 @@ import math
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -216,6 +217,13 @@ def test_second_process_cannot_resume_a_live_run_and_a_dead_ones_run_reads_inter
         assert run.info().status == "running"  # its process is alive
         with pytest.raises(StoreError, match=rf"still being trained by process {holder.pid} on "):
             run.claim()
+        removing = subprocess.run([sys.executable, "-m", "fitscope", "runs", "rm", run_id, "--runs", str(tmp_path)],
+                                  capture_output=True, text=True)  # fmt: skip
+        assert removing.returncode == 2 and removing.stderr.strip() == (
+            f"fitscope runs: error: run {run_id} is still being trained by process {holder.pid} on "
+            f"{socket.gethostname()}. Stop it first (Ctrl-C where it runs, or `kill {holder.pid}`), then remove it."
+        )
+        assert run.info().status == "running" and run.dir.is_dir()  # nothing removed
     finally:
         holder.kill()
         holder.wait()
@@ -227,3 +235,5 @@ def test_second_process_cannot_resume_a_live_run_and_a_dead_ones_run_reads_inter
     assert [i.status for i in Store(tmp_path).runs()] == ["interrupted"]
     run.claim()
     assert run.info().status == "running"
+    Store(tmp_path).delete(run_id)  # this process holds it now: its own run may go
+    assert Store(tmp_path).runs() == []

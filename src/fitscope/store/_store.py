@@ -91,6 +91,11 @@ def _owner_alive(owner: str | None) -> bool:
     return pid_alive(pid)
 
 
+def _trained_elsewhere(run_id: str, owner: str | None) -> str:
+    host, _, pid = (owner or "").rpartition(":")
+    return f"run {run_id} is still being trained by process {pid} on {host}."
+
+
 def _owner_gone(owner: str | None) -> bool:
     """Whether the process named by an owner token has certainly ended (this host, another pid, no such process)."""
     if not owner:
@@ -318,9 +323,20 @@ class Store:
         return [_info(row) for row in self._conn.execute(sql, (index_hash,)).fetchall()]
 
     def delete(self, run_id: str) -> None:
-        """Delete a run's rows and its folder."""
+        """Delete a run's rows and its folder.
+
+        Raises:
+            StoreError: another live process is training the run (named in the message).
+        """
         run = self.run(run_id)
         with self.transaction() as conn:
+            status, owner = conn.execute("SELECT status, owner FROM runs WHERE run_id = ?", (run.run_id,)).fetchone()
+            if status == "running" and owner != _owner_token() and _owner_alive(owner):
+                pid = (owner or "").rpartition(":")[2]
+                raise StoreError(
+                    f"{_trained_elsewhere(run.run_id, owner)} Stop it first (Ctrl-C where it runs, or `kill {pid}`), "
+                    "then remove it."
+                )
             for table in ("metrics", "batches", "evaluations", "epochs", "runs"):
                 conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run.run_id,))
         shutil.rmtree(run.dir, ignore_errors=True)
@@ -507,10 +523,8 @@ class Run:
         with self.store.transaction() as conn:
             status, owner = conn.execute("SELECT status, owner FROM runs WHERE run_id = ?", (self.run_id,)).fetchone()
             if status == "running" and _owner_alive(owner):
-                host, _, pid = (owner or "").rpartition(":")
                 raise StoreError(
-                    f"run {self.run_id} is still being trained by process {pid} on {host}. "
-                    "Wait for it to end (or stop it) before resuming."
+                    f"{_trained_elsewhere(self.run_id, owner)} Wait for it to end (or stop it) before resuming."
                 )
             conn.execute(
                 "UPDATE runs SET status = 'running', reason = NULL, ended_at = NULL, owner = ? WHERE run_id = ?",
