@@ -45,3 +45,17 @@ def test_epoch_scaling_prints_the_steady_state_speedup(mnist_path: Path) -> None
     assert abs(data["steady_state_speedup"] - 2 * times[0] / times[2]) < 0.01  # from the unrounded times
     too_few = subprocess.run([sys.executable, str(script), "--epochs", "50"], capture_output=True, text=True)
     assert too_few.returncode == 2 and "--epochs must be above 101" in too_few.stderr
+
+
+def test_metric_resets_prints_both_figures_against_keras_s_resets(mnist_path: Path) -> None:
+    script = RUN.parent / "bench_metric_resets.py"
+    env = {**os.environ, "FITSCOPE_DATA": str(mnist_path.parent)}
+    out = subprocess.run([sys.executable, str(script), "--epochs", "110", "--repeats", "1", "--worker"],
+                         capture_output=True, text=True, timeout=600, env=env)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["setup"] == "one-core worker" and data["epochs_timed"] == 9
+    for name in ("reset_us", "toy_epoch_ms"):
+        figure = data[name]
+        assert figure["value"] > 0 and figure["baseline"] > 0
+        assert abs(figure["ratio"] - figure["baseline"] / figure["value"]) < 0.01
