@@ -339,6 +339,30 @@ def test_ctrl_c_or_sigterm_stops_process_workers_at_once(tmp_path: Path, stop: A
     assert store.integrity_check() == "ok"
 
 
+def test_the_same_search_started_twice_refuses_to_train_its_trials_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second terminal runs the command while the first still trains: one error, nothing trained twice."""
+    job = subprocess.Popen([*_LONG_SEARCH, "--runs", str(tmp_path)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    try:
+        store = _two_trials_training(tmp_path)
+        code = main([*_LONG_SEARCH[3:], "--runs", str(tmp_path)])
+        infos = store.runs()
+    finally:
+        os.killpg(job.pid, signal.SIGKILL)
+        job.wait(timeout=10)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert re.fullmatch(
+        rf"fitscope tune: error: digits-quick-trial[0-2] is being trained by process {job.pid} on \S+ right now "
+        r"\(this command, started before\?\)\. Wait for that one to end, or stop it, then run this again: it skips "
+        r"what finished\.",
+        err.strip(),
+    ), err
+    assert len(infos) == 2  # the second command started nothing
+
+
 def test_a_killed_driver_takes_its_workers_with_it(tmp_path: Path) -> None:
     """kill -9 of a process-pool search: its workers end at once, and its trials read as interrupted."""
     job = subprocess.Popen([*_LONG_SEARCH, "--runs", str(tmp_path)], stdout=subprocess.DEVNULL,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._errors import FitscopeError
 from ..store import CheckpointDir, EpochRecord, Run, Store
 from ._trial import FoldPlans, Trial, TrialData, trial_data
 from ._trial_progress import TrialsProgress
@@ -48,11 +49,27 @@ class Driver:
         self.progress = TrialsProgress(trials, say, every_secs=progress_every)
 
     def pending(self) -> list[Trial]:
-        """Trials not finished in an earlier run of the same command (those are skipped)."""
+        """Trials not finished in an earlier run of the same command (those are skipped).
+
+        Raises:
+            FitscopeError: another live process is training one of the trials (the same
+                command started twice): nothing is started, so no trial is trained twice.
+        """
         done = {}
+        held = {}
         for info in self.store.runs(group=self.group):
-            if info.status == "finished" and info.params.get("trial_key"):
-                done[info.params["trial_key"]] = info
+            key = info.params.get("trial_key")
+            if info.status == "finished" and key:
+                done[key] = info
+            elif info.holder is not None and key in self.outcomes:
+                held[key] = info
+        for key, info in held.items():
+            if key not in done:
+                host, pid = info.holder or ("", "")
+                raise FitscopeError(
+                    f"{info.name} is being trained by process {pid} on {host} right now (this command, started "
+                    "before?). Wait for that one to end, or stop it, then run this again: it skips what finished."
+                )
         todo = []
         for key, outcome in self.outcomes.items():
             if key in done:

@@ -157,6 +157,14 @@ class RunInfo:
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
+    @property
+    def holder(self) -> tuple[str, str] | None:
+        """``(host, pid)`` of a live process other than this one that is training the run, else ``None``."""
+        if self.status == "running" and self.owner != _owner_token() and _owner_alive(self.owner):
+            host, _, pid = (self.owner or "").rpartition(":")
+            return host, pid
+        return None
+
 
 class Store:
     """The run store at ``root`` (created if missing).
@@ -330,12 +338,11 @@ class Store:
         """
         run = self.run(run_id)
         with self.transaction() as conn:
-            status, owner = conn.execute("SELECT status, owner FROM runs WHERE run_id = ?", (run.run_id,)).fetchone()
-            if status == "running" and owner != _owner_token() and _owner_alive(owner):
-                pid = (owner or "").rpartition(":")[2]
+            holder = _info(conn.execute(_INFO_SQL + " WHERE r.run_id = ?", (run.run_id,)).fetchone()).holder
+            if holder is not None:
                 raise StoreError(
-                    f"{_trained_elsewhere(run.run_id, owner)} Stop it first (Ctrl-C where it runs, or `kill {pid}`), "
-                    "then remove it."
+                    f"{_trained_elsewhere(run.run_id, ':'.join(holder))} Stop it first (Ctrl-C where it runs, "
+                    f"or `kill {holder[1]}`), then remove it."
                 )
             for table in ("metrics", "batches", "evaluations", "epochs", "runs"):
                 conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run.run_id,))
