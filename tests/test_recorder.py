@@ -224,6 +224,14 @@ def test_second_process_cannot_resume_a_live_run_and_a_dead_ones_run_reads_inter
             f"{socket.gethostname()}. Stop it first (Ctrl-C where it runs, or `kill {holder.pid}`), then remove it."
         )
         assert run.info().status == "running" and run.dir.is_dir()  # nothing removed
+        testing = subprocess.run([sys.executable, "-m", "fitscope", "test", run_id, "--runs", str(tmp_path)],
+                                 capture_output=True, text=True)  # fmt: skip
+        assert testing.returncode == 2 and testing.stderr.strip() == (
+            f"fitscope test: error: run {run_id} is still being trained by process {holder.pid} on "
+            f"{socket.gethostname()}. Test it once it has finished, or stop it first (its last checkpoint is then "
+            "tested)."
+        )
+        assert run.evaluations("test") == []  # the test set stays sealed
     finally:
         holder.kill()
         holder.wait()

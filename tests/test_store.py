@@ -60,6 +60,15 @@ def test_epochs_recorded_together_land_all_or_none(tmp_path: Path) -> None:
     assert run.history() == {"loss": [1.5, 1.0]}
 
 
+def test_history_read_while_a_process_records_more_epochs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = Store(tmp_path).start_run(name="r")
+    run.record_epoch(0, {"loss": 2.0}, started_at=0, duration=1)
+    listed = run.epochs()  # read just before the training process commits epoch 1
+    run.record_epoch(1, {"loss": 1.0}, started_at=1, duration=1)
+    monkeypatch.setattr(run, "epochs", lambda: listed)
+    assert run.history() == {"loss": [2.0]}  # a consistent prefix, not a KeyError
+
+
 def test_metric_names_are_normalised() -> None:
     assert [normalize_metric_name(n) for n in ("acc", "val_acc", "accuracy", "val_loss", "lr")] == [
         "accuracy", "val_accuracy", "accuracy", "val_loss", "learning_rate",

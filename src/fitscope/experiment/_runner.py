@@ -279,12 +279,19 @@ def test_run(
 
     Raises:
         SpecError: the run has no spec, no test split or no saved weights.
+        StoreError: another live process is still training the run.
     """
     from ..store import CheckpointDir
 
     store = Store(runs)
     run = store.run(run_id)
     info = run.info()
+    if info.holder is not None:
+        host, pid = info.holder
+        raise StoreError(
+            f"run {run.run_id} is still being trained by process {pid} on {host}. Test it once it has finished, "
+            "or stop it first (its last checkpoint is then tested)."
+        )
     if info.spec is None:
         raise SpecError(f"run {run.run_id} was not started from a spec; evaluate it from Python instead.")
     spec = validate_spec(info.spec, source=f"run {run.run_id}")

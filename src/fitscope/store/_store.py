@@ -623,6 +623,8 @@ class Run:
             "SELECT epoch, name, value, special FROM metrics WHERE run_id = ? ORDER BY epoch, name",
             (self.run_id,),
         ):
+            if epoch not in position:  # recorded by a training process after the epochs were read: next time
+                continue
             column = history.setdefault(name, [math.nan] * len(epochs))
             column[position[epoch]] = decode_value(value, special)
         return history
