@@ -145,3 +145,23 @@ def test_board_serves_a_path_with_spaces_and_korean(store_with_runs: tuple[Path,
     with urllib.request.urlopen(url + "data/runs", timeout=30) as response:
         runs = json.loads(response.read())
     assert f"{ids[0]}/tensorboard/train" in runs
+
+
+def test_runs_show_of_a_run_that_records_an_epoch_meanwhile(
+    store_with_runs: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A training process commits an epoch while `runs show` reads: the table shows the epochs it listed."""
+    from fitscope.store import Run
+
+    root, ids = store_with_runs
+    read_history = Run.history
+
+    def history_after_a_new_epoch(run: Run) -> dict[str, list[float]]:
+        Store(root).run(run.run_id).record_epoch(3, {"loss": 0.7, "val_loss": 0.8, "val_acc": 0.6},
+                                                 started_at=3, duration=1)  # fmt: skip
+        return read_history(run)
+
+    monkeypatch.setattr(Run, "history", history_after_a_new_epoch)
+    assert main(["runs", "show", ids[0], "--runs", str(root)]) == 0
+    table = capsys.readouterr().out
+    assert "0.9000" in table and "0.7000" not in table  # epochs 0-2, as listed before epoch 3 came

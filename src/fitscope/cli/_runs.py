@@ -159,6 +159,7 @@ def run_show(args: argparse.Namespace) -> int:
     store = open_store(args)
     run = store.run(args.run)
     info = run.info()
+    epochs = run.epochs()  # before the history: a run still training only adds epochs after these
     history = run.history()
     evaluations = run.evaluations()
     test_count = sum(1 for e in evaluations if e["split"] == "test")
@@ -200,7 +201,7 @@ def run_show(args: argparse.Namespace) -> int:
     names = sorted(history)
     for name in names:
         table.add_column(name, justify="right")
-    for i, (epoch, _, _) in enumerate(run.epochs()):
+    for i, (epoch, _, _) in enumerate(epochs):
         table.add_row(str(epoch), *(f"{history[n][i]:.4f}" for n in names))
     out.print(table)
     out.print(f"test set evaluated {test_count} time(s); {len(evaluations)} evaluation(s) in all")

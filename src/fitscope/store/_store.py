@@ -655,9 +655,10 @@ class Run:
         """Write this run's TensorBoard event files again from the store."""
         from ._tensorboard import write_history
 
+        epochs = self.epochs()  # before the history: a run still training only adds epochs after these
         history = self.history()
         rows = []
-        for i, (epoch, started, duration) in enumerate(self.epochs()):
+        for i, (epoch, started, duration) in enumerate(epochs):
             rows.append((epoch, started + duration, {k: v[i] for k, v in history.items()}))
         write_history(self.tensorboard_dir, rows, self.info().params)
         return self.tensorboard_dir
