@@ -25,10 +25,8 @@ import json
 import statistics
 import subprocess
 import sys
-import time
-from typing import Any
 
-SKIP = 100  # epochs left out at the start: compilation and the first warm-up executions
+from _toy_trial import SKIP, toy_epoch_ms  # benchmarks/, the script's folder
 
 
 def child(mode: str, epochs: int) -> None:
@@ -42,18 +40,7 @@ def child(mode: str, epochs: int) -> None:
 
         worker_env()
         run_inline()
-    from fitscope.experiment._spec import apply_override, load_spec
-    from fitscope.experiment._trial import Trial, run_trial, trial_data
-
-    spec = load_spec("book_toy").model_dump(mode="json")
-    trial = Trial(spec=apply_override(spec, f"fit.epochs={epochs}"), name="scaling")
-    stamps: list[float] = []
-
-    def send(message: dict[str, Any]) -> None:
-        stamps.extend(time.perf_counter() for _ in message.get("messages", [message]) if _["type"] == "epoch")
-
-    run_trial(trial, send, trial_data(trial))
-    print(json.dumps((stamps[-1] - stamps[SKIP]) / (len(stamps) - 1 - SKIP) * 1000))
+    print(json.dumps(toy_epoch_ms(epochs, name="scaling")))
 
 
 def epoch_ms(mode: str, epochs: int, copies: int = 1) -> list[float]:

@@ -23,7 +23,7 @@ import statistics
 import time
 from typing import Any
 
-SKIP = 100  # epochs left out at the start of each trial
+from _toy_trial import SKIP, toy_epoch_ms  # benchmarks/, the script's folder
 
 
 def reset_us(calls: int, repeats: int) -> tuple[list[float], list[float]]:
@@ -51,24 +51,14 @@ def reset_us(calls: int, repeats: int) -> tuple[list[float], list[float]]:
 def epoch_ms(epochs: int, fused: bool) -> float:
     """Milliseconds per epoch of one toy trial, with or without the fused resets."""
     from fitscope import keras_glue
-    from fitscope.experiment._spec import apply_override, load_spec
-    from fitscope.experiment._trial import Trial, run_trial, trial_data
 
     original = keras_glue.fuse_metric_resets
     if not fused:  # build_model imports it from keras_glue when it builds a model
         keras_glue.fuse_metric_resets = lambda model: False  # type: ignore[assignment]
     try:
-        spec = load_spec("book_toy").model_dump(mode="json")
-        trial = Trial(spec=apply_override(spec, f"fit.epochs={epochs}"), name="resets")
-        stamps: list[float] = []
-
-        def send(message: dict[str, Any]) -> None:
-            stamps.extend(time.perf_counter() for m in message.get("messages", [message]) if m["type"] == "epoch")
-
-        run_trial(trial, send, trial_data(trial))
+        return toy_epoch_ms(epochs, name="resets")
     finally:
         keras_glue.fuse_metric_resets = original
-    return (stamps[-1] - stamps[SKIP]) / (len(stamps) - 1 - SKIP) * 1000
 
 
 def main() -> None:
