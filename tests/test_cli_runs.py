@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fitscope import StoreError
 from fitscope.cli import main
 from fitscope.report import board_command, start_board
 from fitscope.store import Store
@@ -123,17 +124,41 @@ def test_runs_rm(store_with_runs: tuple[Path, list[str]], capsys: pytest.Capture
     assert [r.run_id for r in Store(root).runs()] == [ids[0]]
 
 
-def test_runs_in_an_unwritable_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_store_in_an_unwritable_place(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert main(["runs", "--runs", str(blocker / "sub")]) == 2
-    assert "cannot create the run store folder" in capsys.readouterr().err
+    with pytest.raises(StoreError, match="cannot create the run store folder"):
+        Store(blocker / "sub")
+
+
+def test_looking_at_a_folder_without_a_store_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --runs: `runs` says there is nothing there, the others refuse; no folder appears."""
+    typo = tmp_path / "fitscope-rnus"
+    assert main(["runs", "--runs", str(typo)]) == 0
+    assert capsys.readouterr().out.split() == (
+        f"no runs in {typo} yet (no fitscope.db there; check --runs or FITSCOPE_HOME)".split()
+    )
+    for command in (["runs", "show", "x"], ["runs", "rm", "x"], ["board"], ["plot", "x"], ["diagnose", "x"],
+                    ["test", "x"]):  # fmt: skip
+        assert main([*command, "--runs", str(typo)]) == 2, command
+        assert capsys.readouterr().err.strip() == (
+            f"fitscope {command[0]}: error: no run store in {typo} "
+            "(no fitscope.db there). Check --runs DIR or FITSCOPE_HOME; `fitscope run`, `cv`, `tune` and `demo` "
+            "create one."
+        ), command
+    assert not typo.exists()
 
 
 def test_fitscope_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("FITSCOPE_HOME", str(tmp_path / "home"))
     assert main(["runs", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []
+    assert json.loads(capsys.readouterr().out) == []  # nothing trained yet, nothing created
+    assert not (tmp_path / "home").exists()
+    Store().start_run(name="here")
+    assert main(["runs", "--json"]) == 0
+    assert [row["name"] for row in json.loads(capsys.readouterr().out)] == ["here"]
     assert (tmp_path / "home" / "fitscope.db").is_file()
 
 

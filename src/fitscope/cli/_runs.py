@@ -42,7 +42,7 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
 def open_store(args: argparse.Namespace) -> Any:
     from ..store import Store
 
-    return Store(getattr(args, "runs", None))
+    return Store(getattr(args, "runs", None), create=False)  # these commands only look at (or remove) runs
 
 
 def runs_of_group(store: Any, group: str) -> list[Any]:
@@ -116,8 +116,18 @@ def _summary(store: Any, info: Any) -> dict[str, Any]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    from ..store import default_root
+
     group = getattr(args, "group", None)
+    root = Path(args.runs).expanduser() if getattr(args, "runs", None) else default_root()
+    if not group and not (root / "fitscope.db").is_file():  # nothing trained there yet: say so, create nothing
+        if args.json:
+            print_json([])
+        else:
+            console().print(f"no runs in {root} yet (no fitscope.db there; check --runs or FITSCOPE_HOME)",
+                            markup=False)  # fmt: skip
+        return 0
+    store = open_store(args)
     infos = runs_of_group(store, group) if group else store.runs()
     rows = [_summary(store, info) for info in infos]
     if group:

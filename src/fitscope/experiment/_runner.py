@@ -283,7 +283,7 @@ def test_run(
     """
     from ..store import CheckpointDir
 
-    store = Store(runs)
+    store = Store(runs, create=False)
     run = store.run(run_id)
     info = run.info()
     if info.holder is not None:

@@ -172,6 +172,8 @@ class Store:
     Args:
         root: the folder; default ``$FITSCOPE_HOME`` or ``./fitscope-runs``. Any path
             works, including spaces and Korean text.
+        create: make the store if there is none; ``False`` for commands that only look
+            at runs, so a mistyped folder is an error, not a new empty store.
 
     Raises:
         StoreError: the folder cannot be created or written, or the database is
@@ -184,8 +186,13 @@ class Store:
         >>> run.finish(); run.history()["loss"]                     # doctest: +SKIP
     """
 
-    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, root: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
         self.root = Path(root).expanduser() if root is not None else default_root()
+        if not create and not (self.root / "fitscope.db").is_file():
+            raise StoreError(
+                f"no run store in {self.root} (no fitscope.db there). Check --runs DIR or FITSCOPE_HOME; "
+                "`fitscope run`, `cv`, `tune` and `demo` create one."
+            )
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
