@@ -250,3 +250,21 @@ def test_a_full_disk_stops_tensorboard_files_with_one_clear_error(
         str(caught.value),
     )
     writer.close()  # no second error on the way out
+
+
+def test_an_open_event_file_that_fills_the_disk_fails_once(tmp_path: Path) -> None:
+    """The disk fills while a file is open: one StoreError; closing it then raises nothing more."""
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    from fitscope.store import TensorBoardWriter
+
+    writer = TensorBoardWriter(tmp_path)
+    writer.add_scalars(0, {"loss": 1.0})
+    writer.flush()
+    train = writer._writers["train"]
+    train._records = RecordWriter(open("/dev/full", "wb"))  # noqa: SIM115 (the same file, now on a full disk)
+    writer.add_scalars(1, {"loss": 0.5})
+    with pytest.raises(StoreError, match=r"cannot write the TensorBoard file .*/train/events\.out\.tfevents\.\S+ "
+                       r"\(No space left on device\)"):  # fmt: skip
+        writer.flush()
+    writer.close()  # what is still buffered cannot be written either: no second error

@@ -116,14 +116,15 @@ def _summary(store: Any, info: Any) -> dict[str, Any]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from ..store import default_root
+    from ..store import Store, default_root
 
     group = getattr(args, "group", None)
-    root = Path(args.runs).expanduser() if getattr(args, "runs", None) else default_root()
-    if not group and not (root / "fitscope.db").is_file():  # nothing trained there yet: say so, create nothing
+    runs = getattr(args, "runs", None)
+    if not group and not Store.exists(runs):  # nothing trained there yet: say so, create nothing
         if args.json:
             print_json([])
         else:
+            root = runs or default_root()
             console().print(f"no runs in {root} yet (no fitscope.db there; check --runs or FITSCOPE_HOME)",
                             markup=False)  # fmt: skip
         return 0

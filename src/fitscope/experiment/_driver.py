@@ -61,13 +61,12 @@ class Driver:
             key = info.params.get("trial_key")
             if info.status == "finished" and key:
                 done[key] = info
-            elif info.holder is not None and key in self.outcomes:
-                held[key] = info
-        for key, info in held.items():
+            elif key in self.outcomes and (holder := info.holder) is not None:
+                held[key] = (info.name, *holder)
+        for key, (name, host, pid) in held.items():
             if key not in done:
-                host, pid = info.holder or ("", "")
                 raise FitscopeError(
-                    f"{info.name} is being trained by process {pid} on {host} right now (this command, started "
+                    f"{name} is being trained by process {pid} on {host} right now (this command, started "
                     "before?). Wait for that one to end, or stop it, then run this again: it skips what finished."
                 )
         todo = []

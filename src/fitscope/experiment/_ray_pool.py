@@ -41,15 +41,16 @@ def check_reachable(address: str, timeout: float = 3.0) -> None:
         return
     target = address.removeprefix("ray://")
     host, _, port = target.rpartition(":")
+    host, port = host or "127.0.0.1", port or "6379"
     try:
-        with socket.create_connection((host or "127.0.0.1", int(port or 6379)), timeout=timeout):
+        with socket.create_connection((host, int(port)), timeout=timeout):
             pass
     except (OSError, ValueError) as exc:
         raise FitscopeError(
             f"cannot reach the Ray cluster at {address!r} ({exc}). Start one with `ray start --head` "
             "and pass the address it prints, or use --executor process."
         ) from None
-    if not _speaks_grpc(f"{host or '127.0.0.1'}:{port or 6379}", timeout):
+    if not _speaks_grpc(f"{host}:{port}", timeout):
         raise FitscopeError(
             f"{address!r} answers, but not as a Ray cluster: no gRPC service there (the dashboard's "
             f"port 8265, or another program?). {_CONNECT_HINT}"

@@ -286,12 +286,9 @@ def test_run(
     store = Store(runs, create=False)
     run = store.run(run_id)
     info = run.info()
-    if info.holder is not None:
-        host, pid = info.holder
-        raise StoreError(
-            f"run {run.run_id} is still being trained by process {pid} on {host}. Test it once it has finished, "
-            "or stop it first (its last checkpoint is then tested)."
-        )
+    busy = info.trained_elsewhere()
+    if busy:
+        raise StoreError(f"{busy} Test it once it has finished, or stop it first (its last checkpoint is then tested).")
     if info.spec is None:
         raise SpecError(f"run {run.run_id} was not started from a spec; evaluate it from Python instead.")
     spec = validate_spec(info.spec, source=f"run {run.run_id}")

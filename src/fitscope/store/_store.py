@@ -54,6 +54,10 @@ def default_root() -> Path:
     return Path(home).expanduser() if home else Path(DEFAULT_ROOT)
 
 
+def _root(root: str | os.PathLike[str] | None) -> Path:
+    return Path(root).expanduser() if root is not None else default_root()
+
+
 def _json(value: Any) -> str:
     """JSON text that keeps NaN/inf readable (as strings) and never fails on numpy types."""
 
@@ -165,6 +169,10 @@ class RunInfo:
             return host, pid
         return None
 
+    def trained_elsewhere(self) -> str | None:
+        """ "run ID is still being trained by process PID on HOST." while :attr:`holder` is set, else ``None``."""
+        return None if self.holder is None else _trained_elsewhere(self.run_id, self.owner)
+
 
 class Store:
     """The run store at ``root`` (created if missing).
@@ -186,11 +194,16 @@ class Store:
         >>> run.finish(); run.history()["loss"]                     # doctest: +SKIP
     """
 
+    @staticmethod
+    def exists(root: str | os.PathLike[str] | None = None) -> bool:
+        """Whether a store is at ``root`` (default as for :class:`Store`), without creating one."""
+        return (_root(root) / DB_NAME).is_file()
+
     def __init__(self, root: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
-        self.root = Path(root).expanduser() if root is not None else default_root()
-        if not create and not (self.root / "fitscope.db").is_file():
+        self.root = _root(root)
+        if not create and not Store.exists(root):
             raise StoreError(
-                f"no run store in {self.root} (no fitscope.db there). Check --runs DIR or FITSCOPE_HOME; "
+                f"no run store in {self.root} (no {DB_NAME} there). Check --runs DIR or FITSCOPE_HOME; "
                 "`fitscope run`, `cv`, `tune` and `demo` create one."
             )
         try:
@@ -345,11 +358,11 @@ class Store:
         """
         run = self.run(run_id)
         with self.transaction() as conn:
-            holder = _info(conn.execute(_INFO_SQL + " WHERE r.run_id = ?", (run.run_id,)).fetchone()).holder
-            if holder is not None:
+            info = run.info()  # read inside the transaction: no process can claim the run meanwhile
+            if info.holder is not None:
                 raise StoreError(
-                    f"{_trained_elsewhere(run.run_id, ':'.join(holder))} Stop it first (Ctrl-C where it runs, "
-                    f"or `kill {holder[1]}`), then remove it."
+                    f"{info.trained_elsewhere()} Stop it first (Ctrl-C where it runs, or `kill {info.holder[1]}`), "
+                    "then remove it."
                 )
             for table in ("metrics", "batches", "evaluations", "epochs", "runs"):
                 conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run.run_id,))
