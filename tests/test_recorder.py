@@ -245,3 +245,44 @@ def test_second_process_cannot_resume_a_live_run_and_a_dead_ones_run_reads_inter
     assert run.info().status == "running"
     Store(tmp_path).delete(run_id)  # this process holds it now: its own run may go
     assert Store(tmp_path).runs() == []
+
+
+_PLAIN_FITS = """
+import os, sys
+import fitscope
+import keras
+import numpy as np
+from fitscope.store import Store
+
+x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+y = np.arange(32) % 3
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+model.compile("sgd", "sparse_categorical_crossentropy")
+store = Store(sys.argv[1])
+with store.start_run(name="block") as block:
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[block.recorder()])
+model.fit(x, y, epochs=1, verbose=0, callbacks=[block.recorder()])  # trained again after its block
+plain = store.start_run(name="plain")
+model.fit(x, y, epochs=2, verbose=0, callbacks=[plain.recorder()])
+print(block.run_id, block.info().status, plain.run_id, plain.info().status, flush=True)
+model.fit(x, y, epochs=1, verbose=0, callbacks=[plain.recorder()])
+if sys.argv[2] == "kill":
+    os.kill(os.getpid(), 9)
+"""
+
+
+@pytest.mark.parametrize("ending", ["exit", "kill"])
+def test_runs_recorded_without_a_with_block_finish_when_their_process_exits(tmp_path: Path, ending: str) -> None:
+    job = subprocess.run([sys.executable, "-c", _PLAIN_FITS, str(tmp_path), ending], capture_output=True, text=True,
+                         timeout=300)  # fmt: skip
+    assert job.returncode == (0 if ending == "exit" else -signal.SIGKILL), job.stderr
+    block_id, during_block, plain_id, during_plain = job.stdout.split()
+    # While the process lives, both stay open for more fits (the ended block's run was opened again).
+    assert (during_block, during_plain) == ("running", "running")
+    store = Store(tmp_path)
+    block, plain = store.run(block_id), store.run(plain_id)
+    assert [e for e, _, _ in block.epochs()] == [0, 1] and [e for e, _, _ in plain.epochs()] == [0, 1, 2]
+    if ending == "exit":  # every fit ended normally: finished, not "interrupted" for want of a `with`
+        assert [(r.info().status, r.info().reason) for r in (block, plain)] == [("finished", None)] * 2
+    else:
+        assert {r.info().status for r in (block, plain)} == {"interrupted"}

@@ -83,12 +83,28 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
     return list(getattr(model, "model_fields", {}))
 
 
+def _home_of(name: str) -> str | None:
+    """Where the spec takes a key of this name (``seed``, ``compile.optimizer``), for one put in the wrong section."""
+    if name in Spec.model_fields:
+        return name
+    for section, field in Spec.model_fields.items():
+        if name in getattr(field.annotation, "model_fields", {}):
+            return f"{section}.{name}"
+    return None
+
+
 def _describe(error: dict[str, Any]) -> str:
     loc = tuple(error["loc"])
     path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
     if error["type"] == "extra_forbidden":
         close = difflib.get_close_matches(str(loc[-1]), _fields_at(loc), n=1)
-        hint = f"; did you mean `{'.'.join(map(str, (*loc[:-1], close[0])))}`?" if close else ""
+        home = _home_of(str(loc[-1]))
+        if close:
+            hint = f"; did you mean `{'.'.join(map(str, (*loc[:-1], close[0])))}`?"
+        elif home is not None:
+            hint = f" (it belongs in `{home}`)" if "." in home else f" (`{home}` is a top-level key)"
+        else:
+            hint = ""
         return f"unknown key `{path}`{hint}"
     if error["type"] == "missing":
         return f"missing key `{path}`"

@@ -8,8 +8,10 @@ so Keras keeps dispatching steps asynchronously and fused.
 
 from __future__ import annotations
 
+import atexit
 import math
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -27,6 +29,29 @@ __all__ = ["Recorder", "resume_model"]
 _CHECKPOINT_SECS = 5.0
 # ...but every epoch once an epoch itself takes this long.
 _LONG_EPOCH_SECS = 1.0
+
+
+# Runs whose last fit ended normally outside a ``with run:`` block: nothing else ends
+# them, so they are marked finished when this process exits normally, instead of
+# reading as interrupted ("its process ended without finishing it") ever after. A kill
+# skips this, and such a run reads as interrupted, as it should.
+_finished_at_exit: set[Run] = set()
+
+
+def _finish_at_exit(run: Run) -> None:
+    atexit.unregister(_finish_open_runs)  # registered once, however often this is called
+    atexit.register(_finish_open_runs)
+    _finished_at_exit.add(run)
+
+
+def _finish_open_runs() -> None:
+    for run in list(_finished_at_exit):
+        _finished_at_exit.discard(run)
+        try:
+            if run.info().status == "running":
+                run.finish()
+        except (StoreError, OSError, sqlite3.Error) as exc:  # at exit: one line, not a traceback
+            print(f"fitscope: could not mark run {run.run_id} finished: {exc}", file=sys.stderr)
 
 
 class Recorder(keras.callbacks.Callback):
@@ -103,6 +128,9 @@ class Recorder(keras.callbacks.Callback):
     # -- Keras hooks ------------------------------------------------------------
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        _finished_at_exit.discard(self.run)
+        if self.run.info().status != "running":
+            self.run.claim()  # trained again after it ended (a later fit): it runs again, as this process's
         self._base = self.run.next_epoch
         self._first_local = None
         self._last_checkpoint_time = time.monotonic()
@@ -187,6 +215,8 @@ class Recorder(keras.callbacks.Callback):
             self.run.mark_checkpoint(last)
         if self._writer is not None:
             self._writer.flush()
+        if not self.run.in_block and self.failed_at is None and self._stop_requested is None:
+            _finish_at_exit(self.run)
 
     # -- helpers ----------------------------------------------------------------
 

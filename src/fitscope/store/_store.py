@@ -413,14 +413,17 @@ class Run:
     def __init__(self, store: Store, run_id: str) -> None:
         self.store = store
         self.run_id = run_id
+        self.in_block = False  # inside ``with run:``, whose end decides the status (see Recorder.on_train_end)
 
     def __repr__(self) -> str:
         return f"Run({self.run_id!r})"
 
     def __enter__(self) -> Run:
+        self.in_block = True
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        self.in_block = False
         status = self.info().status
         if status != "running":
             return
