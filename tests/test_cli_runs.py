@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import socket
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -12,7 +16,7 @@ import pytest
 from fitscope import StoreError
 from fitscope.cli import main
 from fitscope.report import board_command, start_board
-from fitscope.store import Store
+from fitscope.store import EpochRecord, Store
 
 
 @pytest.fixture
@@ -172,6 +176,29 @@ def test_board_serves_a_path_with_spaces_and_korean(store_with_runs: tuple[Path,
     assert f"{ids[0]}/tensorboard/train" in runs
 
 
+def test_board_on_a_port_in_use_or_an_address_not_here(
+    store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = store_with_runs
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["board", "--runs", str(root), "--port", str(port)]) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"fitscope board: error: cannot serve TensorBoard on port {port}: it is already in use (another "
+            "TensorBoard?). Choose another with --port, or --port 0 for any free port."
+        )
+    # 192.0.2.1 is reserved for documentation (RFC 5737): no machine has it.
+    assert main(["board", "--runs", str(root), "--port", "0", "--host", "192.0.2.1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err.startswith("fitscope board: error: cannot serve TensorBoard on 192.0.2.1:0: ")
+        and err.endswith(". Check --host and --port.")
+        and "Traceback" not in err
+    )
+
+
 def test_runs_show_of_a_run_that_records_an_epoch_meanwhile(
     store_with_runs: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -190,3 +217,16 @@ def test_runs_show_of_a_run_that_records_an_epoch_meanwhile(
     assert main(["runs", "show", ids[0], "--runs", str(root)]) == 0
     table = capsys.readouterr().out
     assert "0.9000" in table and "0.7000" not in table  # epochs 0-2, as listed before epoch 3 came
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(tmp_path: Path) -> None:
+    """`fitscope runs show RUN --json | head`: no BrokenPipeError traceback, the exit status of a closed pipe."""
+    run = Store(tmp_path).start_run(name="long")
+    run.record_epochs([EpochRecord(e, {"loss": 1.0, "val_loss": 1.1}, started_at=e, duration=1) for e in range(5000)])
+    run.finish()
+    show = subprocess.Popen([sys.executable, "-m", "fitscope", "runs", "show", run.run_id, "--json",
+                             "--runs", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert show.stdout is not None and show.stdout.read(100)  # the reader takes a little, then goes away
+    show.stdout.close()
+    _, err = show.communicate(timeout=60)
+    assert (show.returncode, err.decode()) == (128 + signal.SIGPIPE, "")

@@ -53,12 +53,21 @@ def test_test_best_uses_the_best_epoch_weights(tmp_path: Path, capsys: pytest.Ca
     assert main(["test", result.run_id, "--best", "--runs", str(tmp_path), "--json"]) == 0
     (row,) = Store(tmp_path).run(result.run_id).evaluations("test")
     assert row["epoch"] == result.best_epoch
+    capsys.readouterr()
+    # Trained further after that look: said before it trains, the run still resumes.
+    resumed = run_spec(QUICK, overrides=["fit.epochs=5"], runs=tmp_path, resume=result.run_id, progress=False)
+    assert resumed.epochs == 5 and capsys.readouterr().err == (
+        f"warning: run {result.run_id} was already evaluated on its test set 1 time(s). Training it further after "
+        "seeing that score, then testing again, makes the test score optimistic; tune on the validation set (or "
+        "with cross-validation) instead.\n"
+    )
 
 
-def test_resume_continues_the_same_run(tmp_path: Path) -> None:
+def test_resume_continues_the_same_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = run_spec(QUICK, overrides=["fit.epochs=3"], runs=tmp_path, progress=False)
     resumed = run_spec(QUICK, overrides=["fit.epochs=5"], runs=tmp_path, resume=first.run_id, progress=False)
     assert resumed.run_id == first.run_id and resumed.epochs == 5
+    assert "warning" not in capsys.readouterr().err  # never tested: nothing to warn about
     run = Store(tmp_path).run(first.run_id)
     assert [e for e, _, _ in run.epochs()] == [0, 1, 2, 3, 4]
     assert resumed.history["loss"][:3] == first.history["loss"]

@@ -231,6 +231,18 @@ def test_report_sections_and_self_containment(tmp_path: Path) -> None:
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)|url\((?!#)|@import|<link|<script""", text)
 
 
+def test_cli_report_output_that_cannot_be_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_id = stored(tmp_path, "a")
+    for output, message in (
+        (tmp_path, f"cannot write {tmp_path}: it is a folder. Give a file name, such as {tmp_path / 'report.html'}."),
+        (tmp_path / "missing" / "r.html", f"the folder {tmp_path / 'missing'} does not exist. Create it first."),
+    ):
+        before = sorted(tmp_path.iterdir())
+        assert main(["report", run_id, "-o", str(output), "--runs", str(tmp_path)]) == 2
+        assert capsys.readouterr().err.strip().endswith(message)
+        assert sorted(tmp_path.iterdir()) == before  # nothing half-written
+
+
 def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 

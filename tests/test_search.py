@@ -55,8 +55,12 @@ def test_cv_folds_start_fresh_and_summaries_are_exact(tmp_path: Path) -> None:
 def test_cv_json_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["cv", str(QUICK), "--folds", "2", "--set", "fit.epochs=2", "--runs", str(tmp_path), "--json"]
     assert main(argv) == 0
-    data = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
     assert {"group_id", "folds", "mean", "std"} <= set(data)
+    for fold in data["folds"]:  # each fold's line as it ends names its metrics as validation ones
+        shown = ", ".join(f"val_{name} {value:.4f}" for name, value in fold["val"].items())
+        assert f"-fold{fold['fold']}: finished — {shown}\n" in captured.err
     assert [set(f) >= {"run_id", "best_epoch", "val"} for f in data["folds"]] == [True, True]
     # The table says the same: each fold's final and best validation metrics, then mean ± std.
     assert main(argv[:-1]) == 0  # both folds finished already: the summary comes from the store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -76,6 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"fitscope {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        if args.debug:
+            raise
+        # The reader went away (`fitscope runs --json | head`): stop quietly, as Unix tools
+        # do, and keep Python's final flush of stdout from failing once more at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except KeyboardInterrupt as stop:
         if str(stop) == "SIGTERM":
             print(f"fitscope {args.command}: stopped (SIGTERM)", file=sys.stderr)

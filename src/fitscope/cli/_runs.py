@@ -86,7 +86,7 @@ def add_parser(commands: Any) -> None:
         "equivalent `tensorboard --logdir` command.",
     )
     add_runs_option(board)
-    board.add_argument("--port", type=int, default=6006, help="port to serve on (default: 6006)")
+    board.add_argument("--port", type=int, default=6006, help="port to serve on (default: 6006; 0 picks a free one)")
     board.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     board.set_defaults(handler=run_board)
 

@@ -150,7 +150,8 @@ class Driver:
             run.fail(reason or "failed")
         outcome.status, outcome.reason = status, reason
         self.progress.ended(key)
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in outcome.val.items()) if status == "finished" else reason
+        # The metrics of the final weights on the validation split, named as in the curves.
+        shown = ", ".join(f"val_{k} {v:.4f}" for k, v in outcome.val.items()) if status == "finished" else reason
         self.say(f"{outcome.trial.name}: {status}" + (f" — {shown}" if shown else ""))
 
     def abandon(self, key: str, status: str, reason: str) -> None:

@@ -184,6 +184,7 @@ def run_spec(
         run.check_resume_key(resume_key)
         run.claim()
         initial_epoch = resume_model(run, model)
+        _warn_if_tested(run)
     else:
         import keras
 
@@ -224,6 +225,20 @@ def run_spec(
         report=str((run.dir / "report.html").resolve()) if history else None,
         extra={"reason": info.reason},
     )  # fmt: skip
+
+
+def _warn_if_tested(run: Run) -> None:
+    """Training a run further after its test score was seen turns the test set into a validation set."""
+    import sys
+
+    looks = run.evaluations("test")
+    if looks:
+        print(
+            f"warning: run {run.run_id} was already evaluated on its test set {len(looks)} time(s). Training it "
+            "further after seeing that score, then testing again, makes the test score optimistic; tune on the "
+            "validation set (or with cross-validation) instead.",
+            file=sys.stderr,
+        )
 
 
 def _write_figures(run: Run) -> None:

@@ -7,10 +7,10 @@ they work headless. :func:`save_figure` writes atomically.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -199,11 +199,22 @@ def save_figure(figure: Any, path: str | os.PathLike[str]) -> Path:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ArgumentError(f"cannot write {path}: use a .png, .svg or .pdf file name.")
+    return write_output(path, lambda handle: figure.savefig(handle, format=suffix[1:]), example=f"curves{suffix}")
+
+
+def write_output(path: Path, write: Callable[[BinaryIO], object], *, example: str) -> Path:
+    """Write a figure or report the user named, atomically; a path that cannot be written is one clear error.
+
+    Raises:
+        ArgumentError: the path is a folder, its folder does not exist, or it cannot be written.
+    """
+    if path.is_dir():
+        raise ArgumentError(f"cannot write {path}: it is a folder. Give a file name, such as {path / example}.")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ArgumentError(f"cannot write {path}: the folder {folder} does not exist. Create it first.")
     try:
-        write_atomically(path, lambda handle: figure.savefig(handle, format=suffix[1:]))
+        write_atomically(path, write)
     except OSError as exc:
         raise ArgumentError(f"cannot write {path}: {exc.strerror}. Choose a writable folder.") from exc
     return path

@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .._atomic import write_atomically
 from .._errors import ArgumentError
 from ..store import Run
-from ._figures import book_figure
+from ._figures import book_figure, write_output
 
 __all__ = ["render_report", "write_report"]
 
@@ -210,12 +209,5 @@ def _class_order(name: str) -> tuple[int, int | str]:
 def write_report(run: Run, output: str | os.PathLike[str] | None = None) -> Path:
     """Write ``run``'s report (default ``<run folder>/report.html``) atomically."""
     path = Path(output) if output is not None else run.dir / "report.html"
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ArgumentError(f"cannot write {path}: the folder {folder} does not exist. Create it first.")
     text = render_report(run)
-    try:
-        write_atomically(path, lambda handle: handle.write(text.encode("utf-8")))
-    except OSError as exc:
-        raise ArgumentError(f"cannot write {path}: {exc.strerror}. Choose a writable folder.") from exc
-    return path
+    return write_output(path, lambda handle: handle.write(text.encode("utf-8")), example="report.html")
