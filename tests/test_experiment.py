@@ -35,6 +35,14 @@ def test_run_records_and_evaluates_validation_only(tmp_path: Path) -> None:
     assert run.info().manifest["sizes"] == {"train": 1079, "val": 359, "test": 359}
 
 
+def test_cli_run_names_its_store_in_the_commands_it_suggests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = tmp_path / "my runs"
+    assert main(["run", str(QUICK), "--set", "fit.epochs=1", "--runs", str(runs), "--quiet"]) == 0
+    assert f"(fitscope board --runs '{runs}')\n" in capsys.readouterr().out
+
+
 def test_cli_run_json_then_test_twice_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(QUICK), "--set", "fit.epochs=2", "--runs", str(tmp_path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)

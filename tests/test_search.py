@@ -74,6 +74,10 @@ def test_cv_json_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         ) in out
     mean, std = data["mean"]["accuracy"], data["std"]["accuracy"]
     assert f"  final val_accuracy: {mean:.4f} ± {std:.4f} over the folds (spread " in out
+    # The command it suggests names the same store, so it works as printed.
+    suggested = f"fold bands: fitscope plot --group {data['group_id']} --runs {tmp_path}\n"
+    assert suggested in out
+    assert main(suggested.split(": ", 1)[1].split()[1:]) == 0
 
 
 def _patients(path: Path) -> Path:

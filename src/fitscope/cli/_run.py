@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from ._output import HelpFormatter, console, print_json
-from ._runs import add_run_argument, add_runs_option, add_set_option, add_spec_argument
+from ._runs import add_run_argument, add_runs_option, add_set_option, add_spec_argument, runs_option
 
 
 def add_parser(commands: Any) -> None:
@@ -69,7 +69,7 @@ def run_run(args: argparse.Namespace) -> int:
     out.print(f"run folder: {result.run_dir}", markup=False)  # paths may hold [brackets]
     if result.report:
         out.print(f"report: {result.report}", markup=False)
-    out.print(f"tensorboard: {result.tensorboard_dir}  (fitscope board)", markup=False)
+    out.print(f"tensorboard: {result.tensorboard_dir}  (fitscope board{runs_option(args)})", markup=False)
     return 0 if result.status == "finished" else 1
 
 
@@ -113,5 +113,10 @@ def run_demo_command(args: argparse.Namespace) -> int:
 
     results = run_demo(
         quick=args.quick, runs=getattr(args, "runs", None), data_dir=args.data_dir, progress=not args.quiet
+    )
+    toy, store = results["book_toy"], runs_option(args)
+    print(
+        f"Look next: `fitscope diagnose {toy.run_id}{store}`, `fitscope runs show {toy.run_id}{store}`, "
+        f"`fitscope board{store}` (TensorBoard), run folder {toy.run_dir}."
     )
     return 0 if all(r.status == "finished" for r in results.values()) else 1

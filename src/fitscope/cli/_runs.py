@@ -20,6 +20,14 @@ def add_runs_option(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def runs_option(args: argparse.Namespace) -> str:
+    """`` --runs DIR`` as the user gave it (quoted), for the commands fitscope suggests next; else nothing."""
+    import shlex
+
+    runs = getattr(args, "runs", None)
+    return f" --runs {shlex.quote(str(runs))}" if runs else ""
+
+
 def add_run_argument(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
     """The ``RUN`` positional every per-run command takes."""
     parser.add_argument("run", nargs="?" if optional else None, metavar="RUN",

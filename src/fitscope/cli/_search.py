@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ._output import HelpFormatter, print_json
-from ._runs import add_runs_option, add_set_option, add_spec_argument
+from ._runs import add_runs_option, add_set_option, add_spec_argument, runs_option
 
 
 def _executor_options(parser: argparse.ArgumentParser) -> None:
@@ -110,7 +110,7 @@ def run_cv(args: argparse.Namespace) -> int:
     for name in result.mean:
         print(f"  final val_{name}: {result.mean[name]:.4f} ± {result.std[name]:.4f} over the folds "
               f"(spread {result.spread[name]:.4f})")  # fmt: skip
-    print(f"fold bands: fitscope plot --group {result.group_id}")
+    print(f"fold bands: fitscope plot --group {result.group_id}{runs_option(args)}")
     return 0 if all(f["status"] == "finished" for f in result.folds) else 1
 
 
@@ -144,8 +144,7 @@ def run_tune(args: argparse.Namespace) -> int:
     winner = _assignments(result.winner["params"])
     print(f"winner: {' '.join(winner)}")
     sets = " ".join(f"--set {shlex.quote(item)}" for item in [*(args.set or []), *winner])
-    store = f" --runs {shlex.quote(str(args.runs))}" if getattr(args, "runs", None) else ""  # beside the search
-    print(f"train it alone: fitscope run {shlex.quote(str(args.spec))} {sets}{store}")
+    print(f"train it alone: fitscope run {shlex.quote(str(args.spec))} {sets}{runs_option(args)}")  # beside it
     where = "the same folds" if args.select == "cv" else "this validation split"
     if result.test:
         advice = "the test score below is the unbiased one."
@@ -159,5 +158,5 @@ def run_tune(args: argparse.Namespace) -> int:
     )
     if result.test:
         print("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
-    print(f"compare the curves: fitscope plot --group {result.group_id}")
+    print(f"compare the curves: fitscope plot --group {result.group_id}{runs_option(args)}")
     return 0

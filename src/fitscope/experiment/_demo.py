@@ -76,9 +76,4 @@ def run_demo(
         "to tell ten digits apart, so the small model stalls near 50 %; 512 units and 50000 images let "
         "the second model reach about 98 %."
     )
-    toy = results["book_toy"]
-    say(
-        f"Look next: `fitscope diagnose {toy.run_id}`, `fitscope runs show {toy.run_id}`, "
-        f"`fitscope board` (TensorBoard), run folder {toy.run_dir}."
-    )
     return results
