@@ -275,7 +275,7 @@ if sys.argv[2] == "kill":
 def test_runs_recorded_without_a_with_block_finish_when_their_process_exits(tmp_path: Path, ending: str) -> None:
     job = subprocess.run([sys.executable, "-c", _PLAIN_FITS, str(tmp_path), ending], capture_output=True, text=True,
                          timeout=300)  # fmt: skip
-    assert job.returncode == (0 if ending == "exit" else -signal.SIGKILL), job.stderr
+    assert job.returncode == (-signal.SIGKILL if ending == "kill" else 0), job.stderr
     block_id, during_block, plain_id, during_plain = job.stdout.split()
     # While the process lives, both stay open for more fits (the ended block's run was opened again).
     assert (during_block, during_plain) == ("running", "running")
@@ -286,3 +286,16 @@ def test_runs_recorded_without_a_with_block_finish_when_their_process_exits(tmp_
         assert [(r.info().status, r.info().reason) for r in (block, plain)] == [("finished", None)] * 2
     else:
         assert {r.info().status for r in (block, plain)} == {"interrupted"}
+
+
+def test_a_forked_child_exiting_leaves_its_parents_open_runs_alone(tmp_path: Path, data: tuple) -> None:
+    from fitscope.keras_glue import _recorder
+
+    x, y = data
+    run = Store(tmp_path).start_run(name="parent's")
+    tiny_model().fit(x, y, epochs=1, verbose=0, callbacks=[run.recorder()])
+    assert run in _recorder._finished_at_exit
+    _recorder._finish_open_runs(os.getpid() + 1)  # as the exit handler runs in a child forked from here
+    assert run.info().status == "running"
+    _recorder._finish_open_runs(os.getpid())  # this process's own exit
+    assert run.info().status == "finished" and run not in _recorder._finished_at_exit

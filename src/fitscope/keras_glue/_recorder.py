@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import math
+import os
 import signal
 import sqlite3
 import sys
@@ -40,11 +41,13 @@ _finished_at_exit: set[Run] = set()
 
 def _finish_at_exit(run: Run) -> None:
     atexit.unregister(_finish_open_runs)  # registered once, however often this is called
-    atexit.register(_finish_open_runs)
+    atexit.register(_finish_open_runs, os.getpid())
     _finished_at_exit.add(run)
 
 
-def _finish_open_runs() -> None:
+def _finish_open_runs(pid: int) -> None:
+    if os.getpid() != pid:  # a forked child exiting: the runs are its parent's
+        return
     for run in list(_finished_at_exit):
         _finished_at_exit.discard(run)
         try:
