@@ -89,8 +89,9 @@ def test_resume_continues_the_same_run(tmp_path: Path, capsys: pytest.CaptureFix
     [
         ("model: [\n  - Dense: {units: 10\n", r"invalid YAML at line 2, column 3"),
         ("model: []\nfit: {epoch: 3}\n", r"unknown key `fit.epoch`; did you mean `fit.epochs`\?"),
-        ("model: []\nsplit: {seed: 3}\nfit: {optimizer: adam}\n",
-         r"spec.yaml: unknown key `split.seed` \(`seed` is a top-level key\); "
+        ("model: []\nsplit: {seed: 3}\nfit: {optimizer: adam}\ndata: {shuffle: false}\n",
+         r"spec.yaml: unknown key `data.shuffle` \(it belongs in `split.shuffle` or `fit.shuffle`\); "
+         r"unknown key `split.seed` \(`seed` is a top-level key\); "
          r"unknown key `fit.optimizer` \(it belongs in `compile.optimizer`\)$"),
         ("fit: {epochs: 3}\n", r"missing key `model`"),
         ("data: {dataset: digits}\nmodel:\n  - Dence: {units: 10}\n",

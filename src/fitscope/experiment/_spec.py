@@ -83,14 +83,13 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
     return list(getattr(model, "model_fields", {}))
 
 
-def _home_of(name: str) -> str | None:
-    """Where the spec takes a key of this name (``seed``, ``compile.optimizer``), for one put in the wrong section."""
-    if name in Spec.model_fields:
-        return name
+def _homes_of(name: str) -> list[str]:
+    """Where the spec takes a key of this name (``seed``; ``split.shuffle``, ``fit.shuffle``), for one put elsewhere."""
+    homes = [name] if name in Spec.model_fields else []
     for section, field in Spec.model_fields.items():
         if name in getattr(field.annotation, "model_fields", {}):
-            return f"{section}.{name}"
-    return None
+            homes.append(f"{section}.{name}")
+    return homes
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -98,11 +97,13 @@ def _describe(error: dict[str, Any]) -> str:
     path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
     if error["type"] == "extra_forbidden":
         close = difflib.get_close_matches(str(loc[-1]), _fields_at(loc), n=1)
-        home = _home_of(str(loc[-1]))
+        homes = _homes_of(str(loc[-1]))
         if close:
             hint = f"; did you mean `{'.'.join(map(str, (*loc[:-1], close[0])))}`?"
-        elif home is not None:
-            hint = f" (it belongs in `{home}`)" if "." in home else f" (`{home}` is a top-level key)"
+        elif homes == [str(loc[-1])]:
+            hint = f" (`{homes[0]}` is a top-level key)"
+        elif homes:
+            hint = f" (it belongs in {' or '.join(f'`{home}`' for home in homes)})"
         else:
             hint = ""
         return f"unknown key `{path}`{hint}"
