@@ -121,6 +121,31 @@ def test_bad_specs_fail_before_anything_is_written(tmp_path: Path, text: str, me
     assert not (runs / "fitscope.db").exists() or Store(runs).runs() == []
 
 
+def test_a_data_file_named_in_a_spec_is_found_next_to_the_spec(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fitscope.experiment._spec import load_spec
+
+    folder = tmp_path / "experiments"
+    folder.mkdir()
+    rows = ["a,b,label", *(f"{i % 7},{i % 5},{'xy'[i % 2]}" for i in range(40))]
+    (folder / "tiny.csv").write_text("\n".join(rows) + "\n")
+    spec = folder / "spec.yaml"
+    spec.write_text("data: {dataset: tiny.csv}\nmodel:\n  - Dense: {units: 2, activation: softmax}\nfit: {epochs: 1}\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert load_spec(spec).data.dataset == str((folder / "tiny.csv").resolve())
+    # A path given on the command line is relative to where the command runs, as any argument.
+    assert load_spec(spec, ["data.dataset=other.csv"]).data.dataset == "other.csv"
+    (elsewhere / "cwd.csv").write_text("a,label\n1,x\n")
+    spec.write_text(spec.read_text().replace("tiny.csv", "cwd.csv"))
+    assert load_spec(spec).data.dataset == "cwd.csv"  # not beside the spec: from the working folder
+    spec.write_text(spec.read_text().replace("cwd.csv", "tiny.csv"))
+    assert main(["run", str(spec), "--runs", str(tmp_path / "runs"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "finished"
+
+
 def test_overrides_reach_keyword_arguments_and_name_what_is_wrong(tmp_path: Path) -> None:
     from fitscope.experiment._spec import load_spec
 

@@ -209,9 +209,32 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
         data = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: invalid YAML{yaml_problem(exc)}.") from None
+    section = data.get("data") if isinstance(data, dict) else None
+    in_file = dict(section) if isinstance(section, dict) else {}
     for override in overrides or []:
         data = apply_override(data, override)
-    return validate_spec(data, source=str(path))
+    spec = validate_spec(data, source=str(path))
+    _find_data_beside(spec, path.parent, in_file)
+    return spec
+
+
+def _find_data_beside(spec: Spec, folder: Path, in_file: dict[str, Any]) -> None:
+    """A relative data path written in the spec is looked for next to the spec file first, then from the working folder.
+
+    So ``dataset: animals.csv`` in ``experiments/spec.yaml`` finds ``experiments/animals.csv``
+    wherever fitscope runs from (and the run records that full path, the same from
+    anywhere); a path found only from the working folder is used as it is, and so is one
+    given with ``--set`` (a command-line path is relative to where the command runs).
+    """
+    from ..data import BUILTIN_DATASETS
+
+    for key in ("dataset", "data_dir"):
+        value = getattr(spec.data, key)
+        if value is None or value != in_file.get(key) or value in BUILTIN_DATASETS or value == "fashion-mnist":
+            continue
+        given = Path(value).expanduser()
+        if not given.is_absolute() and (folder / given).exists():
+            setattr(spec.data, key, str((folder / given).resolve()))
 
 
 def path_parts(key: str) -> list[str | int]:
