@@ -146,6 +146,30 @@ def test_a_data_file_named_in_a_spec_is_found_next_to_the_spec(
     assert json.loads(capsys.readouterr().out)["status"] == "finished"
 
 
+def test_a_model_builder_next_to_the_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`model: module:function` finds a module beside the spec; a model without keras.Input is built for the data."""
+    (tmp_path / "beside_spec_builders.py").write_text(
+        "import keras\n"
+        "def plain():\n    return keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n"
+        "def broken():\n    return keras.Sequential([keras.layers.Reshape((5, 5))])\n"
+    )
+    spec = write(tmp_path, "data: {dataset: digits}\nmodel: beside_spec_builders:plain\nfit: {epochs: 1}\n")
+    assert run_spec(spec, runs=tmp_path / "runs", progress=False).status == "finished"
+    spec.write_text(spec.read_text().replace(":plain", ":broken"))
+    with pytest.raises(SpecError) as caught:
+        run_spec(spec, runs=tmp_path / "runs", progress=False)
+    assert str(caught.value) == (
+        "model: the builder 'beside_spec_builders:broken' returned a model that cannot be built for inputs of shape "
+        "(64,): ValueError: The total size of the tensor must be unchanged. Received: input_shape=(64,), "
+        "target_shape=(5, 5). Start it with keras.Input(shape=(64,))."
+    )
+    # Trials that fail before they start keep their fold in the summary.
+    spec.write_text(spec.read_text().replace("beside_spec_builders:broken", "no_such_module:build"))
+    assert main(["cv", str(spec), "--folds", "2", "--runs", str(tmp_path / "runs")]) == 1
+    out = capsys.readouterr().out
+    assert "  fold 0: failed\n  fold 1: failed\n" in out
+
+
 def test_overrides_reach_keyword_arguments_and_name_what_is_wrong(tmp_path: Path) -> None:
     from fitscope.experiment._spec import load_spec
 

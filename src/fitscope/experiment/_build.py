@@ -6,6 +6,7 @@ import difflib
 import importlib
 import inspect
 import math
+import re
 from typing import Any
 
 from .._errors import SpecError
@@ -36,7 +37,8 @@ def _layers(spec: Spec, input_shape: tuple[int, ...]) -> Any:
         except (ImportError, AttributeError, ValueError) as exc:
             raise SpecError(
                 f"model: cannot import the builder {spec.model!r} ({exc}). "
-                "Give it as 'package.module:function' importable from here."
+                "Give it as 'package.module:function', importable from the spec's folder, the working folder "
+                "or the Python path."
             ) from exc
         try:
             model = builder()
@@ -166,7 +168,18 @@ def build_model(
         keras.utils.set_random_seed(spec.seed)
     with shared_weight_programs():
         model = _layers(spec, input_shape)
-    width = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
+        if not model.built:  # a builder's model without keras.Input: built for the data, as fit would
+            try:
+                model.build((None, *input_shape))
+            except Exception as exc:
+                raise SpecError(
+                    f"model: the builder {spec.model!r} returned a model that cannot be built for inputs of shape "
+                    f"{input_shape}: {_keras_reason(exc)}. Start it with keras.Input(shape={input_shape})."
+                ) from exc
+    try:
+        width = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
+    except AttributeError:  # a subclassed model has no output_shape: the output is checked by training
+        width = None
     if "crossentropy" in loss and width is not None and width != num_classes:
         raise SpecError(
             f"the model's output layer has {width} units but the data has {num_classes} classes. "
@@ -182,6 +195,14 @@ def build_model(
     fuse_steps(model)
     fuse_metric_resets(model)
     return model
+
+
+def _keras_reason(exc: Exception) -> str:
+    """The line that says what went wrong in a Keras error (which adds a header, colours and the arguments)."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(exc).splitlines()]
+    reasons = [line for line in lines if line and not line.startswith(("Exception encountered", "Arguments received",
+                                                                        "•"))]  # fmt: skip
+    return f"{type(exc).__name__}: {(reasons or [''])[0]}".rstrip(": ")
 
 
 # Names Keras's compile() accepts besides the metric functions and classes.

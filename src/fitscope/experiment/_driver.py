@@ -110,11 +110,9 @@ class Driver:
         from ..store import TensorBoardWriter
 
         trial = outcome.trial
-        params = {**trial.params, "trial_key": trial.key, "initial_weights": message.get("initial")}
-        if trial.fold is not None:
-            params["fold"] = trial.fold
         run = self.store.start_run(
-            name=trial.name, params=params, split=message["manifest"], spec=trial.spec,
+            name=trial.name, params=_run_params(trial, initial_weights=message.get("initial")),
+            split=message["manifest"], spec=trial.spec,
             seed=trial.spec.get("seed"), group=self.group, backend=message.get("backend"),
         )  # fmt: skip
         self.runs[trial.key] = run
@@ -130,8 +128,8 @@ class Driver:
         if writer is not None:
             writer.close()
         if run is None:  # failed before it started (bad data, bad spec)
-            run = self.store.start_run(name=outcome.trial.name, params={**outcome.trial.params,
-                                       "trial_key": key}, spec=outcome.trial.spec, group=self.group)  # fmt: skip
+            run = self.store.start_run(name=outcome.trial.name, params=_run_params(outcome.trial),
+                                       spec=outcome.trial.spec, group=self.group)  # fmt: skip
             self.runs[key] = run
             outcome.run_id = run.run_id
         if status == "finished":
@@ -223,3 +221,11 @@ def ship_data(driver: Driver, trials: Sequence[Trial], put: Callable[[TrialData]
         data = prepared.get(trial)
         if data is not None:
             yield trial, data
+
+
+def _run_params(trial: Trial, **extra: Any) -> dict[str, Any]:
+    """A trial's run parameters: its configuration, its key, its fold (a run that failed before it started too)."""
+    params = {**trial.params, "trial_key": trial.key, **extra}
+    if trial.fold is not None:
+        params["fold"] = trial.fold
+    return params

@@ -215,7 +215,23 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
         data = apply_override(data, override)
     spec = validate_spec(data, source=str(path))
     _find_data_beside(spec, path.parent, in_file)
+    if isinstance(spec.model, str):
+        _let_builders_import_from(path.parent)
     return spec
+
+
+def _let_builders_import_from(folder: Path) -> None:
+    """A spec's ``model: module:function`` may live next to the spec file or in the working folder.
+
+    Both go at the end of ``sys.path`` (installed packages keep precedence); process
+    workers start with the same path. A console script's path holds neither by itself.
+    """
+    import os
+    import sys
+
+    for place in (str(folder.resolve()), os.getcwd()):
+        if place not in sys.path:
+            sys.path.append(place)
 
 
 def _find_data_beside(spec: Spec, folder: Path, in_file: dict[str, Any]) -> None:
