@@ -163,11 +163,28 @@ def test_a_model_builder_next_to_the_spec(tmp_path: Path, capsys: pytest.Capture
         "(64,): ValueError: The total size of the tensor must be unchanged. Received: input_shape=(64,), "
         "target_shape=(5, 5). Start it with keras.Input(shape=(64,))."
     )
-    # Trials that fail before they start keep their fold in the summary.
+    # Trials that fail before they start keep their fold in the summary, and say why they have nothing to show.
     spec.write_text(spec.read_text().replace("beside_spec_builders:broken", "no_such_module:build"))
-    assert main(["cv", str(spec), "--folds", "2", "--runs", str(tmp_path / "runs")]) == 1
-    out = capsys.readouterr().out
-    assert "  fold 0: failed\n  fold 1: failed\n" in out
+    runs = str(tmp_path / "cv runs")
+    assert main(["cv", str(spec), "--folds", "2", "--runs", runs]) == 1
+    assert "  fold 0: failed\n  fold 1: failed\n" in capsys.readouterr().out
+    assert main(["cv", str(spec), "--folds", "2", "--runs", runs, "--json"]) == 1  # tried again, failed again
+    folds = json.loads(capsys.readouterr().out)
+    why = (
+        "it failed: SpecError: model: cannot import the builder 'no_such_module:build' (No module named "
+        "'no_such_module'). Give it as 'package.module:function', importable from the spec's folder, the working "
+        "folder or the Python path"
+    )
+    first = folds["folds"][0]["run_id"]
+    for command, message in (
+        (["plot", "--group", folds["group_id"]],
+         f"no run of {folds['group_id']} has epochs yet (run-fold0 failed, run-fold1 failed): there is nothing to "
+         "draw."),
+        (["diagnose", first], f"run {first} has no epochs ({why}), so there is nothing to diagnose."),
+        (["test", first], f"run {first} has no epochs ({why}), so it has no weights to test."),
+    ):  # fmt: skip
+        assert main([*command, "--runs", runs]) == 2
+        assert capsys.readouterr().err.strip() == f"fitscope {command[0]}: error: {message}"
 
 
 def test_overrides_reach_keyword_arguments_and_name_what_is_wrong(tmp_path: Path) -> None:

@@ -871,3 +871,19 @@ def test_errors_are_fitscope_errors() -> None:
     with pytest.raises(ArgumentError):
         search(QUICK, [], say=quiet)
     assert issubclass(ArgumentError, FitscopeError)
+
+
+def test_search_curves_leave_out_a_configuration_that_failed_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["tune", str(QUICK), "--param", "model[0].Dense.activation=relu,nosuch", "--set", "fit.epochs=2",
+            "--runs", str(tmp_path), "--json"]  # fmt: skip
+    assert main(argv) == 0
+    group = json.loads(capsys.readouterr().out)["group_id"]
+    failed = [info for info in Store(tmp_path).runs(group=group) if info.status == "failed"]
+    assert len(failed) == 1 and failed[0].epochs == 0
+    # As the search suggests after it ends: the curves of what trained, and a word on what did not.
+    assert main(["plot", "--group", group, "--runs", str(tmp_path)]) == 0
+    drawn = capsys.readouterr()
+    assert drawn.out.strip() == str(tmp_path / f"{group}.png") and (tmp_path / f"{group}.png").stat().st_size > 0
+    assert drawn.err == f"note: left out 1 run(s) without epochs: {failed[0].name} (failed).\n"

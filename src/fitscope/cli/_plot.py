@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,10 @@ def run_plot(args: argparse.Namespace) -> int:
         runs = [store.run(trial.info.run_id) for trial in standing_runs(runs_of_group(store, args.group))]
         output = args.output or store.root / f"{args.group}.png"
         print(plot_group(runs, output, title=args.group))
+        left_out = [run.info() for run in runs if run.next_epoch == 0]
+        if left_out:
+            names = ", ".join(f"{info.name} ({info.status})" for info in left_out)
+            print(f"note: left out {len(left_out)} run(s) without epochs: {names}.", file=sys.stderr)
         return 0
     if not args.run:
         raise ArgumentError("name at least one RUN to plot (or --group GROUP); see `fitscope runs`.")

@@ -95,9 +95,10 @@ def run_cv(args: argparse.Namespace) -> int:
         executor=args.executor, workers=args.workers, address=args.address, runs=getattr(args, "runs", None),
         say=_say(args),
     )  # fmt: skip
+    finished = all(f["status"] == "finished" for f in result.folds)
     if args.json:
         print_json(result.to_dict())
-        return 0
+        return 0 if finished else 1  # as without --json: a script can tell a failed fold
     print(f"\ncross-validation group {result.group_id}, validation metrics:")
     for fold in result.folds:
         final = ", ".join(f"val_{k} {v:.4f}" for k, v in fold["val"].items())
@@ -111,7 +112,7 @@ def run_cv(args: argparse.Namespace) -> int:
         print(f"  final val_{name}: {result.mean[name]:.4f} ± {result.std[name]:.4f} over the folds "
               f"(spread {result.spread[name]:.4f})")  # fmt: skip
     print(f"fold bands: fitscope plot --group {result.group_id}{runs_option(args)}")
-    return 0 if all(f["status"] == "finished" for f in result.folds) else 1
+    return 0 if finished else 1
 
 
 def _assignments(params: dict[str, Any]) -> list[str]:

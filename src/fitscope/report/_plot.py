@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._errors import ArgumentError
+from .._errors import ArgumentError, DataError
 from ..analysis import analyse_curves, epoch_bands
 from ..store import TRIAL_BOOKKEEPING, Run
 from ._figures import (
@@ -93,9 +93,14 @@ def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: st
     The folds of one configuration (a cross-validation group) are drawn as mean ± std
     bands. Several configurations (a search group) are drawn side by side as
     validation curves, each the mean over its folds when it was cross-validated.
+    Runs without epochs (trials that failed before training) are left out.
     """
     configurations: dict[str, list[tuple[Any, dict[str, list[float]]]]] = {}
-    for run in runs:
+    drawn = [run for run in runs if run.next_epoch > 0]  # a trial that failed before training has no curve
+    if not drawn:
+        ended = ", ".join(f"{info.name} {info.status}" for info in (run.info() for run in runs))
+        raise DataError(f"no run of {title or 'the group'} has epochs yet ({ended}): there is nothing to draw.")
+    for run in drawn:
         info, history = run.info(), run.history()
         check_metrics(history, [], where=f"run {run.run_id}")
         configurations.setdefault(json.dumps(_searched(info.params), sort_keys=True, default=str), []).append(
