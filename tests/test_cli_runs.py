@@ -112,7 +112,12 @@ def test_runs_show_table(store_with_runs: tuple[Path, list[str]], capsys: pytest
     root, ids = store_with_runs
     assert main(["runs", "show", ids[0], "--runs", str(root)]) == 0
     out = capsys.readouterr().out
-    assert "val_accuracy" in out and "test set evaluated 1 time(s)" in out
+    assert "val_accuracy" in out and "3 epochs" in out and "test set evaluated 1 time(s)" in out
+    empty = Store(root).start_run(name="failed early")
+    empty.fail("SpecError: the builder failed")
+    assert main(["runs", "show", empty.run_id, "--runs", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "reason: SpecError: the builder failed\n" in out and "no epochs recorded\n" in out and "┏" not in out
 
 
 def test_unknown_run(store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:

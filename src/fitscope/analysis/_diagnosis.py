@@ -72,8 +72,7 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
     info = run.info()
     history = run.history()
     if not history:
-        ended = f" (it {info.status}: {info.reason.rstrip('.')})" if info.reason else ""
-        raise ArgumentError(f"run {run.run_id} has no epochs{ended}, so there is nothing to diagnose.")
+        raise ArgumentError(f"run {run.run_id} has no epochs{info.why_it_ended()}, so there is nothing to diagnose.")
     if not any(name.startswith("val_") for name in history):
         raise ArgumentError(
             f"run {run.run_id} has no validation metrics, so there is nothing to diagnose; "

@@ -215,14 +215,17 @@ def run_show(args: argparse.Namespace) -> int:
         m = info.manifest
         index = str(m.get("index_hash"))[:16]
         out.print(f"split: {m.get('sizes')}  seed {m.get('seed')}  index hash {index}…")
-    table = Table(title=f"{info.epochs} epochs")
-    table.add_column("epoch", justify="right")
-    names = sorted(history)
-    for name in names:
-        table.add_column(name, justify="right")
-    for i, (epoch, _, _) in enumerate(epochs):
-        table.add_row(str(epoch), *(f"{history[n][i]:.4f}" for n in names))
-    out.print(table)
+    if epochs:
+        table = Table(title=f"{len(epochs)} epochs")
+        table.add_column("epoch", justify="right")
+        names = sorted(history)
+        for name in names:
+            table.add_column(name, justify="right")
+        for i, (epoch, _, _) in enumerate(epochs):
+            table.add_row(str(epoch), *(f"{history[n][i]:.4f}" for n in names))
+        out.print(table)
+    else:
+        out.print("no epochs recorded")
     out.print(f"test set evaluated {test_count} time(s); {len(evaluations)} evaluation(s) in all")
     for e in evaluations:
         at = time.strftime("%Y-%m-%d %H:%M", time.localtime(e["at"]))

@@ -309,8 +309,7 @@ def test_run(
     spec = validate_spec(info.spec, source=f"run {run.run_id}")
     if CheckpointDir(run.checkpoint_dir).load_latest() is None:
         if run.next_epoch == 0:
-            ended = f" (it {info.status}: {info.reason.rstrip('.')})" if info.reason else ""
-            raise SpecError(f"run {run.run_id} has no epochs{ended}, so it has no weights to test.")
+            raise SpecError(f"run {run.run_id} has no epochs{info.why_it_ended()}, so it has no weights to test.")
         raise SpecError(f"run {run.run_id} has no saved weights (checkpoints were off); it cannot be tested.")
     prepared = prepare(spec)
     if "test" not in prepared.split.parts:

@@ -173,6 +173,10 @@ class RunInfo:
         """ "run ID is still being trained by process PID on HOST." while :attr:`holder` is set, else ``None``."""
         return None if self.holder is None else _trained_elsewhere(self.run_id, self.owner)
 
+    def why_it_ended(self) -> str:
+        """ " (it failed: REASON)" for messages about a run that ended with a reason, else ``""``."""
+        return f" (it {self.status}: {self.reason.rstrip('.')})" if self.reason else ""
+
 
 class Store:
     """The run store at ``root`` (created if missing).
