@@ -571,10 +571,23 @@ def test_an_address_that_is_not_a_ray_cluster_gets_an_error_within_seconds(
 
 
 def test_ray_on_a_local_cluster(tmp_path: Path) -> None:
+    """Trials as Ray tasks; a model builder that sits next to the spec goes with them (Ray workers cannot see it)."""
     pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
-    result = cross_validate(QUICK, folds=2, overrides=FAST, runs=tmp_path, executor="ray", workers=2, say=quiet)
-    assert [f["status"] for f in result.folds] == ["finished", "finished"]
-    history = Store(tmp_path).run(result.folds[1]["run_id"]).history()
+    (tmp_path / "ray_task_builders.py").write_text(
+        "import keras\n"
+        "def build():\n"
+        "    return keras.Sequential([keras.layers.Dense(16, activation='relu'), "
+        "keras.layers.Dense(10, activation='softmax')])\n"
+    )
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(QUICK.read_text().replace(
+        "model:\n  - Dense: {units: 32, activation: relu}\n  - Dense: {units: 10, activation: softmax}\n",
+        "model: ray_task_builders:build\n",
+    ))  # fmt: skip
+    runs = tmp_path / "runs"
+    result = cross_validate(spec, folds=2, overrides=FAST, runs=runs, executor="ray", workers=2, say=quiet)
+    assert [f["status"] for f in result.folds] == ["finished", "finished"], [f.get("reason") for f in result.folds]
+    history = Store(runs).run(result.folds[1]["run_id"]).history()
     assert len(history["val_accuracy"]) == 2
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from .._errors import FitscopeError
 from .._process import own_process
 from ._driver import Driver, feed, ship_data
+from ._spec import local_builder_files
 from ._trial import Trial, TrialData, run_trial
 from ._workers import ONE_THREAD, ONE_THREAD_XLA, BundledSender, run_inline
 
@@ -82,9 +83,14 @@ def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str 
     if address:
         check_reachable(address)
     started_here = not ray.is_initialized()
+    builders = local_builder_files(trial.spec for trial in trials)  # modules beside the spec travel with the tasks
     if started_here:
         xla = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_XLA}".strip()
-        env = {"env_vars": {**ONE_THREAD, "XLA_FLAGS": xla, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}}
+        env: dict[str, Any] = {
+            "env_vars": {**ONE_THREAD, "XLA_FLAGS": xla, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}
+        }
+        if builders:
+            env["py_modules"] = builders
         kwargs: dict[str, Any] = {"runtime_env": env, "log_to_driver": False, "include_dashboard": False}
         if address:
             kwargs["address"] = address
@@ -108,6 +114,8 @@ def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str 
             run_trial(trial, BundledSender(queue_handle.put), data)
             return trial.key
 
+        if builders and not started_here:  # the caller's own ray.init: the modules go with each task
+            remote_trial = remote_trial.options(runtime_env={"py_modules": builders})
         pending = {remote_trial.remote(trial.to_dict(), data, messages): trial.key
                    for trial, data in ship_data(driver, trials, ray.put)}  # fmt: skip
         remaining = set(pending.values())

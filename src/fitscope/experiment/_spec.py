@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -220,18 +221,50 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
     return spec
 
 
+# The folders fitscope added to sys.path for model builders (see _let_builders_import_from).
+_BUILDER_FOLDERS: list[Path] = []
+
+
 def _let_builders_import_from(folder: Path) -> None:
     """A spec's ``model: module:function`` may live next to the spec file or in the working folder.
 
     Both go at the end of ``sys.path`` (installed packages keep precedence); process
-    workers start with the same path. A console script's path holds neither by itself.
+    workers start with the same path, and Ray workers get the module itself
+    (:func:`local_builder_files`). A console script's path holds neither by itself.
     """
     import os
     import sys
 
-    for place in (str(folder.resolve()), os.getcwd()):
-        if place not in sys.path:
-            sys.path.append(place)
+    for place in (folder.resolve(), Path(os.getcwd()).resolve()):
+        if place not in _BUILDER_FOLDERS:
+            _BUILDER_FOLDERS.append(place)
+        if str(place) not in sys.path:
+            sys.path.append(str(place))
+
+
+def local_builder_files(specs: Iterable[dict[str, Any]]) -> list[str]:
+    """The files of the specs' model builders that were found next to a spec or in the working folder.
+
+    A module file, or a package's folder. Workers on other machines (Ray) cannot see
+    those folders, so the Ray executor sends these along with the tasks.
+    """
+    import importlib.util
+
+    found: list[str] = []
+    for spec in specs:
+        model = spec.get("model")
+        if not isinstance(model, str):
+            continue
+        try:
+            module = importlib.util.find_spec(model.partition(":")[0].split(".")[0])
+        except (ImportError, ValueError):  # the trial reports a builder it cannot import
+            continue
+        if module is None or module.origin is None:
+            continue
+        place = Path(module.submodule_search_locations[0] if module.submodule_search_locations else module.origin)
+        if any(place.resolve().is_relative_to(folder) for folder in _BUILDER_FOLDERS) and str(place) not in found:
+            found.append(str(place))
+    return found
 
 
 def _find_data_beside(spec: Spec, folder: Path, in_file: dict[str, Any]) -> None:
