@@ -90,6 +90,10 @@ def test_errors_alone(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["primary"] == "avoidable_bias" and data["curve"] is None
     assert data["gaps"]["avoidable_bias"] == pytest.approx(0.07)
+    assert main(["diagnose", "--errors", "train=0.1,dev=0.2"]) == 0  # as a table: notes read as sentences
+    out = capsys.readouterr().out
+    assert "\nNo human-level error given: 0 is used, so avoidable bias is the whole training error.\n" in out
+    assert "\nWithout a train-dev set, variance is measured as dev - train" in out
 
 
 @pytest.mark.parametrize(

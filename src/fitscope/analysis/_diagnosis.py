@@ -145,7 +145,7 @@ def explain(d: Diagnosis) -> list[str]:
     else:
         gap = d.gaps.gaps[d.gaps.primary] or 0.0
         out.append(f"Primary problem: {_NAMES[d.gaps.primary]}, {gap:.1%}.")
-    out.extend(n[:1].upper() + n[1:] for n in d.gaps.notes)
+    out.extend(d.gaps.notes)
     if d.configurations_on_split > 1:
         out.append(
             f"{d.configurations_on_split} different configurations were scored on this validation split: "

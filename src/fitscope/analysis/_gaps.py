@@ -100,7 +100,7 @@ def analyse_gaps(errors: dict[str, float | None]) -> GapReport:
     notes: list[str] = []
     if levels["human"] is None:
         levels["human"] = 0.0
-        notes.append("no human-level error given: 0 is used, so avoidable bias is the whole training error.")
+        notes.append("No human-level error given: 0 is used, so avoidable bias is the whole training error.")
     human, train, train_dev, dev, test = (levels[n] for n in ERROR_LEVELS)
 
     def minus(a: float | None, b: float | None) -> float | None:
@@ -114,14 +114,14 @@ def analyse_gaps(errors: dict[str, float | None]) -> GapReport:
     }
     if train_dev is None and gaps["variance"] is not None:
         notes.append(
-            "without a train-dev set, variance is measured as dev - train, which also holds any "
+            "Without a train-dev set, variance is measured as dev - train, which also holds any "
             "train/dev data mismatch; carve a train-dev set to tell them apart."
         )
     counted = dict(gaps)
     bias = gaps["avoidable_bias"]
     if bias is not None and bias < 0:
         notes.append(
-            "training error is below the human-level estimate, so avoidable bias cannot be measured: "
+            "Training error is below the human-level estimate, so avoidable bias cannot be measured: "
             "the estimate is too high, or the model fits the training set too closely. Focus on variance."
         )
         counted["avoidable_bias"] = None
