@@ -217,6 +217,10 @@ def test_second_process_cannot_resume_a_live_run_and_a_dead_ones_run_reads_inter
         assert run.info().status == "running"  # its process is alive
         with pytest.raises(StoreError, match=rf"still being trained by process {holder.pid} on "):
             run.claim()
+        x = np.zeros((8, 4), "float32")  # nor can a fit here record into it: refused before its first epoch
+        with pytest.raises(StoreError, match=rf"still being trained by process {holder.pid} on "):
+            tiny_model().fit(x, np.zeros(8, "int32"), epochs=1, verbose=0, callbacks=[run.recorder()])
+        assert run.next_epoch == 0
         removing = subprocess.run([sys.executable, "-m", "fitscope", "runs", "rm", run_id, "--runs", str(tmp_path)],
                                   capture_output=True, text=True)  # fmt: skip
         assert removing.returncode == 2 and removing.stderr.strip() == (

@@ -125,6 +125,7 @@ def _summary(store: Any, info: Any) -> dict[str, Any]:
 
 def run_list(args: argparse.Namespace) -> int:
     from ..store import Store, default_root
+    from ..store._store import DB_NAME
 
     group = getattr(args, "group", None)
     runs = getattr(args, "runs", None)
@@ -133,7 +134,7 @@ def run_list(args: argparse.Namespace) -> int:
             print_json([])
         else:
             root = runs or default_root()
-            console().print(f"no runs in {root} yet (no fitscope.db there; check --runs or FITSCOPE_HOME)",
+            console().print(f"no runs in {root} yet (no {DB_NAME} there; check --runs or FITSCOPE_HOME)",
                             markup=False)  # fmt: skip
         return 0
     store = open_store(args)

@@ -132,8 +132,9 @@ class Recorder(keras.callbacks.Callback):
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         _finished_at_exit.discard(self.run)
-        if self.run.info().status != "running":
-            self.run.claim()  # trained again after it ended (a later fit): it runs again, as this process's
+        # This process trains the run from here: one that ended runs again, and one that
+        # another live process trains is refused before any epoch is mixed into it.
+        self.run.claim()
         self._base = self.run.next_epoch
         self._first_local = None
         self._last_checkpoint_time = time.monotonic()
