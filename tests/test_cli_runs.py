@@ -133,6 +133,23 @@ def test_runs_rm(store_with_runs: tuple[Path, list[str]], capsys: pytest.Capture
     assert [r.run_id for r in Store(root).runs()] == [ids[0]]
 
 
+def test_runs_option_before_the_command(
+    store_with_runs: tuple[Path, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`fitscope --runs DIR COMMAND` as `fitscope COMMAND --runs DIR`; after the command it wins."""
+    root, ids = store_with_runs
+    assert main(["--runs", str(root), "runs", "show", ids[0], "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["run_id"] == ids[0]
+    assert main(["--runs", str(tmp_path / "elsewhere"), "runs", "--runs", str(root), "--json"]) == 0
+    assert [row["run_id"] for row in json.loads(capsys.readouterr().out)] == ids
+    with pytest.raises(SystemExit) as stop:
+        main(["--runs", str(root), "split", "--dataset", "digits"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "fitscope: error: --runs: `fitscope split` does not read or write runs; leave --runs out"
+    )
+
+
 def test_a_store_in_an_unwritable_place(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")

@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fitscope {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback when something fails")
+    _runs.add_runs_option(parser, help=f"{_runs.RUNS_HELP}; also taken after the command")
+    parser.set_defaults(uses_store=False)  # each command that reads or writes runs sets it
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _split.add_parser(commands)
     _data.add_parser(commands)
@@ -68,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
+    if "runs" in vars(args) and not args.uses_store:
+        parser.error(f"--runs: `fitscope {args.command}` does not read or write runs; leave --runs out")
     own_process()  # the command line owns its process (see fitscope._process)
     try:
         with _sigterm_as_interrupt():

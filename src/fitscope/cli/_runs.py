@@ -10,14 +10,14 @@ from typing import Any
 
 from ._output import HelpFormatter, console, print_json
 
+RUNS_HELP = "the run store folder (default: $FITSCOPE_HOME or ./fitscope-runs)"
 
-def add_runs_option(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS: an option given before a sub-action (`runs --runs D show X`) is not
-    # reset to None by the sub-action's own parser.
-    parser.add_argument(
-        "--runs", type=Path, metavar="DIR", default=argparse.SUPPRESS,
-        help="the run store folder (default: $FITSCOPE_HOME or ./fitscope-runs)",
-    )  # fmt: skip
+
+def add_runs_option(parser: argparse.ArgumentParser, *, help: str = RUNS_HELP) -> None:
+    # SUPPRESS: an option given before the command or a sub-action (`fitscope --runs D
+    # runs show X`) is not reset to None by the later parser.
+    parser.add_argument("--runs", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=help)
+    parser.set_defaults(uses_store=True)
 
 
 def runs_option(args: argparse.Namespace) -> str:
