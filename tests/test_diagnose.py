@@ -54,6 +54,8 @@ def test_diagnose_run_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr().out
     assert "overfitting from about epoch" in out and "Primary problem: variance" in out
     assert "EarlyStopping(monitor='val_loss', patience=" in out
+    diagnosis = diagnose_run(Store(tmp_path).run(run_id))
+    assert str(diagnosis).splitlines() == diagnosis.sentences and diagnosis.sentences[0] in out  # print() in Python
 
 
 def test_dev_reuse_is_counted(tmp_path: Path) -> None:

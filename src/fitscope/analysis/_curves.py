@@ -195,11 +195,15 @@ def _underfitting(
 ) -> bool:
     accuracy = history.get("accuracy")
     if accuracy:
-        train_error = 1.0 - float(np.nanmean(np.asarray(accuracy[-max(1, len(accuracy) // 10) :], dtype=float)))
+        # The last tenth of the epochs, not the last one: a noisy curve's final epoch can mislead.
+        # The sentence says so, as the error levels beside it are the last epoch's.
+        last = max(1, len(accuracy) // 10)
+        train_error = 1.0 - float(np.nanmean(np.asarray(accuracy[-last:], dtype=float)))
         if train_error > _HIGH_TRAIN_ERROR:
+            over = "in the last epoch" if last == 1 else f"on average over the last {last} epochs"
             findings.append(
-                f"training accuracy is only {1 - train_error:.1%}: the model cannot even fit its training "
-                "data (high bias). A bigger model, longer training or a better architecture should help."
+                f"training accuracy is only {1 - train_error:.1%} {over}: the model cannot even fit its "
+                "training data (high bias). A bigger model, longer training or a better architecture should help."
             )
             return True
     if num_classes and len(train) and math.isfinite(train[-1]):

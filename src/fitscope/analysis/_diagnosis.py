@@ -26,6 +26,10 @@ class Diagnosis:
     test_evaluations: int
     sentences: list[str] = field(default_factory=list)
 
+    def __str__(self) -> str:
+        """The sentences `fitscope diagnose` prints, one per line (for ``print`` in a notebook)."""
+        return "\n".join(self.sentences)
+
     def to_dict(self) -> dict[str, Any]:
         curve = None
         if self.curve is not None:
