@@ -130,7 +130,32 @@ def test_unknown_run(store_with_runs: tuple[Path, list[str]], capsys: pytest.Cap
 def test_runs_rm(store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
     root, ids = store_with_runs
     assert main(["runs", "rm", ids[1], "--runs", str(root)]) == 0
+    assert capsys.readouterr().out == f"removed {ids[1]}\n"
     assert [r.run_id for r in Store(root).runs()] == [ids[0]]
+
+
+def test_runs_rm_several_or_a_group_all_or_none(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = Store(tmp_path)
+    trials = [store.start_run(name=f"trial{i}", group="search-x") for i in range(3)]
+    single = [store.start_run(name=name) for name in ("a", "b", "c")]
+    for run in trials + single:
+        run.finish()
+    assert main(["runs", "rm", single[0].run_id, "no-such-run", "--runs", str(tmp_path)]) == 2
+    assert "error: no run 'no-such-run'" in capsys.readouterr().err
+    assert len(store.runs()) == 6 and single[0].dir.is_dir()  # one unknown id: nothing removed
+    assert main(["runs", "rm", single[0].run_id, single[1].run_id, single[0].run_id, "--runs", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.split() == ["removed", single[0].run_id, "removed", single[1].run_id]
+    assert main(["runs", "rm", "--group", "search-x", "--runs", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.count("removed ") == 3
+    assert [r.run_id for r in store.runs()] == [single[2].run_id]
+    assert not any(run.dir.exists() for run in trials + single[:2])
+    for wrong in ([], [single[2].run_id, "--group", "search-x"]):
+        assert main(["runs", "rm", *wrong, "--runs", str(tmp_path)]) == 2
+        assert capsys.readouterr().err.strip() == (
+            "fitscope runs: error: give the runs to remove (RUN ...) or --group GROUP, not both and not neither."
+        )
+    assert main(["runs", "rm", "--group", "search-x", "--runs", str(tmp_path)]) == 2  # gone already
+    assert "no runs in group 'search-x'" in capsys.readouterr().err
 
 
 def test_runs_option_before_the_command(

@@ -228,6 +228,11 @@ def test_second_process_cannot_resume_a_live_run_and_a_dead_ones_run_reads_inter
             f"{socket.gethostname()}. Stop it first (Ctrl-C where it runs, or `kill {holder.pid}`), then remove it."
         )
         assert run.info().status == "running" and run.dir.is_dir()  # nothing removed
+        idle = Store(tmp_path).start_run(name="idle")
+        idle.finish()
+        with pytest.raises(StoreError, match=r"then remove it\. Nothing was removed\.$"):
+            Store(tmp_path).delete(idle.run_id, run_id)  # all or none
+        assert idle.dir.is_dir() and Store(tmp_path).run(idle.run_id).info().status == "finished"
         testing = subprocess.run([sys.executable, "-m", "fitscope", "test", run_id, "--runs", str(tmp_path)],
                                  capture_output=True, text=True)  # fmt: skip
         assert testing.returncode == 2 and testing.stderr.strip() == (
@@ -244,10 +249,10 @@ def test_second_process_cannot_resume_a_live_run_and_a_dead_ones_run_reads_inter
     assert (info.status, info.reason) == (
         "interrupted", "its process ended without finishing it (killed or crashed); resume or re-run it"
     )  # fmt: skip
-    assert [i.status for i in Store(tmp_path).runs()] == ["interrupted"]
+    assert [i.status for i in Store(tmp_path).runs()] == ["interrupted", "finished"]
     run.claim()
     assert run.info().status == "running"
-    Store(tmp_path).delete(run_id)  # this process holds it now: its own run may go
+    assert Store(tmp_path).delete(run_id, idle.run_id) == [run_id, idle.run_id]  # this process's own run may go
     assert Store(tmp_path).runs() == []
 
 

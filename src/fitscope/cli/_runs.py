@@ -66,10 +66,11 @@ def runs_of_group(store: Any, group: str) -> list[Any]:
 def add_parser(commands: Any) -> None:
     runs = commands.add_parser(
         "runs",
-        help="list recorded runs; show or remove one",
+        help="list recorded runs; show or remove them",
         description="List the runs in the store (id, name, status, epochs, best validation metric).",
         epilog="examples:\n  fitscope runs\n  fitscope runs --group GROUP    # the folds or trials of one cv/tune\n"
-        "  fitscope runs show 20261128-1012 --json\n  fitscope runs rm RUN",
+        "  fitscope runs show 20261128-1012 --json\n  fitscope runs rm RUN [RUN ...]\n"
+        "  fitscope runs rm --group GROUP",
         formatter_class=HelpFormatter,
     )
     add_runs_option(runs)
@@ -82,8 +83,15 @@ def add_parser(commands: Any) -> None:
     add_runs_option(show)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=run_show)
-    rm = actions.add_parser("rm", help="delete a run's records and folder")
-    add_run_argument(rm)
+    rm = actions.add_parser(
+        "rm", help="delete runs' records and folders", formatter_class=HelpFormatter,
+        description="Delete the runs' records and folders: all of them, or none when one is unknown or "
+        "still trained by another process.",
+        epilog="examples:\n  fitscope runs rm RUN\n  fitscope runs rm RUN1 RUN2\n"
+        "  fitscope runs rm --group GROUP    # every fold or trial of one cv/tune",
+    )  # fmt: skip
+    rm.add_argument("run", nargs="*", metavar="RUN", help="run ids (a unique prefix is enough)")
+    rm.add_argument("--group", help="every run of this cv or tune group")
     add_runs_option(rm)
     rm.set_defaults(handler=run_rm)
 
@@ -236,10 +244,14 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_rm(args: argparse.Namespace) -> int:
+    from .._errors import ArgumentError
+
+    if bool(args.run) == bool(args.group):
+        raise ArgumentError("give the runs to remove (RUN ...) or --group GROUP, not both and not neither.")
     store = open_store(args)
-    run = store.run(args.run)
-    store.delete(run.run_id)
-    print(f"removed {run.run_id}")
+    ids = [info.run_id for info in runs_of_group(store, args.group)] if args.group else args.run
+    for run_id in store.delete(*ids):
+        print(f"removed {run_id}")
     return 0
 
 

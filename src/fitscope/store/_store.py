@@ -354,23 +354,29 @@ class Store:
         sql = _INFO_SQL + " WHERE json_extract(r.manifest, '$.index_hash') = ? ORDER BY r.started_at"
         return [_info(row) for row in self._conn.execute(sql, (index_hash,)).fetchall()]
 
-    def delete(self, run_id: str) -> None:
-        """Delete a run's rows and its folder.
+    def delete(self, *run_ids: str) -> list[str]:
+        """Delete runs' rows and folders, all of them or none; returns their full ids.
 
         Raises:
-            StoreError: another live process is training the run (named in the message).
+            StoreError: a run is unknown, or another live process is training one (named in
+                the message); then nothing is deleted.
         """
-        run = self.run(run_id)
+        runs = list({run.run_id: run for run in map(self.run, run_ids)}.values())  # a run named twice: once
         with self.transaction() as conn:
-            info = run.info()  # read inside the transaction: no process can claim the run meanwhile
-            if info.holder is not None:
-                raise StoreError(
-                    f"{info.trained_elsewhere()} Stop it first (Ctrl-C where it runs, or `kill {info.holder[1]}`), "
-                    "then remove it."
-                )
-            for table in ("metrics", "batches", "evaluations", "epochs", "runs"):
-                conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run.run_id,))
-        shutil.rmtree(run.dir, ignore_errors=True)
+            for run in runs:
+                info = run.info()  # read inside the transaction: no process can claim the run meanwhile
+                if info.holder is not None:
+                    kept = " Nothing was removed." if len(runs) > 1 else ""
+                    raise StoreError(
+                        f"{info.trained_elsewhere()} Stop it first (Ctrl-C where it runs, or "
+                        f"`kill {info.holder[1]}`), then remove it.{kept}"
+                    )
+            for run in runs:
+                for table in ("metrics", "batches", "evaluations", "epochs", "runs"):
+                    conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run.run_id,))
+        for run in runs:  # after the commit: a folder without rows is harmless, rows without a folder are not
+            shutil.rmtree(run.dir, ignore_errors=True)
+        return [run.run_id for run in runs]
 
     def integrity_check(self) -> str:
         """SQLite's ``PRAGMA integrity_check`` result (``"ok"`` when healthy)."""
