@@ -13,7 +13,7 @@ import pytest
 from fitscope import SpecError, StoreError
 from fitscope.cli import main
 from fitscope.experiment import load_spec, run_spec
-from fitscope.store import Store
+from fitscope.store import CheckpointDir, Store
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 QUICK = EXAMPLES / "digits_quick.yaml"
@@ -47,13 +47,62 @@ def test_cli_run_json_then_test_twice_warns(tmp_path: Path, capsys: pytest.Captu
     assert main(["run", str(QUICK), "--set", "fit.epochs=2", "--runs", str(tmp_path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {"run_id", "status", "epochs", "best_epoch", "history", "val", "tensorboard_dir"} <= set(result)
-    assert main(["test", result["run_id"], "--runs", str(tmp_path), "--json"]) == 0
+    assert main(["test", result["run_id"][:20], "--runs", str(tmp_path), "--json"]) == 0  # a prefix
     first = capsys.readouterr()
-    assert "already evaluated" not in first.err and json.loads(first.out)["test_evaluations"] == 1
+    assert "already evaluated" not in first.err
+    assert {k: v for k, v in json.loads(first.out).items() if k != "test"} == {
+        "run_id": result["run_id"], "epoch": 1, "weights": "last saved", "test_evaluations": 1  # the whole id
+    }  # fmt: skip
     assert main(["test", result["run_id"], "--runs", str(tmp_path)]) == 0
     second = capsys.readouterr()
     assert "warning: this run's test set was already evaluated 1 time(s)" in second.err
+    assert second.out.startswith("test (last saved weights, epoch 1): accuracy ")
     assert len(Store(tmp_path).run(result["run_id"]).evaluations("test")) == 2
+
+
+def test_test_records_the_epoch_of_the_weights_it_evaluated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Killed after an epoch was recorded but before its checkpoint: the older weights are tested, and said so."""
+    result = run_spec(QUICK, overrides=["fit.epochs=3", "record.checkpoint=1"], runs=tmp_path, progress=False)
+    run = Store(tmp_path).run(result.run_id)
+    checkpoints = CheckpointDir(run.checkpoint_dir)
+    assert [epoch for epoch, _ in checkpoints.paths()] == [2, 1]  # newest first
+    checkpoints.paths()[0][1].unlink()
+    assert main(["test", result.run_id, "--runs", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("test (last saved weights, epoch 1): ")
+    assert [row["epoch"] for row in run.evaluations("test")] == [1]
+
+
+EARLY_STOP = [
+    "model[0].Dense.units=64", "compile.optimizer={adam: {learning_rate: 0.05}}", "fit.batch_size=16",
+    "fit.epochs=60", "callbacks=[{EarlyStopping: {monitor: val_loss, patience: 2, restore_best_weights: true}}]",
+]  # fmt: skip
+
+
+def test_weights_restored_by_early_stopping_are_named_and_tested(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The model ends with its best epoch's weights: the ledger, `run` and `fitscope test` say so and agree."""
+    result = run_spec(QUICK, overrides=EARLY_STOP, runs=tmp_path, test=True, progress=False)
+    best = result.best_epoch
+    assert result.epochs < 60 and best is not None and result.weights_epoch == best != result.epochs - 1
+    run = Store(tmp_path).run(result.run_id)
+    assert [row["epoch"] for row in run.evaluations()] == [best, best]  # val, then test
+    assert main(["test", result.run_id, "--runs", str(tmp_path), "--json"]) == 0
+    tested = json.loads(capsys.readouterr().out)
+    assert (tested["epoch"], tested["weights"]) == (best, "restored")
+    assert tested["test"] == pytest.approx(result.test)  # the same weights as `run --test` evaluated
+
+    monitoring_accuracy = [*EARLY_STOP[:-1], EARLY_STOP[-1].replace("val_loss", "val_accuracy")]
+    other = run_spec(QUICK, overrides=monitoring_accuracy, runs=tmp_path, progress=False)
+    if other.weights_epoch == other.best_epoch:  # the best by accuracy is the best by loss too: kept
+        pytest.skip("both monitors picked the same epoch")
+    assert main(["test", other.run_id, "--runs", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert err == (
+        f"note: this run ended with the weights of epoch {other.weights_epoch} (restored by EarlyStopping), which "
+        "were not kept (fitscope keeps the best by val_loss); these are its last saved weights.\n"
+    )
+    assert out.startswith(f"test (last saved weights, epoch {other.epochs - 1}): ")
 
 
 def test_test_best_uses_the_best_epoch_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,8 +32,8 @@ def add_parser(commands: Any) -> None:
     test = commands.add_parser(
         "test",
         help="evaluate a run on its sealed test split (counted in the ledger)",
-        description="Evaluate a run's final weights on its test split once, record it in the "
-        "evaluations ledger, and warn when the test set of that run was already used.",
+        description="Evaluate a run's final weights (those EarlyStopping restored, if it did) on its test split "
+        "once, record it in the evaluations ledger, and warn when the test set of that run was already used.",
     )
     add_run_argument(test)
     test.add_argument("--best", action="store_true", help="use the best-epoch weights (lowest val_loss), not the final")
@@ -62,10 +62,14 @@ def run_run(args: argparse.Namespace) -> int:
         acc = history.get("val_accuracy", [None] * (best + 1))[best]
         shown = f", val_accuracy {acc:.4f}" if acc is not None else ""
         out.print(f"best epoch {best}: val_loss {history['val_loss'][best]:.4f}{shown}")
+    held = result.weights_epoch
+    restored = held is not None and held != result.epochs - 1
     if result.val:
-        out.print("final validation: " + ", ".join(f"{k} {v:.4f}" for k, v in result.val.items()))
+        label = f"validation (weights of epoch {held}, restored by EarlyStopping)" if restored else "final validation"
+        out.print(f"{label}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.val.items()))
     if result.test:
-        out.print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
+        label = f"test (weights of epoch {held}, restored by EarlyStopping)" if restored else "test"
+        out.print(f"{label}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
     out.print(f"run folder: {result.run_dir}", markup=False)  # paths may hold [brackets]
     if result.report:
         out.print(f"report: {result.report}", markup=False)
@@ -78,18 +82,23 @@ def run_test(args: argparse.Namespace) -> int:
 
     from ..experiment._runner import test_run
 
-    metrics, earlier = test_run(args.run, runs=getattr(args, "runs", None), best=args.best)
-    if earlier:
-        dates = ", ".join(time.strftime("%Y-%m-%d %H:%M", time.localtime(e["at"])) for e in earlier)
+    tested = test_run(args.run, runs=getattr(args, "runs", None), best=args.best)
+    if tested.earlier:
+        dates = ", ".join(time.strftime("%Y-%m-%d %H:%M", time.localtime(e["at"])) for e in tested.earlier)
         print(
-            f"warning: this run's test set was already evaluated {len(earlier)} time(s) ({dates}). "
+            f"warning: this run's test set was already evaluated {len(tested.earlier)} time(s) ({dates}). "
             "Each look at the test set makes it a less honest estimate.",
             file=sys.stderr,
         )
+    if tested.note:
+        print(f"note: {tested.note}", file=sys.stderr)
     if args.json:
-        print_json({"run_id": args.run, "test": metrics, "test_evaluations": len(earlier) + 1})
+        print_json({"run_id": tested.run_id, "epoch": tested.epoch, "weights": tested.weights,
+                    "test": tested.metrics, "test_evaluations": len(tested.earlier) + 1})  # fmt: skip
     else:
-        print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+        which = {"restored": "weights restored by EarlyStopping"}.get(tested.weights, f"{tested.weights} weights")
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in tested.metrics.items())
+        print(f"test ({which}, epoch {tested.epoch}): {scores}")
     return 0
 
 

@@ -19,7 +19,7 @@ from ..store import Run, Store
 from ._build import build_callbacks, build_model, steps_per_execution
 from ._spec import Spec, load_spec, validate_spec
 
-__all__ = ["RunResult", "evaluate_test", "prepare", "run_spec", "test_run"]
+__all__ = ["RunResult", "SealedEvaluation", "evaluate_test", "prepare", "run_spec", "test_run"]
 
 
 @dataclass
@@ -36,10 +36,23 @@ class RunResult:
     tensorboard_dir: str
     run_dir: str
     report: str | None = None
+    weights_epoch: int | None = None  # the epoch of the weights evaluated at the end (EarlyStopping may restore one)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"} | self.extra
+
+
+@dataclass(frozen=True)
+class SealedEvaluation:
+    """What ``fitscope test`` reports: one look at a run's test split."""
+
+    run_id: str
+    epoch: int  # the epoch whose weights were evaluated
+    weights: str  # which: "last saved", "best" or "restored" (what EarlyStopping put back at the end)
+    metrics: dict[str, float]
+    earlier: list[dict[str, Any]]  # ledger rows of earlier test evaluations (non-empty: the set was used before)
+    note: str | None = None
 
 
 @dataclass
@@ -205,12 +218,14 @@ def run_spec(
                     callbacks=[recorder, *callbacks, *inline_callbacks()],
                 )  # fmt: skip
             status = run.info().status
+            held = None
             if status == "running":
+                held = _held_epoch(callbacks, run.next_epoch - 1)
                 val = evaluate_on(model, prepared.arrays["val"], spec.fit.batch_size)
-                run.record_evaluation("val", val, fingerprint=weights_fingerprint(model), epoch=run.next_epoch - 1)
+                run.record_evaluation("val", val, fingerprint=weights_fingerprint(model), epoch=held)
                 test_metrics = None
                 if test:
-                    test_metrics = evaluate_test(run, model, prepared)
+                    test_metrics = evaluate_test(run, model, prepared, epoch=held)
     finally:
         recorder.close()
     info = run.info()
@@ -222,9 +237,23 @@ def run_spec(
         run_id=run.run_id, status=info.status, epochs=info.epochs, best_epoch=_best_epoch(history),
         history=history, val=val_metrics, test=test_metrics if info.status == "finished" else None,
         tensorboard_dir=str(run.tensorboard_dir.resolve()), run_dir=str(run.dir.resolve()),
-        report=str((run.dir / "report.html").resolve()) if history else None,
+        report=str((run.dir / "report.html").resolve()) if history else None, weights_epoch=held,
         extra={"reason": info.reason},
     )  # fmt: skip
+
+
+def _held_epoch(callbacks: list[Any], last: int) -> int:
+    """The epoch whose weights the model holds after ``fit``: the last, unless EarlyStopping put its best back."""
+    import keras
+
+    for callback in callbacks:
+        if (
+            isinstance(callback, keras.callbacks.EarlyStopping)
+            and callback.restore_best_weights
+            and callback.best_weights is not None
+        ):
+            return int(callback.best_epoch)  # Keras counts epochs from initial_epoch on: the run's own numbers
+    return last
 
 
 def _warn_if_tested(run: Run) -> None:
@@ -283,14 +312,8 @@ def _params(spec: Spec) -> dict[str, Any]:
     return params
 
 
-def test_run(
-    run_id: str, *, runs: str | Path | None = None, best: bool = False
-) -> tuple[dict[str, float], list[dict[str, Any]]]:
+def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False) -> SealedEvaluation:
     """Evaluate a finished run's final (or best-epoch) weights on its sealed test split.
-
-    Returns:
-        ``(metrics, earlier)``: the test metrics and the ledger rows of earlier test
-        evaluations of this run (non-empty means the test set was already used).
 
     Raises:
         SpecError: the run has no spec, no test split or no saved weights.
@@ -321,22 +344,50 @@ def test_run(
         spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot
     )
     earlier = run.evaluations("test")
-    if best:
-        from ..keras_glue import restore_state
+    from ..keras_glue import restore_state
 
-        found = CheckpointDir(run.checkpoint_dir).load_best()
+    checkpoints = CheckpointDir(run.checkpoint_dir)
+    note = None
+    if best:
+        found = checkpoints.load_best()
         if found is None:
             raise SpecError(f"run {run.run_id} kept no best-epoch weights (it had no validation loss or no "
                             "checkpoints); test its final weights without --best.")  # fmt: skip
         restore_state(model, found.arrays)
-        metrics = evaluate_test(run, model, prepared, epoch=found.epoch)
+        epoch, weights = found.epoch, "best"
     else:
-        resume_model_readonly(run, model)
-        metrics = evaluate_test(run, model, prepared)
+        # The newest checkpoint, which after a kill can be older than the last recorded epoch.
+        epoch, weights = resume_model_readonly(run, model), "last saved"
+        ended = _restored_at_the_end(run, epoch)
+        if ended is not None:  # test what the run ended with, as its final validation did
+            found = checkpoints.load_best()
+            if found is not None and found.epoch == ended:
+                restore_state(model, found.arrays)
+                epoch, weights = found.epoch, "restored"
+            else:
+                note = (
+                    f"this run ended with the weights of epoch {ended} (restored by EarlyStopping), which were "
+                    "not kept (fitscope keeps the best by val_loss); these are its last saved weights."
+                )
+    metrics = evaluate_test(run, model, prepared, epoch=epoch)
     from ..report import write_report
 
     write_report(run)  # the report shows the new test count
-    return metrics, earlier
+    return SealedEvaluation(run.run_id, epoch, weights, metrics, earlier, note)
+
+
+def _restored_at_the_end(run: Run, last_saved: int) -> int | None:
+    """The epoch whose weights a finished run ended with, when not its last (EarlyStopping restored them).
+
+    Read from the validation evaluation ``run`` records at the end of training, once the
+    newest checkpoint is the run's last epoch (a later attempt that was stopped leaves
+    that evaluation stale).
+    """
+    finals = run.evaluations("val")
+    if run.info().status != "finished" or not finals or last_saved != run.next_epoch - 1:
+        return None
+    ended = finals[-1]["epoch"]
+    return ended if ended is not None and ended != last_saved else None
 
 
 def resume_model_readonly(run: Run, model: Any) -> int:

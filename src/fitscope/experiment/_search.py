@@ -397,8 +397,7 @@ def _test_winner(store: Store, winner: dict[str, Any], select: str, spec: Spec, 
     from ._runner import run_spec, test_run
 
     if select == "val":
-        metrics, _ = test_run(winner["run_ids"][0], runs=store.root)
-        return metrics
+        return test_run(winner["run_ids"][0], runs=store.root).metrics
     data = spec.model_dump(mode="json")
     for key, value in winner["params"].items():
         data = _set_path(data, key, value)
