@@ -35,9 +35,13 @@ def main() -> None:
 
     x, y = sequences()
     keras.utils.set_random_seed(0)
+    # On PyTorch, Keras 3.15's fast LSTM path updates a stateful layer's state in place and
+    # breaks autograd (keras-team/keras#23462); its generic path does not.
+    options = {"use_cudnn": False} if keras.backend.backend() == "torch" else {}
     model = keras.Sequential(
-        [keras.Input((x.shape[1], 1), batch_size=1), keras.layers.LSTM(16, stateful=True), keras.layers.Dense(1)]
-    )
+        [keras.Input((x.shape[1], 1), batch_size=1), keras.layers.LSTM(16, stateful=True, **options),
+         keras.layers.Dense(1)]
+    )  # fmt: skip
     model.compile(loss="mse", optimizer="adam")
 
     store = fitscope.Store(args.runs)

@@ -238,9 +238,11 @@ def steps_per_execution(
     The same training, without per-step Python overhead (and on JAX one compiled loop:
     see ``fuse_steps``). A live view on a terminal gets ~20 reports in a long epoch.
     """
+    import keras
+
     steps = math.ceil(train_size / spec.fit.batch_size)
-    if per_batch or needs_every_step(callbacks):
-        return 1
+    if per_batch or needs_every_step(callbacks) or keras.backend.backend() == "torch":
+        return 1  # Keras's PyTorch trainer runs one step per call only
     if view is not None and getattr(view, "coarse_batches", False) and steps > 100:
         return math.ceil(steps / 20)
     return min(1000, steps)
