@@ -32,6 +32,16 @@ def test_overfitting_onset_is_found() -> None:
     assert any("overfitting from about epoch" in f for f in report.findings)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_slow_u_shaped_rise_is_overfitting(seed: int) -> None:
+    """As the book's toy model over 300 epochs: lowest near epoch 150, then rising gently (~8 %) to the end."""
+    rng = np.random.default_rng(seed)
+    train = 1.0 * np.exp(-EPOCHS / 60) + 0.6
+    val = 0.8 * np.exp(-EPOCHS / 30) + 1.27 + 4e-6 * np.maximum(EPOCHS - 150, 0) ** 2
+    report = analyse_curves(history(train, val + rng.normal(0, 0.02, EPOCHS.size)))
+    assert report.verdict == "overfitting" and 120 <= (report.overfit_onset or 0) <= 180
+
+
 def test_noisy_overfitting_still_found() -> None:
     report = analyse_curves(overfitting_curves(noise=0.03, seed=1))
     assert report.verdict == "overfitting" and 80 <= (report.overfit_onset or 0) <= 170

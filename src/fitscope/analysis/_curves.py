@@ -177,9 +177,11 @@ def _overfit_onset(train: np.ndarray, val: np.ndarray, findings: list[str]) -> i
     if after < patience:
         return None
     rise = float(sv[-1] - sv[low])
-    # Large next to the noise and to the level, and lasting: the tail stays above the minimum.
+    # Large next to the noise and to the level, and lasting: the last `patience` epochs stay
+    # above the minimum. (Not every epoch from `low + patience` on: a slow, U-shaped rise, the
+    # common case, is still near the minimum then.)
     threshold = max(2.0 * noise, 0.02 * abs(sv[low]), 1e-3)
-    tail = sv[low + patience :]
+    tail = sv[-patience:]
     train_falling = st[-1] < st[low] - max(noise * 0.5, 1e-4)
     if rise > threshold and tail.size and float(tail.min()) > sv[low] + threshold / 2 and train_falling:
         findings.append(

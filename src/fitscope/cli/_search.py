@@ -54,7 +54,7 @@ def add_parser(commands: Any) -> None:
         "selection metric and names the winner. The test set is used only with --test-best, once.",
         epilog="examples:\n"
         "  # the book's toy model over hidden units and optimizer\n"
-        "  fitscope tune book_toy --param model[0].Dense.units=2,32,512 \\\n"
+        "  fitscope tune book_toy --param 'model[0].Dense.units=2,32,512' \\\n"
         "      --param compile.optimizer=sgd,rmsprop --set fit.epochs=100 --executor process\n"
         "  # learning rates of the spec's optimizer (adam), chosen by 5-fold CV\n"
         "  fitscope tune digits_quick --select cv \\\n"
