@@ -105,6 +105,42 @@ def test_weights_restored_by_early_stopping_are_named_and_tested(
     assert out.startswith(f"test (last saved weights, epoch {other.epochs - 1}): ")
 
 
+def test_a_cv_fold_that_early_stopping_restored_is_named_and_tested_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fold's final weights come back from the worker as restored: ledger and `fitscope test` say which epoch."""
+    from fitscope.experiment import cross_validate
+
+    result = cross_validate(QUICK, folds=2, overrides=EARLY_STOP, runs=tmp_path, say=lambda *_: None)
+    store = Store(tmp_path)
+    stopped = [f for f in result.folds if store.run(f["run_id"]).info().epochs < 60]
+    assert stopped, "no fold stopped early"
+    for fold in stopped:
+        run = store.run(fold["run_id"])
+        (val,) = run.evaluations("val")
+        assert val["epoch"] == fold["best_epoch"] < run.info().epochs - 1
+        assert main(["test", run.run_id, "--runs", str(tmp_path), "--json"]) == 0
+        tested = json.loads(capsys.readouterr().out)
+        assert (tested["epoch"], tested["weights"]) == (fold["best_epoch"], "restored")
+        assert run.evaluations("test")[-1]["fingerprint"] == val["fingerprint"]  # the very weights validated
+
+
+def test_test_refuses_a_test_part_whose_data_changed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = ["a,b,label", *(f"{i % 7},{i % 5},{'xy'[i % 2]}" for i in range(60))]
+    data = tmp_path / "tiny.csv"
+    data.write_text("\n".join(rows) + "\n")
+    spec = write(tmp_path, "data: {dataset: tiny.csv}\nsplit: {val: 0.25, test: 0.25, shuffle: false}\n"
+                           "model:\n  - Dense: {units: 2, activation: softmax}\nfit: {epochs: 1}\n")  # fmt: skip
+    result = run_spec(spec, runs=tmp_path / "runs", progress=False)
+    rows[-1] = "6,6,x"  # unshuffled: the last rows are the test part
+    data.write_text("\n".join(rows) + "\n")
+    assert main(["test", result.run_id, "--runs", str(tmp_path / "runs")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"fitscope test: error: run {result.run_id}: the data no longer splits as recorded (its test part differs)."
+    )
+    assert Store(tmp_path / "runs").run(result.run_id).evaluations("test") == []
+
+
 def test_test_best_uses_the_best_epoch_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = run_spec(QUICK, overrides=["fit.epochs=4"], runs=tmp_path, progress=False)
     assert main(["test", result.run_id, "--best", "--runs", str(tmp_path), "--json"]) == 0

@@ -248,6 +248,20 @@ def steps_per_execution(
     return min(1000, steps)
 
 
+def restored_epoch(callbacks: list[Any]) -> int | None:
+    """The epoch whose weights EarlyStopping put back at the end of ``fit``, or ``None`` (the last epoch's)."""
+    import keras
+
+    for callback in callbacks:
+        if (
+            isinstance(callback, keras.callbacks.EarlyStopping)
+            and callback.restore_best_weights
+            and callback.best_weights is not None
+        ):
+            return int(callback.best_epoch)  # Keras counts from initial_epoch on: the run's own epoch numbers
+    return None
+
+
 def needs_every_step(callbacks: list[Any]) -> bool:
     """Whether any callback overrides a per-batch hook (then steps must run one by one).
 

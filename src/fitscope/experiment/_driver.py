@@ -138,8 +138,9 @@ class Driver:
                 epoch = max(run.next_epoch - 1, 0)
                 CheckpointDir(run.checkpoint_dir).save(epoch, weights, {"run_id": run.run_id})
                 run.mark_checkpoint(epoch)
+            held = message.get("weights_epoch")  # EarlyStopping may have put an earlier epoch's weights back
             run.record_evaluation("val", message["val"], fingerprint=message.get("fingerprint"),
-                                  epoch=run.next_epoch - 1)  # fmt: skip
+                                  epoch=run.next_epoch - 1 if held is None else held)  # fmt: skip
             run.finish()
             outcome.val = message["val"]
         elif status == "interrupted":

@@ -16,7 +16,7 @@ from .._errors import SpecError, StoreError
 from .._process import freeze_imports
 from ..data import Preprocessing, Split, load_dataset, split_dataset
 from ..store import Run, Store
-from ._build import build_callbacks, build_model, steps_per_execution
+from ._build import build_callbacks, build_model, restored_epoch, steps_per_execution
 from ._spec import Spec, load_spec, validate_spec
 
 __all__ = ["RunResult", "SealedEvaluation", "evaluate_test", "prepare", "run_spec", "test_run"]
@@ -220,7 +220,8 @@ def run_spec(
             status = run.info().status
             held = None
             if status == "running":
-                held = _held_epoch(callbacks, run.next_epoch - 1)
+                held = restored_epoch(callbacks)
+                held = run.next_epoch - 1 if held is None else held
                 val = evaluate_on(model, prepared.arrays["val"], spec.fit.batch_size)
                 run.record_evaluation("val", val, fingerprint=weights_fingerprint(model), epoch=held)
                 test_metrics = None
@@ -240,20 +241,6 @@ def run_spec(
         report=str((run.dir / "report.html").resolve()) if history else None, weights_epoch=held,
         extra={"reason": info.reason},
     )  # fmt: skip
-
-
-def _held_epoch(callbacks: list[Any], last: int) -> int:
-    """The epoch whose weights the model holds after ``fit``: the last, unless EarlyStopping put its best back."""
-    import keras
-
-    for callback in callbacks:
-        if (
-            isinstance(callback, keras.callbacks.EarlyStopping)
-            and callback.restore_best_weights
-            and callback.best_weights is not None
-        ):
-            return int(callback.best_epoch)  # Keras counts epochs from initial_epoch on: the run's own numbers
-    return last
 
 
 def _warn_if_tested(run: Run) -> None:
@@ -337,14 +324,14 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
     prepared = prepare(spec)
     if "test" not in prepared.split.parts:
         raise SpecError(f"run {run.run_id} has no test split (its spec sets split.test to 0).")
-    if prepared.split.index_hash != (info.manifest or {}).get("index_hash"):
-        raise StoreError(f"run {run.run_id}: the data no longer splits as recorded (index hash differs).")
+    if not _same_test_split(info.manifest or {}, prepared.split.manifest):
+        raise StoreError(f"run {run.run_id}: the data no longer splits as recorded (its test part differs).")
     x, _ = prepared.arrays["train"]
     model = build_model(
         spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot
     )
     earlier = run.evaluations("test")
-    from ..keras_glue import restore_state
+    from ..keras_glue import restore_state, weights_fingerprint
 
     checkpoints = CheckpointDir(run.checkpoint_dir)
     note = None
@@ -361,13 +348,15 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
         ended = _restored_at_the_end(run, epoch)
         if ended is not None:  # test what the run ended with, as its final validation did
             found = checkpoints.load_best()
-            if found is not None and found.epoch == ended:
+            if weights_fingerprint(model) == ended["fingerprint"]:  # saved as the run ended (a cv/tune trial)
+                epoch, weights = ended["epoch"], "restored"
+            elif found is not None and found.epoch == ended["epoch"]:
                 restore_state(model, found.arrays)
                 epoch, weights = found.epoch, "restored"
             else:
                 note = (
-                    f"this run ended with the weights of epoch {ended} (restored by EarlyStopping), which were "
-                    "not kept (fitscope keeps the best by val_loss); these are its last saved weights."
+                    f"this run ended with the weights of epoch {ended['epoch']} (restored by EarlyStopping), "
+                    "which were not kept (fitscope keeps the best by val_loss); these are its last saved weights."
                 )
     metrics = evaluate_test(run, model, prepared, epoch=epoch)
     from ..report import write_report
@@ -376,18 +365,26 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
     return SealedEvaluation(run.run_id, epoch, weights, metrics, earlier, note)
 
 
-def _restored_at_the_end(run: Run, last_saved: int) -> int | None:
-    """The epoch whose weights a finished run ended with, when not its last (EarlyStopping restored them).
+def _same_test_split(recorded: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Whether the test part is the data the run recorded (a cv fold's too: every fold holds the same one out)."""
+    before = (recorded.get("content_hash") or {}).get("test")
+    if before is None:  # a manifest without part hashes: the whole split must match
+        return bool(recorded.get("index_hash") == now.get("index_hash"))
+    return bool(before == (now.get("content_hash") or {}).get("test"))
 
-    Read from the validation evaluation ``run`` records at the end of training, once the
-    newest checkpoint is the run's last epoch (a later attempt that was stopped leaves
-    that evaluation stale).
+
+def _restored_at_the_end(run: Run, last_saved: int) -> dict[str, Any] | None:
+    """The validation evaluation of a finished run that ended with other weights than its last epoch's.
+
+    That evaluation (recorded as training ends) names the epoch EarlyStopping restored
+    and the weights' fingerprint. Only once the newest checkpoint is the run's last epoch:
+    a later attempt that was stopped leaves it stale.
     """
     finals = run.evaluations("val")
     if run.info().status != "finished" or not finals or last_saved != run.next_epoch - 1:
         return None
-    ended = finals[-1]["epoch"]
-    return ended if ended is not None and ended != last_saved else None
+    ended = finals[-1]
+    return ended if ended["epoch"] is not None and ended["epoch"] != last_saved else None
 
 
 def resume_model_readonly(run: Run, model: Any) -> int:

@@ -276,7 +276,7 @@ def _run(trial: Trial, send: Send, data: TrialData | None, cache: TrialDataCache
 
     from .._process import freeze_imports, reuse_compiled_programs
     from ..keras_glue import EpochReporter, inline_callbacks, model_state, weights_fingerprint
-    from ._build import build_callbacks, build_model, steps_per_execution
+    from ._build import build_callbacks, build_model, restored_epoch, steps_per_execution
     from ._runner import evaluate_on
     from ._spec import validate_spec
 
@@ -307,6 +307,7 @@ def _run(trial: Trial, send: Send, data: TrialData | None, cache: TrialDataCache
         "type": "end", "key": trial.key, "status": "finished",
         "val": evaluate_on(model, data.arrays["val"], spec.fit.batch_size),
         "fingerprint": weights_fingerprint(model), "epochs": reporter.epochs,
+        "weights_epoch": restored_epoch(callbacks),  # None: the last epoch's
     }  # fmt: skip
     if trial.keep_weights:
         message["weights"] = model_state(model)
