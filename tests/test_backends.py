@@ -67,6 +67,23 @@ def test_run_test_and_cv_on_another_backend(backend: str, tmp_path: Path) -> Non
     assert len(folds) == 2 and all(Store(runs).run(f["run_id"]).info().backend == backend for f in folds)
 
 
+def test_a_backend_named_only_in_keras_json_is_used_and_noted(backend: str, tmp_path: Path) -> None:
+    """Keras writes keras.json on its first import: a learner may train on TensorFlow without choosing it."""
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": backend}))
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env.update(KERAS_HOME=str(tmp_path), TF_CPP_MIN_LOG_LEVEL="3")
+    command = [sys.executable, "-m", "fitscope", "run", "digits_quick", "--set", "fit.epochs=1", "--quiet",
+               "--runs", str(tmp_path / "runs")]  # fmt: skip
+    ran = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert ran.returncode == 0, ran.stderr
+    assert (
+        f"note: Keras runs on {backend}, as {tmp_path / 'keras.json'} names it (Keras writes that file on its first "
+        "import). KERAS_BACKEND=jax trains small models like the book's about 5x faster on CPUs.\n"
+    ) in ran.stderr
+    (info,) = Store(tmp_path / "runs").runs()
+    assert info.backend == backend
+
+
 def test_stateful_rnn_example_on_another_backend(backend: str, tmp_path: Path) -> None:
     ran = _fitscope(backend, str(EXAMPLES / "stateful_rnn.py"), "--epochs", "3", "--runs", str(tmp_path))
     assert ran.returncode == 0, ran.stderr

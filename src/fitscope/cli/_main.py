@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from .._backend import backend_note
 from .._errors import FitscopeError
 from .._process import own_process
 from .._version import __version__
@@ -73,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "runs" in vars(args) and not args.uses_store:
         parser.error(f"--runs: `fitscope {args.command}` does not read or write runs; leave --runs out")
     own_process()  # the command line owns its process (see fitscope._process)
+    note = backend_note() if getattr(args, "trains", False) else None
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     try:
         with _sigterm_as_interrupt():
             return int(args.handler(args) or EXIT_OK)

@@ -27,7 +27,7 @@ def add_parser(commands: Any) -> None:
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
     add_runs_option(run)
-    run.set_defaults(handler=run_run)
+    run.set_defaults(handler=run_run, trains=True)
 
     test = commands.add_parser(
         "test",
@@ -114,7 +114,7 @@ def add_demo_parser(commands: Any) -> None:
     demo.add_argument("--data-dir", help="folder holding mnist.npz (default: $FITSCOPE_DATA)")
     demo.add_argument("--quiet", action="store_true", help="no progress lines")
     add_runs_option(demo)
-    demo.set_defaults(handler=run_demo_command)
+    demo.set_defaults(handler=run_demo_command, trains=True)
 
 
 def run_demo_command(args: argparse.Namespace) -> int:

@@ -45,7 +45,7 @@ def add_parser(commands: Any) -> None:
     cv.add_argument("--stratify", action="store_true", help="keep class shares in every fold")
     _group_by_option(cv, "")
     _executor_options(cv)
-    cv.set_defaults(handler=run_cv)
+    cv.set_defaults(handler=run_cv, trains=True)
 
     tune = commands.add_parser(
         "tune",
@@ -80,7 +80,7 @@ def add_parser(commands: Any) -> None:
     tune.add_argument("--seed", type=int, default=0, help="seed for --search random (default: 0)")
     tune.add_argument("--test-best", action="store_true", help="evaluate the winner once on the sealed test set")
     _executor_options(tune)
-    tune.set_defaults(handler=run_tune)
+    tune.set_defaults(handler=run_tune, trains=True)
 
 
 def _say(args: argparse.Namespace) -> Any:
