@@ -104,6 +104,26 @@ def test_delete(tmp_path: Path) -> None:
     assert store.runs() == [] and not run.dir.exists()
 
 
+def test_best_epochs_of_all_runs_at_once(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    curves = {
+        "loss": [{"val_loss": v, "val_accuracy": 0.9} for v in (1.0, math.nan, 0.5, 0.7, 0.5)],  # tie: the first
+        "accuracy only": [{"val_accuracy": v} for v in (0.2, 0.6, 0.6, 0.1)],
+        "no validation": [{"loss": 1.0}],
+        "all nan": [{"val_loss": math.nan}],
+    }
+    ids = {}
+    for name, epochs in curves.items():
+        run = store.start_run(name=name)
+        for epoch, metrics in enumerate(epochs):
+            run.record_epoch(epoch, metrics, started_at=epoch, duration=1)
+        ids[name] = run.run_id
+    assert store.best_epochs() == {
+        ids["loss"]: ("val_loss", 0.5, 2),
+        ids["accuracy only"]: ("val_accuracy", pytest.approx(0.6), 1),
+    }
+
+
 def test_evaluation_ledger(tmp_path: Path) -> None:
     run = Store(tmp_path).start_run(name="r")
     run.record_evaluation("test", {"accuracy": 0.9}, fingerprint="abc", epoch=3)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -107,19 +106,7 @@ def add_parser(commands: Any) -> None:
     board.set_defaults(handler=run_board)
 
 
-def best_val(history: dict[str, list[float]]) -> tuple[str, float, int] | None:
-    """``(metric, value, epoch)`` of the best validation loss (or accuracy), if any."""
-    for name, pick in (("val_loss", min), ("val_accuracy", max)):
-        values = [v for v in history.get(name, []) if not math.isnan(v)]
-        if values:
-            best = pick(values)
-            return name, best, history[name].index(best)
-    return None
-
-
-def _summary(store: Any, info: Any) -> dict[str, Any]:
-    history = store.run(info.run_id).history()
-    best = best_val(history)
+def _summary(info: Any, best: tuple[str, float, int] | None) -> dict[str, Any]:
     return {
         "run_id": info.run_id,
         "name": info.name,
@@ -147,7 +134,8 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     store = open_store(args)
     infos = runs_of_group(store, group) if group else store.runs()
-    rows = [_summary(store, info) for info in infos]
+    best = store.best_epochs()
+    rows = [_summary(info, best.get(info.run_id)) for info in infos]
     if group:
         _mark_superseded(rows, infos)  # earlier attempts of trials that ran again
     if args.json:

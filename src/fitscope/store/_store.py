@@ -349,6 +349,25 @@ class Store:
         rows = self._conn.execute(sql, (group,) if group else ()).fetchall()
         return [_info(row) for row in rows]
 
+    def best_epochs(self) -> dict[str, tuple[str, float, int]]:
+        """Each run's best validation epoch, ``{run_id: (metric, value, epoch)}``, in two queries.
+
+        The lowest ``val_loss``, else the highest ``val_accuracy`` (the earliest epoch on a
+        tie); runs with neither are left out. ``fitscope runs`` lists hundreds of runs
+        without reading every history.
+        """
+        best: dict[str, tuple[str, float, int]] = {}
+        for metric, pick in (("val_accuracy", "MAX"), ("val_loss", "MIN")):  # val_loss last: it wins
+            rows = self._conn.execute(
+                "SELECT m.run_id, m.value, MIN(m.epoch) FROM metrics m JOIN"
+                f" (SELECT run_id, {pick}(value) AS value FROM metrics WHERE name = ? AND value IS NOT NULL"
+                "  GROUP BY run_id) b ON m.run_id = b.run_id AND m.value = b.value"
+                " WHERE m.name = ? GROUP BY m.run_id",
+                (metric, metric),
+            )
+            best.update({run_id: (metric, float(value), int(epoch)) for run_id, value, epoch in rows})
+        return best
+
     def runs_on_split(self, index_hash: str) -> list[RunInfo]:
         """Runs whose split manifest has ``index_hash`` (scored on the same validation set)."""
         sql = _INFO_SQL + " WHERE json_extract(r.manifest, '$.index_hash') = ? ORDER BY r.started_at"
