@@ -39,6 +39,22 @@ def test_from_arrays_bad_input(x: np.ndarray, y: np.ndarray, message: str) -> No
         Dataset.from_arrays(x, y)
 
 
+def test_regression_targets_are_refused_with_what_to_do(tmp_path: Path) -> None:
+    """Numbers with fractions as labels would each become a class: refused, from arrays and from a CSV."""
+    with pytest.raises(DataError) as refused:
+        Dataset.from_arrays(np.zeros((4, 1)), [0.5, 1.0, 2.25, 1.0], name="targets")
+    assert str(refused.value) == (
+        "targets: the labels are numbers with fractions (0.5, 2.25, ...): regression targets, which fitscope does "
+        "not train (it works with class labels: whole numbers or text). If they are class names, write them as "
+        "text (e.g. 'size 1.5')."
+    )
+    (tmp_path / "prices.csv").write_text("area,price\n30,1.5\n40,2\n50,2.75\n")
+    with pytest.raises(DataError, match=r"prices\.csv: the labels are numbers with fractions \(1\.5, 2\.75, \.\.\.\)"):
+        load_file(tmp_path / "prices.csv", label="price")
+    assert Dataset.from_arrays(np.zeros((3, 1)), [0.0, 1.0, 1.0]).num_classes == 2  # whole numbers: classes
+    assert Dataset.from_arrays(np.zeros((2, 1)), ["size 1.5", "size 2"]).class_names == ("size 1.5", "size 2")
+
+
 def test_preprocessing_is_the_books() -> None:
     x, y = Preprocessing(one_hot=True).apply(
         np.full((2, 28, 28), 255, np.uint8), np.array([3, 1]), value_max=255, num_classes=10

@@ -144,6 +144,13 @@ class Dataset:
                 y_arr = np.concatenate([y_arr, y_test_arr])
         check_arrays(x, y_arr, where=source)
         values, codes = np.unique(y_arr, return_inverse=True)
+        fractional = _fractional_numbers(values)
+        if fractional:
+            raise DataError(
+                f"{source}: the labels are numbers with fractions ({', '.join(fractional)}, ...): regression "
+                "targets, which fitscope does not train (it works with class labels: whole numbers or text). "
+                "If they are class names, write them as text (e.g. 'size 1.5')."
+            )
         if class_names is None:
             class_names = [str(v) for v in values]
             if np.issubdtype(values.dtype, np.integer) and values.min() >= 0:
@@ -572,3 +579,18 @@ def load_dataset(
             f"unknown dataset {text!r}: not a built-in dataset ({', '.join(BUILTIN_DATASETS)}) and no such file.{hint}"
         )
     return load_file(path, **file_options)  # type: ignore[arg-type]
+
+
+def _fractional_numbers(values: np.ndarray) -> list[str]:
+    """Up to three label values that are numbers with a fractional part (a regression target's)."""
+    if np.issubdtype(values.dtype, np.integer) or np.issubdtype(values.dtype, np.bool_):
+        return []
+    if np.issubdtype(values.dtype, np.floating):
+        numbers = values
+    else:  # text labels, as a CSV gives them when not every one is a whole number
+        try:
+            numbers = values.astype(float)
+        except ValueError:
+            return []  # class names
+    fractional = values[np.isfinite(numbers) & (numbers != np.round(numbers))]
+    return [str(v) for v in fractional[:3]]
