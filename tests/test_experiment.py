@@ -231,6 +231,24 @@ def test_a_data_file_named_in_a_spec_is_found_next_to_the_spec(
     assert json.loads(capsys.readouterr().out)["status"] == "finished"
 
 
+def test_a_layer_that_does_not_fit_the_one_before_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A learner's first CNN on unflattened digits: one error naming the layer, its input and the fix; no run."""
+    layers = "  - Conv2D: {filters: 4, kernel_size: 3}\n  - Flatten: {}\n  - Dense: {units: 10}\n"
+    spec = write(tmp_path, "data: {dataset: digits, flatten: false}\nmodel:\n" + layers)
+    assert main(["run", str(spec), "--runs", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("fitscope run: error: model[0] (Conv2D) cannot take inputs of shape (8, 8): ValueError: ")
+    assert err.endswith(" Give the images a channel axis first: `- Reshape: {target_shape: [8, 8, 1]}`.")
+    assert "Traceback" not in err and not (tmp_path / "runs" / "fitscope.db").exists()
+    spec.write_text(spec.read_text().replace("flatten: false", "flatten: true"))
+    assert main(["run", str(spec), "--runs", str(tmp_path / "runs")]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(" The images arrive flattened: set data.flatten: false, then Reshape them to [height, width, 1].")
+    )
+
+
 def test_a_model_builder_next_to_the_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`model: module:function` finds a module beside the spec; a model without keras.Input is built for the data."""
     (tmp_path / "beside_spec_builders.py").write_text(

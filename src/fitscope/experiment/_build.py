@@ -47,7 +47,29 @@ def _layers(spec: Spec, input_shape: tuple[int, ...]) -> Any:
         if not isinstance(model, keras.Model):
             raise SpecError(f"model: the builder {spec.model!r} returned {type(model).__name__}, not a Keras model.")
         return model
-    return keras.Sequential([keras.Input(input_shape), *_instantiate(keras.layers, spec.model, "layer", "model")])
+    layers = _instantiate(keras.layers, spec.model, "layer", "model")
+    model = keras.Sequential([keras.Input(input_shape)])
+    shape = input_shape
+    for i, (entry, layer) in enumerate(zip(spec.model, layers)):
+        try:  # one at a time, so a layer that does not fit what comes before it is named
+            model.add(layer)
+        except (ValueError, TypeError) as exc:
+            name = next(iter(entry))
+            reason = f"{_keras_reason(exc)}.{_shape_hint(name, shape)}"
+            raise SpecError(f"model[{i}] ({name}) cannot take inputs of shape {shape}: {reason}") from None
+        shape = tuple(model.output_shape[1:])
+    return model
+
+
+def _shape_hint(layer: str, shape: tuple[int, ...]) -> str:
+    """What to add for the common mismatch: images without a channel axis into a convolution."""
+    if "Conv2D" not in layer and "Pooling2D" not in layer:
+        return ""
+    if len(shape) == 2:
+        return f" Give the images a channel axis first: `- Reshape: {{target_shape: [{shape[0]}, {shape[1]}, 1]}}`."
+    if len(shape) == 1:
+        return " The images arrive flattened: set data.flatten: false, then Reshape them to [height, width, 1]."
+    return ""
 
 
 def _instantiate(module: Any, entries: list[dict[str, Any]], kind: str, section: str) -> list[Any]:
