@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import signal
 import socket
 import subprocess
@@ -113,6 +114,11 @@ def test_runs_show_table(store_with_runs: tuple[Path, list[str]], capsys: pytest
     assert main(["runs", "show", ids[0], "--runs", str(root)]) == 0
     out = capsys.readouterr().out
     assert "val_accuracy" in out and "3 epochs" in out and "test set evaluated 1 time(s)" in out
+    assert re.search(r"\n  test at [0-9-]+ [0-9:]+: accuracy 0\.9000\n", out)
+    Store(root).run(ids[0]).record_evaluation("val", {"accuracy": 0.75, "loss": 0.5}, epoch=1)
+    assert main(["runs", "show", ids[0], "--runs", str(root)]) == 0
+    assert re.search(r"\n  val at [0-9-]+ [0-9:]+, weights of epoch 1: accuracy 0\.7500, loss 0\.5000\n",
+                     capsys.readouterr().out)  # fmt: skip
     empty = Store(root).start_run(name="failed early")
     empty.fail("SpecError: the builder failed")
     assert main(["runs", "show", empty.run_id, "--runs", str(root)]) == 0

@@ -226,7 +226,10 @@ def run_show(args: argparse.Namespace) -> int:
     out.print(f"test set evaluated {test_count} time(s); {len(evaluations)} evaluation(s) in all")
     for e in evaluations:
         at = time.strftime("%Y-%m-%d %H:%M", time.localtime(e["at"]))
-        out.print(f"  {e['split']} at {at}: {escape(str(e['metrics']))}")
+        weights = "" if e["epoch"] is None else f", weights of epoch {e['epoch']}"
+        scores = ", ".join(f"{name} {value:.4f}" if isinstance(value, float) else f"{name} {value}"
+                           for name, value in e["metrics"].items())  # fmt: skip
+        out.print(f"  {e['split']} at {at}{weights}: {escape(scores)}")
     out.print(f"tensorboard: {escape(str(run.tensorboard_dir))}")
     return 0
 
