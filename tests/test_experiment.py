@@ -428,6 +428,61 @@ def test_demo_quick_on_real_mnist(mnist_path: Path, tmp_path: Path, capsys: pyte
     assert full_test > 0.95
 
 
+@pytest.mark.integration
+def test_ctrl_c_stops_the_demo_and_says_how_to_go_on(mnist_path: Path, tmp_path: Path) -> None:
+    """The first experiment is interrupted (recorded, resumable) and the second one never starts."""
+    import signal
+    import time
+
+    command = [sys.executable, "-m", "fitscope", "demo", "--quiet", "--data-dir", str(mnist_path.parent),
+               "--runs", str(tmp_path)]  # fmt: skip
+    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            infos = Store(tmp_path).runs() if (tmp_path / "fitscope.db").exists() else []
+            if infos and infos[0].epochs >= 3:
+                break
+            time.sleep(0.1)
+        job.send_signal(signal.SIGINT)
+        out, err = job.communicate(timeout=120)
+    finally:
+        job.kill()
+    assert job.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "fitscope demo: interrupted"
+    (info,) = Store(tmp_path).runs()  # no book-full run
+    assert (info.name, info.status) == ("book-toy", "interrupted")
+    assert out.strip().splitlines()[-1] == (
+        f"Stopped after {info.epochs} epochs; `fitscope run book_toy --resume {info.run_id} --runs {tmp_path}` "
+        "continues this run."
+    )
+
+
+def test_an_interrupted_run_says_how_to_resume_it(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    runs = tmp_path / "my runs"
+    command = [sys.executable, "-m", "fitscope", "run", "digits_quick", "--set", "fit.epochs=5000", "--quiet",
+               "--runs", str(runs)]  # fmt: skip
+    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if (runs / "fitscope.db").exists() and (infos := Store(runs).runs()) and infos[0].epochs >= 3:
+                break
+            time.sleep(0.1)
+        job.send_signal(signal.SIGINT)
+        out, err = job.communicate(timeout=120)
+    finally:
+        job.kill()
+    assert job.returncode == 1, err
+    (info,) = Store(runs).runs()
+    assert out.strip().splitlines()[-1] == (
+        f"resume: fitscope run digits_quick --set fit.epochs=5000 --resume {info.run_id} --runs '{runs}'"
+    )
+
+
 def test_only_processes_fitscope_owns_freeze_their_imports() -> None:
     """The CLI and workers take Keras's objects out of the collector; a library call leaves its caller's alone."""
     script = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import time
 from typing import Any
 
@@ -74,6 +75,9 @@ def run_run(args: argparse.Namespace) -> int:
     if result.report:
         out.print(f"report: {result.report}", markup=False)
     out.print(f"tensorboard: {result.tensorboard_dir}  (fitscope board{runs_option(args)})", markup=False)
+    if result.status == "interrupted":
+        again = " ".join([shlex.quote(str(args.spec)), *(f"--set {shlex.quote(item)}" for item in args.set or [])])
+        out.print(f"resume: fitscope run {again} --resume {result.run_id}{runs_option(args)}", markup=False)
     return 0 if result.status == "finished" else 1
 
 

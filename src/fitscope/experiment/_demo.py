@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,11 @@ def run_demo(
         say(f"\n== {title}")
         result = run_spec(BUNDLED_SPECS / f"{stem}.yaml", overrides=overrides, runs=runs, test=True, progress=progress)
         results[stem] = result
+        if result.status == "interrupted":  # Ctrl-C or SIGTERM: the user wants the demo to stop, not go on
+            store = f" --runs {shlex.quote(str(runs))}" if runs else ""
+            say(f"Stopped after {result.epochs} epochs; `fitscope run {stem} --resume {result.run_id}{store}` "
+                "continues this run.")  # fmt: skip
+            raise KeyboardInterrupt("SIGTERM" if "SIGTERM" in (result.extra.get("reason") or "") else "")
         for line in explain(title, result, runs=runs):
             say(line)
     say(
