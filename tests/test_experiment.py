@@ -428,44 +428,13 @@ def test_demo_quick_on_real_mnist(mnist_path: Path, tmp_path: Path, capsys: pyte
     assert full_test > 0.95
 
 
-@pytest.mark.integration
-def test_ctrl_c_stops_the_demo_and_says_how_to_go_on(mnist_path: Path, tmp_path: Path) -> None:
-    """The first experiment is interrupted (recorded, resumable) and the second one never starts."""
+def _ctrl_c_after_three_epochs(command: list[str], runs: Path) -> subprocess.CompletedProcess[str]:
+    """Start a fitscope command, press Ctrl-C (SIGINT) once its first run has 3 epochs, wait for it to end."""
     import signal
     import time
 
-    command = [sys.executable, "-m", "fitscope", "demo", "--quiet", "--data-dir", str(mnist_path.parent),
-               "--runs", str(tmp_path)]  # fmt: skip
-    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            infos = Store(tmp_path).runs() if (tmp_path / "fitscope.db").exists() else []
-            if infos and infos[0].epochs >= 3:
-                break
-            time.sleep(0.1)
-        job.send_signal(signal.SIGINT)
-        out, err = job.communicate(timeout=120)
-    finally:
-        job.kill()
-    assert job.returncode == 130, err
-    assert err.strip().splitlines()[-1] == "fitscope demo: interrupted"
-    (info,) = Store(tmp_path).runs()  # no book-full run
-    assert (info.name, info.status) == ("book-toy", "interrupted")
-    assert out.strip().splitlines()[-1] == (
-        f"Stopped after {info.epochs} epochs; `fitscope run book_toy --resume {info.run_id} --runs {tmp_path}` "
-        "continues this run."
-    )
-
-
-def test_an_interrupted_run_says_how_to_resume_it(tmp_path: Path) -> None:
-    import signal
-    import time
-
-    runs = tmp_path / "my runs"
-    command = [sys.executable, "-m", "fitscope", "run", "digits_quick", "--set", "fit.epochs=5000", "--quiet",
-               "--runs", str(runs)]  # fmt: skip
-    job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    job = subprocess.Popen([sys.executable, "-m", "fitscope", *command, "--runs", str(runs)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -476,9 +445,29 @@ def test_an_interrupted_run_says_how_to_resume_it(tmp_path: Path) -> None:
         out, err = job.communicate(timeout=120)
     finally:
         job.kill()
-    assert job.returncode == 1, err
+    return subprocess.CompletedProcess(job.args, job.returncode, out, err)
+
+
+@pytest.mark.integration
+def test_ctrl_c_stops_the_demo_and_says_how_to_go_on(mnist_path: Path, tmp_path: Path) -> None:
+    """The first experiment is interrupted (recorded, resumable) and the second one never starts."""
+    ended = _ctrl_c_after_three_epochs(["demo", "--quiet", "--data-dir", str(mnist_path.parent)], tmp_path)
+    assert ended.returncode == 130, ended.stderr
+    assert ended.stderr.strip().splitlines()[-1] == "fitscope demo: interrupted"
+    (info,) = Store(tmp_path).runs()  # no book-full run
+    assert (info.name, info.status) == ("book-toy", "interrupted")
+    assert ended.stdout.strip().splitlines()[-1] == (
+        f"Stopped after {info.epochs} epochs; `fitscope run book_toy --resume {info.run_id} --runs {tmp_path}` "
+        "continues this run."
+    )
+
+
+def test_an_interrupted_run_says_how_to_resume_it(tmp_path: Path) -> None:
+    runs = tmp_path / "my runs"
+    ended = _ctrl_c_after_three_epochs(["run", "digits_quick", "--set", "fit.epochs=5000", "--quiet"], runs)
+    assert ended.returncode == 1, ended.stderr
     (info,) = Store(runs).runs()
-    assert out.strip().splitlines()[-1] == (
+    assert info.status == "interrupted" and ended.stdout.strip().splitlines()[-1] == (
         f"resume: fitscope run digits_quick --set fit.epochs=5000 --resume {info.run_id} --runs '{runs}'"
     )
 
