@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fitscope {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback when something fails")
-    _runs.add_runs_option(parser, help=f"{_runs.RUNS_HELP}; also taken after the command")
+    _runs.add_runs_option(parser, help_text=f"{_runs.RUNS_HELP}; also taken after the command")
     parser.set_defaults(uses_store=False)  # each command that reads or writes runs sets it
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _split.add_parser(commands)

@@ -12,10 +12,10 @@ from ._output import HelpFormatter, console, print_json
 RUNS_HELP = "the run store folder (default: $FITSCOPE_HOME or ./fitscope-runs)"
 
 
-def add_runs_option(parser: argparse.ArgumentParser, *, help: str = RUNS_HELP) -> None:
+def add_runs_option(parser: argparse.ArgumentParser, *, help_text: str = RUNS_HELP) -> None:
     # SUPPRESS: an option given before the command or a sub-action (`fitscope --runs D
     # runs show X`) is not reset to None by the later parser.
-    parser.add_argument("--runs", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=help)
+    parser.add_argument("--runs", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=help_text)
     parser.set_defaults(uses_store=True)
 
 

@@ -306,6 +306,7 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
         SpecError: the run has no spec, no test split or no saved weights.
         StoreError: another live process is still training the run.
     """
+    from ..keras_glue import restore_state, weights_fingerprint
     from ..store import CheckpointDir
 
     store = Store(runs, create=False)
@@ -331,8 +332,6 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
         spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot
     )
     earlier = run.evaluations("test")
-    from ..keras_glue import restore_state, weights_fingerprint
-
     checkpoints = CheckpointDir(run.checkpoint_dir)
     note = None
     if best:
@@ -345,12 +344,11 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
     else:
         # The newest checkpoint, which after a kill can be older than the last recorded epoch.
         epoch, weights = resume_model_readonly(run, model), "last saved"
-        ended = _restored_at_the_end(run, epoch)
+        ended = _restored_at_the_end(run, info.status, epoch)
         if ended is not None:  # test what the run ended with, as its final validation did
-            found = checkpoints.load_best()
             if weights_fingerprint(model) == ended["fingerprint"]:  # saved as the run ended (a cv/tune trial)
                 epoch, weights = ended["epoch"], "restored"
-            elif found is not None and found.epoch == ended["epoch"]:
+            elif (found := checkpoints.load_best()) is not None and found.epoch == ended["epoch"]:
                 restore_state(model, found.arrays)
                 epoch, weights = found.epoch, "restored"
             else:
@@ -373,7 +371,7 @@ def _same_test_split(recorded: dict[str, Any], now: dict[str, Any]) -> bool:
     return bool(before == (now.get("content_hash") or {}).get("test"))
 
 
-def _restored_at_the_end(run: Run, last_saved: int) -> dict[str, Any] | None:
+def _restored_at_the_end(run: Run, status: str, last_saved: int) -> dict[str, Any] | None:
     """The validation evaluation of a finished run that ended with other weights than its last epoch's.
 
     That evaluation (recorded as training ends) names the epoch EarlyStopping restored
@@ -381,7 +379,7 @@ def _restored_at_the_end(run: Run, last_saved: int) -> dict[str, Any] | None:
     a later attempt that was stopped leaves it stale.
     """
     finals = run.evaluations("val")
-    if run.info().status != "finished" or not finals or last_saved != run.next_epoch - 1:
+    if status != "finished" or not finals or last_saved != run.next_epoch - 1:
         return None
     ended = finals[-1]
     return ended if ended["epoch"] is not None and ended["epoch"] != last_saved else None
