@@ -127,3 +127,28 @@ def test_mismatch_example_names_data_mismatch(mnist_path: Path, tmp_path: Path) 
     assert len(history["train_dev_accuracy"]) == 3 and not math.isnan(history["train_dev_loss"][0])
     report = diagnose_run(Store(tmp_path).run(info.run_id))
     assert report.gaps.primary == "data_mismatch"
+
+
+def test_a_run_without_accuracy_gets_its_curves_read_and_no_made_up_error_levels(tmp_path: Path) -> None:
+    """A regression recorded through the recorder: the curve verdict stands, the error analysis says it cannot run."""
+    run = Store(tmp_path).start_run(name="regression")
+    for epoch in range(40):
+        loss = 1.0 / (epoch + 1)
+        run.record_epoch(epoch, {"loss": loss, "mae": loss, "val_loss": loss + 0.1, "val_mae": loss},
+                         started_at=epoch, duration=1)  # fmt: skip
+    run.finish()
+    sentences = diagnose_run(run).sentences
+    assert "No error levels: the run records no accuracy, so the error analysis (avoidable bias, variance, data " \
+        "mismatch), which compares error rates, is left out." in sentences  # fmt: skip
+    assert not any(s.startswith(("Error levels", "Next:", "No human-level", "Primary problem")) for s in sentences)
+    assert sentences[0].startswith("Validation loss was still falling")
+
+
+def test_no_gap_standing_out_reads_as_one_sentence(tmp_path: Path) -> None:
+    run = Store(tmp_path).start_run(name="fine")
+    for epoch in range(40):
+        run.record_epoch(epoch, {"loss": 0.1, "accuracy": 0.99, "val_loss": 0.11, "val_accuracy": 0.985},
+                         started_at=epoch, duration=1)  # fmt: skip
+    run.finish()
+    sentences = diagnose_run(run, human_error=0.005).sentences
+    assert sentences[-1] == "Next: no gap stands out: the model is near the best this data allows."

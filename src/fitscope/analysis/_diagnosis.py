@@ -25,6 +25,7 @@ class Diagnosis:
     configurations_on_split: int
     test_evaluations: int
     sentences: list[str] = field(default_factory=list)
+    error_metric: str = "accuracy"  # what the error levels are read from (error = 1 - accuracy)
 
     def __str__(self) -> str:
         """The sentences `fitscope diagnose` prints, one per line (for ``print`` in a notebook)."""
@@ -116,7 +117,7 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
     if manifest.get("index_hash"):
         same = run.store.runs_on_split(manifest["index_hash"])
         configurations = len({json.dumps(r.params, sort_keys=True) for r in same}) or 1
-    diagnosis = Diagnosis(gaps, curve, note, configurations, len(test_evals))
+    diagnosis = Diagnosis(gaps, curve, note, configurations, len(test_evals), error_metric=error_metric)
     return replace(diagnosis, sentences=explain(diagnosis))
 
 
@@ -142,14 +143,21 @@ def explain(d: Diagnosis) -> list[str]:
     elif d.curve_note:
         out.append(d.curve_note)
     e = d.gaps.errors
-    shown = ", ".join(f"{k.replace('_', '-')} {v:.1%}" for k, v in e.items() if v is not None)
-    out.append(f"Error levels: {shown}.")
-    if d.gaps.primary == "none":
-        out.append("No gap stands out: the model is close to the best this data and estimate allow.")
+    measured = any(e[level] is not None for level in ("train", "train_dev", "dev", "test"))
+    if not measured:  # a regression, or a metric other than accuracy: there are no error rates to compare
+        out.append(
+            f"No error levels: the run records no {d.error_metric}, so the error analysis (avoidable bias, "
+            "variance, data mismatch), which compares error rates, is left out."
+        )
     else:
-        gap = d.gaps.gaps[d.gaps.primary] or 0.0
-        out.append(f"Primary problem: {_NAMES[d.gaps.primary]}, {gap:.1%}.")
-    out.extend(d.gaps.notes)
+        shown = ", ".join(f"{k.replace('_', '-')} {v:.1%}" for k, v in e.items() if v is not None)
+        out.append(f"Error levels: {shown}.")
+        if d.gaps.primary == "none":
+            out.append("No gap stands out: the model is close to the best this data and estimate allow.")
+        else:
+            gap = d.gaps.gaps[d.gaps.primary] or 0.0
+            out.append(f"Primary problem: {_NAMES[d.gaps.primary]}, {gap:.1%}.")
+        out.extend(d.gaps.notes)
     if d.configurations_on_split > 1:
         out.append(
             f"{d.configurations_on_split} different configurations were scored on this validation split: "
@@ -157,5 +165,6 @@ def explain(d: Diagnosis) -> list[str]:
         )
     if d.test_evaluations > 1:
         out.append(f"The test set of this run was evaluated {d.test_evaluations} times: it is no longer unseen.")
-    out.append("Next: " + "; ".join(d.gaps.actions) + ".")
+    if measured:
+        out.append("Next: " + "; ".join(d.gaps.actions) + ".")
     return out

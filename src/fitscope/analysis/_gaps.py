@@ -139,5 +139,5 @@ def analyse_gaps(errors: dict[str, float | None]) -> GapReport:
             f"({train_dev:.1%} error) but badly on the dev set ({dev:.1%}), so the difference comes from the "
             "data being different, not from overfitting the training set."
         )
-    actions = list(ACTIONS.get(primary, ["no gap stands out: the model is near the best this data allows."]))
+    actions = list(ACTIONS.get(primary, ["no gap stands out: the model is near the best this data allows"]))
     return GapReport(errors=levels, gaps=gaps, primary=primary, actions=actions, notes=notes)
