@@ -64,6 +64,19 @@ def test_book_figure_matches_the_book() -> None:
     assert list(lines["val loss"].get_xdata()) == list(range(120))
 
 
+def test_book_figure_of_a_run_without_accuracy() -> None:
+    """A regression's mae takes the accuracy's place on the right; with nothing else, there is no right axis."""
+    losses = [1.0, 0.5, 0.4]
+    figure = book_figure({"loss": losses, "val_loss": losses, "mae": losses, "val_mae": losses})
+    right_ax = figure.axes[1]
+    assert right_ax.get_ylabel() == "mae"
+    assert [(line.get_label(), to_rgba(line.get_color())) for line in right_ax.get_lines()] == [
+        ("train mae", to_rgba("b")), ("val mae", to_rgba("g"))
+    ]  # fmt: skip
+    (only,) = book_figure({"loss": losses, "val_loss": losses}).axes
+    assert only.get_ylabel() == "loss"
+
+
 def test_compare_figure_labels_differences_and_flags_other_splits() -> None:
     sets = [
         CurveSet("a", HISTORY, "h1", {"units": 2, "opt": "sgd"}),

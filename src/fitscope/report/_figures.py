@@ -71,32 +71,43 @@ def book_figure(
     """The book's figure: loss on the left axis, accuracy on the right, epochs along x.
 
     Training loss yellow, validation loss red (legend upper left); training accuracy
-    blue, validation accuracy green (legend lower left). The best epoch and the
-    overfitting onset are marked when given.
+    blue, validation accuracy green (legend lower left). A run without accuracy (a
+    regression's ``mae``, say) shows its first other metric on the right instead, and
+    one with no other metric has no right axis. The best epoch and the overfitting
+    onset are marked when given.
     """
     figure = _figure()
     loss_ax = figure.add_subplot(1, 1, 1)
-    acc_ax = loss_ax.twinx()
     labels = {"loss": "train loss", "val_loss": "val loss", "accuracy": "train acc", "val_accuracy": "val acc"}
     for metric in ("loss", "val_loss"):
         if metric in history:
             loss_ax.plot(_epochs(history[metric]), history[metric], BOOK_COLOURS[metric], label=labels[metric])
-    for metric in ("accuracy", "val_accuracy"):
-        if metric in history:
-            acc_ax.plot(_epochs(history[metric]), history[metric], BOOK_COLOURS[metric], label=labels[metric])
+    right = _right_axis_metric(history)
+    if right is not None:
+        right_ax = loss_ax.twinx()
+        for metric, colour in ((right, BOOK_COLOURS["accuracy"]), (f"val_{right}", BOOK_COLOURS["val_accuracy"])):
+            if metric in history:
+                label = labels.get(metric, f"val {right}" if metric.startswith("val_") else f"train {right}")
+                right_ax.plot(_epochs(history[metric]), history[metric], colour, label=label)
+        right_ax.set_ylabel(right)
+        right_ax.legend(loc="lower left")
     if best_epoch is not None:
         loss_ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1, label=f"best epoch {best_epoch}")
     if onset is not None and onset != best_epoch:
         loss_ax.axvline(onset, color="0.55", linestyle=":", linewidth=1.5, label=f"overfitting from {onset}")
     _epoch_axis(loss_ax)
     loss_ax.set_ylabel("loss")
-    acc_ax.set_ylabel("accuracy")
     loss_ax.legend(loc="upper left")
-    if acc_ax.get_lines():
-        acc_ax.legend(loc="lower left")
     if title:
         loss_ax.set_title(title)
     return figure
+
+
+def _right_axis_metric(history: dict[str, list[float]]) -> str | None:
+    """Accuracy, as in the book; else the first other metric recorded for training or validation."""
+    names = [name.removeprefix("val_") for name in history if not name.startswith("train_dev_")]
+    others = [name for name in dict.fromkeys(names) if name != "loss"]
+    return "accuracy" if "accuracy" in others else next(iter(others), None)
 
 
 def _epoch_axis(ax: Any) -> None:
