@@ -211,6 +211,21 @@ def test_cli_plot_one_several_and_group(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["plot", "--group", "cv-1", "-o", str(band), "--runs", str(tmp_path)]) == 0 and band.exists()
 
 
+def test_comparing_two_regression_runs_of_one_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No accuracy: val_loss and the metric both runs share; one name: the run ids tell them apart."""
+    from fitscope.report import _plot
+
+    drawn: list = []
+    monkeypatch.setattr(_plot, "save_figure", lambda figure, output: drawn.append(figure) or Path(output))
+    losses = [1.0, 0.5, 0.4]
+    history = {"loss": losses, "mae": losses, "val_loss": losses, "val_mae": losses}
+    ids = [stored(tmp_path, "reg", history=history, units=8) for _ in range(2)]
+    _plot.plot_runs([Store(tmp_path).run(run_id) for run_id in ids], tmp_path / "cmp.png")
+    (figure,) = drawn
+    assert [ax.get_title() for ax in figure.axes] == ["val_loss", "val_mae"]
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == ids
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

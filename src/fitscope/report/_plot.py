@@ -76,15 +76,27 @@ def plot_history(
 
 
 def plot_runs(runs: Sequence[Run], output: str | os.PathLike[str], *, metrics: Sequence[str] | None = None) -> Path:
-    """Overlay the validation curves of several runs."""
-    wanted = list(metrics) if metrics else ["val_loss", "val_accuracy"]
+    """Overlay the validation curves of several runs.
+
+    By default ``val_loss`` and ``val_accuracy``; runs without accuracy (regressions)
+    get the first other validation metric they all recorded instead, if any.
+    """
+    histories = [(run, run.info(), run.history()) for run in runs]
+    wanted = list(metrics) if metrics else _default_comparison([history for _, _, history in histories])
+    names = [info.name for _, info, _ in histories]
     sets = []
-    for run in runs:
-        info = run.info()
-        history = run.history()
+    for run, info, history in histories:
         check_metrics(history, wanted, where=f"run {run.run_id}")
-        sets.append(CurveSet(info.name, history, (info.manifest or {}).get("index_hash"), info.params))
+        name = info.name if names.count(info.name) == 1 else run.run_id  # two runs of one script: tell them apart
+        sets.append(CurveSet(name, history, (info.manifest or {}).get("index_hash"), info.params))
     return save_figure(compare_figure(sets, metrics=wanted), output)
+
+
+def _default_comparison(histories: Sequence[dict[str, list[float]]]) -> list[str]:
+    shared = [name for name in histories[0] if name.startswith("val_") and all(name in h for h in histories[1:])]
+    others = [name for name in shared if name != "val_loss"]
+    second = "val_accuracy" if "val_accuracy" in others else next(iter(others), None)
+    return ["val_loss", second] if second else ["val_loss"]
 
 
 def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: str = "") -> Path:
