@@ -123,6 +123,11 @@ def test_a_cv_fold_that_early_stopping_restored_is_named_and_tested_so(
         tested = json.loads(capsys.readouterr().out)
         assert (tested["epoch"], tested["weights"]) == (fold["best_epoch"], "restored")
         assert run.evaluations("test")[-1]["fingerprint"] == val["fingerprint"]  # the very weights validated
+    assert main(["test", stopped[0]["run_id"], "--best", "--runs", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"fitscope test: error: run {stopped[0]['run_id']} kept no best-epoch weights (a cv or tune trial keeps "
+        "only its final weights); test its final weights without --best."
+    )
 
 
 def test_test_refuses_a_test_part_whose_data_changed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

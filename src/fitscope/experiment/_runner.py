@@ -337,8 +337,10 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
     if best:
         found = checkpoints.load_best()
         if found is None:
-            raise SpecError(f"run {run.run_id} kept no best-epoch weights (it had no validation loss or no "
-                            "checkpoints); test its final weights without --best.")  # fmt: skip
+            why = ("a cv or tune trial keeps only its final weights" if info.group_id
+                   else "it had no validation loss or no checkpoints")  # fmt: skip
+            raise SpecError(f"run {run.run_id} kept no best-epoch weights ({why}); test its final weights "
+                            "without --best.")  # fmt: skip
         restore_state(model, found.arrays)
         epoch, weights = found.epoch, "best"
     else:
