@@ -78,7 +78,8 @@ def test_a_backend_named_only_in_keras_json_is_used_and_noted(backend: str, tmp_
     assert ran.returncode == 0, ran.stderr
     assert (
         f"note: Keras runs on {backend}, as {tmp_path / 'keras.json'} names it (Keras writes that file on its first "
-        "import). KERAS_BACKEND=jax trains small models like the book's about 5x faster on CPUs.\n"
+        "import). KERAS_BACKEND=jax trains small models like the book's about 5x faster on CPUs (setting "
+        "KERAS_BACKEND either way silences this note).\n"
     ) in ran.stderr
     (info,) = Store(tmp_path / "runs").runs()
     assert info.backend == backend

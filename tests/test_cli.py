@@ -154,7 +154,8 @@ def test_backend_note_only_when_keras_json_picked_another_backend(
     (tmp_path / "keras.json").write_text('{"backend": "numpy"}')
     assert backend_note() == (
         f"Keras runs on numpy, as {tmp_path / 'keras.json'} names it (Keras writes that file on its first import). "
-        "KERAS_BACKEND=jax trains small models like the book's about 5x faster on CPUs."
+        "KERAS_BACKEND=jax trains small models like the book's about 5x faster on CPUs (setting KERAS_BACKEND "
+        "either way silences this note)."
     )
     monkeypatch.setenv("KERAS_BACKEND", "numpy")  # chosen on purpose: no note
     assert backend_note() is None

@@ -72,5 +72,6 @@ def backend_note() -> str | None:
         return None
     return (
         f"Keras runs on {chosen}, as {_keras_json()} names it (Keras writes that file on its first import). "
-        f"KERAS_BACKEND={DEFAULT_BACKEND} trains small models like the book's about 5x faster on CPUs."
+        f"KERAS_BACKEND={DEFAULT_BACKEND} trains small models like the book's about 5x faster on CPUs "
+        "(setting KERAS_BACKEND either way silences this note)."
     )
