@@ -45,6 +45,21 @@ def test_runs_json(store_with_runs: tuple[Path, list[str]], capsys: pytest.Captu
     assert rows[0]["best"] == {"metric": "val_loss", "value": pytest.approx(0.9), "epoch": 1}
 
 
+def test_runs_last_n(store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    root, ids = store_with_runs
+    assert main(["runs", "--runs", str(root), "--last", "1", "--json"]) == 0
+    assert [row["run_id"] for row in json.loads(capsys.readouterr().out)] == ids[1:]
+    assert main(["runs", "--runs", str(root), "--last", "1"]) == 0
+    out = capsys.readouterr().out
+    assert ids[1] in out and ids[0] not in out and out.endswith("1 older run(s) not shown (--last 1)\n")
+    assert main(["runs", "--runs", str(root), "--last", "5"]) == 0
+    assert "older" not in capsys.readouterr().out
+    assert main(["runs", "--runs", str(root), "--last", "0"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "fitscope runs: error: --last 0: give the number of recent runs to show, 1 or more."
+    )
+
+
 def test_runs_table_keeps_ids_whole_and_brackets_literal(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

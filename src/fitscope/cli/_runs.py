@@ -68,12 +68,14 @@ def add_parser(commands: Any) -> None:
         help="list recorded runs; show or remove them",
         description="List the runs in the store (id, name, status, epochs, best validation metric).",
         epilog="examples:\n  fitscope runs\n  fitscope runs --group GROUP    # the folds or trials of one cv/tune\n"
+        "  fitscope runs --last 10       # the ten most recent\n"
         "  fitscope runs show 20261128-1012 --json\n  fitscope runs rm RUN [RUN ...]\n"
         "  fitscope runs rm --group GROUP",
         formatter_class=HelpFormatter,
     )
     add_runs_option(runs)
     runs.add_argument("--group", help="only the runs of this group (the id cv and tune print)")
+    runs.add_argument("--last", type=int, metavar="N", help="only the N most recent runs")
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(handler=run_list)
     actions = runs.add_subparsers(dest="runs_command", metavar="ACTION")
@@ -134,10 +136,17 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     store = open_store(args)
     infos = runs_of_group(store, group) if group else store.runs()
+    last = getattr(args, "last", None)
+    if last is not None and last < 1:
+        from .._errors import ArgumentError
+
+        raise ArgumentError(f"--last {last}: give the number of recent runs to show, 1 or more.")
+    shown_from = max(0, len(infos) - last) if last else 0  # oldest first, as always: the last N rows
     best = store.best_epochs()
     rows = [_summary(info, best.get(info.run_id)) for info in infos]
     if group:
         _mark_superseded(rows, infos)  # earlier attempts of trials that ran again
+    older, rows = shown_from, rows[shown_from:]
     if args.json:
         print_json(rows)
         return 0
@@ -158,6 +167,8 @@ def run_list(args: argparse.Namespace) -> int:
         status = row["status"] + (", ran again" if row.get("superseded_by") else "")
         table.add_row(row["run_id"], escape(row["name"]), status, str(row["epochs"]), shown)
     out.print(table)
+    if older:
+        out.print(f"{older} older run(s) not shown (--last {last})")
     return 0
 
 
