@@ -83,9 +83,11 @@ def test_tensorboard_matches_the_store_and_rebuilds(tmp_path: Path, data: tuple)
     run = Store(tmp_path / "with space 한글").start_run(name="tb", params={"units": 5, "opt": "rmsprop"})
     model = tiny_model()
     recorder = run.recorder()
+    assert run.info().backend is None  # started from Python, before any fit
     model.fit(x, y, epochs=4, validation_split=0.25, verbose=0, callbacks=[recorder])
     recorder.close()
     run.finish()
+    assert run.info().backend == keras.backend.backend()  # noted by the first fit (the report shows it)
     history = run.history()
     for sub, prefix in (("train", ""), ("validation", "val_")):
         for metric in ("loss", "accuracy"):

@@ -257,6 +257,11 @@ def test_report_sections_and_self_containment(tmp_path: Path) -> None:
         assert f'<section id="{section}">' in text
     assert "<svg" in text and "evaluated <b>1</b> time(s)" in text and "보고서 test" in text
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)|url\((?!#)|@import|<link|<script""", text)
+    assert "<th>error level</th>" in text
+    losses = [1.0, 0.5, 0.4]
+    regression = stored(tmp_path, "reg", history={"loss": losses, "val_loss": losses, "val_mae": losses})
+    text = render_report(Store(tmp_path).run(regression))
+    assert "No error levels" in text and "<th>error level</th>" not in text  # no table of dashes
 
 
 def test_cli_report_output_that_cannot_be_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -27,6 +27,11 @@ class Diagnosis:
     sentences: list[str] = field(default_factory=list)
     error_metric: str = "accuracy"  # what the error levels are read from (error = 1 - accuracy)
 
+    @property
+    def has_error_levels(self) -> bool:
+        """Whether the run gave any error level (a regression, or a run without the error metric, gives none)."""
+        return any(self.gaps.errors[level] is not None for level in ("train", "train_dev", "dev", "test"))
+
     def __str__(self) -> str:
         """The sentences `fitscope diagnose` prints, one per line (for ``print`` in a notebook)."""
         return "\n".join(self.sentences)
@@ -143,8 +148,7 @@ def explain(d: Diagnosis) -> list[str]:
     elif d.curve_note:
         out.append(d.curve_note)
     e = d.gaps.errors
-    measured = any(e[level] is not None for level in ("train", "train_dev", "dev", "test"))
-    if not measured:  # a regression, or a metric other than accuracy: there are no error rates to compare
+    if not d.has_error_levels:  # a regression, or a metric other than accuracy: there are no error rates to compare
         out.append(
             f"No error levels: the run records no {d.error_metric}, so the error analysis (avoidable bias, "
             "variance, data mismatch), which compares error rates, is left out."
@@ -165,6 +169,6 @@ def explain(d: Diagnosis) -> list[str]:
         )
     if d.test_evaluations > 1:
         out.append(f"The test set of this run was evaluated {d.test_evaluations} times: it is no longer unseen.")
-    if measured:
+    if d.has_error_levels:
         out.append("Next: " + "; ".join(d.gaps.actions) + ".")
     return out

@@ -79,10 +79,10 @@ _TEMPLATE = """<!doctype html>
   <h2>Diagnosis</h2>
   {% if diagnosis %}
   <ul>{% for s in diagnosis.sentences %}<li>{{ s }}</li>{% endfor %}</ul>
-  <div class="scroll"><table>
+  {% if diagnosis.errors %}<div class="scroll"><table>
     <tr><th>error level</th>{% for k in diagnosis.errors %}<th>{{ k }}</th>{% endfor %}</tr>
     <tr><td>error</td>{% for v in diagnosis.errors.values() %}<td>{{ pct(v) }}</td>{% endfor %}</tr>
-  </table></div>
+  </table></div>{% endif %}
   {% else %}<p class="muted">{{ diagnosis_note }}</p>{% endif %}
 </section>
 
@@ -155,7 +155,7 @@ def render_report(run: Run) -> str:
     onset = None
     try:
         d = diagnose_run(run)
-        diagnosis = {"sentences": d.sentences, "errors": d.gaps.errors}
+        diagnosis = {"sentences": d.sentences, "errors": d.gaps.errors if d.has_error_levels else None}
         if d.curve is not None:
             best, onset = d.curve.best_epoch, d.curve.overfit_onset
     except ArgumentError as exc:

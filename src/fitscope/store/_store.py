@@ -600,6 +600,11 @@ class Run:
                 (self.run_id, epoch),
             )
 
+    def note_backend(self, backend: str) -> None:
+        """Record the Keras backend that trains the run, when its start did not say (``start_run()`` from Python)."""
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE runs SET backend = ? WHERE run_id = ? AND backend IS NULL", (backend, self.run_id))
+
     def mark_checkpoint(self, epoch: int) -> None:
         """Note that a durable checkpoint now covers ``epoch``."""
         with self.store.transaction() as conn:
