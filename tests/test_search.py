@@ -448,6 +448,15 @@ def test_a_crashing_worker_fails_only_its_trial(tmp_path: Path) -> None:
         (["cv", "--folds", "400", "--stratify"], "the smallest class has"),
         (["tune"], "the search space is empty"),
         (
+            ["tune", "--param", "model[0].Dense.units=8,16", "--param", "model[0].Dense.units=4"],
+            "--param model[0].Dense.units is given twice; give all its values in one: "
+            "--param model[0].Dense.units=v1,v2,...",
+        ),
+        (
+            ["tune", "--param", "model[0]={Dense: {units: 8}}", "--param", "model[0].Dense.units=4"],
+            "--param model[0].Dense.units lies inside --param model[0]: search one or the other.",
+        ),
+        (
             ["tune", "--param", "fit.epoch=1,2"],
             "--param fit.epoch: `fit.epoch` is not in the spec; did you mean `fit.epochs`?",
         ),

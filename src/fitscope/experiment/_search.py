@@ -167,6 +167,19 @@ def summarise_cv(store: Store, group: str) -> CVResult:
     return CVResult(group, folds, mean, std, spread, curves)
 
 
+def _check_distinct(keys: list[str]) -> None:
+    """Each searched value once: a repeated or nested --param would silently replace the other."""
+    for i, key in enumerate(keys):
+        for other in keys[i + 1 :]:
+            if other == key:
+                raise ArgumentError(
+                    f"--param {key} is given twice; give all its values in one: --param {key}=v1,v2,..."
+                )
+            inner, outer = sorted((key, other), key=len, reverse=True)
+            if inner.startswith((f"{outer}.", f"{outer}[")):
+                raise ArgumentError(f"--param {inner} lies inside --param {outer}: search one or the other.")
+
+
 def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
     """Parse ``key.path=v1,v2,...`` and check the path exists and the values fit it.
 
@@ -318,7 +331,9 @@ def search(
     base = spec_obj.model_dump(mode="json")
     if not params:
         raise ArgumentError("the search space is empty: give at least one --param key.path=v1,v2.")
-    space = dict(parse_param(p, base) for p in params)
+    parsed = [parse_param(p, base) for p in params]
+    _check_distinct([key for key, _ in parsed])
+    space = dict(parsed)
     grid = [dict(zip(space, combo)) for combo in itertools.product(*space.values())]
     if method == "grid" and trials is not None:
         raise ArgumentError(f"--trials only applies with --search random; a grid search tries all {len(grid)} "
