@@ -462,8 +462,8 @@ def test_ctrl_c_stops_the_demo_and_says_how_to_go_on(mnist_path: Path, tmp_path:
     (info,) = Store(tmp_path).runs()  # no book-full run
     assert (info.name, info.status) == ("book-toy", "interrupted")
     assert ended.stdout.strip().splitlines()[-1] == (
-        f"Stopped after {info.epochs} epochs; `fitscope run book_toy --resume {info.run_id} --runs {tmp_path}` "
-        "continues this run."
+        f"Stopped after {info.epochs} epochs; `fitscope run book_toy --set data.data_dir={mnist_path.parent} "
+        f"--resume {info.run_id} --runs {tmp_path}` continues this run."
     )
 
 

@@ -71,9 +71,9 @@ def run_demo(
         result = run_spec(BUNDLED_SPECS / f"{stem}.yaml", overrides=overrides, runs=runs, test=True, progress=progress)
         results[stem] = result
         if result.status == "interrupted":  # Ctrl-C or SIGTERM: the user wants the demo to stop, not go on
+            again = " ".join([stem, *(f"--set {shlex.quote(item)}" for item in overrides), "--resume", result.run_id])
             store = f" --runs {shlex.quote(str(runs))}" if runs else ""
-            say(f"Stopped after {result.epochs} epochs; `fitscope run {stem} --resume {result.run_id}{store}` "
-                "continues this run.")  # fmt: skip
+            say(f"Stopped after {result.epochs} epochs; `fitscope run {again}{store}` continues this run.")
             raise KeyboardInterrupt("SIGTERM" if "SIGTERM" in (result.extra.get("reason") or "") else "")
         for line in explain(title, result, runs=runs):
             say(line)
