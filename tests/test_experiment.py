@@ -130,6 +130,17 @@ def test_a_cv_fold_that_early_stopping_restored_is_named_and_tested_so(
     )
 
 
+def test_split_errors_name_the_spec_key(tmp_path: Path) -> None:
+    """The data layer's "argument `val`" reads as the key the spec's user wrote."""
+    with pytest.raises(SpecError) as refused:
+        run_spec(QUICK, overrides=["split.val=0"], runs=tmp_path, progress=False)
+    assert str(refused.value) == (
+        "Invalid value for `split.val`. Received: split.val=0. Expected a fraction in (0, 1) or a whole number "
+        "of samples."
+    )
+    assert not (tmp_path / "fitscope.db").exists()
+
+
 def test_test_refuses_a_test_part_whose_data_changed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = ["a,b,label", *(f"{i % 7},{i % 5},{'xy'[i % 2]}" for i in range(60))]
     data = tmp_path / "tiny.csv"

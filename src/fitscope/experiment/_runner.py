@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._errors import SpecError, StoreError
+from .._errors import ArgumentError, SpecError, StoreError
 from .._process import freeze_imports
 from ..data import Preprocessing, Split, load_dataset, split_dataset
 from ..store import Run, Store
@@ -103,10 +104,18 @@ def split_of(spec: Spec) -> Split:
     """Load the spec's data and make its holdout split (no preprocessing)."""
     dataset = _load(spec)
     s = spec.split
-    return split_dataset(
-        dataset, val=s.val, test=s.test, shuffle=s.shuffle, seed=spec.seed if (s.shuffle or s.subsample) else None,
-        stratify=s.stratify, subsample=s.subsample, replace=s.replace,
-    )  # fmt: skip
+    try:
+        return split_dataset(
+            dataset, val=s.val, test=s.test, shuffle=s.shuffle, seed=spec.seed if (s.shuffle or s.subsample) else None,
+            stratify=s.stratify, subsample=s.subsample, replace=s.replace,
+        )  # fmt: skip
+    except ArgumentError as exc:  # the data layer names its arguments (val=0); the spec's user wrote split.val
+        raise SpecError(re.sub(r"argument `(\w+)`\. Received: \1=", _spec_key, str(exc))) from None
+
+
+def _spec_key(match: re.Match[str]) -> str:
+    key = match[1] if match[1] == "seed" else f"split.{match[1]}"
+    return f"`{key}`. Received: {key}="
 
 
 def prepare_parts(
