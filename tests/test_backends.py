@@ -2,8 +2,8 @@
 
 Keras picks its backend once per process, so every check starts ``python -m fitscope``
 (or an example) with ``KERAS_BACKEND`` set. A backend that is not installed is skipped
-with the command that installs it; `.ci/run` installs PyTorch when it can without a
-download.
+with the command that installs it; `.ci/run` installs PyTorch when its CPU wheel lies
+on the machine's disk.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 INSTALL = {"tensorflow": "pip install -e '.[tensorflow]'", "torch": "pip install torch (CPU build)"}
 
 
-def _fitscope(backend: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _python(backend: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Python (``-m fitscope ...`` or a script) in a fresh process on ``backend``."""
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=600)
 
@@ -41,7 +42,7 @@ def test_run_test_and_cv_on_another_backend(backend: str, tmp_path: Path) -> Non
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     runs = str(tmp_path)
-    ran = _fitscope(backend, "-m", "fitscope", "run", "digits_quick", "--set", "fit.epochs=3", "--test",
+    ran = _python(backend, "-m", "fitscope", "run", "digits_quick", "--set", "fit.epochs=3", "--test",
                     "--runs", runs, "--json")  # fmt: skip
     assert ran.returncode == 0, ran.stderr
     result = json.loads(ran.stdout)
@@ -55,12 +56,12 @@ def test_run_test_and_cv_on_another_backend(backend: str, tmp_path: Path) -> Non
         assert [e.step for e in scalars] == [0, 1, 2]
         assert [e.value for e in scalars] == pytest.approx(result["history"][name], rel=1e-6)
 
-    tested = _fitscope(backend, "-m", "fitscope", "test", result["run_id"], "--runs", runs, "--json")
+    tested = _python(backend, "-m", "fitscope", "test", result["run_id"], "--runs", runs, "--json")
     assert tested.returncode == 0, tested.stderr
     again = json.loads(tested.stdout)
     assert again["epoch"] == 2 and again["test"] == pytest.approx(result["test"], rel=1e-5)  # the saved weights
 
-    cv = _fitscope(backend, "-m", "fitscope", "cv", "digits_quick", "--folds", "2", "--set", "fit.epochs=1",
+    cv = _python(backend, "-m", "fitscope", "cv", "digits_quick", "--folds", "2", "--set", "fit.epochs=1",
                    "--executor", "process", "--workers", "2", "--runs", runs, "--json")  # fmt: skip
     assert cv.returncode == 0, cv.stderr
     folds = json.loads(cv.stdout)["folds"]
@@ -86,6 +87,6 @@ def test_a_backend_named_only_in_keras_json_is_used_and_noted(backend: str, tmp_
 
 
 def test_stateful_rnn_example_on_another_backend(backend: str, tmp_path: Path) -> None:
-    ran = _fitscope(backend, str(EXAMPLES / "stateful_rnn.py"), "--epochs", "3", "--runs", str(tmp_path))
+    ran = _python(backend, str(EXAMPLES / "stateful_rnn.py"), "--epochs", "3", "--runs", str(tmp_path))
     assert ran.returncode == 0, ran.stderr
     assert "3 epochs recorded (0..2)" in ran.stdout
