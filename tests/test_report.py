@@ -67,7 +67,8 @@ def test_book_figure_matches_the_book() -> None:
 def test_book_figure_of_a_run_without_accuracy() -> None:
     """A regression's mae takes the accuracy's place on the right; with nothing else, there is no right axis."""
     losses = [1.0, 0.5, 0.4]
-    figure = book_figure({"loss": losses, "val_loss": losses, "mae": losses, "val_mae": losses})
+    logged = ("learning_rate", "loss", "mae", "val_loss", "val_mae")  # a logged learning rate comes first
+    figure = book_figure(dict.fromkeys(logged, losses))
     right_ax = figure.axes[1]
     assert right_ax.get_ylabel() == "mae"
     assert [(line.get_label(), to_rgba(line.get_color())) for line in right_ax.get_lines()] == [

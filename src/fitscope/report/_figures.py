@@ -104,10 +104,11 @@ def book_figure(
 
 
 def _right_axis_metric(history: dict[str, list[float]]) -> str | None:
-    """Accuracy, as in the book; else the first other metric recorded for training or validation."""
+    """Accuracy, as in the book; else another metric, one with a validation curve first (not a learning rate)."""
     names = [name.removeprefix("val_") for name in history if not name.startswith("train_dev_")]
     others = [name for name in dict.fromkeys(names) if name != "loss"]
-    return "accuracy" if "accuracy" in others else next(iter(others), None)
+    paired = [name for name in others if f"val_{name}" in history]
+    return "accuracy" if "accuracy" in others else next(iter(paired or others), None)
 
 
 def _epoch_axis(ax: Any) -> None:
