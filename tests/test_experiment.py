@@ -265,6 +265,29 @@ def test_a_layer_that_does_not_fit_the_one_before_is_named(tmp_path: Path, capsy
     )
 
 
+def test_a_builders_own_compile_is_replaced_with_a_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "compiled_builders.py").write_text(
+        "import keras\n"
+        "def sgd_model():\n"
+        "    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation='softmax')])\n"
+        "    model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy')\n"
+        "    return model\n"
+    )
+    spec = write(tmp_path, "data: {dataset: digits}\nmodel: compiled_builders:sgd_model\nfit: {epochs: 1}\n")
+    run_spec(spec, runs=tmp_path / "runs", progress=False)
+    assert capsys.readouterr().err == (
+        "note: the builder compiled_builders:sgd_model returned a compiled model; fitscope compiles it again with "
+        "the spec's compile section, here its defaults (optimizer rmsprop, loss sparse_categorical_crossentropy, "
+        "metrics accuracy). Write `compile:` in the spec to choose.\n"
+    )
+    from fitscope.experiment import _build
+
+    _build._NOTED_RECOMPILE.clear()  # the note comes once per process and builder
+    spec.write_text(spec.read_text() + "compile: {optimizer: sgd}\n")  # chosen in the spec: nothing to say
+    run_spec(spec, runs=tmp_path / "runs", progress=False)
+    assert capsys.readouterr().err == ""
+
+
 def test_a_model_builder_next_to_the_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`model: module:function` finds a module beside the spec; a model without keras.Input is built for the data."""
     (tmp_path / "beside_spec_builders.py").write_text(

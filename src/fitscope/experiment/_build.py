@@ -61,6 +61,25 @@ def _layers(spec: Spec, input_shape: tuple[int, ...]) -> Any:
     return model
 
 
+_NOTED_RECOMPILE: set[str] = set()
+
+
+def _note_recompiled(spec: Spec) -> None:
+    """A builder compiled its model, the spec has no compile section: say whose settings train it (once)."""
+    import sys
+
+    if str(spec.model) in _NOTED_RECOMPILE:
+        return
+    _NOTED_RECOMPILE.add(str(spec.model))
+    c = spec.compile
+    print(
+        f"note: the builder {spec.model} returned a compiled model; fitscope compiles it again with the spec's "
+        f"compile section, here its defaults (optimizer {c.optimizer}, loss {c.loss}, metrics "
+        f"{', '.join(c.metrics)}). Write `compile:` in the spec to choose.",
+        file=sys.stderr,
+    )
+
+
 def _shape_hint(layer: str, shape: tuple[int, ...]) -> str:
     """What to add for the common mismatch: images without a channel axis into a convolution."""
     if "Conv2D" not in layer and "Pooling2D" not in layer:
@@ -198,6 +217,8 @@ def build_model(
                     f"model: the builder {spec.model!r} returned a model that cannot be built for inputs of shape "
                     f"{input_shape}: {_keras_reason(exc)}. Start it with keras.Input(shape={input_shape})."
                 ) from exc
+    if getattr(model, "compiled", False) and "compile" not in spec.model_fields_set:
+        _note_recompiled(spec)
     try:
         width = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
     except AttributeError:  # a subclassed model has no output_shape: the output is checked by training
