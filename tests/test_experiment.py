@@ -288,6 +288,22 @@ def test_a_builders_own_compile_is_replaced_with_a_note(tmp_path: Path, capsys: 
     assert capsys.readouterr().err == ""
 
 
+def test_a_builders_input_shape_is_checked_against_the_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "input_builders.py").write_text(
+        "import keras\n"
+        "def for_ten():\n"
+        "    return keras.Sequential([keras.Input((10,)), keras.layers.Dense(10, activation='softmax')])\n"
+    )
+    spec = write(tmp_path, "data: {dataset: digits}\nmodel: input_builders:for_ten\nfit: {epochs: 1}\n")
+    assert main(["run", str(spec), "--runs", str(tmp_path / "runs")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "fitscope run: error: model: the builder 'input_builders:for_ten' makes a model for samples of shape (10,), "
+        "but the data's samples have shape (64,) (data.flatten is true). Build it with keras.Input(shape=(64,)), "
+        "or change data.flatten to match."
+    )
+    assert not (tmp_path / "runs" / "fitscope.db").exists()  # refused before a run was recorded
+
+
 def test_a_model_builder_next_to_the_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`model: module:function` finds a module beside the spec; a model without keras.Input is built for the data."""
     (tmp_path / "beside_spec_builders.py").write_text(

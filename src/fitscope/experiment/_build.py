@@ -61,6 +61,21 @@ def _layers(spec: Spec, input_shape: tuple[int, ...]) -> Any:
     return model
 
 
+def _single_input_shape(model: Any) -> tuple[int | None, ...] | None:
+    """The per-sample input shape of a one-input model, or ``None`` (several inputs, or not known)."""
+    try:
+        shape = model.input_shape
+    except (AttributeError, ValueError):  # a subclassed model
+        return None
+    if not isinstance(shape, tuple) or not all(d is None or isinstance(d, int) for d in shape):
+        return None
+    return tuple(shape[1:])
+
+
+def _fits(expected: tuple[int | None, ...], actual: tuple[int, ...]) -> bool:
+    return len(expected) == len(actual) and all(e is None or e == a for e, a in zip(expected, actual))
+
+
 _NOTED_RECOMPILE: set[str] = set()
 
 
@@ -219,6 +234,13 @@ def build_model(
                 ) from exc
     if getattr(model, "compiled", False) and "compile" not in spec.model_fields_set:
         _note_recompiled(spec)
+    expected = _single_input_shape(model)
+    if expected is not None and not _fits(expected, input_shape):
+        raise SpecError(
+            f"model: the builder {spec.model!r} makes a model for samples of shape {expected}, but the data's "
+            f"samples have shape {input_shape} (data.flatten is {str(spec.data.flatten).lower()}). Build it with "
+            f"keras.Input(shape={input_shape}), or change data.flatten to match."
+        )
     try:
         width = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
     except AttributeError:  # a subclassed model has no output_shape: the output is checked by training
