@@ -288,6 +288,30 @@ def test_a_builders_own_compile_is_replaced_with_a_note(tmp_path: Path, capsys: 
     assert capsys.readouterr().err == ""
 
 
+def test_binary_classification_with_one_sigmoid_unit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Keras's usual two-class setup trains; a width or class count that cannot work is named up front."""
+    rows = ["a,b,label", *(f"{i % 7},{i % 5},{int(i % 7 > 3)}" for i in range(80))]
+    (tmp_path / "two.csv").write_text("\n".join(rows) + "\n")
+    base = ("data: {dataset: two.csv}\ncompile: {loss: binary_crossentropy, optimizer: adam, metrics: [accuracy]}\n"
+            "fit: {epochs: 2}\nmodel:\n  - Dense: {units: 4, activation: relu}\n")  # fmt: skip
+    spec = write(tmp_path, base + "  - Dense: {units: 1, activation: sigmoid}\n")
+    result = run_spec(spec, runs=tmp_path / "runs", progress=False)
+    assert result.status == "finished" and "val_accuracy" in result.history
+    spec.write_text(base + "  - Dense: {units: 3, activation: sigmoid}\n")
+    assert main(["run", str(spec), "--runs", str(tmp_path / "runs")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "fitscope run: error: compile.loss `binary_crossentropy` scores one probability per sample, but the model's "
+        "output layer has 3 units. Make the last layer Dense(1, activation='sigmoid'), or use "
+        "sparse_categorical_crossentropy with Dense(2, activation='softmax')."
+    )
+    spec.write_text(base.replace("two.csv", "digits") + "  - Dense: {units: 1, activation: sigmoid}\n")
+    assert main(["run", str(spec), "--runs", str(tmp_path / "runs")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "fitscope run: error: compile.loss `binary_crossentropy` is for two classes; the data has 10. Use "
+        "sparse_categorical_crossentropy with Dense(10, activation='softmax')."
+    )
+
+
 def test_a_builders_input_shape_is_checked_against_the_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "input_builders.py").write_text(
         "import keras\n"

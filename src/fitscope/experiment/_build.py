@@ -245,7 +245,19 @@ def build_model(
         width = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
     except AttributeError:  # a subclassed model has no output_shape: the output is checked by training
         width = None
-    if "crossentropy" in loss and width is not None and width != num_classes:
+    if "binary" in loss and "crossentropy" in loss:  # one sigmoid unit for two classes
+        if width is not None and width != 1 and not (one_hot and width == 2):
+            raise SpecError(
+                f"compile.loss `{loss}` scores one probability per sample, but the model's output layer has {width} "
+                f"units. Make the last layer Dense(1, activation='sigmoid'), or use "
+                f"sparse_categorical_crossentropy with Dense({num_classes}, activation='softmax')."
+            )
+        if num_classes != 2:
+            raise SpecError(
+                f"compile.loss `{loss}` is for two classes; the data has {num_classes}. Use "
+                f"sparse_categorical_crossentropy with Dense({num_classes}, activation='softmax')."
+            )
+    elif "crossentropy" in loss and width is not None and width != num_classes:
         raise SpecError(
             f"the model's output layer has {width} units but the data has {num_classes} classes. "
             f"Make the last layer Dense({num_classes}, activation='softmax')."
