@@ -312,6 +312,24 @@ def test_binary_classification_with_one_sigmoid_unit(tmp_path: Path, capsys: pyt
     )
 
 
+def test_a_metric_keras_cannot_compute_here_is_bad_input_and_leaves_no_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Precision counts binary decisions: with ten classes and integer labels Keras fails at the first step."""
+    runs = tmp_path / "runs"
+    argv = ["run", str(QUICK), "--set", "compile.metrics=[accuracy, precision]", "--set", "fit.epochs=1"]
+    assert main([*argv, "--runs", str(runs)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith(
+            "fitscope run: error: the model cannot train on this data (compile.loss, compile.metrics and the labels "
+            "must fit its output layer): "
+        )
+        and "Traceback" not in err
+    )
+    assert Store(runs).runs() == []  # nothing was trained, nothing is kept
+
+
 def test_a_builders_input_shape_is_checked_against_the_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "input_builders.py").write_text(
         "import keras\n"

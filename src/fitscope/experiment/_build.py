@@ -55,7 +55,7 @@ def _layers(spec: Spec, input_shape: tuple[int, ...]) -> Any:
             model.add(layer)
         except (ValueError, TypeError) as exc:
             name = next(iter(entry))
-            reason = f"{_keras_reason(exc)}.{_shape_hint(name, shape)}"
+            reason = f"{keras_reason(exc)}.{_shape_hint(name, shape)}"
             raise SpecError(f"model[{i}] ({name}) cannot take inputs of shape {shape}: {reason}") from None
         shape = tuple(model.output_shape[1:])
     return model
@@ -230,7 +230,7 @@ def build_model(
             except Exception as exc:
                 raise SpecError(
                     f"model: the builder {spec.model!r} returned a model that cannot be built for inputs of shape "
-                    f"{input_shape}: {_keras_reason(exc)}. Start it with keras.Input(shape={input_shape})."
+                    f"{input_shape}: {keras_reason(exc)}. Start it with keras.Input(shape={input_shape})."
                 ) from exc
     if getattr(model, "compiled", False) and "compile" not in spec.model_fields_set:
         _note_recompiled(spec)
@@ -274,7 +274,7 @@ def build_model(
     return model
 
 
-def _keras_reason(exc: Exception) -> str:
+def keras_reason(exc: Exception) -> str:
     """The line that says what went wrong in a Keras error (which adds a header, colours and the arguments)."""
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(exc).splitlines()]
     reasons = [line for line in lines if line and not line.startswith(("Exception encountered", "Arguments received",

@@ -17,7 +17,7 @@ from .._errors import ArgumentError, SpecError, StoreError
 from .._process import freeze_imports
 from ..data import Preprocessing, Split, load_dataset, split_dataset
 from ..store import Run, Store
-from ._build import build_callbacks, build_model, restored_epoch, steps_per_execution
+from ._build import build_callbacks, build_model, keras_reason, restored_epoch, steps_per_execution
 from ._spec import Spec, load_spec, validate_spec
 
 __all__ = ["RunResult", "SealedEvaluation", "evaluate_test", "prepare", "run_spec", "test_run"]
@@ -236,6 +236,17 @@ def run_spec(
                 test_metrics = None
                 if test:
                     test_metrics = evaluate_test(run, model, prepared, epoch=held)
+    except (ValueError, TypeError) as exc:
+        if resume or run.next_epoch > 0:
+            raise
+        # Keras refused the first step (a metric, loss or label shape that cannot fit the
+        # model): bad input, found before anything was trained, so nothing is kept.
+        recorder.close()
+        store.delete(run.run_id)
+        raise SpecError(
+            f"the model cannot train on this data (compile.loss, compile.metrics and the labels must fit its "
+            f"output layer): {keras_reason(exc)}"
+        ) from exc
     finally:
         recorder.close()
     info = run.info()
