@@ -25,6 +25,12 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def builder_spec(tmp_path: Path, module: str, functions: str, function: str) -> Path:
+    """A model builder module (``import keras`` plus ``functions``) beside a digits spec that uses ``function``."""
+    (tmp_path / f"{module}.py").write_text("import keras\n" + functions)
+    return write(tmp_path, f"data: {{dataset: digits}}\nmodel: {module}:{function}\nfit: {{epochs: 1}}\n")
+
+
 def test_run_records_and_evaluates_validation_only(tmp_path: Path) -> None:
     result = run_spec(QUICK, overrides=["fit.epochs=3"], runs=tmp_path, progress=False)
     assert (result.status, result.epochs) == ("finished", 3)
@@ -266,14 +272,13 @@ def test_a_layer_that_does_not_fit_the_one_before_is_named(tmp_path: Path, capsy
 
 
 def test_a_builders_own_compile_is_replaced_with_a_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "compiled_builders.py").write_text(
-        "import keras\n"
+    code = (
         "def sgd_model():\n"
         "    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation='softmax')])\n"
         "    model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy')\n"
         "    return model\n"
     )
-    spec = write(tmp_path, "data: {dataset: digits}\nmodel: compiled_builders:sgd_model\nfit: {epochs: 1}\n")
+    spec = builder_spec(tmp_path, "compiled_builders", code, "sgd_model")
     run_spec(spec, runs=tmp_path / "runs", progress=False)
     assert capsys.readouterr().err == (
         "note: the builder compiled_builders:sgd_model returned a compiled model; fitscope compiles it again with "
@@ -331,12 +336,8 @@ def test_a_metric_keras_cannot_compute_here_is_bad_input_and_leaves_no_run(
 
 
 def test_a_builders_input_shape_is_checked_against_the_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "input_builders.py").write_text(
-        "import keras\n"
-        "def for_ten():\n"
-        "    return keras.Sequential([keras.Input((10,)), keras.layers.Dense(10, activation='softmax')])\n"
-    )
-    spec = write(tmp_path, "data: {dataset: digits}\nmodel: input_builders:for_ten\nfit: {epochs: 1}\n")
+    code = "def for_ten():\n    return keras.Sequential([keras.Input((10,)), keras.layers.Dense(10)])\n"
+    spec = builder_spec(tmp_path, "input_builders", code, "for_ten")
     assert main(["run", str(spec), "--runs", str(tmp_path / "runs")]) == 2
     assert capsys.readouterr().err.strip() == (
         "fitscope run: error: model: the builder 'input_builders:for_ten' makes a model for samples of shape (10,), "
@@ -348,12 +349,11 @@ def test_a_builders_input_shape_is_checked_against_the_data(tmp_path: Path, caps
 
 def test_a_model_builder_next_to_the_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`model: module:function` finds a module beside the spec; a model without keras.Input is built for the data."""
-    (tmp_path / "beside_spec_builders.py").write_text(
-        "import keras\n"
+    code = (
         "def plain():\n    return keras.Sequential([keras.layers.Dense(10, activation='softmax')])\n"
         "def broken():\n    return keras.Sequential([keras.layers.Reshape((5, 5))])\n"
     )
-    spec = write(tmp_path, "data: {dataset: digits}\nmodel: beside_spec_builders:plain\nfit: {epochs: 1}\n")
+    spec = builder_spec(tmp_path, "beside_spec_builders", code, "plain")
     assert run_spec(spec, runs=tmp_path / "runs", progress=False).status == "finished"
     spec.write_text(spec.read_text().replace(":plain", ":broken"))
     with pytest.raises(SpecError) as caught:
