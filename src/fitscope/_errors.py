@@ -23,7 +23,16 @@ class FitscopeError(Exception):
 
 
 class ArgumentError(FitscopeError, ValueError):
-    """An argument has a value that cannot be used."""
+    """An argument has a value that cannot be used.
+
+    Made by :func:`invalid_argument`, it also keeps the argument's ``name``, the
+    ``value`` received and what was ``expected``, so a caller that knows the argument
+    by another name (a spec key) can word the message again.
+    """
+
+    name: str | None = None
+    value: object = None
+    expected: str = ""
 
 
 class DataError(FitscopeError):
@@ -40,4 +49,6 @@ class SpecError(FitscopeError):
 
 def invalid_argument(name: str, value: object, expected: str) -> ArgumentError:
     """Build the Keras-style message for a bad argument value."""
-    return ArgumentError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. {expected}")
+    error = ArgumentError(f"Invalid value for argument `{name}`. Received: {name}={value!r}. {expected}")
+    error.name, error.value, error.expected = name, value, expected
+    return error

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,12 +109,10 @@ def split_of(spec: Spec) -> Split:
             stratify=s.stratify, subsample=s.subsample, replace=s.replace,
         )  # fmt: skip
     except ArgumentError as exc:  # the data layer names its arguments (val=0); the spec's user wrote split.val
-        raise SpecError(re.sub(r"argument `(\w+)`\. Received: \1=", _spec_key, str(exc))) from None
-
-
-def _spec_key(match: re.Match[str]) -> str:
-    key = match[1] if match[1] == "seed" else f"split.{match[1]}"
-    return f"`{key}`. Received: {key}="
+        if exc.name is None:
+            raise SpecError(str(exc)) from None
+        key = exc.name if exc.name == "seed" else f"split.{exc.name}"
+        raise SpecError(f"Invalid value for `{key}`. Received: {key}={exc.value!r}. {exc.expected}") from None
 
 
 def prepare_parts(
