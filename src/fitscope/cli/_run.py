@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import time
 from typing import Any
 
@@ -45,6 +44,7 @@ def add_parser(commands: Any) -> None:
 
 def run_run(args: argparse.Namespace) -> int:
     from ..experiment import run_spec
+    from ..experiment._runner import resume_command
 
     result = run_spec(
         args.spec, overrides=args.set, runs=getattr(args, "runs", None), name=args.name,
@@ -76,8 +76,8 @@ def run_run(args: argparse.Namespace) -> int:
         out.print(f"report: {result.report}", markup=False)
     out.print(f"tensorboard: {result.tensorboard_dir}  (fitscope board{runs_option(args)})", markup=False)
     if result.status == "interrupted":
-        again = " ".join([shlex.quote(str(args.spec)), *(f"--set {shlex.quote(item)}" for item in args.set or [])])
-        out.print(f"resume: fitscope run {again} --resume {result.run_id}{runs_option(args)}", markup=False)
+        again = resume_command(args.spec, args.set, result.run_id, getattr(args, "runs", None))
+        out.print(f"resume: {again}", markup=False)
     return 0 if result.status == "finished" else 1
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._runner import RunResult, run_spec
+from ._runner import RunResult, resume_command, run_spec
 from ._spec import BUNDLED_SPECS
 
 __all__ = ["explain", "run_demo"]
@@ -71,9 +70,8 @@ def run_demo(
         result = run_spec(BUNDLED_SPECS / f"{stem}.yaml", overrides=overrides, runs=runs, test=True, progress=progress)
         results[stem] = result
         if result.status == "interrupted":  # Ctrl-C or SIGTERM: the user wants the demo to stop, not go on
-            again = " ".join([stem, *(f"--set {shlex.quote(item)}" for item in overrides), "--resume", result.run_id])
-            store = f" --runs {shlex.quote(str(runs))}" if runs else ""
-            say(f"Stopped after {result.epochs} epochs; `fitscope run {again}{store}` continues this run.")
+            again = resume_command(stem, overrides, result.run_id, runs)
+            say(f"Stopped after {result.epochs} epochs; `{again}` continues this run.")
             raise KeyboardInterrupt("SIGTERM" if "SIGTERM" in (result.extra.get("reason") or "") else "")
         for line in explain(title, result, runs=runs):
             say(line)

@@ -19,7 +19,7 @@ from ..store import Run, Store
 from ._build import build_callbacks, build_model, keras_reason, restored_epoch, steps_per_execution
 from ._spec import Spec, load_spec, validate_spec
 
-__all__ = ["RunResult", "SealedEvaluation", "evaluate_test", "prepare", "run_spec", "test_run"]
+__all__ = ["RunResult", "SealedEvaluation", "evaluate_test", "prepare", "resume_command", "run_spec", "test_run"]
 
 
 @dataclass
@@ -258,6 +258,16 @@ def run_spec(
         report=str((run.dir / "report.html").resolve()) if history else None, weights_epoch=held,
         extra={"reason": info.reason},
     )  # fmt: skip
+
+
+def resume_command(spec: str | Path, overrides: list[str] | None, run_id: str, runs: str | Path | None) -> str:
+    """The ``fitscope run`` command line that continues ``run_id`` with the same spec values (shell-quoted)."""
+    import shlex
+
+    words = [str(spec), *(part for item in overrides or [] for part in ("--set", item)), "--resume", run_id]
+    if runs:
+        words += ["--runs", str(runs)]
+    return "fitscope run " + " ".join(shlex.quote(word) for word in words)
 
 
 def _warn_if_tested(run: Run) -> None:
