@@ -82,7 +82,7 @@ def book_figure(
     for metric in ("loss", "val_loss"):
         if metric in history:
             loss_ax.plot(_epochs(history[metric]), history[metric], BOOK_COLOURS[metric], label=labels[metric])
-    right = _right_axis_metric(history)
+    right = second_metric(history)
     if right is not None:
         right_ax = loss_ax.twinx()
         for metric, colour in ((right, BOOK_COLOURS["accuracy"]), (f"val_{right}", BOOK_COLOURS["val_accuracy"])):
@@ -103,8 +103,12 @@ def book_figure(
     return figure
 
 
-def _right_axis_metric(history: dict[str, list[float]]) -> str | None:
-    """Accuracy, as in the book; else another metric, one with a validation curve first (not a learning rate)."""
+def second_metric(history: dict[str, list[float]]) -> str | None:
+    """The metric beside the loss: accuracy, as in the book; else another, one with a validation curve first.
+
+    The book figure's right axis, and (among validation curves all runs share) the
+    second panel of a comparison. A logged learning rate has no validation curve.
+    """
     names = [name.removeprefix("val_") for name in history if not name.startswith("train_dev_")]
     others = [name for name in dict.fromkeys(names) if name != "loss"]
     paired = [name for name in others if f"val_{name}" in history]

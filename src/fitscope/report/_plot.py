@@ -19,6 +19,7 @@ from ._figures import (
     compare_figure,
     grid_figure,
     save_figure,
+    second_metric,
 )
 from ._history import as_history
 
@@ -93,10 +94,10 @@ def plot_runs(runs: Sequence[Run], output: str | os.PathLike[str], *, metrics: S
 
 
 def _default_comparison(histories: Sequence[dict[str, list[float]]]) -> list[str]:
-    shared = [name for name in histories[0] if name.startswith("val_") and all(name in h for h in histories[1:])]
-    others = [name for name in shared if name != "val_loss"]
-    second = "val_accuracy" if "val_accuracy" in others else next(iter(others), None)
-    return ["val_loss", second] if second else ["val_loss"]
+    """``val_loss`` and the second metric (:func:`second_metric`) among validation curves every run has."""
+    shared = {n: v for n, v in histories[0].items() if n.startswith("val_") and all(n in h for h in histories)}
+    second = second_metric(shared)
+    return ["val_loss", f"val_{second}"] if second else ["val_loss"]
 
 
 def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: str = "") -> Path:
