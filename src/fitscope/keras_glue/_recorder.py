@@ -120,7 +120,7 @@ class Recorder(keras.callbacks.Callback):
         self._last_epoch: int | None = None
         self._last_checkpointed: int | None = None
         self._stop_requested: str | None = None  # what asked to stop: "Ctrl-C" or "SIGTERM"
-        self._backend_noted: str | None = None  # once per recorder: the stateful-RNN loop calls fit hundreds of times
+        self._backend_noted = False  # once per recorder: the stateful-RNN loop calls fit hundreds of times
         self._previous_handlers: dict[int, Any] = {}
         self._batches: list[tuple[int, dict[str, float]]] = []
         self.failed_at: tuple[int, int | None] | None = None
@@ -136,11 +136,9 @@ class Recorder(keras.callbacks.Callback):
         # This process trains the run from here: one that ended runs again, and one that
         # another live process trains is refused before any epoch is mixed into it.
         self.run.claim()
-        if self._backend_noted is None:
-            import keras
-
-            self._backend_noted = str(keras.backend.backend())
-            self.run.note_backend(self._backend_noted)
+        if not self._backend_noted:
+            self.run.note_backend(str(keras.backend.backend()))
+            self._backend_noted = True
         self._base = self.run.next_epoch
         self._first_local = None
         self._last_checkpoint_time = time.monotonic()
