@@ -152,3 +152,18 @@ def test_no_gap_standing_out_reads_as_one_sentence(tmp_path: Path) -> None:
     run.finish()
     sentences = diagnose_run(run, human_error=0.005).sentences
     assert sentences[-1] == "Next: no gap stands out: the model is near the best this data allows."
+
+
+def test_small_held_out_sets_show_their_noise_and_keep_chance_gaps_out(tmp_path: Path) -> None:
+    sizes = {"train": 90, "val": 30, "test": 30}
+    run = Store(tmp_path).start_run(name="iris", split={"index_hash": "abc", "sizes": sizes})
+    for epoch in range(40):
+        run.record_epoch(epoch, {"loss": 0.1, "accuracy": 0.995, "val_loss": 0.35, "val_accuracy": 0.90},
+                         started_at=epoch, duration=1)  # fmt: skip
+    run.record_evaluation("test", {"loss": 0.4, "accuracy": 0.8667}, epoch=39)
+    run.finish()
+    sentences = diagnose_run(run, human_error=0.0).sentences
+    # One standard error on 30 samples: about 6 points. The 9.5-point variance gap is within two of them.
+    assert "Error levels: human 0.0%, train 0.5%, dev 10.0% (±6.1%), test 13.3% (±6.5%)." in sentences
+    assert "No gap stands out beyond the sampling noise of the held-out sets." in sentences
+    assert sentences[-1] == "Next: measure on bigger held-out sets before acting on these gaps."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fitscope import ArgumentError
-from fitscope.analysis import analyse_gaps, parse_errors
+from fitscope.analysis import analyse_gaps, parse_errors, standard_error
 
 
 @pytest.mark.parametrize(
@@ -87,3 +87,38 @@ def test_parse_errors() -> None:
         parse_errors("trian=0.1")
     with pytest.raises(ArgumentError, match="is not a number"):
         parse_errors("train=abc")
+
+
+def test_standard_error_of_an_error_rate() -> None:
+    # Agresti-Coull: 30 % measured on 30 samples is uncertain by about 8 points; 0 % on 30 is not certain.
+    assert standard_error(0.30, 30) == pytest.approx(0.0802, abs=1e-4)
+    assert standard_error(0.0, 30) == pytest.approx(0.0404, abs=1e-4)
+    assert standard_error(0.02, 10_000) == pytest.approx(0.0014, abs=1e-4)
+
+
+def test_a_gap_within_the_sampling_noise_of_small_sets_is_not_the_problem() -> None:
+    errors = {"human": 0.0, "train": 0.005, "dev": 0.02, "test": 0.08}
+    # With big sets the 6-point test - dev gap is real: the dev set was tuned on too often.
+    assert analyse_gaps(errors, {"dev": 10_000, "test": 10_000}).primary == "dev_overfitting"
+    # With 50 images each it is within two standard errors (about 11 points): chance can explain it,
+    # as it can the 1.5-point dev - train gap.
+    small = analyse_gaps(errors, {"dev": 50, "test": 50})
+    assert small.primary == "none" and small.within_noise == ["variance", "dev_overfitting"]
+    assert small.uncertainty == {"train_dev": None, "dev": pytest.approx(0.0312, abs=1e-4),
+                                 "test": pytest.approx(0.0428, abs=1e-4)}  # fmt: skip
+    assert "The dev-overfitting gap (6.0%) is within the sampling noise of the sets it compares (two standard " \
+        "errors: 10.6%), so it is not counted as a problem: it may be chance. Bigger held-out sets would tell." \
+        in small.notes  # fmt: skip
+    assert small.actions == ["measure on bigger held-out sets before acting on these gaps"]
+
+
+def test_noise_sets_aside_only_the_gap_it_covers() -> None:
+    # A 30-point variance gap clears the noise of 30 dev samples; the 3-point dev - test gap does not count.
+    report = analyse_gaps({"human": 0.0, "train": 0.0, "dev": 0.30, "test": 0.33}, {"dev": 30, "test": 30})
+    assert report.primary == "variance" and report.within_noise == ["dev_overfitting"]
+    # The training error is not a sample: avoidable bias needs no noise margin.
+    assert analyse_gaps({"human": 0.0, "train": 0.02, "dev": 0.02}, {"dev": 30}).primary == "avoidable_bias"
+    # A gap set aside as noise still sets the scale: the 1-point bias is not promoted beside an unknown 8 points.
+    assert analyse_gaps({"human": 0.01, "train": 0.02, "dev": 0.10}, {"dev": 50}).primary == "none"
+    # Without sizes nothing changes (error tables given by hand).
+    assert analyse_gaps({"human": 0.0, "train": 0.0, "dev": 0.30, "test": 0.33}).within_noise == []

@@ -5,16 +5,23 @@ and *Machine Learning Yearning* (ch. 20-23, 36-41). Error levels are fractions i
 [0, 1]; a gap is the difference between neighbouring levels, and the primary
 problem is the first one, in Ng's order (bias, variance, mismatch, dev
 overfitting), that is large next to the others.
+
+Held-out error levels (train-dev, dev, test) are estimates from a sample: on a
+300-image validation set one standard error is about 3 points. Given the sets'
+sizes, a gap smaller than twice the noise of the levels it compares is set aside
+as possibly chance, not named as the problem.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .._errors import ArgumentError
 
-__all__ = ["ACTIONS", "ERROR_LEVELS", "GAPS", "GapReport", "analyse_gaps", "parse_errors"]
+__all__ = ["ACTIONS", "ERROR_LEVELS", "GAPS", "GapReport", "analyse_gaps", "parse_errors", "standard_error"]
 
 ERROR_LEVELS = ("human", "train", "train_dev", "dev", "test")
 GAPS = ("avoidable_bias", "variance", "data_mismatch", "dev_overfitting")
@@ -22,6 +29,22 @@ GAPS = ("avoidable_bias", "variance", "data_mismatch", "dev_overfitting")
 _RELATIVE = 0.5
 # ...and at least one percentage point (Ng: 0.5 % train, 1 % dev error is "doing well").
 _ABSOLUTE = 0.01
+# The two levels each gap compares (the upper one first).
+_BETWEEN = {
+    "avoidable_bias": ("train", "human"),
+    "variance": ("train_dev", "train"),  # dev - train without a train-dev set
+    "data_mismatch": ("dev", "train_dev"),
+    "dev_overfitting": ("test", "dev"),
+}
+# Levels measured on held-out samples, whose sampling noise a gap must clear. The
+# training error is the model's error on the very set it fitted: no sample of anything.
+_HELD_OUT = ("train_dev", "dev", "test")
+_LABELS = {
+    "avoidable_bias": "avoidable-bias",
+    "variance": "variance",
+    "data_mismatch": "data-mismatch",
+    "dev_overfitting": "dev-overfitting",
+}
 
 ACTIONS = {
     "avoidable_bias": [
@@ -55,6 +78,10 @@ class GapReport:
     primary: str
     actions: list[str]
     notes: list[str] = field(default_factory=list)
+    # One standard error of each held-out level, when the size of its set was given.
+    uncertainty: dict[str, float | None] = field(default_factory=dict)
+    # Gaps above a point that were not counted because they are within the sets' sampling noise.
+    within_noise: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,12 +107,33 @@ def parse_errors(text: str) -> dict[str, float]:
     return errors
 
 
-def analyse_gaps(errors: dict[str, float | None]) -> GapReport:
+def standard_error(error: float, samples: int) -> float:
+    """One standard error of an error rate measured on ``samples`` samples.
+
+    The binomial standard error, with Agresti and Coull's adjustment (two errors and two
+    successes added), so that 0 % measured on 30 samples does not read as certain.
+
+    Example:
+        >>> round(standard_error(0.30, 30), 3), round(standard_error(0.0, 30), 3)
+        (0.08, 0.04)
+    """
+    total = samples + 4
+    share = (error * samples + 2) / total
+    return math.sqrt(share * (1 - share) / total)
+
+
+def analyse_gaps(errors: dict[str, float | None], sizes: Mapping[str, int | None] | None = None) -> GapReport:
     """Ng's gap analysis on error levels (fractions in [0, 1]; missing levels are ``None``).
+
+    ``sizes`` gives the number of samples a held-out level (``train_dev``, ``dev``,
+    ``test``) was measured on; with them, a gap within twice the sampling noise of the
+    levels it compares is not counted as a problem, and a note says so.
 
     Example:
         >>> analyse_gaps({"human": 0.01, "train": 0.02, "dev": 0.10}).primary
         'variance'
+        >>> analyse_gaps({"human": 0.01, "train": 0.02, "dev": 0.10}, sizes={"dev": 50}).primary
+        'none'
 
     Raises:
         ArgumentError: a value outside [0, 1] or an unknown level name.
@@ -118,6 +166,25 @@ def analyse_gaps(errors: dict[str, float | None]) -> GapReport:
             "train/dev data mismatch; carve a train-dev set to tell them apart."
         )
     counted = dict(gaps)
+    uncertainty: dict[str, float | None] = {}
+    for name in _HELD_OUT:
+        level, samples = levels[name], (sizes or {}).get(name)
+        uncertainty[name] = standard_error(level, samples) if level is not None and samples else None
+    within_noise = []
+    for name, gap in gaps.items():
+        upper, lower = _BETWEEN[name]
+        if name == "variance" and train_dev is None:
+            upper = "dev"
+        noise = 2 * math.hypot(uncertainty.get(upper) or 0.0, uncertainty.get(lower) or 0.0)
+        if gap is not None and 0 < gap < noise:
+            counted[name] = None
+            if gap >= _ABSOLUTE:
+                within_noise.append(name)
+                notes.append(
+                    f"The {_LABELS[name]} gap ({gap:.1%}) is within the sampling noise of the sets it compares "
+                    f"(two standard errors: {noise:.1%}), so it is not counted as a problem: it may be chance. "
+                    "Bigger held-out sets would tell."
+                )
     bias = gaps["avoidable_bias"]
     if bias is not None and bias < 0:
         notes.append(
@@ -125,8 +192,8 @@ def analyse_gaps(errors: dict[str, float | None]) -> GapReport:
             "the estimate is too high, or the model fits the training set too closely. Focus on variance."
         )
         counted["avoidable_bias"] = None
-    sizes = [g for g in counted.values() if g is not None and g > 0]
-    largest = max(sizes, default=0.0)
+    # A gap set aside as noise still sets the scale: a 1-point gap is no problem beside a 9-point unknown.
+    largest = max((g for g in gaps.values() if g is not None and g > 0), default=0.0)
     primary = "none"
     for name in GAPS:
         gap = counted[name]
@@ -139,5 +206,13 @@ def analyse_gaps(errors: dict[str, float | None]) -> GapReport:
             f"({train_dev:.1%} error) but badly on the dev set ({dev:.1%}), so the difference comes from the "
             "data being different, not from overfitting the training set."
         )
-    actions = list(ACTIONS.get(primary, ["no gap stands out: the model is near the best this data allows"]))
-    return GapReport(errors=levels, gaps=gaps, primary=primary, actions=actions, notes=notes)
+    if primary != "none":
+        actions = list(ACTIONS[primary])
+    elif within_noise:
+        actions = ["measure on bigger held-out sets before acting on these gaps"]
+    else:
+        actions = ["no gap stands out: the model is near the best this data allows"]
+    return GapReport(
+        errors=levels, gaps=gaps, primary=primary, actions=actions, notes=notes,
+        uncertainty=uncertainty, within_noise=within_noise,
+    )  # fmt: skip

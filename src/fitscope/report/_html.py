@@ -82,6 +82,8 @@ _TEMPLATE = """<!doctype html>
   {% if diagnosis.errors %}<div class="scroll"><table>
     <tr><th>error level</th>{% for k in diagnosis.errors %}<th>{{ k }}</th>{% endfor %}</tr>
     <tr><td>error</td>{% for v in diagnosis.errors.values() %}<td>{{ pct(v) }}</td>{% endfor %}</tr>
+    {% if diagnosis.uncertainty.values()|select|list %}<tr><td>± one standard error</td>
+      {% for k in diagnosis.errors %}<td>{{ pct(diagnosis.uncertainty.get(k)) }}</td>{% endfor %}</tr>{% endif %}
   </table></div>{% endif %}
   {% else %}<p class="muted">{{ diagnosis_note }}</p>{% endif %}
 </section>
@@ -155,7 +157,11 @@ def render_report(run: Run) -> str:
     onset = None
     try:
         d = diagnose_run(run)
-        diagnosis = {"sentences": d.sentences, "errors": d.gaps.errors if d.has_error_levels else None}
+        diagnosis = {
+            "sentences": d.sentences,
+            "errors": d.gaps.errors if d.has_error_levels else None,
+            "uncertainty": d.gaps.uncertainty,
+        }
         if d.curve is not None:
             best, onset = d.curve.best_epoch, d.curve.overfit_onset
     except ArgumentError as exc:
