@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import fitscope
-from fitscope import DataError, Dataset, Preprocessing
+from fitscope import ArgumentError, DataError, Dataset, Preprocessing
 from fitscope.data import load_dataset, load_fashion_mnist, load_file, load_mnist, locate_builtin
 
 
@@ -61,6 +61,20 @@ def test_preprocessing_is_the_books() -> None:
     )
     assert x.dtype == np.float32 and x.shape == (2, 784) and float(x.max()) == 1.0
     assert y.shape == (2, 10) and y[0, 3] == 1.0
+
+
+def test_standardize_needs_the_training_statistics_first() -> None:
+    train = np.array([[0.0, 10.0], [2.0, 30.0]])
+    with pytest.raises(ArgumentError, match=r"^scale='standardize' needs the training part's statistics: apply the "
+                       r"copy that Preprocessing.fit\(x_train\) returns\.$"):  # fmt: skip
+        Preprocessing(scale="standardize").apply(train, np.array([0, 1]), value_max=None, num_classes=2)
+    fitted = Preprocessing(scale="standardize").fit(train)
+    x, _ = fitted.apply(np.array([[3.0, 10.0]]), np.array([1]), value_max=None, num_classes=2)
+    assert x.dtype == np.float32 and x.tolist() == [[2.0, -1.0]]  # (3 - 1) / 1 and (10 - 20) / 10
+    empty, _ = fitted.apply(np.zeros((0, 2)), np.zeros(0, int), value_max=None, num_classes=2)
+    assert empty.shape == (0, 2)
+    with pytest.raises(ArgumentError, match="Expected true, false, a positive number or 'standardize'"):
+        Preprocessing(scale="normalize")
 
 
 def test_npz_conventional_names(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fitscope import SpecError, StoreError
@@ -218,6 +219,13 @@ def test_resume_continues_the_same_run(tmp_path: Path, capsys: pytest.CaptureFix
          r"unknown metric `acuracy` at compile.metrics\[0\]; did you mean `accuracy`\?"),
         ("data: {dataset: digits}\nmodel:\n  - Dense: {units: 10}\ncompile: {loss: sparse_categorical_crossentrpy}\n",
          r"unknown loss `sparse_categorical_crossentrpy`.*did you mean `sparse_categorical_crossentropy`"),
+        # a value that fits no member of a union: one message that lists them, not one per member
+        ("model: []\nsplit: {test: all}\n", r"spec.yaml: `split.test`: expected a number or 'provided' \(got 'all'\)$"),
+        ("model: []\ndata: {scale: standardise}\n",
+         r"`data.scale`: expected true, false, a number or 'standardize' \(got 'standardise'\)$"),
+        ("model: []\ndata: {scale: -1}\n", r"`data.scale`: Input should be greater than 0 \(got -1\)$"),
+        ("model: []\nrecord: {checkpoint: often}\n", r"`record.checkpoint`: expected 'auto' or an integer"),
+        ("model:\n  - Dense: 3\n", r"`model\[0\].Dense`: Input should be a valid dictionary \(got 3\)$"),
     ],
 )  # fmt: skip
 def test_bad_specs_fail_before_anything_is_written(tmp_path: Path, text: str, message: str) -> None:
@@ -667,3 +675,21 @@ def test_steps_per_execution_fuses_an_epoch_unless_a_step_hook_needs_each_step()
     assert steps_per_execution(spec, 700, [EveryBatch()]) == 1
     assert steps_per_execution(spec, 5_000, [CoarseView()], view=CoarseView()) == 25  # ~20 reports an epoch
     assert steps_per_execution(spec, 700, [CoarseView()], view=CoarseView()) == 70  # short epochs stay whole
+
+
+def test_standardize_uses_the_training_parts_statistics_only(tmp_path: Path) -> None:
+    from fitscope.experiment._runner import prepare
+
+    rows = "\n".join(f"{i},{1000 + 10 * i},{i % 2}" for i in range(40))
+    (tmp_path / "table.csv").write_text("small,large,label\n" + rows + "\n")
+    spec = load_spec(write(tmp_path, "data: {dataset: table.csv, scale: standardize}\nsplit: {val: 0.25, test: 0.25}\n"
+                                     "model:\n  - Dense: {units: 2, activation: softmax}\n"))  # fmt: skip
+    prepared = prepare(spec)
+    train_x = prepared.split.take("train")[0].astype(np.float64)
+    np.testing.assert_allclose(prepared.arrays["train"][0].mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(prepared.arrays["train"][0].std(axis=0), 1, atol=1e-5)
+    for part in ("val", "test"):  # the training part's mean and spread, not the part's own
+        raw = prepared.split.take(part)[0]
+        expected = (raw - train_x.mean(axis=0)) / train_x.std(axis=0)
+        np.testing.assert_allclose(prepared.arrays[part][0], expected, rtol=1e-5)
+        assert prepared.arrays[part][0].dtype == np.float32

@@ -1,12 +1,13 @@
-"""The book's preprocessing as an option: scale to [0, 1], flatten, one-hot."""
+"""The book's preprocessing as an option: scale to [0, 1] (or standardise), flatten, one-hot."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
-from .._errors import invalid_argument
+from .._errors import ArgumentError, invalid_argument
 
 __all__ = ["Preprocessing", "one_hot"]
 
@@ -31,7 +32,10 @@ class Preprocessing:
     Args:
         scale: ``True`` divides inputs by the dataset's largest possible value
             (255 for 8-bit images) as float32, as the book does; a number divides by
-            that number; ``False`` only casts to float32.
+            that number; ``"standardize"`` centres every feature and divides it by its
+            standard deviation, both measured on the training part only (scikit-learn's
+            ``StandardScaler``; call :meth:`fit` first), for tabular data whose columns
+            differ in range; ``False`` only casts to float32.
         flatten: reshape each sample to one vector (28x28 -> 784).
         one_hot: encode labels as one-hot rows (for ``categorical_crossentropy``).
 
@@ -43,13 +47,32 @@ class Preprocessing:
         ((2, 4), 1.0, [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
     """
 
-    scale: bool | float = True
+    scale: bool | float | str = True
     flatten: bool = True
     one_hot: bool = False
+    scaler: Any = field(default=None, repr=False, compare=False)  # the fitted StandardScaler of "standardize"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.scale, bool) and not (isinstance(self.scale, (int, float)) and self.scale > 0):
-            raise invalid_argument("scale", self.scale, "Expected true, false or a positive number.")
+        if (
+            self.scale != "standardize"
+            and not isinstance(self.scale, bool)
+            and not (isinstance(self.scale, (int, float)) and self.scale > 0)
+        ):
+            raise invalid_argument("scale", self.scale, "Expected true, false, a positive number or 'standardize'.")
+
+    def fit(self, x_train: np.ndarray) -> Preprocessing:
+        """With ``scale="standardize"``, a copy holding each feature's mean and spread in ``x_train``; else itself.
+
+        Only the training inputs are measured: statistics taken from validation or test
+        data would leak them into training.
+        """
+        if self.scale != "standardize":
+            return self
+        if len(x_train) < 2:
+            raise ArgumentError("scale='standardize' needs at least 2 training samples to measure their spread.")
+        from sklearn.preprocessing import StandardScaler
+
+        return replace(self, scaler=StandardScaler().fit(_rows(np.asarray(x_train, dtype=np.float32))))
 
     def apply(
         self,
@@ -61,11 +84,25 @@ class Preprocessing:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return preprocessed copies of ``x`` and ``y``."""
         out = np.asarray(x, dtype=np.float32)
-        if self.scale is True and value_max:
+        if self.scale == "standardize":
+            if self.scaler is None:
+                raise ArgumentError(
+                    "scale='standardize' needs the training part's statistics: apply the copy that "
+                    "Preprocessing.fit(x_train) returns."
+                )
+            if len(out):  # an empty part has nothing to transform (scikit-learn refuses zero rows)
+                rows = self.scaler.transform(_rows(out)).astype(np.float32, copy=False)
+                out = rows.reshape(out.shape)
+        elif self.scale is True and value_max:
             out = out / np.float32(value_max)
         elif not isinstance(self.scale, bool):
             out = out / np.float32(self.scale)
         if self.flatten:
-            out = out.reshape(len(out), -1)
+            out = _rows(out)
         labels = one_hot(y, num_classes) if self.one_hot else np.asarray(y)
         return out, labels
+
+
+def _rows(x: np.ndarray) -> np.ndarray:
+    """One row per sample (28x28 -> 784); zero samples too, where ``reshape(0, -1)`` fails."""
+    return x.reshape(len(x), int(np.prod(x.shape[1:], dtype=np.int64)))

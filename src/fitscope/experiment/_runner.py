@@ -128,6 +128,8 @@ def prepare_parts(
 def _prepared(spec: Spec, dataset: Any, split: Split) -> Prepared:
     one_hot = spec.data.one_hot if spec.data.one_hot is not None else spec.compile.loss == "categorical_crossentropy"
     prep = Preprocessing(scale=spec.data.scale, flatten=spec.data.flatten, one_hot=one_hot)
+    if prep.scale == "standardize":  # the training part's statistics, never validation's or test's
+        prep = prep.fit(split.take("train")[0])
     arrays = {
         part: prep.apply(*split.take(part), value_max=dataset.value_max, num_classes=dataset.num_classes)
         for part in split.parts

@@ -10,9 +10,9 @@ import difflib
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from .._errors import SpecError
 
@@ -28,7 +28,8 @@ class DataSpec(_Section):
     data_dir: str | None = None
     label: str = "label"
     group_column: str | None = None
-    scale: bool | float = True
+    # StrictBool: `scale: 1` divides by 1, not (as the boolean 1 would) by the largest pixel value.
+    scale: StrictBool | Annotated[float, Field(gt=0)] | Literal["standardize"] = True
     flatten: bool = True
     one_hot: bool | None = None  # None: one-hot when the loss is categorical_crossentropy
 
@@ -113,6 +114,65 @@ def _describe(error: dict[str, Any]) -> str:
     return f"`{path}`: {error['msg']} (got {error.get('input')!r})"
 
 
+# The names pydantic gives a union's members in an error's location: `split.test` fails as
+# ("split", "test", "int"), ("split", "test", "float") and ("split", "test", "literal['provided']").
+_UNION_MEMBER = re.compile(r"^((constrained-)?(int|float)|bool|str|none|(literal|dict|list|tuple|nullable)\[.*\])$")
+_MEMBER_WORDS = {
+    "int": ["an integer"], "float": ["a number"], "bool": ["true", "false"], "str": ["a text"], "none": ["null"],
+    "dict": ["a mapping"], "list": ["a list"], "tuple": ["a list"], "nullable": ["null"],
+}  # fmt: skip
+
+
+def _member_words(tag: str) -> list[str]:
+    if tag.startswith("literal["):
+        return tag.removeprefix("literal[").removesuffix("]").split(",")
+    return _MEMBER_WORDS[tag.removeprefix("constrained-").partition("[")[0]]
+
+
+def _wrong_type(error: dict[str, Any]) -> bool:
+    """The value is not of the member's type at all (rather than of it, and out of its range)."""
+    return str(error["type"]).endswith(("_type", "_parsing")) or error["type"] == "literal_error"
+
+
+def _merge_union_members(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One error per value that fits no member of a union, not one per member.
+
+    When the value had a member's outer type (a list for ``model``) and failed inside
+    it, that member's own errors are kept, without the member's name in their path.
+    """
+    merged: list[dict[str, Any]] = []
+    by_value: dict[tuple[Any, ...], list[tuple[str, dict[str, Any]]]] = {}
+    for error in errors:
+        loc = tuple(error["loc"])
+        at = next((i for i, part in enumerate(loc) if isinstance(part, str) and _UNION_MEMBER.match(part)), None)
+        if at is None:
+            merged.append(error)
+            continue
+        members = by_value.setdefault(loc[:at], [])
+        if not members:
+            merged.append({"loc": loc[:at], "union": members, "input": error.get("input")})
+        members.append((loc[at], {**error, "loc": loc[:at] + loc[at + 1 :]}))
+    out: list[dict[str, Any]] = []
+    for error in merged:
+        if "union" not in error:
+            out.append(error)
+            continue
+        deeper = [inner for _, inner in error["union"] if len(inner["loc"]) > len(error["loc"])]
+        if deeper:  # the value took a member's shape and failed inside it: those are the errors to show
+            out.extend(_merge_union_members(deeper))
+            continue
+        in_range = [inner for _, inner in error["union"] if not _wrong_type(inner)]
+        if in_range:  # a member's type, out of its range (scale: -1)
+            out.append(in_range[0])
+            continue
+        words = list(dict.fromkeys(word for tag, _ in error["union"] for word in _member_words(tag)))
+        if "a number" in words and "an integer" in words:
+            words.remove("an integer")
+        expected = ", ".join(words[:-1]) + f" or {words[-1]}" if len(words) > 1 else words[0]
+        out.append({"loc": error["loc"], "type": "union", "msg": f"expected {expected}", "input": error["input"]})
+    return out
+
+
 def validate_spec(data: Any, *, source: str = "spec") -> Spec:
     """Validate a spec dict, turning pydantic's errors into one readable SpecError."""
     if not isinstance(data, dict):
@@ -120,7 +180,7 @@ def validate_spec(data: Any, *, source: str = "spec") -> Spec:
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(_describe(e) for e in exc.errors()[:5])  # type: ignore[arg-type]
+        problems = "; ".join(_describe(e) for e in _merge_union_members(exc.errors())[:5])  # type: ignore[arg-type]
         raise SpecError(f"{source}: {problems}") from None
 
 
