@@ -693,3 +693,30 @@ def test_standardize_uses_the_training_parts_statistics_only(tmp_path: Path) -> 
         expected = (raw - train_x.mean(axis=0)) / train_x.std(axis=0)
         np.testing.assert_allclose(prepared.arrays[part][0], expected, rtol=1e-5)
         assert prepared.arrays[part][0].dtype == np.float32
+
+
+def test_a_store_error_in_training_says_how_to_resume_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fitscope.store import Run
+
+    record = Run.record_epoch
+
+    def fills_the_disk_at_epoch_3(self: Run, epoch: int, *args: object, **kwargs: object) -> None:
+        if epoch == 3:
+            raise StoreError("the disk holding fitscope.db is full (database or disk is full).")
+        record(self, epoch, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Run, "record_epoch", fills_the_disk_at_epoch_3)
+    runs = tmp_path / "my runs"
+    assert main(["run", "digits_quick", "--set", "fit.epochs=6", "--quiet", "--runs", str(runs)]) == 2
+    (info,) = Store(runs).runs()
+    assert info.epochs == 3
+    assert capsys.readouterr().err.strip().splitlines()[-2:] == [
+        "fitscope run: error: the disk holding fitscope.db is full (database or disk is full).",
+        f"resume: fitscope run digits_quick --set fit.epochs=6 --resume {info.run_id} --runs '{runs}'",
+    ]
+    monkeypatch.setattr(Run, "record_epoch", record)  # space freed: the printed command finishes the run
+    again = ["run", "digits_quick", "--set", "fit.epochs=6", "--resume", info.run_id, "--quiet", "--runs", str(runs)]
+    assert main(again) == 0
+    assert Store(runs).run(info.run_id).info().epochs == 6

@@ -40,7 +40,13 @@ class DataError(FitscopeError):
 
 
 class StoreError(FitscopeError):
-    """The run store cannot be opened, written or read."""
+    """The run store cannot be opened, written or read.
+
+    ``run_id`` names the run that was being trained when it happened (a full disk in
+    the middle of ``run_spec``), so a caller can say how to resume it.
+    """
+
+    run_id: str | None = None
 
 
 class SpecError(FitscopeError):

@@ -6,6 +6,7 @@ import argparse
 import time
 from typing import Any
 
+from .._errors import StoreError
 from ._output import HelpFormatter, console, print_json
 from ._runs import add_run_argument, add_runs_option, add_set_option, add_spec_argument, runs_option
 
@@ -46,10 +47,16 @@ def run_run(args: argparse.Namespace) -> int:
     from ..experiment import run_spec
     from ..experiment._runner import resume_command
 
-    result = run_spec(
-        args.spec, overrides=args.set, runs=getattr(args, "runs", None), name=args.name,
-        resume=args.resume, test=args.test, progress=not (args.quiet or args.json),
-    )  # fmt: skip
+    try:
+        result = run_spec(
+            args.spec, overrides=args.set, runs=getattr(args, "runs", None), name=args.name,
+            resume=args.resume, test=args.test, progress=not (args.quiet or args.json),
+        )  # fmt: skip
+    except StoreError as exc:
+        if exc.run_id is None:
+            raise
+        again = resume_command(args.spec, args.set, exc.run_id, getattr(args, "runs", None))
+        raise StoreError(f"{exc}\nresume: {again}") from exc
     if args.json:
         print_json(result.to_dict())
         return 0 if result.status == "finished" else 1

@@ -235,6 +235,9 @@ def run_spec(
                 test_metrics = None
                 if test:
                     test_metrics = evaluate_test(run, model, prepared, epoch=held)
+    except StoreError as exc:  # a full disk, say: the run stays resumable, and the caller can say how
+        exc.run_id = run.run_id
+        raise
     except (ValueError, TypeError) as exc:
         if resume or run.next_epoch > 0:
             raise
