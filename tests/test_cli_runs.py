@@ -148,6 +148,18 @@ def test_unknown_run(store_with_runs: tuple[Path, list[str]], capsys: pytest.Cap
     assert "no run 'secnd'" in err and "Traceback" not in err
 
 
+def test_last_names_the_most_recent_run(
+    store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, ids = store_with_runs
+    assert main(["runs", "show", "last", "--json", "--runs", str(root)]) == 0
+    assert json.loads(capsys.readouterr().out)["run_id"] == ids[1]
+    later = Store(root).start_run(name="third")
+    assert Store(root).run("last").run_id == later.run_id
+    with pytest.raises(StoreError, match=r"^no runs in .*empty yet, so there is no last run\.$"):
+        Store(root.parent / "empty").run("last")
+
+
 def test_runs_rm(store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
     root, ids = store_with_runs
     assert main(["runs", "rm", ids[1], "--runs", str(root)]) == 0

@@ -9,7 +9,7 @@ from typing import Any
 
 from .._errors import ArgumentError
 from ._output import HelpFormatter
-from ._runs import add_run_argument, add_runs_option, open_store, runs_of_group
+from ._runs import RUN_IDS_HELP, add_run_argument, add_runs_option, open_store, runs_of_group
 
 
 def add_parser(commands: Any) -> None:
@@ -24,7 +24,7 @@ def add_parser(commands: Any) -> None:
         "  fitscope plot RUN --style grid --metric loss --metric accuracy\n  fitscope plot --group GROUP",
         formatter_class=HelpFormatter,
     )
-    plot.add_argument("run", nargs="*", metavar="RUN", help="run ids (unique prefixes are enough)")
+    plot.add_argument("run", nargs="*", metavar="RUN", help=RUN_IDS_HELP)
     plot.add_argument("--group", help="a cv or search group id (cv and tune print it)")
     plot.add_argument("-o", "--output", type=Path, help="file to write (.png, .svg, .pdf); default in the run folder")
     plot.add_argument("--metric", action="append", default=[], metavar="NAME", help="metric(s) to draw (repeatable)")

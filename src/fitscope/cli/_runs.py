@@ -27,10 +27,13 @@ def runs_option(args: argparse.Namespace) -> str:
     return f" --runs {shlex.quote(str(runs))}" if runs else ""
 
 
+RUN_IDS_HELP = "run ids (unique prefixes are enough; `last` is the most recent run)"
+
+
 def add_run_argument(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
     """The ``RUN`` positional every per-run command takes."""
     parser.add_argument("run", nargs="?" if optional else None, metavar="RUN",
-                        help="a run id (a unique prefix is enough)")  # fmt: skip
+                        help="a run id (a unique prefix is enough), or `last` for the most recent run")  # fmt: skip
 
 
 SPEC_HELP = "a YAML experiment spec, or a spec fitscope ships: book_toy, book_full, digits_quick"
@@ -91,7 +94,7 @@ def add_parser(commands: Any) -> None:
         epilog="examples:\n  fitscope runs rm RUN\n  fitscope runs rm RUN1 RUN2\n"
         "  fitscope runs rm --group GROUP    # every fold or trial of one cv/tune",
     )  # fmt: skip
-    rm.add_argument("run", nargs="*", metavar="RUN", help="run ids (a unique prefix is enough)")
+    rm.add_argument("run", nargs="*", metavar="RUN", help=RUN_IDS_HELP)
     rm.add_argument("--group", help="every run of this cv or tune group")
     add_runs_option(rm)
     rm.set_defaults(handler=run_rm)

@@ -44,6 +44,8 @@ TRIAL_BOOKKEEPING = frozenset({"trial_key", "initial_weights", "fold"})
 
 DEFAULT_ROOT = "fitscope-runs"
 DB_NAME = "fitscope.db"
+# What a user may give for a run id to mean the most recently started run.
+LAST = "last"
 STATUSES = ("running", "finished", "failed", "interrupted")
 _BUSY_TIMEOUT_MS = 60_000
 
@@ -321,11 +323,16 @@ class Store:
         return run
 
     def run(self, run_id: str) -> Run:
-        """The run with id ``run_id`` (a unique prefix works too).
+        """The run with id ``run_id`` (a unique prefix works too; ``last`` is the most recently started run).
 
         Raises:
             StoreError: no such run (with close matches), or the prefix is ambiguous.
         """
+        if run_id == LAST:  # run ids begin with their date, so no id begins with "last"
+            row = self._conn.execute("SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1").fetchone()
+            if row is None:
+                raise StoreError(f"no runs in {self.root} yet, so there is no last run.")
+            return Run(self, row[0])
         rows = self._conn.execute(
             "SELECT run_id FROM runs WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\'",
             (run_id, run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
