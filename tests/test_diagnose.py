@@ -98,12 +98,32 @@ def test_errors_alone(capsys: pytest.CaptureFixture[str]) -> None:
     assert "\nWithout a train-dev set, variance is measured as dev - train" in out
 
 
+def test_errors_with_the_sizes_of_their_sets(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["diagnose", "--errors", "human=0,train=0.005,dev=0.02,test=0.08"]
+    assert main([*argv, "--sizes", "dev=10000,test=10000"]) == 0
+    assert "Primary problem: dev overfitting." in capsys.readouterr().out
+    assert main([*argv, "--sizes", "dev=50,test=50"]) == 0  # the 6-point gap is within the noise of 50 images
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Error levels: human 0.0%, train 0.5%, dev 2.0% (±3.1%), test 8.0% (±4.3%)."
+    assert (
+        "Primary problem: none." in out
+        and out[-1] == "Next: measure on bigger held-out sets before acting on these gaps."
+    )
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["--errors", "train=1.5"], "outside [0, 1]"),
         (["--errors", "trian=0.1"], "unknown error name 'trian'"),
         ([], "give a RUN to diagnose, or --errors"),
+        (
+            ["--errors", "dev=0.1", "--sizes", "train=300"],
+            "--sizes: 'train' is not a held-out set. Use train_dev, dev, test.",
+        ),
+        (["--errors", "dev=0.1", "--sizes", "dev=3.5"], "--sizes: dev='3.5' is not a whole number of samples."),
+        (["--errors", "dev=0.1", "--sizes", "dev=0"], "--sizes: dev=0: a set needs at least one sample."),
+        (["last", "--sizes", "dev=30"], "--sizes goes with --errors; a recorded run knows the sizes of its sets."),
     ],
 )
 def test_bad_diagnose_input(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

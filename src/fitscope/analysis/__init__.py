@@ -8,7 +8,7 @@ from __future__ import annotations
 from ._bands import EpochBand, epoch_bands
 from ._curves import MIN_EPOCHS, CurveReport, analyse_curves
 from ._diagnosis import Diagnosis, diagnose_run
-from ._gaps import ACTIONS, ERROR_LEVELS, GAPS, GapReport, analyse_gaps, parse_errors, standard_error
+from ._gaps import ACTIONS, ERROR_LEVELS, GAPS, GapReport, analyse_gaps, parse_errors, parse_sizes, standard_error
 
 __all__ = [
     "ACTIONS",
@@ -24,5 +24,6 @@ __all__ = [
     "diagnose_run",
     "epoch_bands",
     "parse_errors",
+    "parse_sizes",
     "standard_error",
 ]

@@ -128,17 +128,6 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
     return replace(diagnosis, sentences=explain(diagnosis))
 
 
-def _levels(gaps: GapReport) -> str:
-    """``train 6.7%, dev 30.0% (±8.1)``: a held-out level's standard error when it is a point or more."""
-    shown = []
-    for name, value in gaps.errors.items():
-        if value is None:
-            continue
-        noise = gaps.uncertainty.get(name)
-        shown.append(f"{name.replace('_', '-')} {value:.1%}" + (f" (±{noise:.1%})" if noise and noise >= 0.01 else ""))
-    return ", ".join(shown)
-
-
 _NAMES = {
     "avoidable_bias": "avoidable bias (the model underfits its training data)",
     "variance": "variance (the model does much worse on data it was not trained on)",
@@ -166,7 +155,7 @@ def explain(d: Diagnosis) -> list[str]:
             "variance, data mismatch), which compares error rates, is left out."
         )
     else:
-        out.append(f"Error levels: {_levels(d.gaps)}.")
+        out.append(f"Error levels: {d.gaps.levels_text()}.")
         if d.gaps.primary == "none" and d.gaps.within_noise:
             out.append("No gap stands out beyond the sampling noise of the held-out sets.")
         elif d.gaps.primary == "none":

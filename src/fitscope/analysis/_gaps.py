@@ -21,7 +21,16 @@ from typing import Any
 
 from .._errors import ArgumentError
 
-__all__ = ["ACTIONS", "ERROR_LEVELS", "GAPS", "GapReport", "analyse_gaps", "parse_errors", "standard_error"]
+__all__ = [
+    "ACTIONS",
+    "ERROR_LEVELS",
+    "GAPS",
+    "GapReport",
+    "analyse_gaps",
+    "parse_errors",
+    "parse_sizes",
+    "standard_error",
+]
 
 ERROR_LEVELS = ("human", "train", "train_dev", "dev", "test")
 GAPS = ("avoidable_bias", "variance", "data_mismatch", "dev_overfitting")
@@ -86,6 +95,17 @@ class GapReport:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def levels_text(self) -> str:
+        """``human 0.0%, train 6.7%, dev 30.0% (±8.0%)``: held-out levels with their standard error from a point up."""
+        shown = []
+        for name, value in self.errors.items():
+            if value is None:
+                continue
+            noise = self.uncertainty.get(name)
+            spread = f" (±{noise:.1%})" if noise and noise >= 0.01 else ""
+            shown.append(f"{name.replace('_', '-')} {value:.1%}{spread}")
+        return ", ".join(shown)
+
 
 def parse_errors(text: str) -> dict[str, float]:
     """Parse ``human=0.01,train=0.08,...`` (``%`` values allowed: ``train=8%``)."""
@@ -105,6 +125,25 @@ def parse_errors(text: str) -> dict[str, float]:
     if not errors:
         raise ArgumentError("--errors: give at least one error level, such as train=0.08,dev=0.10.")
     return errors
+
+
+def parse_sizes(text: str) -> dict[str, int]:
+    """Parse ``dev=300,test=10000``: how many samples each held-out error level was measured on."""
+    sizes: dict[str, int] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep:
+            raise ArgumentError(f"--sizes: {item!r} is not NAME=COUNT (such as dev=300).")
+        if name not in _HELD_OUT:
+            raise ArgumentError(f"--sizes: {name!r} is not a held-out set. Use {', '.join(_HELD_OUT)}.")
+        try:
+            sizes[name] = int(value.strip())
+        except ValueError:
+            raise ArgumentError(f"--sizes: {name}={value!r} is not a whole number of samples.") from None
+        if sizes[name] < 1:
+            raise ArgumentError(f"--sizes: {name}={sizes[name]}: a set needs at least one sample.")
+    return sizes
 
 
 def standard_error(error: float, samples: int) -> float:

@@ -17,11 +17,14 @@ def add_parser(commands: Any) -> None:
         description="Diagnose a run (overfitting and its onset, underfitting, divergence; Andrew Ng's "
         "avoidable bias / variance / data mismatch / dev-set overfitting) or a table of error levels.",
         epilog="examples:\n  fitscope diagnose RUN --human-error 0.005\n"
-        "  fitscope diagnose --errors human=0.01,train=0.08,train_dev=0.09,dev=0.10,test=0.11 --json",
+        "  fitscope diagnose --errors human=0.01,train=0.08,train_dev=0.09,dev=0.10,test=0.11 --json\n"
+        "  fitscope diagnose --errors train=0.02,dev=0.05,test=0.09 --sizes dev=200,test=200",
         formatter_class=HelpFormatter,
     )
     add_run_argument(parser, optional=True)
     parser.add_argument("--errors", metavar="NAME=E,...", help="error levels alone: human, train, train_dev, dev, test")
+    parser.add_argument("--sizes", metavar="NAME=N,...", help="with --errors: the samples each held-out level was "
+                        "measured on (train_dev, dev, test), to weigh gaps against their sampling noise")  # fmt: skip
     parser.add_argument("--human-error", type=float, metavar="E", help="estimated human-level (optimal) error, 0..1")
     parser.add_argument("--json", action="store_true", help="print JSON")
     add_runs_option(parser)
@@ -29,21 +32,22 @@ def add_parser(commands: Any) -> None:
 
 
 def run_diagnose(args: argparse.Namespace) -> int:
-    from ..analysis import analyse_gaps, diagnose_run, parse_errors
+    from ..analysis import analyse_gaps, diagnose_run, parse_errors, parse_sizes
 
     if (args.run is None) == (args.errors is None):
         raise ArgumentError("give a RUN to diagnose, or --errors NAME=VALUE,... (not both).")
+    if args.sizes is not None and args.errors is None:
+        raise ArgumentError("--sizes goes with --errors; a recorded run knows the sizes of its sets.")
     if args.errors is not None:
         errors: dict[str, float | None] = dict(parse_errors(args.errors))
         if args.human_error is not None:
             errors["human"] = args.human_error
-        report = analyse_gaps(errors)
+        report = analyse_gaps(errors, parse_sizes(args.sizes) if args.sizes else None)
         payload = {**report.to_dict(), "curve": None}
         if args.json:
             print_json(payload)
             return 0
-        shown = ", ".join(f"{k.replace('_', '-')} {v:.1%}" for k, v in report.errors.items() if v is not None)
-        print(f"Error levels: {shown}.")
+        print(f"Error levels: {report.levels_text()}.")
         gaps = ", ".join(f"{k.replace('_', ' ')} {v:+.1%}" for k, v in report.gaps.items() if v is not None)
         print(f"Gaps: {gaps}.")
         print(f"Primary problem: {report.primary.replace('_', ' ')}.")
