@@ -74,8 +74,8 @@ def test_underfitting_like_the_books_two_unit_model() -> None:
 
 
 def test_underfitting_from_chance_level_loss() -> None:
-    flat = np.full(50, math.log(10) * 0.9)
-    assert analyse_curves(history(flat, flat + 0.01), num_classes=10).verdict == "underfitting"
+    near_chance = np.linspace(math.log(10) * 0.95, math.log(10) * 0.9, 50)  # learning, barely (exactly flat: stalled)
+    assert analyse_curves(history(near_chance, near_chance + 0.01), num_classes=10).verdict == "underfitting"
 
 
 def test_still_improving() -> None:
@@ -91,6 +91,29 @@ def test_diverging_on_nan_and_on_rising_loss() -> None:
     assert nan.verdict == "diverging" and "epoch 2" in nan.findings[0]
     rising = np.linspace(1, 5, 30)
     assert analyse_curves(history(rising, rising)).verdict == "diverging"
+
+
+def test_a_model_that_stopped_learning_is_stalled_not_underfitting() -> None:
+    # Unscaled wine measurements (proline over 1000) and sgd: one step, then every ReLU dead.
+    stuck = np.full(40, 10.7961)
+    report = analyse_curves(history(stuck, np.full(40, 10.7454), accuracy=np.full(40, 0.3302)), num_classes=3)
+    assert report.verdict == "stalled" and report.overfit_onset is None
+    assert report.findings == [
+        "the training loss has not moved since epoch 0 (10.8 at every epoch): the model stopped learning (dead ReLU "
+        "units or a saturated output, typically after a first step too large for the inputs). Scale the inputs "
+        "(`data.scale: standardize` for columns of different ranges) or lower the learning rate."
+    ]
+    late = np.concatenate([np.linspace(2.0, 1.2, 12), np.full(30, 1.1)])  # learned for 12 epochs, then froze
+    assert "has not moved since epoch 12 " in analyse_curves(history(late, late + 0.1), num_classes=3).findings[0]
+    # A model that froze at a good fit is no problem: it is not underfitting.
+    assert (
+        analyse_curves(history(np.full(40, 0.05), np.full(40, 0.08), accuracy=np.full(40, 0.99))).verdict == "good_fit"
+    )
+    # Not stalled: a loss still creeping down, a few flat epochs at the end, or a perfect fit at zero loss.
+    assert analyse_curves(history(np.linspace(1.0, 0.999, 40), np.linspace(1.1, 1.099, 40))).verdict != "stalled"
+    brief = np.concatenate([np.linspace(2.0, 1.0, 37), np.full(3, 1.0)])
+    assert analyse_curves(history(brief, brief + 0.1)).verdict != "stalled"
+    assert analyse_curves(history(np.full(40, 1e-5), np.full(40, 0.2))).verdict != "stalled"
 
 
 def test_oscillation() -> None:

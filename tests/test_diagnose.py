@@ -187,3 +187,20 @@ def test_small_held_out_sets_show_their_noise_and_keep_chance_gaps_out(tmp_path:
     assert "Error levels: human 0.0%, train 0.5%, dev 10.0% (±6.1%), test 13.3% (±6.5%)." in sentences
     assert "No gap stands out beyond the sampling noise of the held-out sets." in sentences
     assert sentences[-1] == "Next: measure on bigger held-out sets before acting on these gaps."
+
+
+def test_a_stalled_run_is_told_to_learn_first_not_to_grow(tmp_path: Path) -> None:
+    classes = {"train": {"a": 40, "b": 40, "c": 40}}
+    run = Store(tmp_path).start_run(name="wine", split={"index_hash": "abc", "class_counts": classes})
+    for epoch in range(40):  # unscaled inputs: one step, then nothing moves
+        run.record_epoch(epoch, {"loss": 10.7961, "accuracy": 0.3302, "val_loss": 10.7454, "val_accuracy": 0.3333},
+                         started_at=epoch, duration=1)  # fmt: skip
+    run.finish()
+    diagnosis = diagnose_run(run)
+    assert diagnosis.curve is not None and diagnosis.curve.verdict == "stalled"
+    assert diagnosis.sentences[0].startswith("The training loss has not moved since epoch 0 (10.8 at every epoch)")
+    assert not any(s.startswith(("Best epoch", "Training accuracy is only")) for s in diagnosis.sentences)
+    assert diagnosis.sentences[-1] == (
+        "Next: make the model learn first: scale the inputs or lower the learning rate, and train again; "
+        "then read the error levels."
+    )

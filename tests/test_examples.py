@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,3 +22,19 @@ def test_stateful_rnn_example_records_one_continuous_curve(tmp_path: Path) -> No
     assert "6 epochs recorded (0..5)" in out.stdout
     (info,) = Store(tmp_path).runs()
     assert (info.status, info.epochs) == ("finished", 6)
+
+
+def test_tabular_wine_example_standardizes_its_columns(tmp_path: Path) -> None:
+    """The wine measurements (proline over 1000 beside hue near 1) train well once standardised."""
+    shutil.copy(EXAMPLES / "tabular" / "wine.yaml", tmp_path)
+    made = subprocess.run([sys.executable, str(EXAMPLES / "tabular" / "make_wine_csv.py"), "--output",
+                           str(tmp_path / "wine.csv")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    runs = tmp_path / "runs"
+    ran = subprocess.run([sys.executable, "-m", "fitscope", "run", str(tmp_path / "wine.yaml"), "--json", "--runs",
+                          str(runs)], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    result = json.loads(ran.stdout)
+    assert result["val"]["accuracy"] >= 0.9
+    (info,) = Store(runs).runs()
+    assert info.manifest is not None and info.manifest["sizes"] == {"train": 106, "val": 36, "test": 36}

@@ -1,4 +1,4 @@
-"""Curve analysis: best epoch, overfitting onset, underfitting, divergence, oscillation.
+"""Curve analysis: best epoch, overfitting onset, underfitting, divergence, a stalled model, oscillation.
 
 Pure functions over a history ``{metric: [value per epoch]}``; no Keras, no store.
 Noise is handled by smoothing (a centred moving average) and by asking a change
@@ -19,7 +19,7 @@ from .._errors import ArgumentError
 __all__ = ["MIN_EPOCHS", "CurveReport", "analyse_curves"]
 
 MIN_EPOCHS = 3
-VERDICTS = ("diverging", "overfitting", "underfitting", "still_improving", "oscillating", "good_fit")
+VERDICTS = ("diverging", "stalled", "overfitting", "underfitting", "still_improving", "oscillating", "good_fit")
 # Training error above this, with no human-level estimate saying otherwise, is high bias.
 _HIGH_TRAIN_ERROR = 0.10
 
@@ -36,8 +36,9 @@ class CurveReport:
         gap_at_best: validation minus training loss at the best epoch.
         overfit_onset: the epoch after which validation loss keeps rising while
             training loss keeps falling, or ``None``.
-        verdict: one of ``diverging``, ``overfitting``, ``underfitting``,
-            ``still_improving``, ``oscillating``, ``good_fit``.
+        verdict: one of ``diverging``, ``stalled`` (the training loss stopped moving
+            altogether), ``overfitting``, ``underfitting``, ``still_improving``,
+            ``oscillating``, ``good_fit``.
         findings: plain sentences, most important first.
         suggested_patience: an ``EarlyStopping`` patience fitted to this curve.
         suggested_epochs: how many epochs to train (best epoch + patience).
@@ -114,13 +115,20 @@ def analyse_curves(
         gap = float(val_loss[best_epoch] - train[best_epoch])
 
     diverging = _diverging(train if len(train) == n else val_loss, findings)
-    onset = None if diverging else _overfit_onset(train, val_loss, findings)
-    underfit = False if diverging else _underfitting(history, train, num_classes, findings)
+    underfitting: list[str] = []
+    underfit = not diverging and _underfitting(history, train, num_classes, underfitting)
+    # A model that underfits because it stopped moving needs scaled inputs, not a bigger model.
+    stalled = underfit and _stalled(train, findings)
+    onset = None if diverging or stalled else _overfit_onset(train, val_loss, findings)
+    if not stalled:
+        findings.extend(underfitting)
     improving = not diverging and onset is None and _still_improving(val_loss, findings)
     oscillating = _oscillating(train if len(train) == n else val_loss, findings)
 
     if diverging:
         verdict = "diverging"
+    elif stalled:
+        verdict = "stalled"
     elif onset is not None:
         verdict = "overfitting"
     elif underfit:
@@ -162,6 +170,28 @@ def _diverging(loss: np.ndarray, findings: list[str]) -> bool:
             )
             return True
     return False
+
+
+def _stalled(loss: np.ndarray, findings: list[str]) -> bool:
+    """An underfitting model's training loss is the same at every one of the last epochs: its weights stopped.
+
+    Typically a first step too large for the inputs' scale (a column in the thousands)
+    left every ReLU unit dead or the softmax saturated; no bigger model or longer run helps.
+    """
+    tail = max(2 * MIN_EPOCHS, len(loss) // 10)
+    if len(loss) < tail or not np.isfinite(loss).all() or loss[-1] < 1e-3:
+        return False
+    level = float(loss[-1])
+    flat = np.abs(loss - level) <= 1e-6 * abs(level)
+    if not flat[-tail:].all():
+        return False
+    since = len(loss) - int(np.argmin(flat[::-1])) if not flat.all() else 0
+    findings.append(
+        f"the training loss has not moved since epoch {since} ({level:.4g} at every epoch): the model stopped "
+        "learning (dead ReLU units or a saturated output, typically after a first step too large for the inputs). "
+        "Scale the inputs (`data.scale: standardize` for columns of different ranges) or lower the learning rate."
+    )
+    return True
 
 
 def _overfit_onset(train: np.ndarray, val: np.ndarray, findings: list[str]) -> int | None:

@@ -128,6 +128,11 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
     return replace(diagnosis, sentences=explain(diagnosis))
 
 
+_STALLED_ACTIONS = [
+    "make the model learn first: scale the inputs or lower the learning rate, and train again",
+    "then read the error levels",
+]
+
 _NAMES = {
     "avoidable_bias": "avoidable bias (the model underfits its training data)",
     "variance": "variance (the model does much worse on data it was not trained on)",
@@ -141,7 +146,7 @@ def explain(d: Diagnosis) -> list[str]:
     out: list[str] = []
     if d.curve is not None:
         out.extend(f[:1].upper() + f[1:] for f in d.curve.findings)
-        if d.curve.best_epoch is not None:
+        if d.curve.best_epoch is not None and d.curve.verdict != "stalled":  # no best epoch of a model that never moved
             out.append(
                 f"Best epoch {d.curve.best_epoch} by {d.curve.monitor}; a fitting EarlyStopping is "
                 f"EarlyStopping(monitor='{d.curve.monitor}', patience={d.curve.suggested_patience}, "
@@ -172,5 +177,7 @@ def explain(d: Diagnosis) -> list[str]:
     if d.test_evaluations > 1:
         out.append(f"The test set of this run was evaluated {d.test_evaluations} times: it is no longer unseen.")
     if d.has_error_levels:
-        out.append("Next: " + "; ".join(d.gaps.actions) + ".")
+        # The bias and variance of a model that never learned say little: first make it learn.
+        stalled = d.curve is not None and d.curve.verdict == "stalled"
+        out.append("Next: " + ("; ".join(_STALLED_ACTIONS if stalled else d.gaps.actions)) + ".")
     return out
