@@ -70,6 +70,10 @@ def test_dev_reuse_is_counted(tmp_path: Path) -> None:
     assert diagnosis.configurations_on_split == 2 and diagnosis.test_evaluations == 2
     assert diagnosis.gaps.errors["test"] == pytest.approx(0.2)
     assert any("2 different configurations" in s for s in diagnosis.sentences)
+    # Removing the first run does not undo that the split judged its configuration.
+    (first,) = [info.run_id for info in store.runs() if info.run_id != other.run_id]
+    store.delete(first)
+    assert diagnose_run(other).configurations_on_split == 2
 
 
 def test_short_run_still_gets_gap_analysis(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,7 +25,23 @@ def test_run_ids_and_layout(tmp_path: Path) -> None:
     info = run.info()
     assert (info.status, info.params, info.epochs) == ("running", {"units": 2}, 0)
     assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_a_store_of_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    run = store.start_run(name="old", params={"units": 2}, split={"index_hash": "abc"})
+    run.record_epoch(0, {"loss": 1.0}, started_at=0, duration=1)
+    run.finish()
+    with store.transaction() as conn:  # as fitscope wrote stores before removed runs were remembered
+        conn.execute("DROP TABLE removed_runs")
+        conn.execute("PRAGMA user_version = 1")
+    store.close()
+    again = Store(tmp_path)
+    assert again._conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert again.run(run.run_id).history() == {"loss": [1.0]}
+    again.delete(run.run_id)
+    assert again.params_on_split("abc") == [{"units": 2}] and again.runs() == []
 
 
 def test_history_round_trip_keeps_nan_and_inf(tmp_path: Path) -> None:

@@ -122,8 +122,8 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
 
     configurations = 1
     if manifest.get("index_hash"):
-        same = run.store.runs_on_split(manifest["index_hash"])
-        configurations = len({json.dumps(r.params, sort_keys=True) for r in same}) or 1
+        same = run.store.params_on_split(manifest["index_hash"])
+        configurations = len({json.dumps(params, sort_keys=True) for params in same}) or 1
     diagnosis = Diagnosis(gaps, curve, note, configurations, len(test_evals), error_metric=error_metric)
     return replace(diagnosis, sentences=explain(diagnosis))
 

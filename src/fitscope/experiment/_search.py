@@ -400,7 +400,7 @@ def search(
             manifest_hashes.add(info.manifest["index_hash"])
     on_split = 0
     for index_hash in manifest_hashes:
-        on_split = max(on_split, len({json.dumps(r.params.get("trial_key")) for r in store.runs_on_split(index_hash)}))
+        on_split = max(on_split, len({json.dumps(p.get("trial_key")) for p in store.params_on_split(index_hash)}))
     result = SearchResult(group, metric, ranking, winner, on_split)
     if test_best and winner is not None:
         result.test = _test_winner(store, winner, select, spec_obj, configs, say)

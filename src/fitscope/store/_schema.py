@@ -64,8 +64,20 @@ CREATE TABLE evaluations (
 CREATE INDEX evaluations_run ON evaluations (run_id, split);
 """
 
+# Removed runs leave their configuration and split behind: a tuning round whose trials
+# were deleted still counts as scored on that validation split.
+_V2 = """
+CREATE TABLE removed_runs (
+    run_id      TEXT PRIMARY KEY,
+    index_hash  TEXT,
+    params      TEXT NOT NULL,
+    removed_at  REAL NOT NULL
+);
+CREATE INDEX removed_runs_split ON removed_runs (index_hash);
+"""
+
 # Each entry upgrades the schema from version i to i + 1.
-_MIGRATIONS = [_V1]
+_MIGRATIONS = [_V1, _V2]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 

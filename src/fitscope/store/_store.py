@@ -375,13 +375,22 @@ class Store:
             best.update({run_id: (metric, float(value), int(epoch)) for run_id, value, epoch in rows})
         return best
 
-    def runs_on_split(self, index_hash: str) -> list[RunInfo]:
-        """Runs whose split manifest has ``index_hash`` (scored on the same validation set)."""
-        sql = _INFO_SQL + " WHERE json_extract(r.manifest, '$.index_hash') = ? ORDER BY r.started_at"
-        return [_info(row) for row in self._conn.execute(sql, (index_hash,)).fetchall()]
+    def params_on_split(self, index_hash: str) -> list[dict[str, Any]]:
+        """The params of every run scored on the split with ``index_hash``, removed runs included.
+
+        How many configurations a validation set has judged is evidence of tuning on it;
+        removing the runs does not undo that.
+        """
+        sql = (
+            "SELECT params FROM runs WHERE json_extract(manifest, '$.index_hash') = ?"
+            " UNION ALL SELECT params FROM removed_runs WHERE index_hash = ?"
+        )
+        return [json.loads(row[0]) for row in self._conn.execute(sql, (index_hash, index_hash))]
 
     def delete(self, *run_ids: str) -> list[str]:
         """Delete runs' rows and folders, all of them or none; returns their full ids.
+
+        Each run's configuration and split stay behind (see :meth:`params_on_split`).
 
         Raises:
             StoreError: a run is unknown, or another live process is training one (named in
@@ -398,6 +407,11 @@ class Store:
                         f"`kill {info.holder[1]}`), then remove it.{kept}"
                     )
             for run in runs:
+                conn.execute(
+                    "INSERT OR REPLACE INTO removed_runs (run_id, index_hash, params, removed_at) SELECT run_id,"
+                    " json_extract(manifest, '$.index_hash'), params, ? FROM runs WHERE run_id = ?",
+                    (time.time(), run.run_id),
+                )
                 for table in ("metrics", "batches", "evaluations", "epochs", "runs"):
                     conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run.run_id,))
         for run in runs:  # after the commit: a folder without rows is harmless, rows without a folder are not
