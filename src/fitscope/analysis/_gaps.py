@@ -89,7 +89,7 @@ class GapReport:
     notes: list[str] = field(default_factory=list)
     # One standard error of each held-out level, when the size of its set was given.
     uncertainty: dict[str, float | None] = field(default_factory=dict)
-    # Gaps above a point that were not counted because they are within the sets' sampling noise.
+    # Gaps that could have been the problem, not counted because they are within the sets' sampling noise.
     within_noise: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -209,6 +209,8 @@ def analyse_gaps(errors: dict[str, float | None], sizes: Mapping[str, int | None
     for name in _HELD_OUT:
         level, samples = levels[name], (sizes or {}).get(name)
         uncertainty[name] = standard_error(level, samples) if level is not None and samples else None
+    # A gap set aside as noise still sets the scale: a 1-point gap is no problem beside a 9-point unknown.
+    largest = max((g for g in gaps.values() if g is not None and g > 0), default=0.0)
     within_noise = []
     for name, gap in gaps.items():
         upper, lower = _BETWEEN[name]
@@ -217,7 +219,7 @@ def analyse_gaps(errors: dict[str, float | None], sizes: Mapping[str, int | None
         noise = 2 * math.hypot(uncertainty.get(upper) or 0.0, uncertainty.get(lower) or 0.0)
         if gap is not None and 0 < gap < noise:
             counted[name] = None
-            if gap >= _ABSOLUTE:
+            if gap >= _ABSOLUTE and gap >= _RELATIVE * largest:  # said only where it could have been the problem
                 within_noise.append(name)
                 notes.append(
                     f"The {_LABELS[name]} gap ({gap:.1%}) is within the sampling noise of the sets it compares "
@@ -231,8 +233,6 @@ def analyse_gaps(errors: dict[str, float | None], sizes: Mapping[str, int | None
             "the estimate is too high, or the model fits the training set too closely. Focus on variance."
         )
         counted["avoidable_bias"] = None
-    # A gap set aside as noise still sets the scale: a 1-point gap is no problem beside a 9-point unknown.
-    largest = max((g for g in gaps.values() if g is not None and g > 0), default=0.0)
     primary = "none"
     for name in GAPS:
         gap = counted[name]
