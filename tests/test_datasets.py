@@ -7,7 +7,7 @@ import pytest
 
 import fitscope
 from fitscope import ArgumentError, DataError, Dataset, Preprocessing
-from fitscope.data import load_dataset, load_fashion_mnist, load_file, load_mnist, locate_builtin
+from fitscope.data import load_dataset, load_fashion_mnist, load_file, load_mnist, locate_builtin, split_dataset
 
 
 def test_digits_is_offline_and_knows_itself() -> None:
@@ -39,20 +39,52 @@ def test_from_arrays_bad_input(x: np.ndarray, y: np.ndarray, message: str) -> No
         Dataset.from_arrays(x, y)
 
 
-def test_regression_targets_are_refused_with_what_to_do(tmp_path: Path) -> None:
+def test_regression_targets_as_classes_are_refused_with_what_to_do(tmp_path: Path) -> None:
     """Numbers with fractions as labels would each become a class: refused, from arrays and from a CSV."""
     with pytest.raises(DataError) as refused:
         Dataset.from_arrays(np.zeros((4, 1)), [0.5, 1.0, 2.25, 1.0], name="targets")
     assert str(refused.value) == (
-        "targets: the labels are numbers with fractions (0.5, 2.25, ...): regression targets, which fitscope does "
-        "not train (it works with class labels: whole numbers or text). If they are class names, write them as "
-        "text (e.g. 'size 1.5')."
+        "targets: the labels are numbers with fractions (0.5, 2.25, ...): regression targets. To predict them, make "
+        "it a regression (a spec's `data.task: regression`; `task='regression'` in Python). If they are class "
+        "names, write them as text (e.g. 'size 1.5')."
     )
     (tmp_path / "prices.csv").write_text("area,price\n30,1.5\n40,2\n50,2.75\n")
     with pytest.raises(DataError, match=r"prices\.csv: the labels are numbers with fractions \(1\.5, 2\.75, \.\.\.\)"):
         load_file(tmp_path / "prices.csv", label="price")
     assert Dataset.from_arrays(np.zeros((3, 1)), [0.0, 1.0, 1.0]).num_classes == 2  # whole numbers: classes
     assert Dataset.from_arrays(np.zeros((2, 1)), ["size 1.5", "size 2"]).class_names == ("size 1.5", "size 2")
+
+
+def test_a_regression_keeps_its_targets_as_numbers(tmp_path: Path) -> None:
+    (tmp_path / "prices.csv").write_text("area,rooms,price\n30,1,1.5\n40,2,2\n50,2,2.75\n60,3,3\n")
+    prices = load_file(tmp_path / "prices.csv", label="price", task="regression")
+    assert prices.is_regression and prices.class_names == () and prices.y.dtype == np.float32
+    assert prices.y.tolist() == [1.5, 2.0, 2.75, 3.0] and prices.x.shape == (4, 2)
+    assert "regression targets" in repr(prices)
+    two = Dataset.from_arrays(np.zeros((3, 1)), np.ones((3, 2)), task="regression")  # two numbers per sample
+    assert two.y.shape == (3, 2)
+    with pytest.raises(DataError, match=r"^arrays: a regression's labels must be numbers; found 'cat'\. Is this a "
+                       r"classification \(leave data\.task out\)\?$"):  # fmt: skip
+        Dataset.from_arrays(np.zeros((2, 1)), ["1.5", "cat"], task="regression")
+    with pytest.raises(
+        DataError, match=r"^mnist holds image classes: it is not a regression\. Leave data\.task out\.$"
+    ):
+        load_dataset("mnist", task="regression")
+    split = split_dataset(prices, val=1, test=1, seed=0)
+    assert split.manifest["class_counts"] == {"train": {}, "val": {}, "test": {}}
+    with pytest.raises(ArgumentError, match=r"Received: stratify=True\. Stratifying keeps class shares, and a "
+                       r"regression's targets have no classes: drop it\.$"):  # fmt: skip
+        split_dataset(prices, val=1, stratify=True, seed=0)
+
+
+def test_many_whole_number_labels_suggest_a_regression() -> None:
+    x = np.arange(600, dtype=np.float32).reshape(300, 2)
+    ages = Dataset.from_arrays(x, np.arange(300) % 80 + 10)  # 80 "classes" of 300 samples: ages, really
+    assert "80 classes for 300 samples: if the labels are numbers to predict (a measurement, a price), make this a " \
+        "regression (`fitscope split --task regression`; a spec's `data.task: regression`)." \
+        in split_dataset(ages, val=0.2, seed=0).audit.warnings  # fmt: skip
+    digits = Dataset.from_arrays(x, np.arange(300) % 10)
+    assert not any("classes for" in w for w in split_dataset(digits, val=0.2, seed=0).audit.warnings)
 
 
 def test_preprocessing_is_the_books() -> None:

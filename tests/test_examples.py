@@ -27,7 +27,7 @@ def test_stateful_rnn_example_records_one_continuous_curve(tmp_path: Path) -> No
 def test_tabular_wine_example_standardizes_its_columns(tmp_path: Path) -> None:
     """The wine measurements (proline over 1000 beside hue near 1) train well once standardised."""
     shutil.copy(EXAMPLES / "tabular" / "wine.yaml", tmp_path)
-    made = subprocess.run([sys.executable, str(EXAMPLES / "tabular" / "make_wine_csv.py"), "--output",
+    made = subprocess.run([sys.executable, str(EXAMPLES / "tabular" / "make_csv.py"), "wine", "--output",
                            str(tmp_path / "wine.csv")], capture_output=True, text=True, timeout=120)  # fmt: skip
     assert made.returncode == 0, made.stderr
     runs = tmp_path / "runs"
@@ -38,3 +38,15 @@ def test_tabular_wine_example_standardizes_its_columns(tmp_path: Path) -> None:
     assert result["val"]["accuracy"] >= 0.9
     (info,) = Store(runs).runs()
     assert info.manifest is not None and info.manifest["sizes"] == {"train": 106, "val": 36, "test": 36}
+
+
+def test_tabular_diabetes_example_is_a_regression(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "tabular" / "diabetes.yaml", tmp_path)
+    made = subprocess.run([sys.executable, str(EXAMPLES / "tabular" / "make_csv.py"), "diabetes", "--output",
+                           str(tmp_path / "diabetes.csv")], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    ran = subprocess.run([sys.executable, "-m", "fitscope", "run", str(tmp_path / "diabetes.yaml"), "--json", "--runs",
+                          str(tmp_path / "runs")], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    val = json.loads(ran.stdout)["val"]
+    assert set(val) == {"loss", "mae"} and val["mae"] < 50  # progression spans 25..346; a mean guess is off by ~65

@@ -720,3 +720,65 @@ def test_a_store_error_in_training_says_how_to_resume_the_run(
     again = ["run", "digits_quick", "--set", "fit.epochs=6", "--resume", info.run_id, "--quiet", "--runs", str(runs)]
     assert main(again) == 0
     assert Store(runs).run(info.run_id).info().epochs == 6
+
+
+def _prices_csv(folder: Path, rows: int = 80) -> Path:
+    rng = np.random.default_rng(0)
+    area, rooms = rng.uniform(20, 120, rows), rng.integers(1, 5, rows)
+    price = 0.03 * area + 0.2 * rooms + rng.normal(0, 0.05, rows)  # a number to predict, not a class
+    lines = [f"{a:.1f},{r},{p:.3f}" for a, r, p in zip(area, rooms, price, strict=True)]
+    (folder / "prices.csv").write_text("area,rooms,price\n" + "\n".join(lines) + "\n")
+    return folder / "prices.csv"
+
+
+REGRESSION = (
+    "data: {dataset: prices.csv, label: price, task: regression, scale: standardize}\nsplit: {val: 0.25, test: 0.25}\n"
+)
+
+
+def test_a_regression_spec_trains_on_numbers_with_mse_and_mae(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fitscope.analysis import diagnose_run
+
+    _prices_csv(tmp_path)
+    spec = write(tmp_path, REGRESSION + "model:\n  - Dense: {units: 8, activation: relu}\n  - Dense: {units: 1}\n"
+                 "fit: {epochs: 4, batch_size: 8}\n")  # fmt: skip
+    loaded = load_spec(spec)
+    assert (loaded.compile.loss, loaded.compile.metrics) == ("mse", ["mae"])  # a regression's defaults
+    result = run_spec(spec, runs=tmp_path / "runs", test=True, progress=False)
+    assert result.status == "finished" and set(result.history) == {"loss", "mae", "val_loss", "val_mae"}
+    assert set(result.val) == set(result.test or {}) == {"loss", "mae"}
+    run = Store(tmp_path / "runs").run(result.run_id)
+    assert run.info().manifest["class_counts"] == {"train": {}, "val": {}, "test": {}}  # type: ignore[index]
+    assert any(s.startswith("No error levels: the run records no accuracy") for s in diagnose_run(run).sentences)
+    # cross-validation folds a regression without classes; stratifying one is refused
+    assert main(["cv", str(spec), "--folds", "2", "--set", "fit.epochs=1", "--runs", str(tmp_path / "runs")]) == 0
+    assert main(["cv", str(spec), "--folds", "2", "--stratify", "--runs", str(tmp_path / "runs")]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("--stratify keeps class shares in every fold, and a regression's targets have no classes: drop it.")
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("model:\n  - Dense: {units: 3, activation: softmax}\n",
+         r"^the model's output layer has 3 units but each sample has 1 target value\(s\) to predict\. "
+         r"Make the last layer Dense\(1\) \(linear: no activation\)\.$"),
+        ("model:\n  - Dense: {units: 1}\ncompile: {loss: sparse_categorical_crossentropy}\n",
+         r"^compile\.loss `sparse_categorical_crossentropy` is a classification loss, but data\.task is regression\."),
+        ("model:\n  - Dense: {units: 1}\ncompile: {metrics: [mae, accuracy]}\n",
+         r"^compile\.metrics\[1\] `accuracy` scores classes, but data\.task is regression\. Use mae"),
+        ("model:\n  - Dense: {units: 1}\nsplit: {stratify: true}\n",
+         r"Invalid value for `split\.stratify`\. Received: split\.stratify=True\. Stratifying keeps class shares"),
+    ],
+)  # fmt: skip
+def test_a_regression_spec_that_scores_classes_is_refused(tmp_path: Path, extra: str, message: str) -> None:
+    _prices_csv(tmp_path)
+    text = REGRESSION.replace("split: {val: 0.25, test: 0.25}\n", "") if "split:" in extra else REGRESSION
+    with pytest.raises(SpecError, match=message):
+        run_spec(write(tmp_path, text + extra), runs=tmp_path / "runs", progress=False)
+    assert not (tmp_path / "runs" / "fitscope.db").exists() or Store(tmp_path / "runs").runs() == []

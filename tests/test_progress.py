@@ -85,3 +85,17 @@ def test_eta_leaves_out_the_first_epoch_which_also_compiles(monkeypatch: pytest.
     first, _, third = stream.getvalue().splitlines()
     assert "ETA" not in first
     assert third.endswith("ETA 7s")  # 7 epochs left at 1 s each, not 7 x 32/3 s
+
+
+def test_the_line_shows_the_loss_and_the_first_metric_a_regression_s_too() -> None:
+    pipe = io.StringIO()
+    x = np.random.default_rng(0).normal(size=(48, 4)).astype("float32")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile("adam", "mse", metrics=["mae", "mse"])  # a second metric is left off the line
+    model.fit(
+        x, x.sum(axis=1), validation_split=0.25, epochs=2, verbose=0, callbacks=[progress_callback(2, stream=pipe)]
+    )
+    last = pipe.getvalue().splitlines()[-1]
+    assert re.fullmatch(
+        r"2/2 epochs  loss \S+  mae \S+  val_loss \S+  val_mae \S+  best val_loss \S+ at epoch \d", last
+    )

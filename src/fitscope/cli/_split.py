@@ -41,6 +41,9 @@ def add_dataset_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--data-dir", type=Path, help="folder holding mnist.npz etc. (default: $FITSCOPE_DATA)")
     parser.add_argument("--label", default="label", help="label column of a CSV file (default: label)")
+    parser.add_argument("--task", choices=("classification", "regression"), default="classification",
+                        help="regression: the labels are numbers to predict, not classes (no class counts, "
+                        "no stratify)")  # fmt: skip
 
 
 def add_parser(commands: Any) -> None:
@@ -82,7 +85,7 @@ def add_parser(commands: Any) -> None:
 def load_from_args(args: argparse.Namespace) -> Any:
     from ..data import load_dataset
 
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"task": args.task}
     if not args.dataset.endswith(".npz"):
         options["label"] = args.label
     return load_dataset(args.dataset, data_dir=args.data_dir, **options)
@@ -148,4 +151,4 @@ def _print_split(split: Any, *, title: str) -> None:
         for warning in split.audit.warnings:
             out.print(f"[yellow]warning:[/] {escape(warning)}")
     else:
-        out.print("[green]audit: no duplicates, classes balanced[/]")
+        out.print("[green]audit: no duplicates" + ("" if split.dataset.is_regression else ", classes balanced") + "[/]")

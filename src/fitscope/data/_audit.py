@@ -20,6 +20,8 @@ __all__ = ["AuditReport", "audit_parts"]
 # A part this small gives metrics too noisy to compare models on.
 _NOISY_PART = 30
 _EXAMPLES = 5
+# More classes than this (and than a tenth of the samples) reads as a quantity, not classes.
+_MANY_CLASSES = 50
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ class AuditReport:
 
 
 def class_counts(dataset: Dataset, indices: np.ndarray) -> dict[str, int]:
-    """Samples per class name in ``indices`` (every class listed, zeros included)."""
+    """Samples per class name in ``indices`` (every class listed, zeros included; none for a regression)."""
+    if dataset.is_regression:
+        return {}
     counts = np.bincount(dataset.y[indices], minlength=dataset.num_classes)
     return {name: int(n) for name, n in zip(dataset.class_names, counts)}
 
@@ -91,6 +95,7 @@ def audit_parts(dataset: Dataset, parts: dict[str, np.ndarray]) -> AuditReport:
 
     counts = {name: class_counts(dataset, idx) for name, idx in parts.items()}
     warnings = _leak_warnings(across, examples_across, within, examples_within)
+    warnings += _label_warnings(dataset, counts)  # before the class warnings it explains
     warnings += _balance_warnings(dataset, parts, counts)
     warnings += _size_warnings(dataset, parts)
     return AuditReport(within, across, examples_within, examples_across, counts, warnings)
@@ -121,6 +126,8 @@ def _leak_warnings(
 
 
 def _balance_warnings(dataset: Dataset, parts: dict[str, np.ndarray], counts: dict[str, dict[str, int]]) -> list[str]:
+    if dataset.is_regression:
+        return []  # no classes to balance
     all_idx = np.concatenate(list(parts.values())) if parts else np.arange(0)
     overall = np.bincount(dataset.y[all_idx], minlength=dataset.num_classes)
     total = max(int(overall.sum()), 1)
@@ -146,6 +153,18 @@ def _balance_warnings(dataset: Dataset, parts: dict[str, np.ndarray], counts: di
     return found
 
 
+def _label_warnings(dataset: Dataset, counts: dict[str, dict[str, int]]) -> list[str]:
+    """Whole-number labels with very many values are more often a quantity to predict than classes."""
+    present = {name for part in counts.values() for name, n in part.items() if n}
+    samples = sum(sum(part.values()) for part in counts.values())
+    if len(present) <= max(_MANY_CLASSES, samples / 10):
+        return []
+    return [
+        f"{len(present)} classes for {samples} samples: if the labels are numbers to predict (a measurement, a "
+        "price), make this a regression (`fitscope split --task regression`; a spec's `data.task: regression`)."
+    ]
+
+
 def _size_warnings(dataset: Dataset, parts: dict[str, np.ndarray]) -> list[str]:
     found = []
     for name, idx in parts.items():
@@ -155,7 +174,7 @@ def _size_warnings(dataset: Dataset, parts: dict[str, np.ndarray]) -> list[str]:
                 "(one sample moves accuracy by "
                 f"{100 / len(idx):.1f} points)."
             )
-        if 0 < len(idx) < dataset.num_classes:
+        if 0 < len(idx) < dataset.num_classes:  # (a regression has none)
             found.append(
                 f"{name} has {len(idx)} samples for {dataset.num_classes} classes: some classes cannot appear in it."
             )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._errors import DataError
+from .._errors import DataError, invalid_argument
 from ._readers import read_csv, read_idx, read_npz
 
 __all__ = [
@@ -53,17 +53,20 @@ MNIST_TRAIN_COUNTS = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
 MNIST_TEST_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
 
 BUILTIN_DATASETS = ("mnist", "fashion_mnist", "digits")
+# What a dataset's labels are: classes, or numbers to predict.
+TASKS = ("classification", "regression")
 
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Inputs, integer labels and what is known about them.
+    """Inputs, integer labels (or a regression's targets) and what is known about them.
 
     Attributes:
         name: short name (``"mnist"``, or the file's stem).
         x: all inputs, one row per sample.
-        y: integer class labels ``0..num_classes-1``, one per sample.
-        class_names: a name per class.
+        y: integer class labels ``0..num_classes-1``, one per sample; for a regression,
+            float32 targets (one number, or one row of numbers, per sample).
+        class_names: a name per class (none for a regression).
         n_train: rows ``[n_train:]`` are the dataset's own test set; ``None`` when
             the dataset ships none.
         source: where it was loaded from, for messages and manifests.
@@ -104,6 +107,7 @@ class Dataset:
         class_names: Sequence[str] | None = None,
         source: str | None = None,
         value_max: float | None = None,
+        task: str = "classification",
     ) -> Dataset:
         """Build a dataset from arrays, encoding any labels as ``0..k-1``.
 
@@ -113,7 +117,11 @@ class Dataset:
             class_names: names for the classes; default: the sorted label values.
             value_max: largest possible input value; default: the dtype's maximum
                 for integer inputs, ``None`` otherwise.
+            task: ``"classification"`` (labels are classes) or ``"regression"``
+                (labels are numbers to predict, kept as float32 targets).
         """
+        if task not in TASKS:
+            raise invalid_argument("task", task, f"Expected one of {', '.join(TASKS)}.")
         source = source or name
         x = np.asarray(x)
         y_arr = np.asarray(y)
@@ -142,14 +150,22 @@ class Dataset:
                 n_train = len(x)
                 x = np.concatenate([x, x_test])
                 y_arr = np.concatenate([y_arr, y_test_arr])
+        if task == "regression":
+            if class_names is not None:
+                raise DataError(f"{source}: a regression has no classes; leave class_names out.")
+            targets = _targets(y_arr, source)
+            check_arrays(x, targets, where=source)
+            if value_max is None and np.issubdtype(x.dtype, np.integer):
+                value_max = float(np.iinfo(x.dtype).max)
+            return cls(name=name, x=x, y=targets, class_names=(), n_train=n_train, source=source, value_max=value_max)
         check_arrays(x, y_arr, where=source)
         values, codes = np.unique(y_arr, return_inverse=True)
         fractional = _fractional_numbers(values)
         if fractional:
             raise DataError(
                 f"{source}: the labels are numbers with fractions ({', '.join(fractional)}, ...): regression "
-                "targets, which fitscope does not train (it works with class labels: whole numbers or text). "
-                "If they are class names, write them as text (e.g. 'size 1.5')."
+                "targets. To predict them, make it a regression (a spec's `data.task: regression`; "
+                "`task='regression'` in Python). If they are class names, write them as text (e.g. 'size 1.5')."
             )
         if class_names is None:
             class_names = [str(v) for v in values]
@@ -176,10 +192,8 @@ class Dataset:
 
     def __repr__(self) -> str:
         test = f", provided test={len(self) - self.n_train}" if self.n_train else ""
-        return (
-            f"Dataset(name={self.name!r}, samples={len(self)}{test}, "
-            f"input_shape={self.input_shape}, classes={self.num_classes})"
-        )
+        labels = "regression targets" if self.is_regression else f"classes={self.num_classes}"
+        return f"Dataset(name={self.name!r}, samples={len(self)}{test}, input_shape={self.input_shape}, {labels})"
 
     @property
     def has_test_set(self) -> bool:
@@ -189,6 +203,11 @@ class Dataset:
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def is_regression(self) -> bool:
+        """Whether the labels are numbers to predict (float targets), not classes."""
+        return bool(np.issubdtype(self.y.dtype, np.floating))
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -445,7 +464,9 @@ def load_digits() -> Dataset:
 _NPZ_CONVENTIONS = (("x_train", "y_train"), ("x", "y"), ("X", "y"), ("inputs", "labels"))
 
 
-def _load_npz_file(path: Path, x_key: str | None, y_key: str | None, group: str | None = None) -> Dataset:
+def _load_npz_file(
+    path: Path, x_key: str | None, y_key: str | None, group: str | None = None, task: str = "classification"
+) -> Dataset:
     arrays = read_npz(path)
     if x_key or y_key:
         if not (x_key and y_key):
@@ -465,7 +486,7 @@ def _load_npz_file(path: Path, x_key: str | None, y_key: str | None, group: str 
     x_test = y_test = None
     if pair[0] == "x_train" and "x_test" in arrays and "y_test" in arrays:
         x_test, y_test = arrays["x_test"], arrays["y_test"]
-    dataset = Dataset.from_arrays(x, y, x_test=x_test, y_test=y_test, name=path.stem, source=str(path))
+    dataset = Dataset.from_arrays(x, y, x_test=x_test, y_test=y_test, name=path.stem, source=str(path), task=task)
     if group is None:
         return dataset
     if group not in arrays:
@@ -507,6 +528,7 @@ def load_file(
     label: str | int = "label",
     header: bool | None = None,
     group: str | None = None,
+    task: str = "classification",
 ) -> Dataset:
     """Load user data: an ``.npz`` file, a ``.csv`` file or a directory of IDX files.
 
@@ -519,13 +541,17 @@ def load_file(
         group: group labels for grouped k-fold (samples of one group never sit on
             both sides of a fold): a CSV column (kept out of the inputs) or an
             ``.npz`` array with one label per training sample.
+        task: ``"regression"`` keeps the labels as numbers to predict (see
+            :meth:`Dataset.from_arrays`).
     """
     path = Path(path)
     if path.is_dir():
+        if task == "regression":
+            raise DataError(f"{path}: IDX folders hold image classes, not regression targets.")
         return _load_idx_dir(path)
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        return _load_npz_file(path, x_key, y_key, group)
+        return _load_npz_file(path, x_key, y_key, group, task)
     if suffix in (".csv", ".txt"):
         x, y, columns = read_csv(path, label=label, header=header)
         groups = None
@@ -535,7 +561,7 @@ def load_file(
             at = columns.index(group)
             groups = x[:, at].copy()
             x = np.delete(x, at, axis=1)
-        dataset = Dataset.from_arrays(x, y, name=path.stem, source=str(path))
+        dataset = Dataset.from_arrays(x, y, name=path.stem, source=str(path), task=task)
         if groups is None:
             return dataset
         return replace(dataset, groups=groups, group_column=group, _fingerprint=[])
@@ -563,6 +589,8 @@ def load_dataset(
         (1797, 10, False)
     """
     text = str(name_or_path)
+    if file_options.get("task") == "regression" and text in (*BUILTIN_DATASETS, "fashion-mnist"):
+        raise DataError(f"{text} holds image classes: it is not a regression. Leave data.task out.")
     if text == "mnist":
         return load_mnist(data_dir=data_dir, download=download)
     if text in ("fashion_mnist", "fashion-mnist"):
@@ -579,6 +607,27 @@ def load_dataset(
             f"unknown dataset {text!r}: not a built-in dataset ({', '.join(BUILTIN_DATASETS)}) and no such file.{hint}"
         )
     return load_file(path, **file_options)  # type: ignore[arg-type]
+
+
+def _targets(y: np.ndarray, source: str) -> np.ndarray:
+    """A regression's labels as float32 targets; text that is not a number is refused."""
+    try:
+        return np.asarray(y, dtype=np.float32)
+    except ValueError:
+        flat = np.asarray(y).reshape(-1)
+        bad = next(str(v) for v in flat if not _is_number_text(v))
+        raise DataError(
+            f"{source}: a regression's labels must be numbers; found {bad!r}. Is this a classification "
+            "(leave data.task out)?"
+        ) from None
+
+
+def _is_number_text(value: object) -> bool:
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _fractional_numbers(values: np.ndarray) -> list[str]:

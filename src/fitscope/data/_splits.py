@@ -94,6 +94,10 @@ def _as_labels(y: np.ndarray | None, n: int, *, needed: bool) -> np.ndarray | No
     y = np.asarray(y)
     if len(y) != n:
         raise ArgumentError(f"X and y have different lengths ({n} and {len(y)}).")
+    if needed and np.issubdtype(y.dtype, np.floating):
+        raise invalid_argument(
+            "stratify", True, "Stratifying keeps class shares, and a regression's targets have no classes: drop it."
+        )
     return y
 
 

@@ -193,9 +193,17 @@ def _optimizer(spec: Spec) -> Any:
 
 
 def build_model(
-    spec: Spec, *, input_shape: tuple[int, ...], num_classes: int, one_hot: bool, steps_per_execution: int = 1
+    spec: Spec,
+    *,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    one_hot: bool,
+    steps_per_execution: int = 1,
+    target_shape: tuple[int, ...] = (),
 ) -> Any:
     """The compiled model of ``spec`` for inputs of ``input_shape`` (checked before any training).
+
+    ``target_shape`` is a regression's per-sample target shape (``()`` for one number).
 
     ``steps_per_execution`` > 1 lets Keras run that many steps between callback
     dispatches: the same training, without per-step Python overhead (on JAX, the
@@ -207,7 +215,10 @@ def build_model(
     from ..keras_glue import fuse_metric_resets, fuse_steps, shared_weight_programs
 
     loss = spec.compile.loss
-    if loss in _CATEGORICAL and not one_hot:
+    regression = spec.data.task == "regression"
+    if regression:
+        _check_regression_compile(spec)
+    if loss in _CATEGORICAL and not one_hot and not regression:
         raise SpecError(
             f"compile.loss `{loss}` needs one-hot labels but data.one_hot is false. "
             "Use `sparse_categorical_crossentropy` with integer labels, or set data.one_hot: true."
@@ -245,7 +256,14 @@ def build_model(
         width = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
     except AttributeError:  # a subclassed model has no output_shape: the output is checked by training
         width = None
-    if "binary" in loss and "crossentropy" in loss:  # one sigmoid unit for two classes
+    if regression:
+        targets = math.prod(target_shape)
+        if width is not None and width != targets:
+            raise SpecError(
+                f"the model's output layer has {width} units but each sample has {targets} target value(s) to "
+                f"predict. Make the last layer Dense({targets}) (linear: no activation)."
+            )
+    elif "binary" in loss and "crossentropy" in loss:  # one sigmoid unit for two classes
         if width is not None and width != 1 and not (one_hot and width == 2):
             raise SpecError(
                 f"compile.loss `{loss}` scores one probability per sample, but the model's output layer has {width} "
@@ -272,6 +290,27 @@ def build_model(
     fuse_steps(model)
     fuse_metric_resets(model)
     return model
+
+
+# Metrics that count correct classes, and loss words of classification: meaningless on numbers to predict.
+_CLASS_METRICS = re.compile(r"(^|_)(acc|accuracy|auc|precision|recall|crossentropy|ce|hinge)$|^f1|^fbeta")
+_CLASS_LOSSES = ("crossentropy", "hinge", "focal")
+
+
+def _check_regression_compile(spec: Spec) -> None:
+    """A regression (``data.task: regression``) is scored by errors, not by classes."""
+    loss = spec.compile.loss
+    if any(word in loss for word in _CLASS_LOSSES):
+        raise SpecError(
+            f"compile.loss `{loss}` is a classification loss, but data.task is regression. Use a loss for "
+            "numbers: mse (mean squared error), mae or huber."
+        )
+    for i, metric in enumerate(spec.compile.metrics):
+        if _CLASS_METRICS.search(metric.lower()):
+            raise SpecError(
+                f"compile.metrics[{i}] `{metric}` scores classes, but data.task is regression. Use mae "
+                "(mean absolute error), mse or root_mean_squared_error."
+            )
 
 
 def keras_reason(exc: Exception) -> str:

@@ -85,11 +85,11 @@ def _as_spec(spec: Spec | dict[str, Any] | str | Path, overrides: list[str] | No
 
 
 def _load(spec: Spec) -> Any:
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"task": spec.data.task}
     if spec.data.dataset.lower().endswith((".csv", ".txt")):
-        options = {"label": spec.data.label, "group": spec.data.group_column}
+        options |= {"label": spec.data.label, "group": spec.data.group_column}
     elif spec.data.dataset.lower().endswith(".npz"):
-        options = {"group": spec.data.group_column}
+        options |= {"group": spec.data.group_column}
     return load_dataset(spec.data.dataset, data_dir=spec.data.data_dir, **options)
 
 
@@ -127,6 +127,10 @@ def prepare_parts(
 
 def _prepared(spec: Spec, dataset: Any, split: Split) -> Prepared:
     one_hot = spec.data.one_hot if spec.data.one_hot is not None else spec.compile.loss == "categorical_crossentropy"
+    if dataset.is_regression:
+        if spec.data.one_hot:
+            raise SpecError("data.one_hot: a regression's targets are numbers, not classes to encode; leave it out.")
+        one_hot = False  # (a classification loss is named by the model's checks)
     prep = Preprocessing(scale=spec.data.scale, flatten=spec.data.flatten, one_hot=one_hot)
     if prep.scale == "standardize":  # the training part's statistics, never validation's or test's
         prep = prep.fit(split.take("train")[0])
@@ -191,7 +195,7 @@ def run_spec(
     fused = steps_per_execution(spec, len(x), callbacks, per_batch=spec.record.per_batch, view=view)
     model = build_model(
         spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot,
-        steps_per_execution=fused,
+        steps_per_execution=fused, target_shape=tuple(y.shape[1:]),
     )  # fmt: skip
     store = Store(runs)
     resume_key = {
@@ -359,10 +363,11 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
         raise SpecError(f"run {run.run_id} has no test split (its spec sets split.test to 0).")
     if not _same_test_split(info.manifest or {}, prepared.split.manifest):
         raise StoreError(f"run {run.run_id}: the data no longer splits as recorded (its test part differs).")
-    x, _ = prepared.arrays["train"]
+    x, y = prepared.arrays["train"]
     model = build_model(
-        spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot
-    )
+        spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot,
+        target_shape=tuple(y.shape[1:]),
+    )  # fmt: skip
     earlier = run.evaluations("test")
     checkpoints = CheckpointDir(run.checkpoint_dir)
     note = None

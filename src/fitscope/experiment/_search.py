@@ -76,6 +76,10 @@ def _check_folds(plans: FoldPlans, spec: Spec, folds: int, stratify: bool, group
     labels = holdout.dataset.y[pool]
     if folds > len(pool):
         raise ArgumentError(f"Invalid value for --folds: {folds}. Only {len(pool)} samples can be folded.")
+    if stratify and holdout.dataset.is_regression:
+        raise ArgumentError(
+            "--stratify keeps class shares in every fold, and a regression's targets have no classes: drop it."
+        )
     if stratify:
         counts = np.bincount(labels)
         smallest = int(counts[counts > 0].min())

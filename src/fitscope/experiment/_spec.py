@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from .._errors import SpecError
 
@@ -25,6 +25,7 @@ class _Section(BaseModel):
 
 class DataSpec(_Section):
     dataset: str = "mnist"
+    task: Literal["classification", "regression"] = "classification"
     data_dir: str | None = None
     label: str = "label"
     group_column: str | None = None
@@ -73,6 +74,17 @@ class Spec(_Section):
     callbacks: list[dict[str, dict[str, Any] | None]] = Field(default_factory=list)
     record: RecordSpec = Field(default_factory=RecordSpec)
     seed: int | None = 0
+
+    @model_validator(mode="after")
+    def _regression_defaults(self) -> Spec:
+        """A regression scores numbers: mse and mae where the spec names no loss or metrics of its own."""
+        if self.data.task == "regression":
+            written = self.compile.model_fields_set
+            if "loss" not in written:
+                self.compile.loss = "mse"
+            if "metrics" not in written:
+                self.compile.metrics = ["mae"]
+        return self
 
 
 def _fields_at(loc: tuple[Any, ...]) -> list[str]:

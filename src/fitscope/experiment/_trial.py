@@ -291,7 +291,7 @@ def _run(trial: Trial, send: Send, data: TrialData | None, cache: TrialDataCache
     keras.backend.clear_session()  # nothing carries over from a previous trial in this process
     model = build_model(
         spec, input_shape=tuple(x.shape[1:]), num_classes=data.num_classes, one_hot=data.one_hot,
-        steps_per_execution=fused,
+        steps_per_execution=fused, target_shape=tuple(y.shape[1:]),
     )  # fmt: skip
     send({"type": "start", "key": trial.key, "manifest": data.manifest, "initial": weights_fingerprint(model),
           "backend": keras.backend.backend()})  # fmt: skip

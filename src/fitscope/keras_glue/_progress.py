@@ -47,7 +47,7 @@ class ProgressLine(keras.callbacks.Callback):
         if not (self._done == 1 or last or now - self._last >= self.every_secs):
             return
         self._last = now
-        shown = "  ".join(f"{k} {float(v):.4f}" for k, v in logs.items() if k in _SHOWN)
+        shown = _shown(logs)
         best = f"  best val_loss {self._best[0]:.4f} at epoch {self._best[1]}" if self._best else ""
         eta = ""
         if not last and self._done > 1:  # after the first epoch only: it includes compiling the model
@@ -56,7 +56,14 @@ class ProgressLine(keras.callbacks.Callback):
         print(f"{epoch + 1}/{self.total} epochs  {shown}{best}{eta}", file=self.stream, flush=True)
 
 
-_SHOWN = ("loss", "accuracy", "acc", "val_loss", "val_accuracy", "val_acc")
+def _shown(logs: dict[str, Any]) -> str:
+    """``accuracy .. loss .. val_accuracy .. val_loss ..``: the loss and the first metric (mae for a regression).
+
+    One metric keeps the line short when a spec compiles several (precision, recall, auc).
+    """
+    names = [k for k in logs if not k.startswith("val_") and k not in ("learning_rate", "lr")]
+    kept = {"loss", *[k for k in names if k != "loss"][:1]}
+    return "  ".join(f"{k} {float(v):.4f}" for k, v in logs.items() if k.removeprefix("val_") in kept)
 
 
 class LiveView(keras.callbacks.Callback):
@@ -101,7 +108,7 @@ class LiveView(keras.callbacks.Callback):
         val_loss = logs.get("val_loss")
         if val_loss is not None and math.isfinite(val_loss) and (self._best is None or val_loss < self._best[0]):
             self._best = (float(val_loss), epoch)
-        shown = "  ".join(f"{k} {float(v):.4f}" for k, v in logs.items() if k in _SHOWN)
+        shown = _shown(logs)
         if self._best:
             shown += f"  | best val_loss {self._best[0]:.4f} at epoch {self._best[1]}"
         if self._live is not None:

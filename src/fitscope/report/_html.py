@@ -99,7 +99,7 @@ _TEMPLATE = """<!doctype html>
     {% for cls in classes %}<tr><td>{{ cls }}</td>{% for part in parts %}<td>{{ manifest.class_counts[part][cls] }}</td>{% endfor %}</tr>{% endfor %}
   </table></div>
   {% if audit_warnings %}<ul class="warn">{% for w in audit_warnings %}<li>{{ w }}</li>{% endfor %}</ul>
-  {% else %}<p class="muted">Audit: no duplicates within or across parts, classes balanced.</p>{% endif %}
+  {% else %}<p class="muted">Audit: no duplicates within or across parts{% if classes %}, classes balanced{% endif %}.</p>{% endif %}
   <details><summary class="muted">content hashes</summary><pre>{{ content_hashes }}</pre></details>
   {% else %}<p class="muted">This run recorded no split manifest.</p>{% endif %}
 </section>
