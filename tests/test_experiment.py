@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -154,6 +155,7 @@ def test_test_refuses_a_test_part_whose_data_changed(tmp_path: Path, capsys: pyt
     spec = write(tmp_path, "data: {dataset: tiny.csv}\nsplit: {val: 0.25, test: 0.25, shuffle: false}\n"
                            "model:\n  - Dense: {units: 2, activation: softmax}\nfit: {epochs: 1}\n")  # fmt: skip
     result = run_spec(spec, runs=tmp_path / "runs", progress=False)
+    assert "warning: split: " in capsys.readouterr().err  # the tiny table repeats its rows across parts
     rows[-1] = "6,6,x"  # unshuffled: the last rows are the test part
     data.write_text("\n".join(rows) + "\n")
     assert main(["test", result.run_id, "--runs", str(tmp_path / "runs")]) == 2
@@ -309,6 +311,7 @@ def test_binary_classification_with_one_sigmoid_unit(tmp_path: Path, capsys: pyt
     spec = write(tmp_path, base + "  - Dense: {units: 1, activation: sigmoid}\n")
     result = run_spec(spec, runs=tmp_path / "runs", progress=False)
     assert result.status == "finished" and "val_accuracy" in result.history
+    assert "warning: split: " in capsys.readouterr().err  # the tiny table repeats its rows across parts
     spec.write_text(base + "  - Dense: {units: 3, activation: sigmoid}\n")
     assert main(["run", str(spec), "--runs", str(tmp_path / "runs")]) == 2
     assert capsys.readouterr().err.strip() == (
@@ -782,3 +785,15 @@ def test_a_regression_spec_that_scores_classes_is_refused(tmp_path: Path, extra:
     with pytest.raises(SpecError, match=message):
         run_spec(write(tmp_path, text + extra), runs=tmp_path / "runs", progress=False)
     assert not (tmp_path / "runs" / "fitscope.db").exists() or Store(tmp_path / "runs").runs() == []
+
+
+def test_run_says_what_the_split_audit_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [f"{i % 20},{(i % 20) * 2},{i % 2}" for i in range(40)]  # every row twice: copies land across parts
+    (tmp_path / "twice.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    spec = write(tmp_path, "data: {dataset: twice.csv}\nsplit: {val: 0.25}\nmodel:\n  - Dense: {units: 2, "
+                           "activation: softmax}\nfit: {epochs: 1}\n")  # fmt: skip
+    assert main(["run", str(spec), "--quiet", "--runs", str(tmp_path / "runs")]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: split: ")]
+    leak = (r"warning: split: \d+ sample\(s\) of val also occur in train \(e\.g\. index \d+ = index \d+\): "
+            r"scores on val are inflated by leakage\.")  # fmt: skip
+    assert any(re.fullmatch(leak, w) for w in warnings), warnings

@@ -213,6 +213,7 @@ def run_spec(
     else:
         import keras
 
+        _warn_about_split(prepared.split)
         run = store.start_run(
             name=name or spec.name, params=_params(spec), split=prepared.split, spec=spec.model_dump(mode="json"),
             seed=spec.seed, group=group, resume_key=resume_key, backend=keras.backend.backend(),
@@ -277,6 +278,14 @@ def resume_command(spec: str | Path, overrides: list[str] | None, run_id: str, r
     if runs:
         words += ["--runs", str(runs)]
     return "fitscope run " + " ".join(shlex.quote(word) for word in words)
+
+
+def _warn_about_split(split: Split) -> None:
+    """What the split's audit found (leakage, missing classes, tiny parts), before a new run trains on it."""
+    import sys
+
+    for warning in split.audit.warnings:
+        print(f"warning: split: {warning}", file=sys.stderr)
 
 
 def _warn_if_tested(run: Run) -> None:
