@@ -213,7 +213,7 @@ def run_spec(
     else:
         import keras
 
-        _warn_about_split(prepared.split)
+        warn_about_split(prepared.split)
         run = store.start_run(
             name=name or spec.name, params=_params(spec), split=prepared.split, spec=spec.model_dump(mode="json"),
             seed=spec.seed, group=group, resume_key=resume_key, backend=keras.backend.backend(),
@@ -280,7 +280,7 @@ def resume_command(spec: str | Path, overrides: list[str] | None, run_id: str, r
     return "fitscope run " + " ".join(shlex.quote(word) for word in words)
 
 
-def _warn_about_split(split: Split) -> None:
+def warn_about_split(split: Split) -> None:
     """What the split's audit found (leakage, missing classes, tiny parts), before a new run trains on it."""
     import sys
 

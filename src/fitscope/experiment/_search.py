@@ -23,7 +23,7 @@ from ..analysis import epoch_bands
 from ..store import Store, normalize_metric_name
 from ._executors import Driver, execute
 from ._groups import standing_runs
-from ._runner import _as_spec
+from ._runner import _as_spec, warn_about_split
 from ._spec import Spec, apply_override, is_argument_path, parse_yaml, path_parts, validate_spec, yaml_problem
 from ._trial import FoldPlans, Trial, fold_pool, group_labels
 
@@ -92,6 +92,7 @@ def _check_folds(plans: FoldPlans, spec: Spec, folds: int, stratify: bool, group
         distinct = len(np.unique(group_labels(holdout.dataset, group_by)[pool]))
         if folds > distinct:
             raise ArgumentError(f"Invalid value for --folds: {folds}. There are only {distinct} groups.")
+    warn_about_split(holdout)  # (the folds re-split its train and val parts: their leaks are the folds' too)
 
 
 def _fold_trials(spec: Spec, name: str, folds: int, stratify: bool, group_by: str | None,
