@@ -797,6 +797,9 @@ def test_run_says_what_the_split_audit_found(tmp_path: Path, capsys: pytest.Capt
     leak = (r"warning: split: \d+ sample\(s\) of val also occur in train \(e\.g\. index \d+ = index \d+\): "
             r"scores on val are inflated by leakage\.")  # fmt: skip
     assert any(re.fullmatch(leak, w) for w in warnings), warnings
-    # cross-validation folds the same train and val parts: it says so once, before the folds
-    assert main(["cv", str(spec), "--folds", "2", "--runs", str(tmp_path / "runs")]) == 0
-    assert [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: split: ")] == warnings
+    # cross-validation folds the same train and val parts, and a search's trials share them: each says so once
+    for command in (["cv", str(spec), "--folds", "2"], ["tune", str(spec), "--param", "model[0].Dense.units=2,3"]):
+        assert main([*command, "--runs", str(tmp_path / "runs")]) == 0
+        assert [
+            line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: split: ")
+        ] == warnings

@@ -14,6 +14,7 @@ from typing import Any
 
 from .._errors import FitscopeError
 from ..store import CheckpointDir, EpochRecord, Run, Store
+from ._runner import warn_about_split
 from ._trial import FoldPlans, Trial, TrialData, trial_data
 from ._trial_progress import TrialsProgress
 
@@ -47,6 +48,7 @@ class Driver:
         self.runs: dict[str, Run] = {}
         self._tensorboard: dict[str, Any] = {}
         self.progress = TrialsProgress(trials, say, every_secs=progress_every)
+        self._audited: set[str | None] = set()  # the holdout splits whose audit warnings were shown
 
     def pending(self) -> list[Trial]:
         """Trials not finished in an earlier run of the same command (those are skipped).
@@ -110,6 +112,10 @@ class Driver:
         from ..store import TensorBoardWriter
 
         trial = outcome.trial
+        manifest = message["manifest"] or {}
+        if trial.fold is None and manifest.get("index_hash") not in self._audited:  # (cv: its folds' check says)
+            self._audited.add(manifest.get("index_hash"))
+            warn_about_split((manifest.get("audit") or {}).get("warnings", []))
         run = self.store.start_run(
             name=trial.name, params=_run_params(trial, initial_weights=message.get("initial")),
             split=message["manifest"], spec=trial.spec,

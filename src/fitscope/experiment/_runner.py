@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,7 @@ def run_spec(
     test: bool = False,
     progress: bool = True,
     group: str | None = None,
+    warn_split: bool = True,
 ) -> RunResult:
     """Run an experiment and return its summary.
 
@@ -175,6 +177,7 @@ def run_spec(
         resume: a run id to continue from its last checkpoint.
         test: also evaluate once on the sealed test split.
         progress: print a progress line every few seconds.
+        warn_split: print what the split's audit found (leakage, missing classes) before a new run.
     """
     from ..keras_glue import (
         architecture_fingerprint,
@@ -213,7 +216,8 @@ def run_spec(
     else:
         import keras
 
-        warn_about_split(prepared.split)
+        if warn_split:
+            warn_about_split(prepared.split.audit.warnings)
         run = store.start_run(
             name=name or spec.name, params=_params(spec), split=prepared.split, spec=spec.model_dump(mode="json"),
             seed=spec.seed, group=group, resume_key=resume_key, backend=keras.backend.backend(),
@@ -280,11 +284,11 @@ def resume_command(spec: str | Path, overrides: list[str] | None, run_id: str, r
     return "fitscope run " + " ".join(shlex.quote(word) for word in words)
 
 
-def warn_about_split(split: Split) -> None:
-    """What the split's audit found (leakage, missing classes, tiny parts), before a new run trains on it."""
+def warn_about_split(warnings: Iterable[str]) -> None:
+    """What a split's audit found (leakage, missing classes, tiny parts), before training on it."""
     import sys
 
-    for warning in split.audit.warnings:
+    for warning in warnings:
         print(f"warning: split: {warning}", file=sys.stderr)
 
 

@@ -92,7 +92,7 @@ def _check_folds(plans: FoldPlans, spec: Spec, folds: int, stratify: bool, group
         distinct = len(np.unique(group_labels(holdout.dataset, group_by)[pool]))
         if folds > distinct:
             raise ArgumentError(f"Invalid value for --folds: {folds}. There are only {distinct} groups.")
-    warn_about_split(holdout)  # (the folds re-split its train and val parts: their leaks are the folds' too)
+    warn_about_split(holdout.audit.warnings)  # the folds re-split its train and val parts: its leaks are theirs
 
 
 def _fold_trials(spec: Spec, name: str, folds: int, stratify: bool, group_by: str | None,
@@ -422,5 +422,6 @@ def _test_winner(store: Store, winner: dict[str, Any], select: str, spec: Spec, 
     for key, value in winner["params"].items():
         data = _set_path(data, key, value)
     say("retraining the winner on its holdout split to evaluate it once on the test set")
-    result = run_spec(data, runs=store.root, name=f"{spec.name}-winner", test=True, progress=False)
+    # (its split's audit was shown when the search began)
+    result = run_spec(data, runs=store.root, name=f"{spec.name}-winner", test=True, progress=False, warn_split=False)
     return result.test or {}
