@@ -98,6 +98,14 @@ def test_band_figure_shows_mean_and_std() -> None:
     mean = next(line for line in ax.get_lines() if line.get_label().startswith("val_loss"))
     assert np.allclose(mean.get_ydata(), HISTORY["val_loss"])
     assert len(ax.collections) == 2  # one band each for training and validation
+    assert [a.get_title() for a in figure.axes] == ["loss", "accuracy"]
+
+
+def test_band_figure_of_a_regression_shows_its_metric() -> None:
+    folds = [{"loss": [3.0, 2.0], "mae": [1.5, 1.2], "val_loss": [3.5, 2.5], "val_mae": [1.6, 1.3]}] * 2
+    assert [a.get_title() for a in band_figure(folds).axes] == ["loss", "mae"]  # not an empty accuracy panel
+    only_loss = [{"loss": [3.0, 2.0], "val_loss": [3.5, 2.5]}] * 2
+    assert [a.get_title() for a in band_figure(only_loss).axes] == ["loss"]
 
 
 def test_short_runs_have_whole_epoch_ticks() -> None:

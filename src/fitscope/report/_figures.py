@@ -181,13 +181,18 @@ def compare_figure(
 
 
 def band_figure(histories: Sequence[dict[str, list[float]]], *, title: str = "") -> Any:
-    """Cross-validation folds: mean ± standard deviation per epoch, training and validation."""
+    """Cross-validation folds: mean ± standard deviation per epoch, training and validation.
+
+    The loss, and beside it the book figure's second metric (accuracy; a regression's mae).
+    """
     from ..analysis import epoch_bands
 
     bands = epoch_bands(histories)
-    figure = _figure(width=11.0, height=4.6)
-    for i, name in enumerate(("loss", "accuracy")):
-        ax = figure.add_subplot(1, 2, i + 1)
+    second = second_metric(histories[0]) if histories else None  # accuracy; a regression's mae
+    names = ["loss", *([second] if second else [])]
+    figure = _figure(width=5.5 * len(names), height=4.6)
+    for i, name in enumerate(names):
+        ax = figure.add_subplot(1, len(names), i + 1)
         for metric, colour in ((name, "tab:blue"), (f"val_{name}", "tab:orange")):
             band = bands.get(metric)
             if band is None:
