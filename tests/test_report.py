@@ -118,7 +118,7 @@ def test_short_runs_have_whole_epoch_ticks() -> None:
             assert ticks and all(float(t).is_integer() for t in ticks), ticks
 
 
-def _group(root: Path, group: str, configs: dict[str, list[float]], folds: int) -> None:
+def _group(root: Path, group: str, configs: dict[str, list[float]], folds: int, metric: str = "val_accuracy") -> None:
     """Runs as cv/tune record them: the searched params plus fitscope's bookkeeping."""
     store = Store(root)
     for number, (units, offsets) in enumerate(configs.items()):
@@ -130,7 +130,7 @@ def _group(root: Path, group: str, configs: dict[str, list[float]], folds: int) 
                                   split={"index_hash": f"fold{fold}"}, group=group)  # fmt: skip
             for e in range(5):
                 run.record_epoch(e, {"loss": 1.0 - 0.1 * e, "val_loss": offsets[fold] + 1.0 - 0.1 * e,
-                                     "val_accuracy": 0.5}, started_at=e, duration=1)  # fmt: skip
+                                     metric: 0.5}, started_at=e, duration=1)  # fmt: skip
             run.finish()
 
 
@@ -159,6 +159,19 @@ def test_plot_group_draws_cv_bands_and_search_curves(
     cv_lines = {line.get_label(): line for line in search_cv.axes[0].get_lines()}
     assert set(cv_lines) == {"toy-trial0 (mean of 2 folds) (units=2)", "toy-trial1 (mean of 2 folds) (units=32)"}
     assert cv_lines["toy-trial1 (mean of 2 folds) (units=32)"].get_ydata()[0] == pytest.approx(1.6)  # (1.5 + 1.7) / 2
+    assert [a.get_title() for a in search_val.axes] == ["val_loss", "val_accuracy"]
+
+
+def test_plot_group_of_a_regression_search_compares_its_metric(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fitscope.report import _plot
+
+    _group(tmp_path, "search-prices", {"2": [0.0], "32": [0.5]}, folds=1, metric="val_mae")
+    store = Store(tmp_path)
+    runs = [store.run(info.run_id) for info in store.runs(group="search-prices")]
+    drawn: list = []
+    monkeypatch.setattr(_plot, "save_figure", lambda figure, output: drawn.append(figure) or Path(output))
+    _plot.plot_group(runs, tmp_path / "prices.png", title="search-prices")
+    assert [a.get_title() for a in drawn[0].axes] == ["val_loss", "val_mae"]  # not an empty val_accuracy panel
 
 
 def test_plot_history_accepts_every_source(tmp_path: Path) -> None:

@@ -131,7 +131,8 @@ def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: st
         split = "+".join(sorted(str((info.manifest or {}).get("index_hash")) for info in infos))
         history = _mean_history([history for _, history in members])
         sets.append(CurveSet(label, history, split, _searched(infos[0].params)))
-    return save_figure(compare_figure(sets, title=title), output)
+    metrics = _default_comparison([s.history for s in sets])  # val_accuracy; a regression's val_mae
+    return save_figure(compare_figure(sets, metrics=metrics, title=title), output)
 
 
 def _searched(params: dict[str, Any]) -> dict[str, Any]:
