@@ -208,3 +208,30 @@ def test_a_stalled_run_is_told_to_learn_first_not_to_grow(tmp_path: Path) -> Non
         "Next: make the model learn first: scale the inputs or lower the learning rate, and train again; "
         "then read the error levels."
     )
+
+
+def test_a_regression_gets_its_explained_variance(tmp_path: Path) -> None:
+    stats = {"train": {"mean": 150.0, "variance": 6000.0}, "val": {"mean": 152.0, "variance": 6400.0},
+             "test": {"mean": 149.0, "variance": 5000.0}}  # fmt: skip
+    run = Store(tmp_path).start_run(name="diabetes", spec={"compile": {"loss": "mse"}},
+                                    split={"index_hash": "abc", "target_stats": stats})  # fmt: skip
+    for epoch in range(20):
+        run.record_epoch(epoch, {"loss": 2220.0 + (20 - epoch), "mae": 40.0, "val_loss": 3136.0 + (20 - epoch),
+                                 "val_mae": 44.0}, started_at=epoch, duration=1)  # fmt: skip
+    run.record_evaluation("val", {"loss": 3136.0, "mae": 44.0}, epoch=19)
+    run.record_evaluation("test", {"loss": 3500.0, "mae": 45.0}, epoch=19)
+    run.finish()
+    diagnosis = diagnose_run(run)
+    assert diagnosis.explained == pytest.approx({"train": 1 - 2221 / 6000, "val": 1 - 3136 / 6400, "test": 0.3})
+    assert "Explained variance (R², from the mean squared error): train 0.63, val 0.51, test 0.30. 0 is what " \
+        "predicting the mean scores, 1 a perfect fit." in diagnosis.sentences  # fmt: skip
+    assert not any(s.startswith("No error levels") for s in diagnosis.sentences)
+    assert diagnosis.to_dict()["explained_variance"] == diagnosis.explained
+    # worse than the mean on validation data: said in words
+    worse = Store(tmp_path).start_run(name="bad", spec={"compile": {"loss": "mse"}},
+                                      split={"index_hash": "abc", "target_stats": stats})  # fmt: skip
+    for epoch in range(5):
+        worse.record_epoch(epoch, {"loss": 9000.0 - epoch, "val_loss": 9000.0 - epoch}, started_at=epoch, duration=1)
+    worse.finish()
+    assert "On validation data the model does worse than predicting the mean: it has not learned yet." \
+        in diagnose_run(worse).sentences  # fmt: skip

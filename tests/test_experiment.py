@@ -754,7 +754,8 @@ def test_a_regression_spec_trains_on_numbers_with_mse_and_mae(
     assert set(result.val) == set(result.test or {}) == {"loss", "mae"}
     run = Store(tmp_path / "runs").run(result.run_id)
     assert run.info().manifest["class_counts"] == {"train": {}, "val": {}, "test": {}}  # type: ignore[index]
-    assert any(s.startswith("No error levels: the run records no accuracy") for s in diagnose_run(run).sentences)
+    sentences = diagnose_run(run).sentences  # R² from the mse loss, in place of error levels
+    assert any(s.startswith("Explained variance (R², from the mean squared error): train ") for s in sentences)
     # cross-validation folds a regression without classes; stratifying one is refused
     assert main(["cv", str(spec), "--folds", "2", "--set", "fit.epochs=1", "--runs", str(tmp_path / "runs")]) == 0
     assert main(["cv", str(spec), "--folds", "2", "--stratify", "--runs", str(tmp_path / "runs")]) == 2

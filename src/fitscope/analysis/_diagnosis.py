@@ -26,6 +26,8 @@ class Diagnosis:
     test_evaluations: int
     sentences: list[str] = field(default_factory=list)
     error_metric: str = "accuracy"  # what the error levels are read from (error = 1 - accuracy)
+    # A regression's R² per part (train, val, test) from its mean squared error and the part's target variance.
+    explained: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def has_error_levels(self) -> bool:
@@ -53,6 +55,7 @@ class Diagnosis:
                 "configurations_on_split": self.configurations_on_split,
                 "test_evaluations": self.test_evaluations,
             },
+            "explained_variance": self.explained or None,
             "summary": self.sentences,
         }
 
@@ -124,8 +127,49 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
     if manifest.get("index_hash"):
         same = run.store.params_on_split(manifest["index_hash"])
         configurations = len({json.dumps(params, sort_keys=True) for params in same}) or 1
-    diagnosis = Diagnosis(gaps, curve, note, configurations, len(test_evals), error_metric=error_metric)
+    explained = _explained_variance(info.spec or {}, manifest, history, val_evals, test_evals)
+    diagnosis = Diagnosis(
+        gaps, curve, note, configurations, len(test_evals), error_metric=error_metric, explained=explained
+    )
     return replace(diagnosis, sentences=explain(diagnosis))
+
+
+_MSE = ("mse", "mean_squared_error")
+
+
+def _explained_variance(
+    spec: dict[str, Any], manifest: dict[str, Any], history: dict[str, list[float]],
+    val_evals: list[dict[str, Any]], test_evals: list[dict[str, Any]],
+) -> dict[str, float | None]:  # fmt: skip
+    """R² = 1 - MSE / variance of a regression's targets, per part, where the run records its MSE.
+
+    The mean squared error is the loss (``compile.loss: mse``) or an ``mse`` metric; the
+    variances are the split manifest's (what predicting a constant scores on each part).
+    """
+    stats = manifest.get("target_stats")
+    if not stats:
+        return {}
+    key = next((name for name in _MSE if name in history), None)
+    if key is None and (spec.get("compile") or {}).get("loss") in _MSE:
+        key = "loss"
+    if key is None:
+        return {}
+
+    def r2(mse: float | None, part: str) -> float | None:
+        variance = (stats.get(part) or {}).get("variance")
+        if mse is None or not variance or not math.isfinite(mse):
+            return None
+        return 1.0 - mse / variance
+
+    def evaluated(rows: list[dict[str, Any]]) -> float | None:
+        return float(rows[-1]["metrics"][key]) if rows and key in rows[-1]["metrics"] else None
+
+    val = evaluated(val_evals)
+    return {
+        "train": r2(_last(history.get(key)), "train"),
+        "val": r2(val if val is not None else _last(history.get(f"val_{key}")), "val"),
+        "test": r2(evaluated(test_evals), "test"),
+    }
 
 
 _STALLED_ACTIONS = [
@@ -154,7 +198,16 @@ def explain(d: Diagnosis) -> list[str]:
             )
     elif d.curve_note:
         out.append(d.curve_note)
-    if not d.has_error_levels:  # a regression, or a metric other than accuracy: there are no error rates to compare
+    shown = {part: value for part, value in d.explained.items() if value is not None}
+    if shown:  # a regression's counterpart of error levels
+        parts = ", ".join(f"{part} {value:.2f}" for part, value in shown.items())
+        out.append(
+            f"Explained variance (R², from the mean squared error): {parts}. 0 is what predicting the mean scores, "
+            "1 a perfect fit."
+        )
+        if (shown.get("val") or 0.0) < 0:
+            out.append("On validation data the model does worse than predicting the mean: it has not learned yet.")
+    elif not d.has_error_levels:  # a regression, or a metric other than accuracy: there are no error rates to compare
         out.append(
             f"No error levels: the run records no {d.error_metric}, so the error analysis (avoidable bias, "
             "variance, data mismatch), which compares error rates, is left out."

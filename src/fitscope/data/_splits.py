@@ -369,13 +369,25 @@ def index_hash(parts: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
+def target_stats(dataset: Dataset, indices: np.ndarray) -> dict[str, float | None]:
+    """A regression part's target mean and variance (averaged over outputs): what predicting a constant scores.
+
+    A model whose mean squared error equals the part's variance explains none of it (R² 0).
+    """
+    targets = np.asarray(dataset.y[indices], dtype=np.float64).reshape(len(indices), -1)
+    if not len(targets):
+        return {"mean": None, "variance": None}
+    return {"mean": float(targets.mean()), "variance": float(targets.var(axis=0).mean())}
+
+
 def content_hash(dataset: Dataset, indices: np.ndarray) -> str:
-    """sha256 over the samples' input hashes and labels, in order."""
+    """sha256 over the samples' input hashes and labels (a regression's targets as float32), in order."""
     hashes = dataset.sample_hashes()
     digest = hashlib.sha256()
     for i in indices.tolist():
         digest.update(hashes[i])
-    digest.update(np.asarray(dataset.y[indices], dtype="<i8").tobytes())
+    # As int64, a target of 1.5 would hash as 1: a changed regression target must change the hash.
+    digest.update(np.asarray(dataset.y[indices], dtype="<f4" if dataset.is_regression else "<i8").tobytes())
     return digest.hexdigest()
 
 
@@ -399,6 +411,8 @@ def _make_split(
         "content_hash": {name: content_hash(dataset, idx) for name, idx in parts.items()},
         "fitscope_version": __version__,
     }
+    if dataset.is_regression:  # what predicting a constant would score, per part: the scale of its errors
+        manifest["target_stats"] = {name: target_stats(dataset, idx) for name, idx in parts.items()}
     if fold is not None:
         manifest["fold"] = fold
     return Split(dataset=dataset, parts=parts, manifest=manifest, audit=audit, fold=fold)
