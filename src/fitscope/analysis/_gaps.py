@@ -15,7 +15,7 @@ as possibly chance, not named as the problem.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -107,21 +107,28 @@ class GapReport:
         return ", ".join(shown)
 
 
-def parse_errors(text: str) -> dict[str, float]:
-    """Parse ``human=0.01,train=0.08,...`` (``%`` values allowed: ``train=8%``)."""
-    errors: dict[str, float] = {}
+def _pairs(text: str, option: str, form: str, known: tuple[str, ...], unknown: str) -> Iterator[tuple[str, str]]:
+    """The ``NAME=VALUE`` items of a comma-separated option, names checked (``train-dev`` reads as ``train_dev``)."""
     for item in filter(None, (p.strip() for p in text.split(","))):
         name, sep, value = item.partition("=")
         name = name.strip().replace("-", "_")
         if not sep:
-            raise ArgumentError(f"--errors: {item!r} is not NAME=VALUE (such as train=0.08).")
-        if name not in ERROR_LEVELS:
-            raise ArgumentError(f"--errors: unknown error name {name!r}. Use {', '.join(ERROR_LEVELS)}.")
+            raise ArgumentError(f"{option}: {item!r} is not {form}.")
+        if name not in known:
+            raise ArgumentError(f"{option}: {unknown.format(name=repr(name))}. Use {', '.join(known)}.")
+        yield name, value.strip()
+
+
+def parse_errors(text: str) -> dict[str, float]:
+    """Parse ``human=0.01,train=0.08,...`` (``%`` values allowed: ``train=8%``)."""
+    errors: dict[str, float] = {}
+    for name, value in _pairs(
+        text, "--errors", "NAME=VALUE (such as train=0.08)", ERROR_LEVELS, "unknown error name {name}"
+    ):
         try:
-            number = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
+            errors[name] = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
         except ValueError:
             raise ArgumentError(f"--errors: {name}={value!r} is not a number.") from None
-        errors[name] = number
     if not errors:
         raise ArgumentError("--errors: give at least one error level, such as train=0.08,dev=0.10.")
     return errors
@@ -130,15 +137,11 @@ def parse_errors(text: str) -> dict[str, float]:
 def parse_sizes(text: str) -> dict[str, int]:
     """Parse ``dev=300,test=10000``: how many samples each held-out error level was measured on."""
     sizes: dict[str, int] = {}
-    for item in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = item.partition("=")
-        name = name.strip().replace("-", "_")
-        if not sep:
-            raise ArgumentError(f"--sizes: {item!r} is not NAME=COUNT (such as dev=300).")
-        if name not in _HELD_OUT:
-            raise ArgumentError(f"--sizes: {name!r} is not a held-out set. Use {', '.join(_HELD_OUT)}.")
+    for name, value in _pairs(
+        text, "--sizes", "NAME=COUNT (such as dev=300)", _HELD_OUT, "{name} is not a held-out set"
+    ):
         try:
-            sizes[name] = int(value.strip())
+            sizes[name] = int(value)
         except ValueError:
             raise ArgumentError(f"--sizes: {name}={value!r} is not a whole number of samples.") from None
         if sizes[name] < 1:
