@@ -150,13 +150,13 @@ class Dataset:
                 n_train = len(x)
                 x = np.concatenate([x, x_test])
                 y_arr = np.concatenate([y_arr, y_test_arr])
+        if value_max is None and np.issubdtype(x.dtype, np.integer):
+            value_max = float(np.iinfo(x.dtype).max)
         if task == "regression":
             if class_names is not None:
                 raise DataError(f"{source}: a regression has no classes; leave class_names out.")
             targets = _targets(y_arr, source)
             check_arrays(x, targets, where=source)
-            if value_max is None and np.issubdtype(x.dtype, np.integer):
-                value_max = float(np.iinfo(x.dtype).max)
             return cls(name=name, x=x, y=targets, class_names=(), n_train=n_train, source=source, value_max=value_max)
         check_arrays(x, y_arr, where=source)
         values, codes = np.unique(y_arr, return_inverse=True)
@@ -175,8 +175,6 @@ class Dataset:
                 class_names = [str(i) for i in range(int(values.max()) + 1)]
         elif len(class_names) < len(values):
             raise DataError(f"{source}: {len(values)} distinct labels but only {len(class_names)} class names.")
-        if value_max is None and np.issubdtype(x.dtype, np.integer):
-            value_max = float(np.iinfo(x.dtype).max)
         return cls(
             name=name,
             x=x,
