@@ -72,6 +72,7 @@ def test_a_regression_keeps_its_targets_as_numbers(tmp_path: Path) -> None:
         load_dataset("mnist", task="regression")
     split = split_dataset(prices, val=1, test=1, seed=0)
     assert split.manifest["class_counts"] == {"train": {}, "val": {}, "test": {}}
+    assert "val has only 1 samples: its metrics will be noisy." in split.audit.warnings  # (no accuracy to move)
     train = prices.y[split.parts["train"]].astype(float)  # two of 1.5, 2, 2.75, 3
     assert split.manifest["target_stats"]["train"] == pytest.approx({"mean": train.mean(), "variance": train.var()})
     assert split.manifest["target_stats"]["train"]["variance"] > 0

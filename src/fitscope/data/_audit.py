@@ -169,11 +169,8 @@ def _size_warnings(dataset: Dataset, parts: dict[str, np.ndarray]) -> list[str]:
     found = []
     for name, idx in parts.items():
         if name != "train" and 0 < len(idx) < _NOISY_PART:
-            found.append(
-                f"{name} has only {len(idx)} samples: its metrics will be noisy "
-                "(one sample moves accuracy by "
-                f"{100 / len(idx):.1f} points)."
-            )
+            moves = "" if dataset.is_regression else f" (one sample moves accuracy by {100 / len(idx):.1f} points)"
+            found.append(f"{name} has only {len(idx)} samples: its metrics will be noisy{moves}.")
         if 0 < len(idx) < dataset.num_classes:  # (a regression has none)
             found.append(
                 f"{name} has {len(idx)} samples for {dataset.num_classes} classes: some classes cannot appear in it."
