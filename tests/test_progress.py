@@ -99,3 +99,11 @@ def test_the_line_shows_the_loss_and_the_first_metric_a_regression_s_too() -> No
     assert re.fullmatch(
         r"2/2 epochs  loss \S+  mae \S+  val_loss \S+  val_mae \S+  best val_loss \S+ at epoch \d", last
     )
+
+
+def test_an_array_metric_stays_off_the_line() -> None:
+    from fitscope.keras_glue._progress import _shown
+
+    logs = {"f1_score": np.array([0.5, 0.7]), "loss": 0.3, "mae": 0.2, "val_f1_score": np.array([0.4, 0.6]),
+            "val_loss": 0.4, "val_mae": 0.25}  # fmt: skip
+    assert _shown(logs) == "loss 0.3000  mae 0.2000  val_loss 0.4000  val_mae 0.2500"

@@ -8,6 +8,7 @@ import time
 from typing import Any, TextIO
 
 import keras
+import numpy as np
 
 __all__ = ["LiveView", "ProgressLine", "progress_callback"]
 
@@ -61,9 +62,10 @@ def _shown(logs: dict[str, Any]) -> str:
 
     One metric keeps the line short when a spec compiles several (precision, recall, auc).
     """
-    names = [k for k in logs if not k.startswith("val_") and k not in ("learning_rate", "lr")]
+    scalars = {k: v for k, v in logs.items() if np.ndim(v) == 0}  # (a per-class F1 score is an array)
+    names = [k for k in scalars if not k.startswith("val_") and k not in ("learning_rate", "lr")]
     kept = {"loss", *[k for k in names if k != "loss"][:1]}
-    return "  ".join(f"{k} {float(v):.4f}" for k, v in logs.items() if k.removeprefix("val_") in kept)
+    return "  ".join(f"{k} {float(v):.4f}" for k, v in scalars.items() if k.removeprefix("val_") in kept)
 
 
 class LiveView(keras.callbacks.Callback):
