@@ -500,6 +500,10 @@ def test_a_crashing_worker_fails_only_its_trial(tmp_path: Path) -> None:
             "--param model[0].Dense.activation=2: expected text, like the spec's 'relu'.",
         ),
         (
+            ["tune", "--param", "split.test=0.2,all"],
+            "fitscope tune: error: --param split.test='all': `split.test`: expected a number or 'provided' (got 'all')",
+        ),
+        (
             ["tune", "--param", "fit.epochs=1,2", "--metric", "val_nosuch"],
             "Invalid value for --metric: 'val_nosuch'. This spec's runs report val_loss, val_accuracy.",
         ),

@@ -218,7 +218,9 @@ def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
             probe = apply_override(json.loads(json.dumps(spec_data)), f"{key}={json.dumps(value)}", option="--param")
             validate_spec(probe)
         except SpecError as exc:
-            message = str(exc)  # a bad path already names --param; a bad value is shown in front
+            # A bad path already names --param; a bad value is shown in front (without "spec: ", which
+            # names the file a spec error is in: here there is none).
+            message = str(exc).removeprefix("spec: ")
             raise ArgumentError(
                 message if message.startswith("--param") else f"--param {key}={value!r}: {message}"
             ) from None
