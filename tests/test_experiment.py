@@ -427,6 +427,14 @@ def test_a_bad_override_value_is_one_error_without_a_traceback(
     assert main(["run", str(QUICK), "--set", "fit.epochs={a", "--runs", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "cannot read the value '{a'" in err and "Traceback" not in err
+    # A value of the wrong type is named as the command line's, not the file's (where it is not)
+    assert main(["run", str(QUICK), "--set", "split.test=all", "--runs", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "fitscope run: error: --set: `split.test`: expected a number or 'provided' (got 'all')"
+    )
+    bad = write(tmp_path, "model: []\nfit: {epochs: zero}\n")  # the file's own mistake still names the file
+    assert main(["run", str(bad), "--set", "fit.batch_size=3", "--runs", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"fitscope run: error: {bad}: `fit.epochs`: Input should be")
 
 
 def test_test_needs_a_test_split(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

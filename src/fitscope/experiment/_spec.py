@@ -6,6 +6,7 @@ suggest the nearest valid name.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 from collections.abc import Iterable
@@ -284,9 +285,17 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
         raise SpecError(f"{path}: invalid YAML{yaml_problem(exc)}.") from None
     section = data.get("data") if isinstance(data, dict) else None
     in_file = dict(section) if isinstance(section, dict) else {}
+    as_written = copy.deepcopy(data) if overrides else None
     for override in overrides or []:
         data = apply_override(data, override)
-    spec = validate_spec(data, source=str(path))
+    try:
+        spec = validate_spec(data, source=str(path))
+    except SpecError:
+        if as_written is None:
+            raise
+        validate_spec(as_written, source=str(path))  # a mistake in the file is named by the file
+        validate_spec(data, source="--set")  # else a value given on the command line is the one to fix
+        raise
     _find_data_beside(spec, path.parent, in_file)
     if isinstance(spec.model, str):
         _let_builders_import_from(path.parent)
