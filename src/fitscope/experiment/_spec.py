@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from .._errors import SpecError
+from ._spec_errors import describe_errors, fields_at
 
 __all__ = ["Spec", "apply_override", "load_spec"]
 
@@ -88,104 +89,6 @@ class Spec(_Section):
         return self
 
 
-def _fields_at(loc: tuple[Any, ...]) -> list[str]:
-    model: Any = Spec
-    for part in loc[:-1]:
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return []
-        model = field.annotation
-    return list(getattr(model, "model_fields", {}))
-
-
-def _homes_of(name: str) -> list[str]:
-    """Where the spec takes a key of this name (``seed``; ``split.shuffle``, ``fit.shuffle``), for one put elsewhere."""
-    homes = [name] if name in Spec.model_fields else []
-    for section, field in Spec.model_fields.items():
-        if name in getattr(field.annotation, "model_fields", {}):
-            homes.append(f"{section}.{name}")
-    return homes
-
-
-def _describe(error: dict[str, Any]) -> str:
-    loc = tuple(error["loc"])
-    path = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
-    if error["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), _fields_at(loc), n=1)
-        homes = _homes_of(str(loc[-1]))
-        if close:
-            hint = f"; did you mean `{'.'.join(map(str, (*loc[:-1], close[0])))}`?"
-        elif homes == [str(loc[-1])]:
-            hint = f" (`{homes[0]}` is a top-level key)"
-        elif homes:
-            hint = f" (it belongs in {' or '.join(f'`{home}`' for home in homes)})"
-        else:
-            hint = ""
-        return f"unknown key `{path}`{hint}"
-    if error["type"] == "missing":
-        return f"missing key `{path}`"
-    return f"`{path}`: {error['msg']} (got {error.get('input')!r})"
-
-
-# The names pydantic gives a union's members in an error's location: `split.test` fails as
-# ("split", "test", "int"), ("split", "test", "float") and ("split", "test", "literal['provided']").
-_UNION_MEMBER = re.compile(r"^((constrained-)?(int|float)|bool|str|none|(literal|dict|list|tuple|nullable)\[.*\])$")
-_MEMBER_WORDS = {
-    "int": ["an integer"], "float": ["a number"], "bool": ["true", "false"], "str": ["a text"], "none": ["null"],
-    "dict": ["a mapping"], "list": ["a list"], "tuple": ["a list"], "nullable": ["null"],
-}  # fmt: skip
-
-
-def _member_words(tag: str) -> list[str]:
-    if tag.startswith("literal["):
-        return tag.removeprefix("literal[").removesuffix("]").split(",")
-    return _MEMBER_WORDS[tag.removeprefix("constrained-").partition("[")[0]]
-
-
-def _wrong_type(error: dict[str, Any]) -> bool:
-    """The value is not of the member's type at all (rather than of it, and out of its range)."""
-    return str(error["type"]).endswith(("_type", "_parsing")) or error["type"] == "literal_error"
-
-
-def _merge_union_members(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One error per value that fits no member of a union, not one per member.
-
-    When the value had a member's outer type (a list for ``model``) and failed inside
-    it, that member's own errors are kept, without the member's name in their path.
-    """
-    merged: list[dict[str, Any]] = []
-    by_value: dict[tuple[Any, ...], list[tuple[str, dict[str, Any]]]] = {}
-    for error in errors:
-        loc = tuple(error["loc"])
-        at = next((i for i, part in enumerate(loc) if isinstance(part, str) and _UNION_MEMBER.match(part)), None)
-        if at is None:
-            merged.append(error)
-            continue
-        members = by_value.setdefault(loc[:at], [])
-        if not members:
-            merged.append({"loc": loc[:at], "union": members, "input": error.get("input")})
-        members.append((loc[at], {**error, "loc": loc[:at] + loc[at + 1 :]}))
-    out: list[dict[str, Any]] = []
-    for error in merged:
-        if "union" not in error:
-            out.append(error)
-            continue
-        deeper = [inner for _, inner in error["union"] if len(inner["loc"]) > len(error["loc"])]
-        if deeper:  # the value took a member's shape and failed inside it: those are the errors to show
-            out.extend(_merge_union_members(deeper))
-            continue
-        in_range = [inner for _, inner in error["union"] if not _wrong_type(inner)]
-        if in_range:  # a member's type, out of its range (scale: -1)
-            out.append(in_range[0])
-            continue
-        words = list(dict.fromkeys(word for tag, _ in error["union"] for word in _member_words(tag)))
-        if "a number" in words and "an integer" in words:
-            words.remove("an integer")
-        expected = ", ".join(words[:-1]) + f" or {words[-1]}" if len(words) > 1 else words[0]
-        out.append({"loc": error["loc"], "type": "union", "msg": f"expected {expected}", "input": error["input"]})
-    return out
-
-
 def validate_spec(data: Any, *, source: str = "spec") -> Spec:
     """Validate a spec dict, turning pydantic's errors into one readable SpecError."""
     if not isinstance(data, dict):
@@ -193,7 +96,7 @@ def validate_spec(data: Any, *, source: str = "spec") -> Spec:
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(_describe(e) for e in _merge_union_members(exc.errors())[:5])  # type: ignore[arg-type]
+        problems = describe_errors(exc.errors(), Spec)  # type: ignore[arg-type]
         raise SpecError(f"{source}: {problems}") from None
 
 
@@ -411,7 +314,7 @@ def apply_override(data: Any, override: str, *, option: str = "--set") -> dict[s
             if not isinstance(part, int) or not 0 <= part < len(node):
                 raise SpecError(f"{option} {shown}: position {part!r} is not in a list of {len(node)} item(s).")
         elif isinstance(node, dict):
-            fields = _fields_at(tuple(p for p in parts[: i + 1] if isinstance(p, str)))
+            fields = fields_at(Spec, tuple(p for p in parts[: i + 1] if isinstance(p, str)))
             if part not in node and part not in fields:
                 options = [str(k) for k in node] + fields
                 close = difflib.get_close_matches(str(part), options, n=1)
