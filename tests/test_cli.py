@@ -74,6 +74,18 @@ def test_split_table_shows_bracketed_labels_as_typed(tmp_path: Path, capsys: pyt
     assert code == 0 and "class [red]" in out and "labels [v2]" in out
 
 
+def test_split_of_a_regression_shows_its_parts_targets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_text("area,price\n" + "".join(f"{i},{i * 0.5 + 0.25}\n" for i in range(160)))
+    code, out, _ = run_cli(capsys, "split", "--dataset", str(path), "--label", "price", "--task", "regression",
+                           "--val", "0.25", "--seed", "0")  # fmt: skip
+    assert code == 0 and "target mean" in out and "target std" in out and "class" not in out
+    assert out.rstrip().endswith("audit: no duplicates")  # no classes to call balanced
+    code, _, err = run_cli(capsys, "split", "--dataset", str(path), "--label", "price", "--task", "regression",
+                           "--stratify")  # fmt: skip
+    assert code == 2 and "Stratifying keeps class shares, and a regression's targets have no classes" in err
+
+
 def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     from fitscope import ArgumentError
 

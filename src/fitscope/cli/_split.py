@@ -142,6 +142,10 @@ def _print_split(split: Any, *, title: str) -> None:
     )  # fmt: skip
     for name in names:
         table.add_row(f"class {escape(str(name))}", *(str(split.audit.class_counts[p][name]) for p in parts))
+    stats = split.manifest.get("target_stats")
+    if stats:  # a regression: are the parts' targets alike? (there are no classes to stratify by)
+        table.add_row("target mean", *(f"{stats[p]['mean']:.4g}" for p in parts))
+        table.add_row("target std", *(f"{stats[p]['variance'] ** 0.5:.4g}" for p in parts))
     out.print(table)
     across = ", ".join(f"{k}: {v}" for k, v in split.audit.duplicates_across.items())
     out.print(f"shared samples across parts — {across}")
