@@ -284,6 +284,14 @@ def test_report_sections_and_self_containment(tmp_path: Path) -> None:
     regression = stored(tmp_path, "reg", history={"loss": losses, "val_loss": losses, "val_mae": losses})
     text = render_report(Store(tmp_path).run(regression))
     assert "No error levels" in text and "<th>error level</th>" not in text  # no table of dashes
+    # A regression's split table gives each part's target mean and spread in place of class counts
+    stats = {"train": {"mean": 150.0, "variance": 6400.0}, "val": {"mean": 140.0, "variance": 4900.0}}
+    run = Store(tmp_path).start_run(name="prices", split={"index_hash": "r", "sizes": {"train": 9, "val": 3},
+                                                          "target_stats": stats})  # fmt: skip
+    run.record_epoch(0, {"loss": 1.0, "val_loss": 1.0}, started_at=0, duration=1)
+    run.finish()
+    cells = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", render_report(run)))
+    assert "target mean 150 140 target std 80 70" in cells
 
 
 def test_cli_report_output_that_cannot_be_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -94,9 +94,11 @@ _TEMPLATE = """<!doctype html>
   <p class="muted">{{ manifest.kind }} split of <b>{{ manifest.dataset }}</b> · seed {{ manifest.seed }} ·
      index hash <code>{{ manifest.index_hash[:16] }}…</code></p>
   <div class="scroll"><table>
-    <tr><th>class</th>{% for part in parts %}<th>{{ part }}</th>{% endfor %}</tr>
+    <tr><th>{{ "class" if classes else "" }}</th>{% for part in parts %}<th>{{ part }}</th>{% endfor %}</tr>
     <tr><td><b>size</b></td>{% for part in parts %}<td><b>{{ manifest.sizes[part] }}</b></td>{% endfor %}</tr>
     {% for cls in classes %}<tr><td>{{ cls }}</td>{% for part in parts %}<td>{{ manifest.class_counts[part][cls] }}</td>{% endfor %}</tr>{% endfor %}
+    {% if manifest.target_stats %}<tr><td>target mean</td>{% for part in parts %}<td>{{ "%.4g"|format(manifest.target_stats[part].mean) }}</td>{% endfor %}</tr>
+    <tr><td>target std</td>{% for part in parts %}<td>{{ "%.4g"|format(manifest.target_stats[part].variance ** 0.5) }}</td>{% endfor %}</tr>{% endif %}
   </table></div>
   {% if audit_warnings %}<ul class="warn">{% for w in audit_warnings %}<li>{{ w }}</li>{% endfor %}</ul>
   {% else %}<p class="muted">Audit: no duplicates within or across parts{% if classes %}, classes balanced{% endif %}.</p>{% endif %}
