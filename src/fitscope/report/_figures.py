@@ -146,14 +146,23 @@ def _differing(sets: Sequence[CurveSet]) -> list[str]:
     return [k for k in keys if len({repr(s.params.get(k)) for s in sets}) > 1]
 
 
-def compare_figure(
-    sets: Sequence[CurveSet], *, metrics: Sequence[str] = ("val_loss", "val_accuracy"), title: str = ""
-) -> Any:
+def comparison_metrics(histories: Sequence[dict[str, list[float]]]) -> list[str]:
+    """``val_loss`` and the second metric (:func:`second_metric`) among the validation curves every run has."""
+    shared = {n: v for n, v in histories[0].items() if n.startswith("val_") and all(n in h for h in histories)}
+    second = second_metric(shared)
+    return ["val_loss", f"val_{second}"] if second else ["val_loss"]
+
+
+def compare_figure(sets: Sequence[CurveSet], *, metrics: Sequence[str] | None = None, title: str = "") -> Any:
     """Overlaid validation curves of several runs, labelled with the parameters that differ.
 
-    Runs scored on different validation sets (different split manifests) are flagged
-    on the figure: their numbers are not comparable.
+    By default ``val_loss`` and ``val_accuracy``, or for runs without accuracy (a
+    regression's ``val_mae``) the :func:`comparison_metrics` they share. Runs scored on
+    different validation sets (different split manifests) are flagged on the figure:
+    their numbers are not comparable.
     """
+    if metrics is None:
+        metrics = comparison_metrics([s.history for s in sets])
     figure = _figure(width=5.0 * len(metrics) + 1, height=4.6 + 0.25 * len(sets))
     differing = _differing(sets)
     axes = [figure.add_subplot(1, len(metrics), i + 1) for i in range(len(metrics))]

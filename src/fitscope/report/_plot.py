@@ -17,9 +17,9 @@ from ._figures import (
     book_figure,
     check_metrics,
     compare_figure,
+    comparison_metrics,
     grid_figure,
     save_figure,
-    second_metric,
 )
 from ._history import as_history
 
@@ -83,7 +83,7 @@ def plot_runs(runs: Sequence[Run], output: str | os.PathLike[str], *, metrics: S
     get the first other validation metric they all recorded instead, if any.
     """
     histories = [(run, run.info(), run.history()) for run in runs]
-    wanted = list(metrics) if metrics else _default_comparison([history for _, _, history in histories])
+    wanted = list(metrics) if metrics else comparison_metrics([history for _, _, history in histories])
     names = [info.name for _, info, _ in histories]
     sets = []
     for run, info, history in histories:
@@ -91,13 +91,6 @@ def plot_runs(runs: Sequence[Run], output: str | os.PathLike[str], *, metrics: S
         name = info.name if names.count(info.name) == 1 else run.run_id  # two runs of one script: tell them apart
         sets.append(CurveSet(name, history, (info.manifest or {}).get("index_hash"), info.params))
     return save_figure(compare_figure(sets, metrics=wanted), output)
-
-
-def _default_comparison(histories: Sequence[dict[str, list[float]]]) -> list[str]:
-    """``val_loss`` and the second metric (:func:`second_metric`) among validation curves every run has."""
-    shared = {n: v for n, v in histories[0].items() if n.startswith("val_") and all(n in h for h in histories)}
-    second = second_metric(shared)
-    return ["val_loss", f"val_{second}"] if second else ["val_loss"]
 
 
 def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: str = "") -> Path:
@@ -131,8 +124,7 @@ def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: st
         split = "+".join(sorted(str((info.manifest or {}).get("index_hash")) for info in infos))
         history = _mean_history([history for _, history in members])
         sets.append(CurveSet(label, history, split, _searched(infos[0].params)))
-    metrics = _default_comparison([s.history for s in sets])  # val_accuracy; a regression's val_mae
-    return save_figure(compare_figure(sets, metrics=metrics, title=title), output)
+    return save_figure(compare_figure(sets, title=title), output)
 
 
 def _searched(params: dict[str, Any]) -> dict[str, Any]:
