@@ -217,8 +217,8 @@ def build_model(
     loss = spec.compile.loss
     regression = spec.data.task == "regression"
     if regression:
-        _check_regression_compile(spec)
-    if loss in _CATEGORICAL and not one_hot and not regression:
+        _check_regression_compile(spec)  # (refuses every classification loss, the categorical ones too)
+    elif loss in _CATEGORICAL and not one_hot:
         raise SpecError(
             f"compile.loss `{loss}` needs one-hot labels but data.one_hot is false. "
             "Use `sparse_categorical_crossentropy` with integer labels, or set data.one_hot: true."
