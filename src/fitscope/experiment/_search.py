@@ -92,7 +92,6 @@ def _check_folds(plans: FoldPlans, spec: Spec, folds: int, stratify: bool, group
         distinct = len(np.unique(group_labels(holdout.dataset, group_by)[pool]))
         if folds > distinct:
             raise ArgumentError(f"Invalid value for --folds: {folds}. There are only {distinct} groups.")
-    warn_about_split(holdout.audit.warnings)  # the folds re-split its train and val parts: its leaks are theirs
 
 
 def _fold_trials(spec: Spec, name: str, folds: int, stratify: bool, group_by: str | None,
@@ -136,6 +135,7 @@ def cross_validate(
     _check_new_arguments(spec, overrides)
     plans = FoldPlans()
     _check_folds(plans, spec_obj, folds, stratify, group_by)
+    warn_about_split(plans.holdout(spec_obj).audit.warnings)  # the folds re-split its train and val parts
     trials = _fold_trials(spec_obj, spec_obj.name, folds, stratify, group_by, {})
     store = Store(runs)
     group = _group_id("cv", spec_obj.name, [t.key for t in trials])
@@ -363,6 +363,7 @@ def search(
     plans = FoldPlans()
     if select == "cv":
         _check_folds(plans, spec_obj, folds, stratify, group_by)
+        warn_about_split(plans.holdout(spec_obj).audit.warnings)  # (a holdout selection's trials: the driver)
     metric = _check_metric(spec_obj, metric)
     lower_is_better = "loss" in metric or "error" in metric
     all_trials: list[Trial] = []
