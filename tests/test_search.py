@@ -441,6 +441,26 @@ def test_a_crashing_worker_fails_only_its_trial(tmp_path: Path) -> None:
     assert len(failed) == 1 and "worker process died (exit code 3)" in (failed[0].reason or "")
 
 
+def test_workers_that_cannot_start_stop_the_search_with_one_clear_error(tmp_path: Path) -> None:
+    # A script without a main guard: each spawned worker imports it again and dies starting up.
+    # Before, every trial failed in turn ("the worker process died") and the script hung at exit,
+    # waiting to send data into the pipe of a worker that was gone.
+    script = tmp_path / "search_without_guard.py"
+    script.write_text(
+        "from fitscope.experiment import search\n"
+        f"search({str(QUICK)!r}, ['model[0].Dense.units=8,16'], overrides=['fit.epochs=1'], "
+        f"runs={str(tmp_path / 'runs')!r}, executor='process', workers=2)\n"
+    )
+    job = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert job.returncode == 1
+    assert (
+        "fitscope._errors.FitscopeError: the process executor's workers die as they start (exit code 1): their error "
+        "is printed above. Each worker imports your main module again, so run the search from a script file whose "
+        'code is under `if __name__ == "__main__":` (not from `python -`), or use the local executor.'
+    ) in job.stderr
+    assert Store(tmp_path / "runs").runs() == []
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._errors import FitscopeError
 from .._process import own_process, remove_compile_cache
 from ._driver import Driver, PreparedData, feed
 from ._trial import Trial, TrialData, run_trial
@@ -24,8 +25,12 @@ from ._workers import BundledSender, run_inline, worker_env
 __all__ = ["run_processes"]
 
 
-def _worker_main(tasks: Any, messages: Any) -> None:
-    """A worker process: take the trials the driver hands it until told to stop, report everything as messages."""
+def _worker_main(tasks: Any, messages: Any, worker: int) -> None:
+    """A worker process: take the trials the driver hands it until told to stop, report everything as messages.
+
+    The first message says the worker started (``ready``), so the driver can tell a
+    worker that cannot start from one that died in a trial.
+    """
     worker_env()
     import signal
 
@@ -37,6 +42,8 @@ def _worker_main(tasks: Any, messages: Any) -> None:
     run_inline()
     own_process()
     import keras  # noqa: F401  (now, while the driver prepares the first trial's data)
+
+    messages.put({"type": "ready", "worker": worker})
 
     held: TrialData | None = None  # the data of this worker's last trial; the driver knows which
     while True:
@@ -139,7 +146,7 @@ def run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None
 
     def spawn(worker: int) -> None:
         tasks = ctx.Queue()
-        process = ctx.Process(target=_worker_main, args=(tasks, messages), daemon=True)
+        process = ctx.Process(target=_worker_main, args=(tasks, messages, worker), daemon=True)
         process.start()
         pool[worker] = (process, tasks)
 
@@ -150,6 +157,14 @@ def run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None
                 return
 
     next_id = min(workers, len(trials))
+    ready: set[int] = set()  # the workers that started (imported Keras) and take trials
+
+    def take(message: dict[str, Any]) -> None:
+        if message["type"] == "ready":
+            ready.add(message["worker"])
+        else:
+            feed(driver, message, remaining, ended)
+
     finished = False
     try:
         # Start every worker before preparing any data: they import Keras meanwhile.
@@ -163,15 +178,18 @@ def run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None
             except queue.Empty:
                 message = None
             if message is not None:
-                feed(driver, message, remaining, ended)
+                take(message)
                 continue
-            for worker, (process, _) in list(pool.items()):
+            for worker, (process, tasks) in list(pool.items()):
                 if process.is_alive():
                     continue
                 key = current.pop(worker, None)
                 pool.pop(worker)
+                tasks.cancel_join_thread()  # its data may be stuck in the pipe for good: exiting must not wait on it
                 assigner.forget(worker)
-                _drain(messages, driver, remaining, ended)
+                _drain(messages, take)
+                if not ready:
+                    raise _startup_failure(process.exitcode)
                 if key is not None and key in remaining:
                     driver.abandon(key, "failed", f"the worker process died (exit code {process.exitcode})")
                     remaining.discard(key)
@@ -194,11 +212,26 @@ def run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None
                 process.kill()
 
 
-def _drain(messages: Any, driver: Driver, remaining: set[str], ended: Callable[[str], Any]) -> None:
+def _drain(messages: Any, take: Callable[[dict[str, Any]], Any]) -> None:
     """Handle messages a dead worker sent before it died."""
     while True:
         try:
             message = messages.get_nowait()
         except queue.Empty:
             return
-        feed(driver, message, remaining, ended)
+        take(message)
+
+
+def _startup_failure(exitcode: int | None) -> FitscopeError:
+    """A worker died before any worker could start: every replacement would too, so the search stops.
+
+    The usual cause is the spawn start method: each worker imports the program's main
+    module again, which fails for code read from stdin and starts the search over in a
+    script without a main guard.
+    """
+    return FitscopeError(
+        f"the process executor's workers die as they start (exit code {exitcode}): their "
+        "error is printed above. Each worker imports your main module again, so run the search from a script "
+        'file whose code is under `if __name__ == "__main__":` (not from `python -`), or use the local executor. '
+        "No trial was recorded; run the same search again once it is fixed."
+    )
