@@ -520,6 +520,30 @@ def test_workers_that_cannot_start_stop_the_search_with_one_clear_error(tmp_path
             "--param model[0].Dense.activation=2: expected text, like the spec's 'relu'.",
         ),
         (
+            ["tune", "--param", "model[0].Dense.activation=relu,rleu"],
+            "fitscope tune: error: --param model[0].Dense.activation='rleu': model[0] (Dense): Could not interpret "
+            "activation function identifier: rleu",
+        ),
+        (
+            ["tune", "--param", "model[0].Dense.units=8,-1"],
+            "fitscope tune: error: --param model[0].Dense.units=-1: model[0] (Dense): Received an invalid value for "
+            "`units`, expected a positive integer. Received: units=-1",
+        ),
+        (
+            ["tune", "--param", "compile.optimizer=adam,adamm", "--executor", "process"],
+            "fitscope tune: error: --param compile.optimizer='adamm': unknown optimizer `adamm` at compile.optimizer; "
+            "did you mean `adam`?",
+        ),
+        (
+            ["tune", "--param", "fit.batch_size=16,32", "--set", "compile.loss=sparse_categorical_crossentropyy"],
+            "fitscope tune: error: unknown loss `sparse_categorical_crossentropyy` at compile.loss; did you mean "
+            "`sparse_categorical_crossentropy`?",
+        ),
+        (
+            ["cv", "--folds", "2", "--set", "model[0].Dense.activation=rleu"],
+            "fitscope cv: error: model[0] (Dense): Could not interpret activation function identifier: rleu",
+        ),
+        (
             ["tune", "--param", "split.test=0.2,all"],
             "fitscope tune: error: --param split.test='all': `split.test`: expected a number or 'provided' (got 'all')",
         ),
@@ -905,8 +929,9 @@ def test_selection_metric_by_any_name_and_a_search_where_nothing_finishes(
     assert result.metric == "val_accuracy"  # "acc", "accuracy", "val_acc": one metric
     scores = [row["score"] for row in result.ranking]
     assert None not in scores and scores == sorted(scores, reverse=True)  # higher accuracy ranks first
-    argv = ["tune", str(QUICK), "--param", "model[0].Dense.units=-1,-2", "--set", "fit.epochs=1",
-            "--runs", str(tmp_path / "failing")]  # fmt: skip
+    # Builders fail in their trials (a spec's own names are checked before any trial starts).
+    argv = ["tune", str(QUICK), "--param", "model=crash_helpers:no_such_model,crash_helpers:no_other_model",
+            "--set", "fit.epochs=1", "--runs", str(tmp_path / "failing")]  # fmt: skip
     assert main(argv) == 1
     out = capsys.readouterr().out
     assert "no configuration finished: see the reasons above" in out and "winner" not in out
@@ -922,8 +947,8 @@ def test_errors_are_fitscope_errors() -> None:
 def test_search_curves_leave_out_a_configuration_that_failed_before_training(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["tune", str(QUICK), "--param", "model[0].Dense.activation=relu,nosuch", "--set", "fit.epochs=2",
-            "--runs", str(tmp_path), "--json"]  # fmt: skip
+    argv = ["tune", str(QUICK), "--param", "model=crash_helpers:good_model,crash_helpers:no_such_model",
+            "--set", "fit.epochs=2", "--runs", str(tmp_path), "--json"]  # fmt: skip
     assert main(argv) == 0
     group = json.loads(capsys.readouterr().out)["group_id"]
     failed = [info for info in Store(tmp_path).runs(group=group) if info.status == "failed"]

@@ -12,7 +12,14 @@ from typing import Any
 from .._errors import SpecError
 from ._spec import Spec, is_argument_path
 
-__all__ = ["build_callbacks", "build_model", "check_argument_name", "needs_every_step", "steps_per_execution"]
+__all__ = [
+    "build_callbacks",
+    "build_model",
+    "check_argument_name",
+    "check_names",
+    "needs_every_step",
+    "steps_per_execution",
+]
 
 _CATEGORICAL = {"categorical_crossentropy", "categorical_focal_crossentropy"}
 
@@ -216,21 +223,12 @@ def build_model(
 
     loss = spec.compile.loss
     regression = spec.data.task == "regression"
-    if regression:
-        _check_regression_compile(spec)  # (refuses every classification loss, the categorical ones too)
-    elif loss in _CATEGORICAL and not one_hot:
+    _check_compile_names(spec)
+    if not regression and loss in _CATEGORICAL and not one_hot:
         raise SpecError(
             f"compile.loss `{loss}` needs one-hot labels but data.one_hot is false. "
             "Use `sparse_categorical_crossentropy` with integer labels, or set data.one_hot: true."
         )
-    try:
-        keras.losses.get(loss)
-    except ValueError:
-        close = difflib.get_close_matches(loss, [n for n in dir(keras.losses) if n.islower()], n=1)
-        hint = f"; did you mean `{close[0]}`?" if close else ""
-        raise SpecError(f"unknown loss `{loss}` at compile.loss{hint}") from None
-    for i, metric in enumerate(spec.compile.metrics):
-        _check_metric(metric, f"compile.metrics[{i}]")
     if spec.seed is not None:
         keras.utils.set_random_seed(spec.seed)
     with shared_weight_programs():
@@ -290,6 +288,39 @@ def build_model(
     fuse_steps(model)
     fuse_metric_resets(model)
     return model
+
+
+def check_names(spec: Spec) -> None:
+    """Check the names in ``spec`` that Keras looks up (loss, metrics, optimizer, layers, callbacks), without data.
+
+    Raises the :class:`SpecError` that :func:`build_model` would raise later, so a
+    search can refuse a misspelt activation or optimizer before its first trial. A
+    model builder (``model: package.module:function``) is left to the trial.
+    """
+    import keras
+
+    _check_compile_names(spec)
+    _optimizer(spec)
+    if not isinstance(spec.model, str):
+        _instantiate(keras.layers, spec.model, "layer", "model")
+    build_callbacks(spec)
+
+
+def _check_compile_names(spec: Spec) -> None:
+    """The loss and metrics are ones Keras knows, and fit the task."""
+    import keras
+
+    loss = spec.compile.loss
+    if spec.data.task == "regression":
+        _check_regression_compile(spec)  # (refuses every classification loss, the categorical ones too)
+    try:
+        keras.losses.get(loss)
+    except ValueError:
+        close = difflib.get_close_matches(loss, [n for n in dir(keras.losses) if n.islower()], n=1)
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        raise SpecError(f"unknown loss `{loss}` at compile.loss{hint}") from None
+    for i, metric in enumerate(spec.compile.metrics):
+        _check_metric(metric, f"compile.metrics[{i}]")
 
 
 # Metrics that count correct classes, and loss words of classification: meaningless on numbers to predict.

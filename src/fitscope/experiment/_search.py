@@ -135,6 +135,7 @@ def cross_validate(
     _check_new_arguments(spec, overrides)
     plans = FoldPlans()
     _check_folds(plans, spec_obj, folds, stratify, group_by)
+    _check_names(spec_obj, [], executor)
     warn_about_split(plans.holdout(spec_obj).audit.warnings)  # the folds re-split its train and val parts
     trials = _fold_trials(spec_obj, spec_obj.name, folds, stratify, group_by, {})
     store = Store(runs)
@@ -287,6 +288,34 @@ def _check_kind(key: str, value: Any, spec_data: dict[str, Any]) -> None:
         raise ArgumentError(f"--param {key}={value!r}: expected {expected}, like the spec's {current!r}.")
 
 
+# The spec sections whose values Keras looks up by name (activations, optimizers, losses...).
+_NAMED_SECTIONS = ("model", "compile", "callbacks")
+
+
+def _check_names(spec: Spec, parsed: list[tuple[str, list[Any]]], executor: str) -> None:
+    """Refuse a name Keras does not know, in the spec or in a ``--param`` value, before any trial.
+
+    A misspelt activation would otherwise fail every trial that has it, perhaps late in
+    a long search. This imports Keras: a local search does anyway; the process and Ray
+    drivers (which need no Keras themselves) do it only when a searched value of those
+    sections holds text. Searched numbers are checked by the spec's types, and by their
+    trials.
+    """
+    named = [(key, values) for key, values in parsed if key.startswith(_NAMED_SECTIONS)]
+    if executor != "local" and not any(isinstance(v, (str, dict, list)) for _, values in named for v in values):
+        return
+    from ._build import check_names
+
+    check_names(spec)
+    base = spec.model_dump(mode="json")
+    for key, values in named:
+        for value in values:
+            try:
+                check_names(validate_spec(_set_path(base, key, value)))
+            except SpecError as exc:
+                raise ArgumentError(f"--param {key}={value!r}: {exc}") from None
+
+
 def _reported_metrics(spec: Spec) -> list[str]:
     """The validation metrics a spec's runs report (``val_loss``, ``val_accuracy``, ...)."""
     names = ["loss", *(normalize_metric_name(m) for m in spec.compile.metrics)]
@@ -365,6 +394,7 @@ def search(
         _check_folds(plans, spec_obj, folds, stratify, group_by)
         warn_about_split(plans.holdout(spec_obj).audit.warnings)  # (a holdout selection's trials: the driver)
     metric = _check_metric(spec_obj, metric)
+    _check_names(spec_obj, parsed, executor)
     lower_is_better = "loss" in metric or "error" in metric
     all_trials: list[Trial] = []
     configs = []
