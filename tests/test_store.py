@@ -138,6 +138,9 @@ def test_best_epochs_of_all_runs_at_once(tmp_path: Path) -> None:
         ids["loss"]: ("val_loss", 0.5, 2),
         ids["accuracy only"]: ("val_accuracy", pytest.approx(0.6), 1),
     }
+    # Limited to some runs (the rows `fitscope runs --group/--last` shows): the same answers for those only.
+    assert store.best_epochs([ids["loss"], ids["no validation"]]) == {ids["loss"]: ("val_loss", 0.5, 2)}
+    assert store.best_epochs([]) == {}
 
 
 def test_evaluation_ledger(tmp_path: Path) -> None:

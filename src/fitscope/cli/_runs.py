@@ -145,7 +145,7 @@ def run_list(args: argparse.Namespace) -> int:
 
         raise ArgumentError(f"--last {last}: give the number of recent runs to show, 1 or more.")
     shown_from = max(0, len(infos) - last) if last else 0  # oldest first, as always: the last N rows
-    best = store.best_epochs()
+    best = store.best_epochs([info.run_id for info in infos[shown_from:]])  # the rows shown only
     rows = [_summary(info, best.get(info.run_id)) for info in infos]
     if group:
         _mark_superseded(rows, infos)  # earlier attempts of trials that ran again

@@ -356,21 +356,32 @@ class Store:
         rows = self._conn.execute(sql, (group,) if group else ()).fetchall()
         return [_info(row) for row in rows]
 
-    def best_epochs(self) -> dict[str, tuple[str, float, int]]:
+    def best_epochs(self, run_ids: Sequence[str] | None = None) -> dict[str, tuple[str, float, int]]:
         """Each run's best validation epoch, ``{run_id: (metric, value, epoch)}``, in two queries.
 
         The lowest ``val_loss``, else the highest ``val_accuracy`` (the earliest epoch on a
         tie); runs with neither are left out. ``fitscope runs`` lists hundreds of runs
-        without reading every history.
+        without reading every history. ``run_ids`` limits it to those runs (a group, the
+        last few), read through the metrics' primary key instead of the whole table.
         """
+        if run_ids is None:
+            return self._best_epochs("", ())
+        ids = list(run_ids)
+        best: dict[str, tuple[str, float, int]] = {}
+        for first in range(0, len(ids), 500):  # within SQLite's limit on query parameters
+            chunk = ids[first : first + 500]
+            best.update(self._best_epochs(f" AND run_id IN ({', '.join('?' * len(chunk))})", tuple(chunk)))
+        return best
+
+    def _best_epochs(self, among: str, ids: tuple[str, ...]) -> dict[str, tuple[str, float, int]]:
         best: dict[str, tuple[str, float, int]] = {}
         for metric, pick in (("val_accuracy", "MAX"), ("val_loss", "MIN")):  # val_loss last: it wins
             rows = self._conn.execute(
                 "SELECT m.run_id, m.value, MIN(m.epoch) FROM metrics m JOIN"
-                f" (SELECT run_id, {pick}(value) AS value FROM metrics WHERE name = ? AND value IS NOT NULL"
+                f" (SELECT run_id, {pick}(value) AS value FROM metrics WHERE name = ? AND value IS NOT NULL{among}"
                 "  GROUP BY run_id) b ON m.run_id = b.run_id AND m.value = b.value"
                 " WHERE m.name = ? GROUP BY m.run_id",
-                (metric, metric),
+                (metric, *ids, metric),
             )
             best.update({run_id: (metric, float(value), int(epoch)) for run_id, value, epoch in rows})
         return best
