@@ -158,3 +158,29 @@ def test_epoch_bands_over_runs_of_different_lengths() -> None:
     assert bands["loss"].std == pytest.approx([np.std([1, 3, 2]), np.std([0.5, 1.5, 1.0])])
     assert bands["val_loss"].runs == 2 and bands["val_loss"].mean == [3.0, 1.0]  # NaN left out
     assert bands["val_loss"].std == [1.0, 0.0]
+
+
+def test_the_folds_mean_curves_get_one_verdict_and_their_range_is_the_lesson() -> None:
+    from fitscope.analysis import diagnose_folds, epoch_bands
+
+    # Three folds that each overfit from about epoch 120, with their own noise.
+    folds = [overfitting_curves(noise=0.02, seed=seed) for seed in range(3)]
+    finals = [{"accuracy": 0.48, "loss": 1.86}, {"accuracy": 0.56, "loss": 1.42}, {"accuracy": 0.51, "loss": 1.69}]
+    result = diagnose_folds(epoch_bands(folds), finals, num_classes=10)
+    assert result.curve is not None and result.curve.verdict == "overfitting"
+    assert 100 <= (result.curve.overfit_onset or 0) <= 140
+    assert result.sentences[0].startswith("Validation loss bottomed out around epoch")
+    assert result.sentences[-1] == (
+        "One validation split alone could have read a final val_accuracy anywhere from 0.4800 to 0.5600 (the folds' "
+        f"range); the mean over the 3 folds, 0.5167 ± {np.std([0.48, 0.56, 0.51], ddof=1) / math.sqrt(3):.4f} (its "
+        "standard error), is the figure to compare models by."
+    )
+    assert result.to_dict()["curve"]["verdict"] == "overfitting"
+    # Too short for a verdict, and one fold has no range: nothing to say; without accuracy, the loss's range.
+    short = epoch_bands([{"loss": [1.0, 0.9], "val_loss": [1.1, 1.0]}])
+    assert diagnose_folds(short, [{"loss": 1.0}]).sentences == []
+    two = diagnose_folds(short, [{"loss": 1.0}, {"loss": 1.5}]).sentences
+    assert two == [
+        "One validation split alone could have read a final val_loss anywhere from 1.0000 to 1.5000 (the folds' "
+        "range); the mean over the 2 folds, 1.2500 ± 0.2500 (its standard error), is the figure to compare models by."
+    ]

@@ -74,6 +74,9 @@ def test_cv_json_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         ) in out
     mean, std = data["mean"]["accuracy"], data["std"]["accuracy"]
     assert f"  final val_accuracy: {mean:.4f} ± {std:.4f} over the folds (spread " in out
+    # Two epochs are too few for a curve verdict; the folds' range is the diagnosis, in both outputs.
+    assert data["diagnosis"]["curve"] is None and len(data["diagnosis"]["sentences"]) == 1
+    assert f"\ndiagnosis of the folds' mean curves:\n  {data['diagnosis']['sentences'][0]}\n" in out
     # The command it suggests names the same store, so it works as printed.
     suggested = f"fold bands: fitscope plot --group {data['group_id']} --runs {tmp_path}\n"
     assert suggested in out

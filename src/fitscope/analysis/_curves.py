@@ -16,7 +16,7 @@ import numpy as np
 
 from .._errors import ArgumentError
 
-__all__ = ["MIN_EPOCHS", "CurveReport", "analyse_curves"]
+__all__ = ["MIN_EPOCHS", "CurveReport", "analyse_curves", "curve_sentences"]
 
 MIN_EPOCHS = 3
 VERDICTS = ("diverging", "stalled", "overfitting", "underfitting", "still_improving", "oscillating", "good_fit")
@@ -58,6 +58,18 @@ class CurveReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def curve_sentences(curve: CurveReport) -> list[str]:
+    """The findings as sentences, then the best epoch and an EarlyStopping that fits the curve."""
+    out = [f[:1].upper() + f[1:] for f in curve.findings]
+    if curve.best_epoch is not None and curve.verdict != "stalled":  # no best epoch of a model that never moved
+        out.append(
+            f"Best epoch {curve.best_epoch} by {curve.monitor}; a fitting EarlyStopping is "
+            f"EarlyStopping(monitor='{curve.monitor}', patience={curve.suggested_patience}, "
+            f"restore_best_weights=True), or about {curve.suggested_epochs} epochs."
+        )
+    return out
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .._errors import ArgumentError
 from ..store import Run
-from ._curves import MIN_EPOCHS, CurveReport, analyse_curves
+from ._curves import MIN_EPOCHS, CurveReport, analyse_curves, curve_sentences
 from ._gaps import GapReport, analyse_gaps
 
 __all__ = ["Diagnosis", "diagnose_run"]
@@ -189,13 +189,7 @@ def explain(d: Diagnosis) -> list[str]:
     """Plain sentences: curve verdict, error levels, primary problem, what to do."""
     out: list[str] = []
     if d.curve is not None:
-        out.extend(f[:1].upper() + f[1:] for f in d.curve.findings)
-        if d.curve.best_epoch is not None and d.curve.verdict != "stalled":  # no best epoch of a model that never moved
-            out.append(
-                f"Best epoch {d.curve.best_epoch} by {d.curve.monitor}; a fitting EarlyStopping is "
-                f"EarlyStopping(monitor='{d.curve.monitor}', patience={d.curve.suggested_patience}, "
-                f"restore_best_weights=True), or about {d.curve.suggested_epochs} epochs."
-            )
+        out.extend(curve_sentences(d.curve))
     elif d.curve_note:
         out.append(d.curve_note)
     shown = {part: value for part, value in d.explained.items() if value is not None}

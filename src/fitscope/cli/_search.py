@@ -111,6 +111,10 @@ def run_cv(args: argparse.Namespace) -> int:
     for name in result.mean:
         print(f"  final val_{name}: {result.mean[name]:.4f} ± {result.std[name]:.4f} over the folds "
               f"(spread {result.spread[name]:.4f})")  # fmt: skip
+    if result.diagnosis.sentences:
+        print("\ndiagnosis of the folds' mean curves:")
+        for sentence in result.diagnosis.sentences:
+            print(f"  {sentence}")
     print(f"fold bands: fitscope plot --group {result.group_id}{runs_option(args)}")
     return 0 if finished else 1
 

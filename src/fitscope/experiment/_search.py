@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ArgumentError, SpecError
-from ..analysis import epoch_bands
+from ..analysis import FoldsDiagnosis, diagnose_folds, epoch_bands
 from ..store import Store, normalize_metric_name
 from ._executors import Driver, execute
 from ._groups import standing_runs
@@ -40,10 +40,11 @@ class CVResult:
     std: dict[str, float]
     spread: dict[str, float]
     curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    diagnosis: FoldsDiagnosis = field(default_factory=lambda: FoldsDiagnosis(None))
 
     def to_dict(self) -> dict[str, Any]:
         return {"group_id": self.group_id, "folds": self.folds, "mean": self.mean, "std": self.std,
-                "spread": self.spread, "curves": self.curves}  # fmt: skip
+                "spread": self.spread, "curves": self.curves, "diagnosis": self.diagnosis.to_dict()}  # fmt: skip
 
 
 @dataclass
@@ -169,8 +170,11 @@ def summarise_cv(store: Store, group: str) -> CVResult:
             finals.append(val)
             histories.append(history)
     mean, std, spread = _summarise_metrics(finals)
-    curves = {name: {"mean": band.mean, "std": band.std} for name, band in epoch_bands(histories).items()}
-    return CVResult(group, folds, mean, std, spread, curves)
+    bands = epoch_bands(histories)
+    curves = {name: {"mean": band.mean, "std": band.std} for name, band in bands.items()}
+    manifest = next((t.info.manifest for t in standing if t.info.manifest), None) or {}
+    classes = len((manifest.get("class_counts") or {}).get("train", {})) or None
+    return CVResult(group, folds, mean, std, spread, curves, diagnose_folds(bands, finals, num_classes=classes))
 
 
 def _check_distinct(keys: list[str]) -> None:
