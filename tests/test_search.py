@@ -246,7 +246,7 @@ def test_test_best_touches_the_test_set_once(tmp_path: Path) -> None:
 
 
 def test_search_values_can_be_learning_rates_and_whole_layers() -> None:
-    from fitscope.experiment._search import parse_param
+    from fitscope.experiment._search_space import parse_param
     from fitscope.experiment._spec import load_spec
 
     data = load_spec(QUICK).model_dump(mode="json")  # its optimizer is `adam`, a name

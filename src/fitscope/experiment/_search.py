@@ -18,16 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ArgumentError, SpecError
+from .._errors import ArgumentError
 from ..analysis import FoldsDiagnosis, diagnose_folds, epoch_bands
 from ..store import Store, normalize_metric_name
 from ._executors import Driver, execute
 from ._groups import standing_runs
 from ._runner import _as_spec, warn_about_split
-from ._spec import Spec, apply_override, is_argument_path, parse_yaml, path_parts, validate_spec, yaml_problem
+from ._search_space import check_distinct, check_keras_names, check_new_arguments, parse_param, set_path
+from ._spec import Spec, validate_spec
 from ._trial import FoldPlans, Trial, fold_pool, group_labels
 
-__all__ = ["CVResult", "SearchResult", "cross_validate", "parse_param", "search"]
+__all__ = ["CVResult", "SearchResult", "cross_validate", "search"]
 
 
 @dataclass
@@ -133,10 +134,10 @@ def cross_validate(
     metrics, their mean, standard deviation and spread, and per-epoch mean ± std curves.
     """
     spec_obj = _as_spec(spec, overrides)
-    _check_new_arguments(spec, overrides)
+    check_new_arguments(spec, overrides)
     plans = FoldPlans()
     _check_folds(plans, spec_obj, folds, stratify, group_by)
-    _check_names(spec_obj, [], executor)
+    check_keras_names(spec_obj, [], executor)
     warn_about_split(plans.holdout(spec_obj).audit.warnings)  # the folds re-split its train and val parts
     trials = _fold_trials(spec_obj, spec_obj.name, folds, stratify, group_by, {})
     store = Store(runs)
@@ -177,149 +178,6 @@ def summarise_cv(store: Store, group: str) -> CVResult:
     return CVResult(group, folds, mean, std, spread, curves, diagnose_folds(bands, finals, num_classes=classes))
 
 
-def _check_distinct(keys: list[str]) -> None:
-    """Each searched value once: a repeated or nested --param would silently replace the other."""
-    for i, key in enumerate(keys):
-        for other in keys[i + 1 :]:
-            if other == key:
-                raise ArgumentError(
-                    f"--param {key} is given twice; give all its values in one: --param {key}=v1,v2,..."
-                )
-            inner, outer = sorted((key, other), key=len, reverse=True)
-            if inner.startswith((f"{outer}.", f"{outer}[")):
-                raise ArgumentError(f"--param {inner} lies inside --param {outer}: search one or the other.")
-
-
-def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
-    """Parse ``key.path=v1,v2,...`` and check the path exists and the values fit it.
-
-    The values are read as one YAML flow sequence, so a value may itself be a mapping
-    or a list (``model[0]={Dense: {units: 8}},{Dense: {units: 64}}``).
-    """
-    import yaml
-
-    key, sep, values_text = text.partition("=")
-    if not sep or not values_text.strip():
-        raise ArgumentError(f"--param {text!r}: expected key.path=v1,v2,... such as fit.batch_size=16,32.")
-    key = key.strip()
-    try:
-        values = parse_yaml(f"[{values_text}]")
-    except yaml.YAMLError as exc:
-        raise ArgumentError(
-            f"--param {key}: cannot read the values {values_text!r}: {yaml_problem(exc, where=False)}. "
-            "Separate the values with commas, and quote a value that holds one."
-        ) from None
-    if not values:
-        raise ArgumentError(f"--param {key}: the list of values is empty.")
-    seen: set[str] = set()
-    for value in values:
-        described = json.dumps(value, sort_keys=True)
-        if described in seen:
-            raise ArgumentError(f"--param {key}: the value {value!r} is given twice; each configuration runs once.")
-        seen.add(described)
-    _check_new_argument(spec_data, key, "--param")
-    for value in values:
-        try:
-            probe = apply_override(json.loads(json.dumps(spec_data)), f"{key}={json.dumps(value)}", option="--param")
-            validate_spec(probe)
-        except SpecError as exc:
-            # A bad path already names --param; a bad value is shown in front (without "spec: ", which
-            # names the file a spec error is in: here there is none).
-            message = str(exc).removeprefix("spec: ")
-            raise ArgumentError(
-                message if message.startswith("--param") else f"--param {key}={value!r}: {message}"
-            ) from None
-        _check_kind(key, value, spec_data)
-    return key, values
-
-
-def _check_new_arguments(spec: Spec | dict[str, Any] | str | Path, overrides: list[str] | None) -> None:
-    """Check each ``--set`` that adds a keyword argument against its Keras class, before any trial."""
-    keys = [o.partition("=")[0].strip() for o in overrides or []]
-    keys = [key for key in keys if is_argument_path(path_parts(key))]
-    if not keys:
-        return  # nothing to check: the spec is not read a second time
-    written = _as_spec(spec, None).model_dump(mode="json")
-    for key in keys:
-        _check_new_argument(written, key, "--set")
-
-
-def _check_new_argument(spec_data: dict[str, Any], key: str, option: str) -> None:
-    """A keyword argument the spec does not write (``model[0].Dense.kernel_initializr``) must not be a typo.
-
-    Checked once here, as a typo would fail every trial; Keras is imported only then.
-    """
-    parts = path_parts(key)
-    if not is_argument_path(parts) or _value_at(spec_data, parts) is not _MISSING:
-        return
-    from ._build import check_argument_name
-
-    try:
-        check_argument_name(parts)
-    except SpecError as exc:
-        raise ArgumentError(f"{option} {key}: {exc}") from None
-
-
-_MISSING = object()
-
-
-def _value_at(data: Any, parts: list[str | int]) -> Any:
-    """The spec data's value at ``parts``, or ``_MISSING`` where it writes none."""
-    node = data
-    for part in parts:
-        in_dict = isinstance(node, dict) and part in node
-        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        if not (in_dict or in_list):
-            return _MISSING
-        node = node[part]
-    return node
-
-
-def _check_kind(key: str, value: Any, spec_data: dict[str, Any]) -> None:
-    """A layer's or callback's argument keeps its kind (number, text, true/false) across the search.
-
-    The spec's typed sections are checked by the spec model; layer and callback
-    arguments are free-form, and a wrong kind there would only fail in every trial.
-    """
-    if not key.startswith(("model", "callbacks")):
-        return
-    current = _value_at(spec_data, path_parts(key))
-    if current is _MISSING:
-        return  # a new argument: nothing to compare with
-    kinds = {bool: "true or false", int: "a number", float: "a number", str: "text"}
-    expected, given = kinds.get(type(current)), kinds.get(type(value))
-    if expected is not None and value is not None and given != expected:
-        raise ArgumentError(f"--param {key}={value!r}: expected {expected}, like the spec's {current!r}.")
-
-
-# The spec sections whose values Keras looks up by name (activations, optimizers, losses...).
-_NAMED_SECTIONS = ("model", "compile", "callbacks")
-
-
-def _check_names(spec: Spec, parsed: list[tuple[str, list[Any]]], executor: str) -> None:
-    """Refuse a name Keras does not know, in the spec or in a ``--param`` value, before any trial.
-
-    A misspelt activation would otherwise fail every trial that has it, perhaps late in
-    a long search. This imports Keras: a local search does anyway; the process and Ray
-    drivers (which need no Keras themselves) do it only when a searched value of those
-    sections holds text. Searched numbers are checked by the spec's types, and by their
-    trials.
-    """
-    named = [(key, values) for key, values in parsed if key.startswith(_NAMED_SECTIONS)]
-    if executor != "local" and not any(isinstance(v, (str, dict, list)) for _, values in named for v in values):
-        return
-    from ._build import check_names
-
-    check_names(spec)
-    base = spec.model_dump(mode="json")
-    for key, values in named:
-        for value in values:
-            try:
-                check_names(validate_spec(_set_path(base, key, value)))
-            except SpecError as exc:
-                raise ArgumentError(f"--param {key}={value!r}: {exc}") from None
-
-
 def _reported_metrics(spec: Spec) -> list[str]:
     """The validation metrics a spec's runs report (``val_loss``, ``val_accuracy``, ...)."""
     names = ["loss", *(normalize_metric_name(m) for m in spec.compile.metrics)]
@@ -333,10 +191,6 @@ def _check_metric(spec: Spec, metric: str) -> str:
     if normalized not in reported:
         raise ArgumentError(f"Invalid value for --metric: {metric!r}. This spec's runs report {', '.join(reported)}.")
     return normalized
-
-
-def _set_path(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
-    return apply_override(json.loads(json.dumps(data)), f"{key}={json.dumps(value)}")
 
 
 def search(
@@ -367,12 +221,12 @@ def search(
     ``test_best`` is the winner evaluated, once, on the sealed test split.
     """
     spec_obj = _as_spec(spec, overrides)
-    _check_new_arguments(spec, overrides)
+    check_new_arguments(spec, overrides)
     base = spec_obj.model_dump(mode="json")
     if not params:
         raise ArgumentError("the search space is empty: give at least one --param key.path=v1,v2.")
     parsed = [parse_param(p, base) for p in params]
-    _check_distinct([key for key, _ in parsed])
+    check_distinct([key for key, _ in parsed])
     space = dict(parsed)
     grid = [dict(zip(space, combo)) for combo in itertools.product(*space.values())]
     if method == "grid" and trials is not None:
@@ -398,14 +252,14 @@ def search(
         _check_folds(plans, spec_obj, folds, stratify, group_by)
         warn_about_split(plans.holdout(spec_obj).audit.warnings)  # (a holdout selection's trials: the driver)
     metric = _check_metric(spec_obj, metric)
-    _check_names(spec_obj, parsed, executor)
+    check_keras_names(spec_obj, parsed, executor)
     lower_is_better = "loss" in metric or "error" in metric
     all_trials: list[Trial] = []
     configs = []
     for number, values in enumerate(grid):
         data = base
         for key, value in values.items():
-            data = _set_path(data, key, value)
+            data = set_path(data, key, value)
         config_spec = validate_spec(data)
         name = f"{spec_obj.name}-trial{number}"
         if select == "cv":
@@ -457,7 +311,7 @@ def _test_winner(store: Store, winner: dict[str, Any], select: str, spec: Spec, 
         return test_run(winner["run_ids"][0], runs=store.root).metrics
     data = spec.model_dump(mode="json")
     for key, value in winner["params"].items():
-        data = _set_path(data, key, value)
+        data = set_path(data, key, value)
     say("retraining the winner on its holdout split to evaluate it once on the test set")
     # (its split's audit was shown when the search began)
     result = run_spec(data, runs=store.root, name=f"{spec.name}-winner", test=True, progress=False, warn_split=False)
