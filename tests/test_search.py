@@ -167,6 +167,45 @@ def test_grid_search_ranks_and_names_the_winner(tmp_path: Path) -> None:
     assert result.configurations_on_split == 2 and result.test is None
     infos = Store(tmp_path).runs(group=result.group_id)
     assert sorted(i.params["model[0].Dense.units"] for i in infos) == [4, 32]
+    # Every validation metric of a configuration is kept beside its score.
+    assert [r["val"]["loss"] for r in result.ranking] == scores
+
+
+def test_a_search_on_one_split_says_how_precisely_it_measures_accuracy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fitscope.analysis import standard_error
+    from fitscope.cli._search import _noise_sentence
+
+    argv = ["tune", str(QUICK), "--param", "model[0].Dense.units=4,32", "--set", "fit.epochs=2", "--runs",
+            str(tmp_path)]  # fmt: skip
+    assert main([*argv, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    noise, ranking = data["split_noise"], data["ranking"]
+    first, second = ranking[0]["val"]["accuracy"], ranking[1]["val"]["accuracy"]
+    samples = Store(tmp_path).run(ranking[0]["run_ids"][0]).info().manifest["sizes"]["val"]
+    assert noise == {
+        "samples": samples, "winner_accuracy": first, "runner_up_accuracy": second,
+        "standard_error": standard_error(1 - first, samples),
+        "within_noise": abs(first - second) < 2 * standard_error(1 - first, samples),
+    }  # fmt: skip
+    assert main(argv) == 0  # both trials finished: the same summary, as text
+    assert f"\n{_noise_sentence(noise)}\n" in capsys.readouterr().out
+    # The wording: within the noise, beyond it, or a single configuration.
+    near = {"samples": 300, "winner_accuracy": 0.557, "runner_up_accuracy": 0.543, "standard_error": 0.0285,
+            "within_noise": True}  # fmt: skip
+    assert _noise_sentence(near) == (
+        "The validation split has 300 samples: the winner's validation accuracy, 55.7%, is uncertain by ±2.9 points "
+        "(one standard error); the runner-up's is 54.3%, 1.4 points away, within twice that: this split alone does "
+        "not tell the two apart (--select cv scores them on every training sample)."
+    )
+    far = {**near, "runner_up_accuracy": 0.40, "within_noise": False}
+    assert _noise_sentence(far).endswith("; the runner-up's is 40.0%, 15.7 points away, beyond that noise.")
+    alone = {**near, "runner_up_accuracy": None, "within_noise": None}
+    assert _noise_sentence(alone).endswith("±2.9 points (one standard error).")
+    # Selected by cross-validation, every sample validates once: no single split's noise to report.
+    assert search(QUICK, ["model[0].Dense.units=4,32"], overrides=FAST, select="cv", folds=2, runs=tmp_path,
+                  say=quiet).split_noise is None  # fmt: skip
 
 
 def test_random_search_and_cv_selection(tmp_path: Path) -> None:

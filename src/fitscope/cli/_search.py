@@ -161,7 +161,28 @@ def run_tune(args: argparse.Namespace) -> int:
         f"{result.configurations_on_split} configuration(s) in this store were scored on {where}: the best score "
         f"is optimistic; {advice}"
     )
+    if result.split_noise:
+        print(_noise_sentence(result.split_noise))
     if result.test:
         print("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
     print(f"compare the curves: fitscope plot --group {result.group_id}{runs_option(args)}")
     return 0
+
+
+def _noise_sentence(noise: dict[str, Any]) -> str:
+    """What one validation split can tell apart: the winner's accuracy, its standard error, the runner-up's."""
+    first, error = noise["winner_accuracy"], noise["standard_error"]
+    sentence = (
+        f"The validation split has {noise['samples']} samples: the winner's validation accuracy, {first:.1%}, is "
+        f"uncertain by ±{error * 100:.1f} points (one standard error)"
+    )
+    second = noise["runner_up_accuracy"]
+    if second is None:
+        return sentence + "."
+    apart = f"{abs(first - second) * 100:.1f} points"
+    if noise["within_noise"]:
+        return (
+            f"{sentence}; the runner-up's is {second:.1%}, {apart} away, within twice that: this split alone does not "
+            "tell the two apart (--select cv scores them on every training sample)."
+        )
+    return f"{sentence}; the runner-up's is {second:.1%}, {apart} away, beyond that noise."

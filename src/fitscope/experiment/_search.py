@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ArgumentError
-from ..analysis import FoldsDiagnosis, diagnose_folds, epoch_bands
+from ..analysis import FoldsDiagnosis, diagnose_folds, epoch_bands, standard_error
 from ..store import Store, normalize_metric_name
 from ._executors import Driver, execute
 from ._groups import standing_runs
@@ -58,10 +58,13 @@ class SearchResult:
     winner: dict[str, Any] | None
     configurations_on_split: int
     test: dict[str, float] | None = None
+    # With --select val: how precisely the validation split measures accuracy (see _split_noise).
+    split_noise: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"group_id": self.group_id, "metric": self.metric, "ranking": self.ranking, "winner": self.winner,
-                "configurations_on_split": self.configurations_on_split, "test": self.test}  # fmt: skip
+                "configurations_on_split": self.configurations_on_split, "test": self.test,
+                "split_noise": self.split_noise}  # fmt: skip
 
 
 def _group_id(kind: str, name: str, described: Any) -> str:
@@ -283,8 +286,10 @@ def search(
         scores = [float(o.val[short]) for o in outcomes if o.status == "finished" and short in o.val]
         status = "finished" if len(scores) == len(trial_list) else "failed"
         score = float(np.mean(scores)) if scores and status == "finished" else None
+        finals = [o.val for o in outcomes if o.status == "finished"]
+        val = _summarise_metrics(finals)[0] if status == "finished" else {}  # every validation metric (mean of folds)
         ranking.append({"params": values, "score": score, "status": status,
-                        "run_ids": [o.run_id for o in outcomes],
+                        "run_ids": [o.run_id for o in outcomes], "val": val,
                         "std": float(np.std(scores, ddof=1)) if len(scores) > 1 else None})  # fmt: skip
     scored = [r for r in ranking if r["score"] is not None]
     scored.sort(key=lambda r: float(r["score"]) if lower_is_better else -float(r["score"]))
@@ -298,9 +303,34 @@ def search(
     for index_hash in manifest_hashes:
         on_split = max(on_split, len({json.dumps(p.get("trial_key")) for p in store.params_on_split(index_hash)}))
     result = SearchResult(group, metric, ranking, winner, on_split)
+    if select == "val":
+        result.split_noise = _split_noise(store, scored)
     if test_best and winner is not None:
         result.test = _test_winner(store, winner, select, spec_obj, configs, say)
     return result
+
+
+def _split_noise(store: Store, scored: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """How precisely one validation split measures accuracy, against the gap between the first two configurations.
+
+    Each configuration's validation accuracy is an estimate from the split's samples,
+    with a binomial standard error (:func:`standard_error`); a lead within twice that
+    may not hold on new data. ``None`` when the runs record no accuracy.
+    """
+    ranked = [row for row in scored if "accuracy" in row["val"]]
+    if not ranked or ranked[0] is not scored[0]:
+        return None
+    manifest = store.run(ranked[0]["run_ids"][0]).info().manifest or {}
+    samples = (manifest.get("sizes") or {}).get("val")
+    if not samples:
+        return None
+    first = float(ranked[0]["val"]["accuracy"])
+    second = float(ranked[1]["val"]["accuracy"]) if len(ranked) > 1 else None
+    error = standard_error(1 - first, samples)
+    return {
+        "samples": samples, "winner_accuracy": first, "runner_up_accuracy": second, "standard_error": error,
+        "within_noise": None if second is None else abs(first - second) < 2 * error,
+    }  # fmt: skip
 
 
 def _test_winner(store: Store, winner: dict[str, Any], select: str, spec: Spec, configs: list, say: Any) -> dict:
