@@ -36,7 +36,8 @@ def add_parser(commands: Any) -> None:
         "cv",
         help="k-fold cross-validation of a spec (a fresh model per fold)",
         description="Cross-validate a spec: each fold trains a freshly built model, is recorded as its own run "
-        "in one group, and the test split stays untouched. Prints per-fold and mean ± std metrics.",
+        "in one group, and the test split stays untouched. Prints per-fold and mean ± std metrics, the verdict "
+        "of the folds' mean curves, and how far one validation split alone could have misled.",
         epilog="example:\n  fitscope cv digits_quick --folds 5 --stratify --executor process --workers 2",
         formatter_class=HelpFormatter,
     )
@@ -51,7 +52,8 @@ def add_parser(commands: Any) -> None:
         "tune",
         help="grid or random hyperparameter search, selected on validation or by CV",
         description="Search spec values: every trial is a recorded run in one group; the table ranks them by the "
-        "selection metric and names the winner. The test set is used only with --test-best, once.",
+        "selection metric and names the winner, and says how much the winning score can be trusted (how many "
+        "configurations the split has judged, its sampling noise). The test set is used only with --test-best, once.",
         epilog="examples:\n"
         "  # the book's toy model over hidden units and optimizer\n"
         "  fitscope tune book_toy --param 'model[0].Dense.units=2,32,512' \\\n"
