@@ -105,9 +105,48 @@ def test_runs_of_one_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["runs", "--runs", str(tmp_path), "--group", "cv-a", "--json"]) == 0
     assert [row["run_id"] for row in json.loads(capsys.readouterr().out)] == [ids["fold0"], ids["fold1"]]
     assert main(["runs", "--runs", str(tmp_path), "--group", "cv-b"]) == 2
-    assert "no runs in group 'cv-b'; `fitscope runs --json` shows each run's group_id." in capsys.readouterr().err
-    assert main(["plot", "--runs", str(tmp_path), "--group", "cv-b"]) == 2
-    assert "no runs in group 'cv-b'" in capsys.readouterr().err
+    assert capsys.readouterr().err == (f"fitscope runs: error: no group 'cv-b' in {tmp_path}. Did you mean cv-a?\n")
+    assert main(["plot", "--runs", str(tmp_path), "--group", "search-z"]) == 2
+    assert capsys.readouterr().err == (
+        f"fitscope plot: error: no group 'search-z' in {tmp_path}. List groups with `fitscope runs groups`.\n"
+    )
+
+
+def test_groups_are_listed_and_named_by_a_unique_prefix_or_last(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = Store(tmp_path)
+    assert main(["runs", "groups", "--runs", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"no cv or tune groups in {tmp_path} yet\n"
+    assert main(["runs", "--group", "last", "--runs", str(tmp_path)]) == 2
+    assert f"no cv or tune groups in {tmp_path} yet, so there is no last group." in capsys.readouterr().err
+    runs = {}
+    for group, status in [("cv-toy-1a", "finished"), ("cv-toy-1a", "failed"), ("search-toy-1b", "finished"),
+                          ("search-toy-2c", "interrupted"), ("search-toy-2c", "finished")]:  # fmt: skip
+        run = store.start_run(name=group, group=group)
+        getattr(run, {"finished": "finish", "failed": "fail", "interrupted": "interrupt"}[status])(
+            *(["boom"] if status == "failed" else [])
+        )
+        runs.setdefault(group, []).append(run.run_id)
+    store.start_run(name="alone").finish()  # in no group
+    assert main(["runs", "groups", "--runs", str(tmp_path), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(g["group_id"], g["runs"], g["statuses"]) for g in listed] == [
+        ("cv-toy-1a", 2, {"failed": 1, "finished": 1}),
+        ("search-toy-1b", 1, {"finished": 1}),
+        ("search-toy-2c", 2, {"finished": 1, "interrupted": 1}),
+    ]
+    assert main(["runs", "groups", "--runs", str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    assert "│ cv-toy-1a " in table and "1 failed, 1 finished" in table and "alone" not in table
+    # A unique prefix, or `last`, names a group wherever one is taken.
+    for named, group in [("cv", "cv-toy-1a"), ("search-toy-1", "search-toy-1b"), ("last", "search-toy-2c")]:
+        assert main(["runs", "--group", named, "--runs", str(tmp_path), "--json"]) == 0
+        assert [row["run_id"] for row in json.loads(capsys.readouterr().out)] == runs[group]
+    assert main(["runs", "--group", "search-toy", "--runs", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        "fitscope runs: error: group id 'search-toy' is ambiguous: search-toy-1b, search-toy-2c. Give more of it.\n"
+    )
 
 
 def test_json_output_is_strict_json(
@@ -188,7 +227,7 @@ def test_runs_rm_several_or_a_group_all_or_none(tmp_path: Path, capsys: pytest.C
             "fitscope runs: error: give the runs to remove (RUN ...) or --group GROUP, not both and not neither."
         )
     assert main(["runs", "rm", "--group", "search-x", "--runs", str(tmp_path)]) == 2  # gone already
-    assert "no runs in group 'search-x'" in capsys.readouterr().err
+    assert "no group 'search-x' in " in capsys.readouterr().err
 
 
 def test_runs_option_before_the_command(

@@ -9,7 +9,7 @@ from typing import Any
 
 from .._errors import ArgumentError
 from ._output import HelpFormatter
-from ._runs import RUN_IDS_HELP, add_run_argument, add_runs_option, open_store, runs_of_group
+from ._runs import GROUP_HELP, RUN_IDS_HELP, add_run_argument, add_runs_option, open_store, runs_of_group
 
 
 def add_parser(commands: Any) -> None:
@@ -25,7 +25,7 @@ def add_parser(commands: Any) -> None:
         formatter_class=HelpFormatter,
     )
     plot.add_argument("run", nargs="*", metavar="RUN", help=RUN_IDS_HELP)
-    plot.add_argument("--group", help="a cv or search group id (cv and tune print it)")
+    plot.add_argument("--group", help=GROUP_HELP)
     plot.add_argument("-o", "--output", type=Path, help="file to write (.png, .svg, .pdf); default in the run folder")
     plot.add_argument("--metric", action="append", default=[], metavar="NAME", help="metric(s) to draw (repeatable)")
     plot.add_argument("--style", choices=("book", "grid"), default="book", help="figure style (default: book)")
@@ -51,9 +51,11 @@ def run_plot(args: argparse.Namespace) -> int:
     if args.group:
         from ..experiment._groups import standing_runs
 
-        runs = [store.run(trial.info.run_id) for trial in standing_runs(runs_of_group(store, args.group))]
-        output = args.output or store.root / f"{args.group}.png"
-        print(plot_group(runs, output, title=args.group))
+        infos = runs_of_group(store, args.group)
+        group = infos[0].group_id  # the whole id, where a prefix or `last` was given
+        runs = [store.run(trial.info.run_id) for trial in standing_runs(infos)]
+        output = args.output or store.root / f"{group}.png"
+        print(plot_group(runs, output, title=group))
         left_out = [run.info() for run in runs if run.next_epoch == 0]
         if left_out:
             names = ", ".join(f"{info.name} ({info.status})" for info in left_out)

@@ -55,14 +55,12 @@ def open_store(args: argparse.Namespace) -> Any:
     return Store(getattr(args, "runs", None), create=False)  # these commands only look at (or remove) runs
 
 
-def runs_of_group(store: Any, group: str) -> list[Any]:
-    """The runs of a cv or tune group; an error naming the group when there are none."""
-    infos = store.runs(group=group)
-    if not infos:
-        from .._errors import ArgumentError
+GROUP_HELP = "a cv or tune group id (cv and tune print it; a unique prefix is enough; `last` is the most recent)"
 
-        raise ArgumentError(f"no runs in group {group!r}; `fitscope runs --json` shows each run's group_id.")
-    return list(infos)
+
+def runs_of_group(store: Any, group: str) -> list[Any]:
+    """The runs of a cv or tune group (named by its id, a unique prefix or ``last``); an error when there is none."""
+    return list(store.runs(group=store.group(group)))
 
 
 def add_parser(commands: Any) -> None:
@@ -71,13 +69,13 @@ def add_parser(commands: Any) -> None:
         help="list recorded runs; show or remove them",
         description="List the runs in the store (id, name, status, epochs, best validation metric).",
         epilog="examples:\n  fitscope runs\n  fitscope runs --group GROUP    # the folds or trials of one cv/tune\n"
-        "  fitscope runs --last 10       # the ten most recent\n"
+        "  fitscope runs --last 10       # the ten most recent\n  fitscope runs groups          # every cv and tune\n"
         "  fitscope runs show 20261128-1012 --json\n  fitscope runs rm RUN [RUN ...]\n"
         "  fitscope runs rm --group GROUP",
         formatter_class=HelpFormatter,
     )
     add_runs_option(runs)
-    runs.add_argument("--group", help="only the runs of this group (the id cv and tune print)")
+    runs.add_argument("--group", help=f"only the runs of this group: {GROUP_HELP}")
     runs.add_argument("--last", type=int, metavar="N", help="only the N most recent runs")
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(handler=run_list)
@@ -87,6 +85,14 @@ def add_parser(commands: Any) -> None:
     add_runs_option(show)
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=run_show)
+    groups = actions.add_parser(
+        "groups", help="the cv and tune groups: their ids, runs and when they ran",
+        description="List the store's cross-validation and search groups, the oldest first: each id (what "
+        "`runs --group`, `plot --group` and `runs rm --group` take), its runs by status, and when it ran.",
+    )  # fmt: skip
+    add_runs_option(groups)
+    groups.add_argument("--json", action="store_true", help="print JSON")
+    groups.set_defaults(handler=run_groups)
     rm = actions.add_parser(
         "rm", help="delete runs' records and folders", formatter_class=HelpFormatter,
         description="Delete the runs' records and folders: all of them, or none when one is unknown or "
@@ -95,7 +101,7 @@ def add_parser(commands: Any) -> None:
         "  fitscope runs rm --group GROUP    # every fold or trial of one cv/tune",
     )  # fmt: skip
     rm.add_argument("run", nargs="*", metavar="RUN", help=RUN_IDS_HELP)
-    rm.add_argument("--group", help="every run of this cv or tune group")
+    rm.add_argument("--group", help=f"every run of this group: {GROUP_HELP}")
     add_runs_option(rm)
     rm.set_defaults(handler=run_rm)
 
@@ -245,6 +251,32 @@ def run_show(args: argparse.Namespace) -> int:
                            for name, value in e["metrics"].items())  # fmt: skip
         out.print(f"  {e['split']} at {at}{weights}: {escape(scores)}")
     out.print(f"tensorboard: {escape(str(run.tensorboard_dir))}")
+    return 0
+
+
+def run_groups(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    groups = store.groups()
+    if args.json:
+        print_json([group.to_dict() for group in groups])
+        return 0
+    out = console()
+    if not groups:
+        out.print(f"no cv or tune groups in {store.root} yet", markup=False)
+        return 0
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(str(store.root)))
+    table.add_column("group id", no_wrap=True)  # copied into other commands: never split one
+    for column in ("runs", "status", "started", "last run started"):
+        table.add_column(column, overflow="fold")
+    for group in groups:
+        statuses = ", ".join(f"{count} {status}" for status, count in sorted(group.statuses.items()))
+        first, last = (time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) for t in (group.first_started,
+                                                                                  group.last_started))  # fmt: skip
+        table.add_row(escape(group.group_id), str(group.runs), statuses, first, last)
+    out.print(table)
     return 0
 
 

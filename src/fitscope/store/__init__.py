@@ -6,7 +6,17 @@ Plain stdlib, numpy and the ``tensorboard`` package; never imports Keras.
 from __future__ import annotations
 
 from ._checkpoints import Checkpoint, CheckpointDir
-from ._store import DEFAULT_ROOT, TRIAL_BOOKKEEPING, EpochRecord, Run, RunInfo, Store, default_root, library_versions
+from ._store import (
+    DEFAULT_ROOT,
+    TRIAL_BOOKKEEPING,
+    EpochRecord,
+    GroupInfo,
+    Run,
+    RunInfo,
+    Store,
+    default_root,
+    library_versions,
+)
 from ._tensorboard import TensorBoardWriter, scalar_tag
 from ._values import normalize_metric_name
 
@@ -16,6 +26,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointDir",
     "EpochRecord",
+    "GroupInfo",
     "Run",
     "RunInfo",
     "Store",

@@ -36,7 +36,7 @@ from .._process import pid_alive
 from ._schema import migrate
 from ._values import decode_value, encode_value, normalize_metric_name
 
-__all__ = ["DEFAULT_ROOT", "TRIAL_BOOKKEEPING", "EpochRecord", "Run", "RunInfo", "Store", "default_root"]
+__all__ = ["DEFAULT_ROOT", "TRIAL_BOOKKEEPING", "EpochRecord", "GroupInfo", "Run", "RunInfo", "Store", "default_root"]
 
 # What the cv/tune driver adds to a trial's params: its key (to resume), the fingerprint of its
 # initial weights (the fold-independence canary) and its fold. Not searched parameters.
@@ -178,6 +178,20 @@ class RunInfo:
     def why_it_ended(self) -> str:
         """ " (it failed: REASON)" for messages about a run that ended with a reason, else ``""``."""
         return f" (it {self.status}: {self.reason.rstrip('.')})" if self.reason else ""
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    """One cv or search group: how many runs it has, in which states, and when they started."""
+
+    group_id: str
+    runs: int
+    statuses: dict[str, int]
+    first_started: float
+    last_started: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 class Store:
@@ -349,6 +363,47 @@ class Store:
         close = by_name[:3] or difflib.get_close_matches(run_id, every, n=3, cutoff=0.4)
         hint = f" Did you mean {', '.join(close)}?" if close else " List runs with `fitscope runs`."
         raise StoreError(f"no run {run_id!r} in {self.root}.{hint}")
+
+    def groups(self) -> list[GroupInfo]:
+        """Every cv and search group, the oldest first."""
+        rows = self._conn.execute(
+            "SELECT group_id, status, COUNT(*), MIN(started_at), MAX(started_at) FROM runs"
+            " WHERE group_id IS NOT NULL GROUP BY group_id, status"
+        ).fetchall()
+        found: dict[str, GroupInfo] = {}
+        for group_id, status, count, first, last in rows:
+            seen = found.get(group_id) or GroupInfo(group_id, 0, {}, first, last)
+            found[group_id] = GroupInfo(
+                group_id, seen.runs + count, {**seen.statuses, status: count},
+                min(seen.first_started, first), max(seen.last_started, last),
+            )  # fmt: skip
+        return sorted(found.values(), key=lambda g: (g.first_started, g.group_id))
+
+    def group(self, group_id: str) -> str:
+        """The id of the group ``group_id`` names: the id, a unique prefix, or ``last`` (the most recent group).
+
+        Raises:
+            StoreError: no such group (with close matches), or the prefix is ambiguous.
+        """
+        if group_id == LAST:
+            row = self._conn.execute(
+                "SELECT group_id FROM runs WHERE group_id IS NOT NULL ORDER BY started_at DESC, run_id DESC LIMIT 1"
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"no cv or tune groups in {self.root} yet, so there is no last group.")
+            return str(row[0])
+        every = [str(r[0]) for r in self._conn.execute("SELECT DISTINCT group_id FROM runs WHERE group_id IS NOT NULL")]
+        if group_id in every:
+            return group_id
+        matches = sorted(g for g in every if g.startswith(group_id))
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            more = f", … ({len(matches)} in all)" if len(matches) > 5 else ""
+            raise StoreError(f"group id {group_id!r} is ambiguous: {', '.join(matches[:5])}{more}. Give more of it.")
+        close = [g for g in every if group_id in g][:3] or difflib.get_close_matches(group_id, every, n=3, cutoff=0.4)
+        hint = f" Did you mean {', '.join(close)}?" if close else " List groups with `fitscope runs groups`."
+        raise StoreError(f"no group {group_id!r} in {self.root}.{hint}")
 
     def runs(self, *, group: str | None = None) -> list[RunInfo]:
         """All runs, oldest first (optionally one group's)."""
