@@ -14,6 +14,7 @@ from matplotlib.colors import to_rgba
 
 import fitscope
 from fitscope import ArgumentError, DataError
+from fitscope.analysis import analyse_curves
 from fitscope.cli import main
 from fitscope.report import (
     CurveSet,
@@ -99,6 +100,10 @@ def test_band_figure_shows_mean_and_std() -> None:
     assert np.allclose(mean.get_ydata(), HISTORY["val_loss"])
     assert len(ax.collections) == 2  # one band each for training and validation
     assert [a.get_title() for a in figure.axes] == ["loss", "accuracy"]
+    # The mean curves' best epoch and onset, as `fitscope cv` names them.
+    curve = analyse_curves({k: list(v) for k, v in HISTORY.items()})
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert f"best epoch {curve.best_epoch}" in labels and f"overfitting from {curve.overfit_onset}" in labels
 
 
 def test_band_figure_of_a_regression_shows_its_metric() -> None:

@@ -91,10 +91,7 @@ def book_figure(
                 right_ax.plot(_epochs(history[metric]), history[metric], colour, label=label)
         right_ax.set_ylabel(right)
         right_ax.legend(loc="lower left")
-    if best_epoch is not None:
-        loss_ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1, label=f"best epoch {best_epoch}")
-    if onset is not None and onset != best_epoch:
-        loss_ax.axvline(onset, color="0.55", linestyle=":", linewidth=1.5, label=f"overfitting from {onset}")
+    _mark_epochs(loss_ax, best_epoch, onset)
     _epoch_axis(loss_ax)
     loss_ax.set_ylabel("loss")
     loss_ax.legend(loc="upper left")
@@ -189,14 +186,25 @@ def compare_figure(sets: Sequence[CurveSet], *, metrics: Sequence[str] | None = 
     return figure
 
 
+def _mark_epochs(ax: Any, best_epoch: int | None, onset: int | None) -> None:
+    """Vertical lines at the best epoch and at the overfitting onset (when it is another epoch)."""
+    if best_epoch is not None:
+        ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1, label=f"best epoch {best_epoch}")
+    if onset is not None and onset != best_epoch:
+        ax.axvline(onset, color="0.55", linestyle=":", linewidth=1.5, label=f"overfitting from {onset}")
+
+
 def band_figure(histories: Sequence[dict[str, list[float]]], *, title: str = "") -> Any:
     """Cross-validation folds: mean ± standard deviation per epoch, training and validation.
 
     The loss, and beside it the book figure's second metric (accuracy; a regression's mae).
+    The loss panel marks the best epoch and the overfitting onset of the mean curves,
+    as ``fitscope cv`` names them.
     """
-    from ..analysis import epoch_bands
+    from ..analysis import diagnose_folds, epoch_bands
 
     bands = epoch_bands(histories)
+    curve = diagnose_folds(bands, []).curve
     second = second_metric(histories[0]) if histories else None  # accuracy; a regression's mae
     names = ["loss", *([second] if second else [])]
     figure = _figure(width=5.5 * len(names), height=4.6)
@@ -210,6 +218,8 @@ def band_figure(histories: Sequence[dict[str, list[float]]], *, title: str = "")
             epochs = np.arange(len(mean))
             ax.plot(epochs, mean, color=colour, label=f"{metric} (mean of {band.runs} folds)")
             ax.fill_between(epochs, mean - std, mean + std, color=colour, alpha=0.25, label=f"{metric} ± 1 std")
+        if name == "loss" and curve is not None:
+            _mark_epochs(ax, curve.best_epoch, curve.overfit_onset)
         _epoch_axis(ax)
         ax.set_title(name)
         if ax.get_lines():
