@@ -812,3 +812,80 @@ def test_run_says_what_the_split_audit_found(tmp_path: Path, capsys: pytest.Capt
         assert [
             line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: split: ")
         ] == warnings
+
+
+def _shifted_digits(folder: Path) -> Path:
+    """Digits to train on (source.npz) and the same kind of digits inverted, to meet (target.npz), with a spec."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x, y = digits.images.reshape(-1, 64).astype("uint8"), digits.target
+    np.savez(folder / "source.npz", x=x[:1200], y=y[:1200])
+    np.savez(folder / "target.npz", x=(16 - x[1200:]).astype("uint8"), y=y[1200:])
+    return write(
+        folder,
+        "name: shifted\ndata: {dataset: source.npz, target: target.npz}\nsplit: {val: 0.5, train_dev: 0.2}\n"
+        "model:\n  - Dense: {units: 32, activation: relu}\n  - Dense: {units: 10, activation: softmax}\n"
+        "compile: {optimizer: adam}\nfit: {epochs: 20}\n",
+    )
+
+
+def test_a_spec_with_target_data_gets_a_train_dev_set_and_the_mismatch_diagnosis(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fitscope.analysis import diagnose_run
+    from fitscope.experiment import search
+
+    spec = _shifted_digits(tmp_path)
+    result = run_spec(spec, runs=tmp_path / "runs", test=True, progress=False)
+    # Train and train-dev from data.dataset (1200), dev (split.val) and test from data.target (597).
+    run = Store(tmp_path / "runs").run(result.run_id)
+    assert run.info().manifest["sizes"] == {"train": 960, "train_dev": 240, "val": 298, "test": 299}
+    assert {"train_dev_loss", "train_dev_accuracy"} <= set(result.history)
+    diagnosis = diagnose_run(run)
+    assert diagnosis.gaps.errors["train_dev"] == pytest.approx(1 - result.history["train_dev_accuracy"][-1])
+    assert diagnosis.gaps.primary == "data_mismatch"  # inverted digits: well on train-dev, lost on dev
+    # A search on the dev split scores every trial on train-dev too; cross-validation would mix the two data.
+    found = search(spec, ["model[0].Dense.units=8,16"], overrides=["fit.epochs=2"], runs=tmp_path / "runs",
+                   say=lambda _: None)  # fmt: skip
+    trial = Store(tmp_path / "runs").run(found.ranking[0]["run_ids"][0])
+    assert "train_dev_accuracy" in trial.history() and trial.info().manifest["sizes"]["train_dev"] == 240
+    assert main(["cv", str(spec), "--folds", "2", "--runs", str(tmp_path / "runs")]) == 2
+    assert capsys.readouterr().err == (
+        "fitscope cv: error: cross-validation folds one dataset, and this spec trains on data.dataset and validates "
+        "on data.target (a train-dev split): tune it with --select val, or run it with fitscope run.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "split.test=0.2",
+            "split.test: with data.target the test set is the rest of the target data, after "
+            "split.val (its dev part); leave split.test out.",
+        ),
+        (
+            "split.train_dev=1200",
+            "Invalid value for `split.train_dev`. Received: split.train_dev=1200. It leaves no "
+            "training samples of the source's 1200.",
+        ),
+        (
+            "split.val=597",
+            "Invalid value for `split.val`. Received: split.val=597. It leaves no test samples of the target's 597.",
+        ),
+        (
+            "data.target=null",
+            "split.train_dev: a train-dev set is held out of the training data when the dev and "
+            "test sets come from other data, the data the model will meet: name it in data.target. "
+            "(Without it, split.val already comes from the training data.)",
+        ),
+    ],
+)
+def test_a_train_dev_split_s_bad_settings_name_their_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str, message: str
+) -> None:
+    spec = _shifted_digits(tmp_path)
+    assert main(["run", str(spec), "--set", setting, "--runs", str(tmp_path / "runs")]) == 2
+    assert capsys.readouterr().err.endswith(f"fitscope run: error: {message}\n")
+    assert not (tmp_path / "runs" / "fitscope.db").exists() or Store(tmp_path / "runs").runs() == []

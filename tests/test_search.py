@@ -197,7 +197,7 @@ def test_a_search_on_one_split_says_how_precisely_it_measures_accuracy(
     assert _noise_sentence(near) == (
         "The validation split has 300 samples: the winner's validation accuracy, 55.7%, is uncertain by ±2.9 points "
         "(one standard error); the runner-up's is 54.3%, 1.4 points away, within twice that: this split alone does "
-        "not tell the two apart (--select cv scores them on every training sample)."
+        "not tell the two apart; a bigger validation split, or --select cv, would."
     )
     far = {**near, "runner_up_accuracy": 0.40, "within_noise": False}
     assert _noise_sentence(far).endswith("; the runner-up's is 40.0%, 15.7 points away, beyond that noise.")

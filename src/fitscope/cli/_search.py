@@ -185,6 +185,6 @@ def _noise_sentence(noise: dict[str, Any]) -> str:
     if noise["within_noise"]:
         return (
             f"{sentence}; the runner-up's is {second:.1%}, {apart} away, within twice that: this split alone does not "
-            "tell the two apart (--select cv scores them on every training sample)."
+            "tell the two apart; a bigger validation split, or --select cv, would."
         )
     return f"{sentence}; the runner-up's is {second:.1%}, {apart} away, beyond that noise."

@@ -587,7 +587,10 @@ def train_dev_split(
     combined = concat_datasets(source, target, name=f"{source.name}+{target.name}")
     int_seed = seed_to_int(seed) if shuffle else None
     n_source = len(source)
-    src = HoldoutSplit(val=train_dev, shuffle=shuffle, seed=int_seed, stratify=stratify)
+    n_train_dev = resolve_size("train_dev", train_dev, n_source)  # (checked here, so an error names train_dev)
+    if n_train_dev >= n_source:
+        raise invalid_argument("train_dev", train_dev, f"It leaves no training samples of the source's {n_source}.")
+    src = HoldoutSplit(val=n_train_dev, shuffle=shuffle, seed=int_seed, stratify=stratify)
     train, train_dev_idx, _ = next(src.split(np.arange(n_source), combined.y[:n_source]))
     n_target = len(target)
     n_dev = resolve_size("dev", dev, n_target)

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._errors import ArgumentError, SpecError, StoreError
 from .._process import freeze_imports
-from ..data import Preprocessing, Split, load_dataset, split_dataset
+from ..data import Preprocessing, Split, load_dataset, split_dataset, train_dev_split
 from ..store import Run, Store
 from ._build import build_callbacks, build_model, keras_reason, restored_epoch, steps_per_execution
 from ._spec import Spec, load_spec, validate_spec
@@ -85,13 +85,16 @@ def _as_spec(spec: Spec | dict[str, Any] | str | Path, overrides: list[str] | No
     return load_spec(spec, overrides)
 
 
-def _load(spec: Spec) -> Any:
+def _load(spec: Spec, dataset: str | None = None) -> Any:
+    """The spec's ``data.dataset`` (or another dataset of the spec, ``data.target``), read with its data options."""
+    name = spec.data.dataset if dataset is None else dataset
+    group = spec.data.group_column if dataset is None else None  # (groups fold the training data only)
     options: dict[str, Any] = {"task": spec.data.task}
-    if spec.data.dataset.lower().endswith((".csv", ".txt")):
-        options |= {"label": spec.data.label, "group": spec.data.group_column}
-    elif spec.data.dataset.lower().endswith(".npz"):
-        options |= {"group": spec.data.group_column}
-    return load_dataset(spec.data.dataset, data_dir=spec.data.data_dir, **options)
+    if name.lower().endswith((".csv", ".txt")):
+        options |= {"label": spec.data.label, "group": group}
+    elif name.lower().endswith(".npz"):
+        options |= {"group": group}
+    return load_dataset(name, data_dir=spec.data.data_dir, **options)
 
 
 def prepare(spec: Spec) -> Prepared:
@@ -101,10 +104,27 @@ def prepare(spec: Spec) -> Prepared:
 
 
 def split_of(spec: Spec) -> Split:
-    """Load the spec's data and make its holdout split (no preprocessing)."""
-    dataset = _load(spec)
+    """Load the spec's data and make its holdout split (no preprocessing).
+
+    With ``data.target``, Ng's train-dev split: train and train-dev from ``data.dataset``,
+    dev (``val``) and test from ``data.target``.
+    """
     s = spec.split
+    if spec.data.target is None and s.train_dev is not None:
+        raise SpecError(
+            "split.train_dev: a train-dev set is held out of the training data when the dev and test sets come "
+            "from other data, the data the model will meet: name it in data.target. (Without it, split.val "
+            "already comes from the training data.)"
+        )
+    dataset = _load(spec)
+    names = {"dev": "val"}  # the data layer's argument names, as the spec's user wrote them
     try:
+        if spec.data.target is not None:
+            _check_train_dev_split(s)
+            return train_dev_split(
+                dataset, _load(spec, spec.data.target), train_dev=0.1 if s.train_dev is None else s.train_dev,
+                dev=s.val, shuffle=s.shuffle, seed=spec.seed if s.shuffle else None, stratify=s.stratify,
+            )  # fmt: skip
         return split_dataset(
             dataset, val=s.val, test=s.test, shuffle=s.shuffle, seed=spec.seed if (s.shuffle or s.subsample) else None,
             stratify=s.stratify, subsample=s.subsample, replace=s.replace,
@@ -112,8 +132,32 @@ def split_of(spec: Spec) -> Split:
     except ArgumentError as exc:  # the data layer names its arguments (val=0); the spec's user wrote split.val
         if exc.name is None:
             raise SpecError(str(exc)) from None
-        key = exc.name if exc.name == "seed" else f"split.{exc.name}"
+        key = exc.name if exc.name == "seed" else f"split.{names.get(exc.name, exc.name)}"
         raise SpecError(f"Invalid value for `{key}`. Received: {key}={exc.value!r}. {exc.expected}") from None
+
+
+def _check_train_dev_split(split: Any) -> None:
+    """With data.target, the target's rest is the test set, and nothing is subsampled."""
+    if split.test != 0:
+        raise SpecError(
+            "split.test: with data.target the test set is the rest of the target data, after split.val (its dev "
+            "part); leave split.test out."
+        )
+    if split.subsample is not None or split.replace:
+        raise SpecError("split.subsample: not with data.target (a train-dev split uses all of both datasets).")
+
+
+def train_dev_evaluation(arrays: dict[str, Any], batch_size: int) -> list[Any]:
+    """The callback that scores each epoch on the train-dev part, when the split has one.
+
+    Put it before whatever records the epochs: it adds ``train_dev_loss``, ``train_dev_accuracy``
+    ... to the epoch's logs.
+    """
+    if "train_dev" not in arrays:
+        return []
+    from ..keras_glue import EvaluateEachEpoch
+
+    return [EvaluateEachEpoch("train_dev", arrays["train_dev"], batch_size=max(batch_size, 256))]
 
 
 def prepare_parts(
@@ -226,13 +270,14 @@ def run_spec(
     recorder = run.recorder(per_batch=record.per_batch, tensorboard=record.tensorboard, checkpoint=record.checkpoint)
     if view is not None:
         callbacks.append(view)
+    scored_too = train_dev_evaluation(prepared.arrays, spec.fit.batch_size)  # (before the recorder: it adds to logs)
     try:
         with run:
             if initial_epoch < spec.fit.epochs:
                 model.fit(
                     x, y, batch_size=spec.fit.batch_size, epochs=spec.fit.epochs, initial_epoch=initial_epoch,
                     shuffle=spec.fit.shuffle, validation_data=prepared.arrays["val"], verbose=0,
-                    callbacks=[recorder, *callbacks, *inline_callbacks()],
+                    callbacks=[*scored_too, recorder, *callbacks, *inline_callbacks()],
                 )  # fmt: skip
             status = run.info().status
             held = None

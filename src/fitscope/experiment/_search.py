@@ -76,6 +76,11 @@ def _check_folds(plans: FoldPlans, spec: Spec, folds: int, stratify: bool, group
     """Check the fold settings against the data before any trial starts (the folds then split the same data)."""
     if folds < 2:
         raise ArgumentError(f"Invalid value for --folds: {folds}. Expected 2 or more.")
+    if spec.data.target is not None:
+        raise ArgumentError(
+            "cross-validation folds one dataset, and this spec trains on data.dataset and validates on "
+            "data.target (a train-dev split): tune it with --select val, or run it with fitscope run."
+        )
     holdout = plans.holdout(spec)
     pool = fold_pool(holdout)
     labels = holdout.dataset.y[pool]

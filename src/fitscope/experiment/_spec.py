@@ -27,6 +27,9 @@ class _Section(BaseModel):
 
 class DataSpec(_Section):
     dataset: str = "mnist"
+    # The data the model will meet, when it differs from the training data: the dev (split.val) and test
+    # sets come from it, and a train-dev set (split.train_dev) from data.dataset (Ng's recipe).
+    target: str | None = None
     task: Literal["classification", "regression"] = "classification"
     data_dir: str | None = None
     label: str = "label"
@@ -40,6 +43,7 @@ class DataSpec(_Section):
 class SplitSpec(_Section):
     val: int | float = 0.2
     test: int | float | Literal["provided"] = 0
+    train_dev: int | float | None = None  # with data.target: the part of data.dataset held out (default 0.1)
     shuffle: bool = True
     stratify: bool = False
     subsample: tuple[int | float, int | float] | None = None
@@ -261,7 +265,7 @@ def _find_data_beside(spec: Spec, folder: Path, in_file: dict[str, Any]) -> None
     """
     from ..data import BUILTIN_DATASETS
 
-    for key in ("dataset", "data_dir"):
+    for key in ("dataset", "target", "data_dir"):
         value = getattr(spec.data, key)
         if value is None or value != in_file.get(key) or value in BUILTIN_DATASETS or value == "fashion-mnist":
             continue
