@@ -50,6 +50,16 @@ def test_split_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["--subsample", "700"], "Expected TRAIN,VAL such as 700,300"),
         (["--replace"], "--replace only applies with --subsample"),
         (["--test", "provided"], "ships no test set"),
+        (
+            ["--train-dev", "0.1"],
+            "--train-dev: a train-dev part is held out of --dataset when --target gives the dev "
+            "and test data; add --target.",
+        ),
+        (
+            ["--target", "digits", "--test", "0.2"],
+            "--test does not apply with --target: the test set is the rest of the target after --val",
+        ),
+        (["--target", "digits", "--folds", "3"], "--folds does not apply with --target"),
     ],
 )
 def test_split_bad_input_exits_2_without_traceback(
@@ -58,6 +68,23 @@ def test_split_bad_input_exits_2_without_traceback(
     code, out, err = run_cli(capsys, "split", "--dataset", "digits", *argv)
     assert code == 2
     assert message in err and "Traceback" not in err and out == ""
+
+
+def test_split_with_a_target_is_ngs_train_dev_split(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for name, n in (("web", 400), ("phone", 100)):
+        np.savez(tmp_path / f"{name}.npz", x=rng.integers(0, 255, (n, 8)).astype("uint8"), y=np.arange(n) % 4)
+    argv = ["split", "--dataset", str(tmp_path / "web.npz"), "--target", str(tmp_path / "phone.npz"), "--val", "0.5",
+            "--train-dev", "50", "--seed", "0"]  # fmt: skip
+    code, out, _ = run_cli(capsys, *argv, "--json")
+    assert code == 0
+    assert {k: v["size"] for k, v in json.loads(out)["parts"].items()} == {
+        "train": 350, "train_dev": 50, "val": 50, "test": 50
+    }  # fmt: skip
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0 and "(train-dev split)" in out and "train_dev" in out
 
 
 def test_bad_file_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

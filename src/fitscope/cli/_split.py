@@ -78,17 +78,27 @@ def add_parser(commands: Any) -> None:
         help="draw the subsample with replacement (as the book's np.random.choice)",
     )
     parser.add_argument("--folds", type=int, metavar="K", help="k-fold cross-validation splits instead of one holdout")
+    parser.add_argument(
+        "--target", metavar="NAME|PATH",
+        help="Ng's train-dev split: the data the model will meet (dev = --val of it, test = the rest); "
+        "--dataset gives train and train-dev",
+    )  # fmt: skip
+    parser.add_argument(
+        "--train-dev", metavar="N|F", help="with --target: the train-dev part of --dataset (default: 0.1)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.set_defaults(handler=run_split)
 
 
-def load_from_args(args: argparse.Namespace) -> Any:
+def load_from_args(args: argparse.Namespace, dataset: str | None = None) -> Any:
+    """``--dataset`` (or another dataset named on the command line) with the data options given."""
     from ..data import load_dataset
 
+    name = args.dataset if dataset is None else dataset
     options: dict[str, Any] = {"task": args.task}
-    if not args.dataset.endswith(".npz"):
+    if not name.endswith(".npz"):
         options["label"] = args.label
-    return load_dataset(args.dataset, data_dir=args.data_dir, **options)
+    return load_dataset(name, data_dir=args.data_dir, **options)
 
 
 def run_split(args: argparse.Namespace) -> int:
@@ -101,6 +111,11 @@ def run_split(args: argparse.Namespace) -> int:
         raise ArgumentError("--subsample and --folds cannot be combined: folds use every sample.")
     if args.replace and subsample is None:
         raise ArgumentError("--replace only applies with --subsample TRAIN,VAL.")
+    if args.train_dev is not None and args.target is None:
+        raise ArgumentError("--train-dev: a train-dev part is held out of --dataset when --target gives the dev and "
+                            "test data; add --target.")  # fmt: skip
+    if args.target is not None:
+        return _train_dev(args, val)
     dataset = load_from_args(args)
     if args.folds is not None:
         splits = kfold_dataset(
@@ -121,6 +136,27 @@ def run_split(args: argparse.Namespace) -> int:
         print_json(split.to_dict())
     else:
         _print_split(split, title=f"{dataset.name} ({dataset.source})")
+    return 0
+
+
+def _train_dev(args: argparse.Namespace, dev: int | float | str) -> int:
+    """``--target``: Ng's train-dev split (train and train-dev from --dataset, dev and test from --target)."""
+    from ..data import train_dev_split
+
+    refused = [option for option, given in (("--folds", args.folds is not None), ("--subsample", args.subsample),
+                                            ("--test", args.test != "0")) if given]  # fmt: skip
+    if refused:
+        raise ArgumentError(f"{refused[0]} does not apply with --target: the test set is the rest of the target "
+                            "after --val, and a train-dev split uses all of both datasets.")  # fmt: skip
+    train_dev = parse_size(args.train_dev or "0.1", name="--train-dev")
+    split = train_dev_split(
+        load_from_args(args), load_from_args(args, args.target), train_dev=train_dev, dev=dev,  # type: ignore[arg-type]
+        shuffle=args.shuffle, seed=args.seed, stratify=args.stratify,
+    )  # fmt: skip
+    if args.json:
+        print_json(split.to_dict())
+    else:
+        _print_split(split, title=f"{args.dataset} → {args.target} (train-dev split)")
     return 0
 
 
