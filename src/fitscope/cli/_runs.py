@@ -164,12 +164,8 @@ def run_list(args: argparse.Namespace) -> int:
         out.print(f"no runs in {store.root} yet", markup=False)
         return 0
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(title=escape(str(store.root)))
-    table.add_column("run id", no_wrap=True)  # ids are copied into other commands: never split one
-    for column in ("name", "status", "epochs", "best val"):
-        table.add_column(column, overflow="fold")
+    table = _store_table(store, "run id", ("name", "status", "epochs", "best val"))
     for row in rows:
         best = row["best"]
         shown = "" if best is None else f"{best['metric']} {best['value']:.4g} @ {best['epoch']}"
@@ -254,6 +250,18 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_table(store: Any, key: str, columns: tuple[str, ...]) -> Any:
+    """A table of the store's runs or groups: ``key`` (an id) first, never wrapped, as it is copied into commands."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(str(store.root)))
+    table.add_column(key, no_wrap=True)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 def run_groups(args: argparse.Namespace) -> int:
     store = open_store(args)
     groups = store.groups()
@@ -265,12 +273,8 @@ def run_groups(args: argparse.Namespace) -> int:
         out.print(f"no cv or tune groups in {store.root} yet", markup=False)
         return 0
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(title=escape(str(store.root)))
-    table.add_column("group id", no_wrap=True)  # copied into other commands: never split one
-    for column in ("runs", "status", "started", "last run started"):
-        table.add_column(column, overflow="fold")
+    table = _store_table(store, "group id", ("runs", "status", "started", "last run started"))
     for group in groups:
         statuses = ", ".join(f"{count} {status}" for status, count in sorted(group.statuses.items()))
         first, last = (time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) for t in (group.first_started,

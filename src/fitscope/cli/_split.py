@@ -132,11 +132,7 @@ def run_split(args: argparse.Namespace) -> int:
         dataset, val=val, test=test, shuffle=args.shuffle, seed=args.seed,  # type: ignore[arg-type]
         stratify=args.stratify, subsample=subsample, replace=args.replace,
     )  # fmt: skip
-    if args.json:
-        print_json(split.to_dict())
-    else:
-        _print_split(split, title=f"{dataset.name} ({dataset.source})")
-    return 0
+    return _show(args, split, title=f"{dataset.name} ({dataset.source})")
 
 
 def _train_dev(args: argparse.Namespace, dev: int | float | str) -> int:
@@ -153,10 +149,15 @@ def _train_dev(args: argparse.Namespace, dev: int | float | str) -> int:
         load_from_args(args), load_from_args(args, args.target), train_dev=train_dev, dev=dev,  # type: ignore[arg-type]
         shuffle=args.shuffle, seed=args.seed, stratify=args.stratify,
     )  # fmt: skip
+    return _show(args, split, title=f"{args.dataset} → {args.target} (train-dev split)")
+
+
+def _show(args: argparse.Namespace, split: Any, *, title: str) -> int:
+    """One split as JSON (``--json``) or as the table."""
     if args.json:
         print_json(split.to_dict())
     else:
-        _print_split(split, title=f"{args.dataset} → {args.target} (train-dev split)")
+        _print_split(split, title=title)
     return 0
 
 
