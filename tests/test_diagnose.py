@@ -153,6 +153,22 @@ def test_mismatch_example_names_data_mismatch(mnist_path: Path, tmp_path: Path) 
     assert report.gaps.primary == "data_mismatch"
 
 
+@pytest.mark.integration
+def test_the_mismatch_spec_names_data_mismatch_without_python_code(mnist_path: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "FITSCOPE_DATA": str(mnist_path.parent)}
+    subprocess.run(
+        [sys.executable, str(EXAMPLES / "mismatch" / "mismatch.py"), "--train", "3000", "--target", "2000",
+         "--write-data", str(tmp_path)],
+        check=True, capture_output=True, timeout=300, env=env,
+    )  # fmt: skip
+    spec = tmp_path / "mismatch.yaml"
+    spec.write_text((EXAMPLES / "mismatch" / "mismatch.yaml").read_text())  # beside its data, as in examples/
+    assert main(["run", str(spec), "--set", "fit.epochs=3", "--runs", str(tmp_path / "runs")]) == 0
+    (info,) = Store(tmp_path / "runs").runs()
+    assert info.manifest["sizes"] == {"train": 2700, "train_dev": 300, "val": 1000, "test": 1000}
+    assert diagnose_run(Store(tmp_path / "runs").run(info.run_id)).gaps.primary == "data_mismatch"
+
+
 def test_a_run_without_accuracy_gets_its_curves_read_and_no_made_up_error_levels(tmp_path: Path) -> None:
     """A regression recorded through the recorder: the curve verdict stands, the error analysis says it cannot run."""
     run = Store(tmp_path).start_run(name="regression")

@@ -9,11 +9,18 @@ overfits. Nothing is downloaded; the shifted images are built from MNIST.
 
 Run:  FITSCOPE_DATA=../shared/data python examples/mismatch/mismatch.py [--train 6000] [--epochs 5]
 Then: fitscope diagnose <run id>
+
+The same experiment as a spec (data.target, split.train_dev), without Python code:
+      FITSCOPE_DATA=../shared/data python examples/mismatch/mismatch.py --write-data
+      fitscope run examples/mismatch/mismatch.yaml --test && fitscope diagnose last
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+import numpy as np
 
 import fitscope  # chooses the Keras backend (JAX) before Keras is imported
 
@@ -44,9 +51,18 @@ def main() -> None:
     parser.add_argument("--target", type=int, default=4000, help="target-distribution images (default 4000)")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--runs", help="run store folder (default: ./fitscope-runs)")
+    parser.add_argument("--write-data", nargs="?", const=str(Path(__file__).parent), metavar="DIR",
+                        help="only write the two sets as clean.npz and inverted.npz (default: beside "
+                        "mismatch.yaml), for `fitscope run examples/mismatch/mismatch.yaml`")  # fmt: skip
     args = parser.parse_args()
 
     source, target = build_sets(args.train, args.target)
+    if args.write_data:
+        Path(args.write_data).mkdir(parents=True, exist_ok=True)
+        for dataset, name in ((source, "clean.npz"), (target, "inverted.npz")):
+            np.savez(Path(args.write_data) / name, x=dataset.x, y=dataset.y)
+        print(f"wrote clean.npz and inverted.npz in {args.write_data}")
+        return
     split = fitscope.train_dev_split(source, target, train_dev=0.1, dev=0.5, seed=0)
     prep = fitscope.Preprocessing()
     parts = {
