@@ -120,7 +120,8 @@ def test_errors_with_the_sizes_of_their_sets(capsys: pytest.CaptureFixture[str])
     [
         (["--errors", "train=1.5"], "outside [0, 1]"),
         (["--errors", "trian=0.1"], "unknown error name 'trian'"),
-        ([], "give a RUN to diagnose, or --errors"),
+        ([], "give a RUN to diagnose, a cv group (--group GROUP), or --errors NAME=VALUE,... (one)."),
+        (["last", "--group", "cv"], "give a RUN to diagnose, a cv group (--group GROUP), or --errors"),
         (
             ["--errors", "dev=0.1", "--sizes", "train=300"],
             "--sizes: 'train' is not a held-out set. Use train_dev, dev, test.",

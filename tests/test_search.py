@@ -77,6 +77,9 @@ def test_cv_json_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     # Two epochs are too few for a curve verdict; the folds' range is the diagnosis, in both outputs.
     assert data["diagnosis"]["curve"] is None and len(data["diagnosis"]["sentences"]) == 1
     assert f"\ndiagnosis of the folds' mean curves:\n  {data['diagnosis']['sentences'][0]}\n" in out
+    # Later, from the store: `fitscope diagnose --group` says the same.
+    assert main(["diagnose", "--group", "last", "--runs", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"group_id": data["group_id"], **data["diagnosis"]}
     # The command it suggests names the same store, so it works as printed.
     suggested = f"fold bands: fitscope plot --group {data['group_id']} --runs {tmp_path}\n"
     assert suggested in out
@@ -203,6 +206,8 @@ def test_a_search_on_one_split_says_how_precisely_it_measures_accuracy(
     assert _noise_sentence(far).endswith("; the runner-up's is 40.0%, 15.7 points away, beyond that noise.")
     alone = {**near, "runner_up_accuracy": None, "within_noise": None}
     assert _noise_sentence(alone).endswith("±2.9 points (one standard error).")
+    assert main(["diagnose", "--group", "search", "--runs", str(tmp_path)]) == 2
+    assert "is a search, not a cross-validation: diagnose its winner's run" in capsys.readouterr().err
     # Selected by cross-validation, every sample validates once: no single split's noise to report.
     assert search(QUICK, ["model[0].Dense.units=4,32"], overrides=FAST, select="cv", folds=2, runs=tmp_path,
                   say=quiet).split_noise is None  # fmt: skip

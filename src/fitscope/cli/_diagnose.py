@@ -7,7 +7,7 @@ from typing import Any
 
 from .._errors import ArgumentError
 from ._output import HelpFormatter, print_json
-from ._runs import add_run_argument, add_runs_option, open_store
+from ._runs import GROUP_HELP, add_run_argument, add_runs_option, open_store
 
 
 def add_parser(commands: Any) -> None:
@@ -15,13 +15,15 @@ def add_parser(commands: Any) -> None:
         "diagnose",
         help="say in words what a run's curves and errors mean, and what to do",
         description="Diagnose a run (overfitting and its onset, underfitting, divergence; Andrew Ng's "
-        "avoidable bias / variance / data mismatch / dev-set overfitting) or a table of error levels.",
-        epilog="examples:\n  fitscope diagnose RUN --human-error 0.005\n"
+        "avoidable bias / variance / data mismatch / dev-set overfitting), a cross-validation's folds together, "
+        "or a table of error levels.",
+        epilog="examples:\n  fitscope diagnose RUN --human-error 0.005\n  fitscope diagnose --group last\n"
         "  fitscope diagnose --errors human=0.01,train=0.08,train_dev=0.09,dev=0.10,test=0.11 --json\n"
         "  fitscope diagnose --errors train=0.02,dev=0.05,test=0.09 --sizes dev=200,test=200",
         formatter_class=HelpFormatter,
     )
     add_run_argument(parser, optional=True)
+    parser.add_argument("--group", help=f"a cross-validation's folds together: {GROUP_HELP}")
     parser.add_argument("--errors", metavar="NAME=E,...", help="error levels alone: human, train, train_dev, dev, test")
     parser.add_argument("--sizes", metavar="NAME=N,...", help="with --errors: the samples each held-out level was "
                         "measured on (train_dev, dev, test), to weigh gaps against their sampling noise")  # fmt: skip
@@ -34,8 +36,10 @@ def add_parser(commands: Any) -> None:
 def run_diagnose(args: argparse.Namespace) -> int:
     from ..analysis import analyse_gaps, diagnose_run, parse_errors, parse_sizes
 
-    if (args.run is None) == (args.errors is None):
-        raise ArgumentError("give a RUN to diagnose, or --errors NAME=VALUE,... (not both).")
+    if [args.run, args.group, args.errors].count(None) != 2:
+        raise ArgumentError("give a RUN to diagnose, a cv group (--group GROUP), or --errors NAME=VALUE,... (one).")
+    if args.group is not None:
+        return _diagnose_folds(args)
     if args.sizes is not None and args.errors is None:
         raise ArgumentError("--sizes goes with --errors; a recorded run knows the sizes of its sets.")
     if args.errors is not None:
@@ -64,4 +68,27 @@ def run_diagnose(args: argparse.Namespace) -> int:
     else:
         for sentence in diagnosis.sentences:
             print(sentence)
+    return 0
+
+
+def _diagnose_folds(args: argparse.Namespace) -> int:
+    """``--group``: the folds of a cross-validation together, as ``fitscope cv`` ends."""
+    from ..experiment._search import summarise_cv
+
+    if args.human_error is not None or args.sizes is not None:
+        raise ArgumentError("--human-error and --sizes go with a RUN or --errors, not with --group.")
+    store = open_store(args)
+    group = store.group(args.group)
+    if not group.startswith("cv-"):
+        raise ArgumentError(
+            f"{group} is a search, not a cross-validation: diagnose its winner's run (`fitscope runs --group "
+            f"{group}` lists them), or re-run the same tune command to see its ranking."
+        )
+    result = summarise_cv(store, group)
+    if args.json:
+        print_json({"group_id": group, **result.diagnosis.to_dict()})
+        return 0
+    print(f"diagnosis of the folds' mean curves ({group}):")
+    for sentence in result.diagnosis.sentences:
+        print(f"  {sentence}")
     return 0
