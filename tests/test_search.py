@@ -193,7 +193,12 @@ def test_a_search_on_one_split_says_how_precisely_it_measures_accuracy(
         "within_noise": abs(first - second) < 2 * standard_error(1 - first, samples),
     }  # fmt: skip
     assert main(argv) == 0  # both trials finished: the same summary, as text
-    assert f"\n{_noise_sentence(noise)}\n" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"\n{_noise_sentence(noise)}\n" in out
+    suggested = f"the winner's curves in words: fitscope diagnose {ranking[0]['run_ids'][0]} --runs {tmp_path}\n"
+    assert out.endswith(suggested)
+    assert main(suggested.split(": ", 1)[1].split()[1:]) == 0  # it works as printed
+    assert "Error levels: " in capsys.readouterr().out
     # The wording: within the noise, beyond it, or a single configuration.
     near = {"samples": 300, "winner_accuracy": 0.557, "runner_up_accuracy": 0.543, "standard_error": 0.0285,
             "within_noise": True}  # fmt: skip

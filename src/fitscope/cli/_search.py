@@ -168,6 +168,8 @@ def run_tune(args: argparse.Namespace) -> int:
     if result.test:
         print("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
     print(f"compare the curves: fitscope plot --group {result.group_id}{runs_option(args)}")
+    if args.select == "val":  # (with --select cv the winner is several fold runs)
+        print(f"the winner's curves in words: fitscope diagnose {result.winner['run_ids'][0]}{runs_option(args)}")
     return 0
 
 
