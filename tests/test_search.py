@@ -261,6 +261,9 @@ def test_tune_says_how_many_configurations_the_split_has_seen(
     # Configurations read as --set takes them, and the winner comes with the command that trains it alone.
     ranked = [line.split()[2] for line in out.splitlines() if line.startswith(("  1. ", "  2. "))]
     assert sorted(ranked) == ["model[0].Dense.units=4", "model[0].Dense.units=8"]
+    # Ranked by the loss, each line also gives the accuracy (the two often disagree).
+    lines = [line for line in out.splitlines() if line.startswith(("  1. ", "  2. "))]
+    assert all(re.search(r"  \(finished, val_accuracy 0\.\d{4}\)$", line) for line in lines), lines
     assert f"winner: {ranked[0]}\n" in out
     (command,) = [line for line in out.splitlines() if line.startswith("train it alone: ")]
     assert command == f"train it alone: fitscope run {QUICK} --set fit.epochs=1 --set '{ranked[0]}' --runs {tmp_path}"

@@ -141,10 +141,13 @@ def run_tune(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
         return 0 if result.winner else 1
     print(f"\nsearch group {result.group_id}, ranked by {result.metric}:")
+    ranked_by = result.metric.removeprefix("val_")
     for rank, row in enumerate(result.ranking, start=1):
         score = "—" if row["score"] is None else f"{row['score']:.4f}"
         spread = f" ± {row['std']:.4f}" if row.get("std") else ""
-        print(f"  {rank}. {score}{spread}  {' '.join(_assignments(row['params']))}  ({row['status']})")
+        # The other validation metric beside the ranked one (accuracy beside the loss), as scores often disagree.
+        other = next((f", val_{name} {value:.4f}" for name, value in row["val"].items() if name != ranked_by), "")
+        print(f"  {rank}. {score}{spread}  {' '.join(_assignments(row['params']))}  ({row['status']}{other})")
     if not result.winner:
         print("no configuration finished: see the reasons above (fitscope runs show RUN has each one).")
         return 1
