@@ -579,6 +579,15 @@ def test_workers_that_cannot_start_stop_the_search_with_one_clear_error(tmp_path
             "fitscope tune: error: --param model[0].Dense.activation='rleu': model[0] (Dense): Could not interpret "
             "activation function identifier: rleu",
         ),
+        # Missing data is one error before any trial (each trial failed on it, the local ones after a download try).
+        (
+            ["tune", "--param", "fit.batch_size=16,32", "--set", "data.dataset=no_such.npz"],
+            "fitscope tune: error: no_such.npz: no such file.",
+        ),
+        (
+            ["tune", "--param", "fit.batch_size=16,32", "--set", "data.dataset=no_such.npz", "--executor", "process"],
+            "fitscope tune: error: no_such.npz: no such file.",
+        ),
         (
             ["tune", "--param", "model[0].Dense.units=8,-1"],
             "fitscope tune: error: --param model[0].Dense.units=-1: model[0] (Dense): Received an invalid value for "

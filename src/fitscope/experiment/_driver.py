@@ -189,7 +189,9 @@ class PreparedData:
 
     One preparation instead of one per worker: loading, splitting and auditing the
     book's toy data costs about 1.5 CPU-seconds (scikit-learn's import
-    included), and the driver does it while its new workers import Keras. ``put``
+    included). The driver's plans keep the split a search or cross-validation made
+    before it began (to refuse missing data at once); the rest is done while the new
+    workers import Keras. ``put``
     turns the data into what reaches a worker (a Ray object reference; the data
     itself for a process pool, whose task queue pickles it).
     """

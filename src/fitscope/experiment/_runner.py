@@ -97,9 +97,12 @@ def _load(spec: Spec, dataset: str | None = None) -> Any:
     return load_dataset(name, data_dir=spec.data.data_dir, **options)
 
 
-def prepare(spec: Spec) -> Prepared:
-    """Load and split the data and preprocess every part (nothing written anywhere)."""
-    split = split_of(spec)
+def prepare(spec: Spec, split: Split | None = None) -> Prepared:
+    """Load and split the data and preprocess every part (nothing written anywhere).
+
+    ``split`` is the spec's holdout split when the caller made it already (:func:`split_of`).
+    """
+    split = split_of(spec) if split is None else split
     return _prepared(spec, split.dataset, split)
 
 

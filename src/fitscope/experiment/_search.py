@@ -259,6 +259,8 @@ def search(
     if select == "cv":
         _check_folds(plans, spec_obj, folds, stratify, group_by)
         warn_about_split(plans.holdout(spec_obj).audit.warnings)  # (a holdout selection's trials: the driver)
+    else:
+        plans.holdout(spec_obj)  # missing or bad data is one error now, not a failed trial each (kept for them)
     metric = _check_metric(spec_obj, metric)
     check_keras_names(spec_obj, parsed, executor)
     lower_is_better = "loss" in metric or "error" in metric

@@ -161,9 +161,10 @@ def prepare_trial(trial: Trial, spec: Any, plans: FoldPlans | None = None) -> An
     """
     from ._runner import prepare, prepare_parts
 
+    plans = plans or FoldPlans()
     if trial.fold is None or trial.folds is None:
-        return prepare(spec)
-    plan = (plans or FoldPlans()).get(trial, spec)
+        return prepare(spec, plans.holdout(spec))  # (a search's check of its data made it already)
+    plan = plans.get(trial, spec)
     parts = {name: plan.pool[idx] for name, idx in plan.folds[trial.fold].parts.items()}
     if "test" in plan.holdout.parts:
         parts["test"] = plan.holdout.parts["test"]
