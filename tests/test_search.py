@@ -50,6 +50,10 @@ def test_cv_folds_start_fresh_and_summaries_are_exact(tmp_path: Path) -> None:
     assert all(s["test"] == 359 for s in sizes)  # the test split held out of every fold
     assert len(result.curves["val_loss"]["mean"]) == 2
     assert not any(store.run(i.run_id).evaluations("test") for i in infos)
+    # In a notebook: print() gives the summary `fitscope cv` prints; the repr leaves out the per-epoch curves.
+    assert str(result).startswith(f"cross-validation group {result.group_id}, validation metrics:\n  fold 0: ")
+    assert f"  final val_accuracy: {result.mean['accuracy']:.4f} ± " in str(result)
+    assert "curves=" not in repr(result) and len(repr(result)) < 3000
 
 
 def test_cv_json_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -163,6 +167,8 @@ def test_an_npz_group_array_must_exist_and_hold_one_label_per_sample(tmp_path: P
 
 def test_grid_search_ranks_and_names_the_winner(tmp_path: Path) -> None:
     result = search(QUICK, ["model[0].Dense.units=4,32"], overrides=FAST, runs=tmp_path, say=quiet)
+    # In a notebook, print() gives the ranking and the winner as `fitscope tune` prints them.
+    assert str(result).startswith("\n".join(result.ranking_lines()) + "\nwinner: model[0].Dense.units=")
     scores = [r["score"] for r in result.ranking]
     assert scores == sorted(scores) and result.winner == result.ranking[0]
     assert {tuple(r["params"].items()) for r in result.ranking} == {(("model[0].Dense.units", 4),),
@@ -178,7 +184,10 @@ def test_a_search_on_one_split_says_how_precisely_it_measures_accuracy(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from fitscope.analysis import standard_error
-    from fitscope.cli._search import _noise_sentence
+    from fitscope.experiment import SearchResult
+
+    def _noise_sentence(noise: dict[str, Any]) -> str | None:
+        return SearchResult("g", "val_loss", [], None, 1, split_noise=noise).noise_sentence()
 
     argv = ["tune", str(QUICK), "--param", "model[0].Dense.units=4,32", "--set", "fit.epochs=2", "--runs",
             str(tmp_path)]  # fmt: skip

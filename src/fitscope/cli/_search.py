@@ -101,35 +101,14 @@ def run_cv(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
         return 0 if finished else 1  # as without --json: a script can tell a failed fold
-    print(f"\ncross-validation group {result.group_id}, validation metrics:")
-    for fold in result.folds:
-        final = ", ".join(f"val_{k} {v:.4f}" for k, v in fold["val"].items())
-        again = f" (attempt {fold['attempts']})" if fold["attempts"] > 1 else ""
-        line = f"  fold {fold['fold']}: {fold['status']}{again}" + (f", final {final}" if final else "")
-        if fold["best_epoch"] is not None:
-            best = ", ".join(f"{k} {v:.4f}" for k, v in fold["best"].items())
-            line += f"; best at epoch {fold['best_epoch']}: {best}"
-        print(line)
-    for name in result.mean:
-        print(f"  final val_{name}: {result.mean[name]:.4f} ± {result.std[name]:.4f} over the folds "
-              f"(spread {result.spread[name]:.4f})")  # fmt: skip
-    if result.diagnosis.sentences:
-        print("\ndiagnosis of the folds' mean curves:")
-        for sentence in result.diagnosis.sentences:
-            print(f"  {sentence}")
+    print(f"\n{result}")
     print(f"fold bands: fitscope plot --group {result.group_id}{runs_option(args)}")
     return 0 if finished else 1
 
 
-def _assignments(params: dict[str, Any]) -> list[str]:
-    """A configuration as ``--set`` takes it: ``model[0].Dense.units=512``, ``compile.optimizer=sgd``."""
-    from ..experiment._spec import format_override
-
-    return [format_override(key, value) for key, value in params.items()]
-
-
 def run_tune(args: argparse.Namespace) -> int:
     from ..experiment import search
+    from ..experiment._search import assignments
 
     result = search(
         args.spec, args.param, method=args.search, trials=args.trials, select=args.select, folds=args.folds,
@@ -140,18 +119,11 @@ def run_tune(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
         return 0 if result.winner else 1
-    print(f"\nsearch group {result.group_id}, ranked by {result.metric}:")
-    ranked_by = result.metric.removeprefix("val_")
-    for rank, row in enumerate(result.ranking, start=1):
-        score = "—" if row["score"] is None else f"{row['score']:.4f}"
-        spread = f" ± {row['std']:.4f}" if row.get("std") else ""
-        # The other validation metric beside the ranked one (accuracy beside the loss), as scores often disagree.
-        other = next((f", val_{name} {value:.4f}" for name, value in row["val"].items() if name != ranked_by), "")
-        print(f"  {rank}. {score}{spread}  {' '.join(_assignments(row['params']))}  ({row['status']}{other})")
+    print("\n" + "\n".join(result.ranking_lines()))
     if not result.winner:
         print("no configuration finished: see the reasons above (fitscope runs show RUN has each one).")
         return 1
-    winner = _assignments(result.winner["params"])
+    winner = assignments(result.winner["params"])
     print(f"winner: {' '.join(winner)}")
     sets = " ".join(f"--set {shlex.quote(item)}" for item in [*(args.set or []), *winner])
     print(f"train it alone: fitscope run {shlex.quote(str(args.spec))} {sets}{runs_option(args)}")  # beside it
@@ -166,30 +138,11 @@ def run_tune(args: argparse.Namespace) -> int:
         f"{result.configurations_on_split} configuration(s) in this store were scored on {where}: the best score "
         f"is optimistic; {advice}"
     )
-    if result.split_noise:
-        print(_noise_sentence(result.split_noise))
+    if sentence := result.noise_sentence():
+        print(sentence)
     if result.test:
         print("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
     print(f"compare the curves: fitscope plot --group {result.group_id}{runs_option(args)}")
     if args.select == "val":  # (with --select cv the winner is several fold runs)
         print(f"the winner's curves in words: fitscope diagnose {result.winner['run_ids'][0]}{runs_option(args)}")
     return 0
-
-
-def _noise_sentence(noise: dict[str, Any]) -> str:
-    """What one validation split can tell apart: the winner's accuracy, its standard error, the runner-up's."""
-    first, error = noise["winner_accuracy"], noise["standard_error"]
-    sentence = (
-        f"The validation split has {noise['samples']} samples: the winner's validation accuracy, {first:.1%}, is "
-        f"uncertain by ±{error * 100:.1f} points (one standard error)"
-    )
-    second = noise["runner_up_accuracy"]
-    if second is None:
-        return sentence + "."
-    apart = f"{abs(first - second) * 100:.1f} points"
-    if noise["within_noise"]:
-        return (
-            f"{sentence}; the runner-up's is {second:.1%}, {apart} away, within twice that: this split alone does not "
-            "tell the two apart; a bigger validation split, or --select cv, would."
-        )
-    return f"{sentence}; the runner-up's is {second:.1%}, {apart} away, beyond that noise."

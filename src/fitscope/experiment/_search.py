@@ -40,12 +40,30 @@ class CVResult:
     mean: dict[str, float]
     std: dict[str, float]
     spread: dict[str, float]
-    curves: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    curves: dict[str, dict[str, list[float]]] = field(default_factory=dict, repr=False)  # (long: every epoch)
     diagnosis: FoldsDiagnosis = field(default_factory=lambda: FoldsDiagnosis(None))
 
     def to_dict(self) -> dict[str, Any]:
         return {"group_id": self.group_id, "folds": self.folds, "mean": self.mean, "std": self.std,
                 "spread": self.spread, "curves": self.curves, "diagnosis": self.diagnosis.to_dict()}  # fmt: skip
+
+    def __str__(self) -> str:
+        """The summary `fitscope cv` prints (for ``print`` in a notebook)."""
+        lines = [f"cross-validation group {self.group_id}, validation metrics:"]
+        for fold in self.folds:
+            final = ", ".join(f"val_{k} {v:.4f}" for k, v in fold["val"].items())
+            again = f" (attempt {fold['attempts']})" if fold["attempts"] > 1 else ""
+            line = f"  fold {fold['fold']}: {fold['status']}{again}" + (f", final {final}" if final else "")
+            if fold["best_epoch"] is not None:
+                best = ", ".join(f"{k} {v:.4f}" for k, v in fold["best"].items())
+                line += f"; best at epoch {fold['best_epoch']}: {best}"
+            lines.append(line)
+        for name in self.mean:
+            lines.append(f"  final val_{name}: {self.mean[name]:.4f} ± {self.std[name]:.4f} over the folds "
+                         f"(spread {self.spread[name]:.4f})")  # fmt: skip
+        if self.diagnosis.sentences:
+            lines += ["", "diagnosis of the folds' mean curves:", *(f"  {s}" for s in self.diagnosis.sentences)]
+        return "\n".join(lines)
 
 
 @dataclass
@@ -65,6 +83,57 @@ class SearchResult:
         return {"group_id": self.group_id, "metric": self.metric, "ranking": self.ranking, "winner": self.winner,
                 "configurations_on_split": self.configurations_on_split, "test": self.test,
                 "split_noise": self.split_noise}  # fmt: skip
+
+    def ranking_lines(self) -> list[str]:
+        """The ranked configurations as `fitscope tune` prints them (written as ``--set`` takes them)."""
+        lines = [f"search group {self.group_id}, ranked by {self.metric}:"]
+        ranked_by = self.metric.removeprefix("val_")
+        for rank, row in enumerate(self.ranking, start=1):
+            score = "—" if row["score"] is None else f"{row['score']:.4f}"
+            spread = f" ± {row['std']:.4f}" if row.get("std") else ""
+            # The other validation metric beside the ranked one (accuracy beside the loss): scores often disagree.
+            other = next((f", val_{name} {value:.4f}" for name, value in row["val"].items() if name != ranked_by), "")
+            lines.append(f"  {rank}. {score}{spread}  {' '.join(assignments(row['params']))}  ({row['status']}{other})")
+        return lines
+
+    def noise_sentence(self) -> str | None:
+        """What one validation split can tell apart: the winner's accuracy, its standard error, the runner-up's."""
+        noise = self.split_noise
+        if not noise:
+            return None
+        first, error = noise["winner_accuracy"], noise["standard_error"]
+        sentence = (
+            f"The validation split has {noise['samples']} samples: the winner's validation accuracy, {first:.1%}, "
+            f"is uncertain by ±{error * 100:.1f} points (one standard error)"
+        )
+        second = noise["runner_up_accuracy"]
+        if second is None:
+            return sentence + "."
+        apart = f"{abs(first - second) * 100:.1f} points"
+        if noise["within_noise"]:
+            return (
+                f"{sentence}; the runner-up's is {second:.1%}, {apart} away, within twice that: this split alone does "
+                "not tell the two apart; a bigger validation split, or --select cv, would."
+            )
+        return f"{sentence}; the runner-up's is {second:.1%}, {apart} away, beyond that noise."
+
+    def __str__(self) -> str:
+        """The ranking, the winner and how far its score can be trusted (for ``print`` in a notebook)."""
+        lines = self.ranking_lines()
+        if self.winner is not None:
+            lines.append(f"winner: {' '.join(assignments(self.winner['params']))}")
+        lines.append(f"{self.configurations_on_split} configuration(s) in the store were scored on the same split")
+        lines += [sentence] if (sentence := self.noise_sentence()) else []
+        if self.test:
+            lines.append("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in self.test.items()))
+        return "\n".join(lines)
+
+
+def assignments(params: dict[str, Any]) -> list[str]:
+    """A configuration as ``--set`` takes it: ``model[0].Dense.units=512``, ``compile.optimizer=sgd``."""
+    from ._spec import format_override
+
+    return [format_override(key, value) for key, value in params.items()]
 
 
 def _group_id(kind: str, name: str, described: Any) -> str:
