@@ -127,21 +127,7 @@ def run_tune(args: argparse.Namespace) -> int:
     print(f"winner: {' '.join(winner)}")
     sets = " ".join(f"--set {shlex.quote(item)}" for item in [*(args.set or []), *winner])
     print(f"train it alone: fitscope run {shlex.quote(str(args.spec))} {sets}{runs_option(args)}")  # beside it
-    where = "the same folds" if args.select == "cv" else "this validation split"
-    if result.test:
-        advice = "the test score below is the unbiased one."
-    elif args.select == "cv":
-        advice = "confirm on the test set once (--test-best)."
-    else:
-        advice = "confirm on the test set once (--test-best) or with cross-validation (--select cv)."
-    print(
-        f"{result.configurations_on_split} configuration(s) in this store were scored on {where}: the best score "
-        f"is optimistic; {advice}"
-    )
-    if sentence := result.noise_sentence():
-        print(sentence)
-    if result.test:
-        print("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
+    print("\n".join(result.trust_lines()))
     print(f"compare the curves: fitscope plot --group {result.group_id}{runs_option(args)}")
     if args.select == "val":  # (with --select cv the winner is several fold runs)
         print(f"the winner's curves in words: fitscope diagnose {result.winner['run_ids'][0]}{runs_option(args)}")

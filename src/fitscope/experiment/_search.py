@@ -78,6 +78,7 @@ class SearchResult:
     test: dict[str, float] | None = None
     # With --select val: how precisely the validation split measures accuracy (see _split_noise).
     split_noise: dict[str, Any] | None = None
+    select: str = "val"  # how the configurations were scored: val (one split) or cv (folds)
 
     def to_dict(self) -> dict[str, Any]:
         return {"group_id": self.group_id, "metric": self.metric, "ranking": self.ranking, "winner": self.winner,
@@ -122,11 +123,25 @@ class SearchResult:
         lines = self.ranking_lines()
         if self.winner is not None:
             lines.append(f"winner: {' '.join(assignments(self.winner['params']))}")
-        lines.append(f"{self.configurations_on_split} configuration(s) in the store were scored on the same split")
+        return "\n".join([*lines, *self.trust_lines()])
+
+    def trust_lines(self) -> list[str]:
+        """How far the winning score can be trusted: the split's reuse, its sampling noise, the one test score."""
+        where = "the same folds" if self.select == "cv" else "this validation split"
+        if self.test:
+            advice = "the test score below is the unbiased one."
+        elif self.select == "cv":
+            advice = "confirm on the test set once (--test-best)."
+        else:
+            advice = "confirm on the test set once (--test-best) or with cross-validation (--select cv)."
+        lines = [
+            f"{self.configurations_on_split} configuration(s) in this store were scored on {where}: the best score "
+            f"is optimistic; {advice}"
+        ]
         lines += [sentence] if (sentence := self.noise_sentence()) else []
         if self.test:
             lines.append("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in self.test.items()))
-        return "\n".join(lines)
+        return lines
 
 
 def assignments(params: dict[str, Any]) -> list[str]:
@@ -139,6 +154,11 @@ def assignments(params: dict[str, Any]) -> list[str]:
 def _group_id(kind: str, name: str, described: Any) -> str:
     digest = hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:8]
     return f"{kind}-{name}-{digest}"
+
+
+def is_cv_group(group_id: str) -> bool:
+    """Whether a group id is a cross-validation's (``cross_validate``), not a search's."""
+    return group_id.startswith("cv-")
 
 
 def _check_folds(plans: FoldPlans, spec: Spec, folds: int, stratify: bool, group_by: str | None = None) -> None:
@@ -378,7 +398,7 @@ def search(
     on_split = 0
     for index_hash in manifest_hashes:
         on_split = max(on_split, len({json.dumps(p.get("trial_key")) for p in store.params_on_split(index_hash)}))
-    result = SearchResult(group, metric, ranking, winner, on_split)
+    result = SearchResult(group, metric, ranking, winner, on_split, select=select)
     if select == "val":
         result.split_noise = _split_noise(store, scored)
     if test_best and winner is not None:
