@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import fitscope  # noqa: F401  (chooses the Keras backend first)
-from fitscope.keras_glue import _fused, fuse_steps
+from fitscope.keras_glue import _fused, fit_arguments, fuse_steps
 
 # isort: split
 import keras
@@ -33,14 +33,20 @@ def _model(steps_per_execution: int, fused: bool) -> keras.Model:
     return model
 
 
-def _train(fused: bool, epochs: int = 4) -> tuple[dict[str, list[float]], list[np.ndarray], dict[str, float]]:
+def _train(
+    fused: bool, epochs: int = 4, steps: int = 5, stacked: bool = False
+) -> tuple[dict[str, list[float]], list[np.ndarray], dict[str, float]]:
     x, y = _data(107)  # 10 batches of 10 and a last one of 7
     xv, yv = _data(23, seed=1)
-    model = _model(5, fused)  # executions of 5, 5 and 1 batches
+    model = _model(steps, fused)  # steps=5: executions of 5, 5 and 1 batches
     keras.utils.set_random_seed(3)  # the same shuffles and dropout masks in both runs
     batch_logs: list[float] = []  # what callbacks see after each execution
     seen = keras.callbacks.LambdaCallback(on_train_batch_end=lambda _, logs: batch_logs.append(float(logs["loss"])))
-    history = model.fit(x, y, batch_size=10, epochs=epochs, validation_data=(xv, yv), verbose=0, callbacks=[seen])
+    data = {"x": x, "y": y, "batch_size": 10, "shuffle": True, "validation_data": (xv, yv)}
+    if stacked:
+        data = fit_arguments(model, x, y, batch_size=10, shuffle=True, validation_data=(xv, yv))
+        assert isinstance(data["x"], keras.utils.PyDataset)
+    history = model.fit(**data, epochs=epochs, verbose=0, callbacks=[seen])
     result = model.evaluate(xv, yv, batch_size=5, verbose=0, return_dict=True)
     return {**history.history, "batch_loss": batch_logs}, [np.asarray(w) for w in model.get_weights()], result
 
@@ -94,6 +100,34 @@ def test_large_batches_are_stacked_in_chunks(monkeypatch: pytest.MonkeyPatch) ->
     """A cap on the stacked bytes splits an execution into several scans; the result is unchanged."""
     monkeypatch.setattr(_fused, "MAX_STACK_BYTES", 3 * 10 * 6 * 4)  # three batches of x
     _assert_same(_train(fused=True, epochs=2), _train(fused=False, epochs=2))
+
+
+def test_stacked_epochs_train_bit_for_bit_as_batches_cut_by_keras() -> None:
+    """One gather per epoch instead of a slice per batch: the same shuffles, steps and numbers, exactly."""
+    stacked = _train(fused=True, steps=11, stacked=True)
+    sliced = _train(fused=True, steps=11)
+    assert stacked[0] == sliced[0]  # every epoch's metrics, and what callbacks saw, to the last bit
+    for a, b in zip(stacked[1], sliced[1], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert stacked[2] == sliced[2]
+    _assert_same(stacked, _train(fused=False, steps=11))  # and Keras's own step loop, to float rounding
+
+
+def test_stacked_epochs_in_chunks_and_where_they_do_not_apply(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_fused, "MAX_STACK_BYTES", 3 * 10 * (6 * 4 + 4))  # three batches of (x, y) a scan
+    model = _model(11, True)
+    x, y = _data(107)
+    data = fit_arguments(model, x, y, batch_size=10, shuffle=False)
+    assert [item[0].shape for item in (data["x"][i] for i in range(len(data["x"])))] == [
+        (3, 10, 6), (3, 10, 6), (3, 10, 6), (10, 6), (7, 6)
+    ]  # fmt: skip
+    assert _train(fused=True, steps=11, stacked=True)[0] == _train(fused=True, steps=11)[0]
+    plain = {"x": x, "y": y, "batch_size": 10, "shuffle": True, "validation_data": None}
+    # several executions an epoch (Keras counts its steps), a model left to Keras, arrays Keras casts
+    assert fit_arguments(_model(5, True), x, y, batch_size=10, shuffle=True) == plain
+    assert fit_arguments(_model(11, False), x, y, batch_size=10, shuffle=True) == plain
+    wide = x.astype(np.float64)
+    assert fit_arguments(_model(11, True), wide, y, batch_size=10, shuffle=True) == {**plain, "x": wide}
 
 
 def test_batches_of_any_structure_stack_leaf_by_leaf() -> None:

@@ -16,20 +16,66 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from .._errors import ArgumentError
 from ._driver import Driver, TrialOutcome
 from ._trial import Trial, TrialDataCache, run_trial
 
-__all__ = ["EXECUTORS", "Driver", "TrialOutcome", "execute"]
+__all__ = ["EXECUTORS", "Driver", "Executor", "TrialOutcome", "execute", "start_executor"]
 
 EXECUTORS = ("local", "process", "ray")
 
 
-def execute(
-    driver: Driver, trials: Sequence[Trial], *, executor: str = "local", workers: int = 2, address: str | None = None
-) -> None:
-    """Run ``trials`` with the chosen executor, feeding the driver."""
+class Executor:
+    """An executor started for a command's trials; ``run`` trains them and feeds the driver.
+
+    Made by :func:`start_executor` before the command loads its data, so a process
+    pool's workers import Keras meanwhile; leaving the ``with`` block ends them.
+    """
+
+    def __init__(self, name: str, workers: int, address: str | None, trials: int) -> None:
+        self.name, self.workers, self.address = name, workers, address
+        self._pool: Any = None
+        if name == "process" and trials:
+            from ._process_pool import ProcessPool
+
+            self._pool = ProcessPool(min(workers, trials))
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    def run(self, driver: Driver, trials: Sequence[Trial]) -> None:
+        trials = _grouped_by_data(trials)
+        try:
+            if self.name == "local":
+                cache = TrialDataCache(plans=driver.plans)
+                for trial in trials:
+                    run_trial(trial, driver.handle, cache=cache)
+            elif self.name == "process":
+                if self._pool is None and trials:  # started for none
+                    from ._process_pool import ProcessPool
+
+                    self._pool = ProcessPool(min(self.workers, len(trials)))
+                if self._pool is not None:
+                    self._pool.run(driver, trials)
+            else:
+                from ._ray_pool import run_ray
+
+                run_ray(driver, trials, self.workers, self.address)
+        except KeyboardInterrupt as stop:
+            driver.interrupt_running(str(stop) or "Ctrl-C")
+            raise
+
+
+def start_executor(
+    executor: str = "local", *, workers: int = 2, address: str | None = None, trials: int, say: Any = print
+) -> Executor:
+    """Check the executor's settings and start it for at most ``trials`` trials (use it in a ``with`` block)."""
     if executor not in EXECUTORS:
         raise ArgumentError(f"Invalid value for --executor: {executor!r}. Expected one of {', '.join(EXECUTORS)}.")
     if workers < 1:
@@ -38,27 +84,19 @@ def execute(
         raise ArgumentError("--address only applies with --executor ray.")
     cores = os.cpu_count() or 1
     if executor != "local" and address is None and workers > cores:
-        driver.say(
+        say(
             f"note: {workers} workers on {cores} CPU cores. Each worker computes on one core, so extra workers "
             f"take turns and the trials finish no sooner; --workers {cores} uses every core."
         )
-    trials = _grouped_by_data(trials)
-    try:
-        if executor == "local":
-            cache = TrialDataCache(plans=driver.plans)
-            for trial in trials:
-                run_trial(trial, driver.handle, cache=cache)
-        elif executor == "process":
-            from ._process_pool import run_processes
+    return Executor(executor, workers, address, trials)
 
-            run_processes(driver, trials, workers)
-        else:
-            from ._ray_pool import run_ray
 
-            run_ray(driver, trials, workers, address)
-    except KeyboardInterrupt as stop:
-        driver.interrupt_running(str(stop) or "Ctrl-C")
-        raise
+def execute(
+    driver: Driver, trials: Sequence[Trial], *, executor: str = "local", workers: int = 2, address: str | None = None
+) -> None:
+    """Run ``trials`` with the chosen executor, feeding the driver (started here: see :func:`start_executor`)."""
+    with start_executor(executor, workers=workers, address=address, trials=len(trials), say=driver.say) as started:
+        started.run(driver, trials)
 
 
 def _grouped_by_data(trials: Sequence[Trial]) -> list[Trial]:

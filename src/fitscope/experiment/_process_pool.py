@@ -22,7 +22,7 @@ from ._driver import Driver, PreparedData, feed
 from ._trial import Trial, TrialData, run_trial
 from ._workers import BundledSender, run_inline, worker_env
 
-__all__ = ["run_processes"]
+__all__ = ["ProcessPool"]
 
 
 def _worker_main(tasks: Any, messages: Any, worker: int) -> None:
@@ -117,60 +117,76 @@ class _Assigner:
         self._holding.pop(worker, None)
 
 
-def run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None:
-    ctx = multiprocessing.get_context("spawn")
-    messages = ctx.Queue()
-    assigner = _Assigner(trials)
-    prepared = PreparedData(driver)
-    remaining = {t.key for t in trials}
-    pool: dict[int, tuple[Any, Any]] = {}  # worker -> (its process, its task queue)
-    current: dict[int, str | None] = {}  # worker -> the key of the trial it trains
+class ProcessPool:
+    """Worker processes started ahead of their trials, so they import Keras while the driver loads the data.
 
-    def give(worker: int) -> None:
-        """Send the worker its next trial, with its data unless the worker holds it; or None: stop."""
-        while True:
-            held = assigner.holds(worker)
-            trial = assigner.next_for(worker)
-            current[worker] = trial.key if trial else None
-            if trial is None:
-                pool[worker][1].put(None)
-                return
-            data = None if trial.data_key == held else prepared.get(trial)
-            prepared.keep_only({t.data_key for t in assigner.pending})
-            if data is None and trial.data_key != held:
-                remaining.discard(trial.key)  # its data failed (recorded); the worker takes the next one
-                assigner.forget(worker)
-                continue
-            pool[worker][1].put((trial.to_dict(), data))
-            return
+    ``run`` hands them the trials and feeds the driver; ``close`` (or leaving the
+    ``with`` block) ends them: told to stop once every trial was handed out, else
+    (an error, Ctrl-C, a check that failed before any trial) terminated.
+    """
 
-    def spawn(worker: int) -> None:
-        tasks = ctx.Queue()
-        process = ctx.Process(target=_worker_main, args=(tasks, messages, worker), daemon=True)
+    def __init__(self, workers: int) -> None:
+        self._ctx = multiprocessing.get_context("spawn")
+        self._messages = self._ctx.Queue()
+        self._pool: dict[int, tuple[Any, Any]] = {}  # worker -> (its process, its task queue)
+        self._next_id = workers
+        self._finished = False
+        for worker in range(workers):
+            self._spawn(worker)
+
+    def __enter__(self) -> ProcessPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _spawn(self, worker: int) -> None:
+        tasks = self._ctx.Queue()
+        process = self._ctx.Process(target=_worker_main, args=(tasks, self._messages, worker), daemon=True)
         process.start()
-        pool[worker] = (process, tasks)
+        self._pool[worker] = (process, tasks)
 
-    def ended(key: str) -> None:
-        for worker, running in current.items():
-            if running == key:
-                give(worker)
+    def run(self, driver: Driver, trials: Sequence[Trial]) -> None:
+        """Train ``trials`` on the workers, replacing any that dies, until each one ended; feed the driver."""
+        pool, messages = self._pool, self._messages
+        assigner = _Assigner(trials)
+        prepared = PreparedData(driver)
+        remaining = {t.key for t in trials}
+        current: dict[int, str | None] = {}  # worker -> the key of the trial it trains
+
+        def give(worker: int) -> None:
+            """Send the worker its next trial, with its data unless the worker holds it; or None: stop."""
+            while True:
+                held = assigner.holds(worker)
+                trial = assigner.next_for(worker)
+                current[worker] = trial.key if trial else None
+                if trial is None:
+                    pool[worker][1].put(None)
+                    return
+                data = None if trial.data_key == held else prepared.get(trial)
+                prepared.keep_only({t.data_key for t in assigner.pending})
+                if data is None and trial.data_key != held:
+                    remaining.discard(trial.key)  # its data failed (recorded); the worker takes the next one
+                    assigner.forget(worker)
+                    continue
+                pool[worker][1].put((trial.to_dict(), data))
                 return
 
-    next_id = min(workers, len(trials))
-    ready: set[int] = set()  # the workers that started (imported Keras) and take trials
+        def ended(key: str) -> None:
+            for worker, running in current.items():
+                if running == key:
+                    give(worker)
+                    return
 
-    def take(message: dict[str, Any]) -> None:
-        if message["type"] == "ready":
-            ready.add(message["worker"])
-        else:
-            feed(driver, message, remaining, ended)
+        ready: set[int] = set()  # the workers that started (imported Keras) and take trials
 
-    finished = False
-    try:
-        # Start every worker before preparing any data: they import Keras meanwhile.
-        for worker in range(next_id):
-            spawn(worker)
-        for worker in range(next_id):
+        def take(message: dict[str, Any]) -> None:
+            if message["type"] == "ready":
+                ready.add(message["worker"])
+            else:
+                feed(driver, message, remaining, ended)
+
+        for worker in list(pool):
             give(worker)
         while remaining:
             try:
@@ -194,22 +210,27 @@ def run_processes(driver: Driver, trials: Sequence[Trial], workers: int) -> None
                     driver.abandon(key, "failed", f"the worker process died (exit code {process.exitcode})")
                     remaining.discard(key)
                 if assigner.pending:
-                    spawn(next_id)
-                    give(next_id)
-                    next_id += 1
-        finished = True
-    finally:
-        # Finished: every worker was told to stop and flushes and exits. Ctrl-C or an error
-        # here: the running trials are marked interrupted, so stop them now.
-        deadline = time.monotonic() + (10 if finished else 2)
-        for process, tasks in pool.values():
-            if not finished:
+                    self._spawn(self._next_id)
+                    give(self._next_id)
+                    self._next_id += 1
+        self._finished = True
+
+    def close(self) -> None:
+        """End the workers: once every trial ended, each was told to stop and flushes and exits.
+
+        Otherwise (Ctrl-C, an error) the running trials were marked interrupted, so
+        stop them now.
+        """
+        deadline = time.monotonic() + (10 if self._finished else 2)
+        for process, tasks in self._pool.values():
+            if not self._finished:
                 tasks.cancel_join_thread()
                 process.terminate()
-        for process, _ in pool.values():
+        for process, _ in self._pool.values():
             process.join(max(0.1, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
+        self._pool.clear()
 
 
 def _drain(messages: Any, take: Callable[[dict[str, Any]], Any]) -> None:

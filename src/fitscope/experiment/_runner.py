@@ -228,6 +228,7 @@ def run_spec(
     """
     from ..keras_glue import (
         architecture_fingerprint,
+        fit_arguments,
         inline_callbacks,
         progress_callback,
         resume_model,
@@ -278,8 +279,9 @@ def run_spec(
         with run:
             if initial_epoch < spec.fit.epochs:
                 model.fit(
-                    x, y, batch_size=spec.fit.batch_size, epochs=spec.fit.epochs, initial_epoch=initial_epoch,
-                    shuffle=spec.fit.shuffle, validation_data=prepared.arrays["val"], verbose=0,
+                    **fit_arguments(model, x, y, batch_size=spec.fit.batch_size, shuffle=spec.fit.shuffle,
+                                    validation_data=prepared.arrays["val"]),
+                    epochs=spec.fit.epochs, initial_epoch=initial_epoch, verbose=0,
                     callbacks=[*scored_too, recorder, *callbacks, *inline_callbacks()],
                 )  # fmt: skip
             status = run.info().status

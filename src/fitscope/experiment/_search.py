@@ -21,7 +21,7 @@ import numpy as np
 from .._errors import ArgumentError
 from ..analysis import FoldsDiagnosis, diagnose_folds, epoch_bands, standard_error
 from ..store import Store, normalize_metric_name
-from ._executors import Driver, execute
+from ._executors import Driver, start_executor
 from ._groups import standing_runs
 from ._runner import _as_spec, warn_about_split
 from ._search_space import check_distinct, check_keras_names, check_new_arguments, parse_param, set_path
@@ -163,8 +163,6 @@ def is_cv_group(group_id: str) -> bool:
 
 def _check_folds(plans: FoldPlans, spec: Spec, folds: int, stratify: bool, group_by: str | None = None) -> None:
     """Check the fold settings against the data before any trial starts (the folds then split the same data)."""
-    if folds < 2:
-        raise ArgumentError(f"Invalid value for --folds: {folds}. Expected 2 or more.")
     if spec.data.target is not None:
         raise ArgumentError(
             "cross-validation folds one dataset, and this spec trains on data.dataset and validates on "
@@ -191,6 +189,11 @@ def _check_folds(plans: FoldPlans, spec: Spec, folds: int, stratify: bool, group
         distinct = len(np.unique(group_labels(holdout.dataset, group_by)[pool]))
         if folds > distinct:
             raise ArgumentError(f"Invalid value for --folds: {folds}. There are only {distinct} groups.")
+
+
+def _check_fold_count(folds: int) -> None:
+    if folds < 2:
+        raise ArgumentError(f"Invalid value for --folds: {folds}. Expected 2 or more.")
 
 
 def _fold_trials(spec: Spec, name: str, folds: int, stratify: bool, group_by: str | None,
@@ -233,17 +236,20 @@ def cross_validate(
     spec_obj = _as_spec(spec, overrides)
     check_new_arguments(spec, overrides)
     plans = FoldPlans()
-    _check_folds(plans, spec_obj, folds, stratify, group_by)
-    check_keras_names(spec_obj, [], executor)
-    warn_about_split(plans.holdout(spec_obj).audit.warnings)  # the folds re-split its train and val parts
-    trials = _fold_trials(spec_obj, spec_obj.name, folds, stratify, group_by, {})
-    store = Store(runs)
-    group = _group_id("cv", spec_obj.name, [t.key for t in trials])
-    driver = Driver(store, group, trials, say=say, plans=plans)
-    todo = driver.pending()
-    if len(todo) < len(trials):
-        say(f"{len(trials) - len(todo)} fold(s) already finished in group {group}; running the other {len(todo)}.")
-    execute(driver, todo, executor=executor, workers=workers, address=address)
+    _check_fold_count(folds)
+    # Started before the data is loaded: a process pool's workers import Keras meanwhile.
+    with start_executor(executor, workers=workers, address=address, trials=folds, say=say) as started:
+        _check_folds(plans, spec_obj, folds, stratify, group_by)
+        check_keras_names(spec_obj, [], executor)
+        warn_about_split(plans.holdout(spec_obj).audit.warnings)  # the folds re-split its train and val parts
+        trials = _fold_trials(spec_obj, spec_obj.name, folds, stratify, group_by, {})
+        store = Store(runs)
+        group = _group_id("cv", spec_obj.name, [t.key for t in trials])
+        driver = Driver(store, group, trials, say=say, plans=plans)
+        todo = driver.pending()
+        if len(todo) < len(trials):
+            say(f"{len(trials) - len(todo)} fold(s) already finished in group {group}; running the other {len(todo)}.")
+        started.run(driver, todo)
     return summarise_cv(store, group)
 
 
@@ -344,36 +350,41 @@ def search(
         raise ArgumentError(f"Invalid value for --search: {method!r}. Expected 'grid' or 'random'.")
     if select not in ("val", "cv"):
         raise ArgumentError(f"Invalid value for --select: {select!r}. Expected 'val' or 'cv'.")
-    plans = FoldPlans()
-    if select == "cv":
-        _check_folds(plans, spec_obj, folds, stratify, group_by)
-        warn_about_split(plans.holdout(spec_obj).audit.warnings)  # (a holdout selection's trials: the driver)
-    else:
-        plans.holdout(spec_obj)  # missing or bad data is one error now, not a failed trial each (kept for them)
     metric = _check_metric(spec_obj, metric)
-    check_keras_names(spec_obj, parsed, executor)
-    lower_is_better = "loss" in metric or "error" in metric
-    all_trials: list[Trial] = []
-    configs = []
-    for number, values in enumerate(grid):
-        data = base
-        for key, value in values.items():
-            data = set_path(data, key, value)
-        config_spec = validate_spec(data)
-        name = f"{spec_obj.name}-trial{number}"
+    if select == "cv":
+        _check_fold_count(folds)
+    count = len(grid) * (folds if select == "cv" else 1)
+    # Started before the data is loaded: a process pool's workers import Keras meanwhile.
+    with start_executor(executor, workers=workers, address=address, trials=count, say=say) as started:
+        plans = FoldPlans()
         if select == "cv":
-            trial_list = _fold_trials(config_spec, name, folds, stratify, group_by, values)
+            _check_folds(plans, spec_obj, folds, stratify, group_by)
+            warn_about_split(plans.holdout(spec_obj).audit.warnings)  # (a holdout selection's trials: the driver)
         else:
-            trial_list = [Trial(spec=config_spec.model_dump(mode="json"), name=name, params=values)]
-        configs.append((values, trial_list))
-        all_trials.extend(trial_list)
-    store = Store(runs)
-    group = _group_id("search", spec_obj.name, [t.key for t in all_trials])
-    driver = Driver(store, group, all_trials, say=say, plans=plans)
-    todo = driver.pending()
-    if len(todo) < len(all_trials):
-        say(f"{len(all_trials) - len(todo)} trial(s) already finished in group {group}; running {len(todo)}.")
-    execute(driver, todo, executor=executor, workers=workers, address=address)
+            plans.holdout(spec_obj)  # missing or bad data is one error now, not a failed trial each (kept for them)
+        check_keras_names(spec_obj, parsed, executor)
+        lower_is_better = "loss" in metric or "error" in metric
+        all_trials: list[Trial] = []
+        configs = []
+        for number, values in enumerate(grid):
+            data = base
+            for key, value in values.items():
+                data = set_path(data, key, value)
+            config_spec = validate_spec(data)
+            name = f"{spec_obj.name}-trial{number}"
+            if select == "cv":
+                trial_list = _fold_trials(config_spec, name, folds, stratify, group_by, values)
+            else:
+                trial_list = [Trial(spec=config_spec.model_dump(mode="json"), name=name, params=values)]
+            configs.append((values, trial_list))
+            all_trials.extend(trial_list)
+        store = Store(runs)
+        group = _group_id("search", spec_obj.name, [t.key for t in all_trials])
+        driver = Driver(store, group, all_trials, say=say, plans=plans)
+        todo = driver.pending()
+        if len(todo) < len(all_trials):
+            say(f"{len(all_trials) - len(todo)} trial(s) already finished in group {group}; running {len(todo)}.")
+        started.run(driver, todo)
 
     ranking: list[dict[str, Any]] = []
     short = metric.removeprefix("val_")

@@ -276,7 +276,7 @@ def _run(trial: Trial, send: Send, data: TrialData | None, cache: TrialDataCache
     import keras
 
     from .._process import freeze_imports, reuse_compiled_programs
-    from ..keras_glue import EpochReporter, inline_callbacks, model_state, weights_fingerprint
+    from ..keras_glue import EpochReporter, fit_arguments, inline_callbacks, model_state, weights_fingerprint
     from ._build import build_callbacks, build_model, restored_epoch, steps_per_execution
     from ._runner import evaluate_on, train_dev_evaluation
     from ._spec import validate_spec
@@ -298,8 +298,9 @@ def _run(trial: Trial, send: Send, data: TrialData | None, cache: TrialDataCache
           "backend": keras.backend.backend()})  # fmt: skip
     reporter = EpochReporter(trial.key, send)
     model.fit(
-        x, y, batch_size=spec.fit.batch_size, epochs=spec.fit.epochs, shuffle=spec.fit.shuffle,
-        validation_data=data.arrays["val"], verbose=0,
+        **fit_arguments(model, x, y, batch_size=spec.fit.batch_size, shuffle=spec.fit.shuffle,
+                        validation_data=data.arrays["val"]),
+        epochs=spec.fit.epochs, verbose=0,
         callbacks=[*train_dev_evaluation(data.arrays, spec.fit.batch_size), reporter, *callbacks, *inline_callbacks()],
     )  # fmt: skip
     if reporter.failed:

@@ -17,6 +17,7 @@ from ._liveplot import LivePlot  # noqa: E402
 from ._progress import LiveView, ProgressLine, progress_callback  # noqa: E402
 from ._recorder import Recorder, resume_model  # noqa: E402
 from ._reporter import EpochReporter  # noqa: E402
+from ._stacked_epochs import fit_arguments  # noqa: E402
 from ._state import (  # noqa: E402
     architecture_fingerprint,
     model_state,
@@ -35,6 +36,7 @@ __all__ = [
     "Recorder",
     "SynchronousCallbacks",
     "architecture_fingerprint",
+    "fit_arguments",
     "fuse_metric_resets",
     "fuse_steps",
     "inline_callbacks",

@@ -16,7 +16,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["fuse_steps"]
+import numpy as np
+
+__all__ = ["StackedBatches", "chunk_length", "fuse_steps", "is_fused"]
 
 # A stacked execution copies its batches; past this size, it runs in several scans.
 MAX_STACK_BYTES = 32 * 2**20
@@ -44,6 +46,15 @@ def fuse_steps(model: Any) -> bool:
     model.make_test_function = functools.partial(_make, model, "test")
     model.train_function = model.test_function = None
     return True
+
+
+def is_fused(model: Any) -> bool:
+    """Whether :func:`fuse_steps` made this model's steps run in fused loops."""
+    return getattr(model.make_train_function, "func", None) is _make
+
+
+class StackedBatches(np.ndarray):
+    """A run of batches stacked on a new first axis, handed out whole (see :mod:`._stacked_epochs`)."""
 
 
 def _make(model: Any, kind: str, force: bool = False) -> None:
@@ -75,13 +86,18 @@ class _FusedSteps:
 
     def __call__(self, state: Any, iterator: Any) -> tuple[Any, Any]:
         batches = [next(iterator)]  # StopIteration here ends the epoch, as in Keras
+        taken = _batches_in(batches[0])
         try:
-            while len(batches) < self.steps:
+            while taken < self.steps:
                 batches.append(next(iterator))
+                taken += _batches_in(batches[-1])
         except StopIteration:
             pass
         logs = None
         for group in _same_shape_runs(batches):
+            if _is_stacked(group[0]):  # stacked already: one scan
+                logs, state = self._scanned(state, tuple(leaf.view(np.ndarray) for leaf in group[0]))
+                continue
             if len(group) == 1:
                 logs, state = self._single(state, group[0])
                 continue
@@ -98,9 +114,21 @@ class _FusedSteps:
         if self._chunk is None:
             from keras import tree
 
-            size = sum(getattr(leaf, "nbytes", 0) for leaf in tree.flatten(batch))
-            self._chunk = max(1, min(self.steps, MAX_STACK_BYTES // max(size, 1)))
+            self._chunk = chunk_length(self.steps, sum(getattr(leaf, "nbytes", 0) for leaf in tree.flatten(batch)))
         return self._chunk
+
+
+def chunk_length(steps: int, batch_bytes: int) -> int:
+    """How many batches one scan stacks: an execution's ``steps``, fewer past ``MAX_STACK_BYTES``."""
+    return max(1, min(steps, MAX_STACK_BYTES // max(batch_bytes, 1)))
+
+
+def _is_stacked(batch: Any) -> bool:
+    return type(batch) is tuple and bool(batch) and type(batch[0]) is StackedBatches
+
+
+def _batches_in(batch: Any) -> int:
+    return len(batch[0]) if _is_stacked(batch) else 1
 
 
 def _plain(batch: Any) -> bool:
@@ -108,8 +136,6 @@ def _plain(batch: Any) -> bool:
 
     Those are read directly; anything else goes through ``keras.tree`` (this runs for every batch).
     """
-    import numpy as np
-
     return type(batch) is tuple and all(type(leaf) is np.ndarray for leaf in batch)
 
 
@@ -123,10 +149,14 @@ def _shapes(batch: Any) -> tuple[Any, ...]:
 
 
 def _same_shape_runs(batches: list[Any]) -> list[list[Any]]:
-    """Consecutive batches that can be stacked (the last batch of an epoch is often smaller)."""
+    """Consecutive batches that can be stacked (the last batch of an epoch is often smaller); stacked ones alone."""
     runs: list[list[Any]] = []
     previous = None
     for batch in batches:
+        if _is_stacked(batch):
+            runs.append([batch])
+            previous = None
+            continue
         shapes = _shapes(batch)
         if runs and shapes == previous:
             runs[-1].append(batch)
@@ -137,8 +167,6 @@ def _same_shape_runs(batches: list[Any]) -> list[list[Any]]:
 
 
 def _stack(batches: list[Any]) -> Any:
-    import numpy as np
-
     if _plain(batches[0]):  # a run of same-shaped batches: all plain if the first is
         return tuple(np.stack([batch[i] for batch in batches]) for i in range(len(batches[0])))
     from keras import tree
