@@ -85,3 +85,30 @@ def test_a_model_with_its_own_reset_metrics_is_left_alone() -> None:
     model = _model(["accuracy"], fused=False, model_class=OwnReset)
     assert fuse_metric_resets(model) is False
     assert not isinstance(model.reset_metrics, _fused_metrics._FusedReset)
+
+
+@pytest.mark.filterwarnings("ignore:Explicitly requested dtype int64")  # MeanIoU's own cast, not ours
+def test_results_from_the_last_step_s_logs_are_keras_s_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fit and evaluate report what Keras's eager reading of every metric gives, without that reading."""
+    from fitscope.keras_glue import results_from_step_logs
+
+    def metrics() -> list[Any]:
+        return ["accuracy", keras.metrics.MeanIoU(num_classes=2, sparse_y_pred=False, name="iou")]
+
+    plain = _train(_model(metrics(), fused=True))
+    model = _model(metrics(), fused=True)
+    assert results_from_step_logs(model) is True
+    keras_reads = []
+    original = keras.Model._get_metrics_result_or_logs
+    monkeypatch.setattr(keras.Model, "_get_metrics_result_or_logs",
+                        lambda self, logs: keras_reads.append(1) or original(self, logs))  # fmt: skip
+    assert _train(model) == plain  # every epoch's metrics and both evaluations, bit for bit
+    assert len(keras_reads) == 1  # once, to learn the metrics' names: not at every epoch and pass
+    custom = _model([_CountingAccuracy(name="acc")], fused=True)
+    assert results_from_step_logs(custom) is True
+    keras_reads.clear()
+    _train(custom)
+    assert len(keras_reads) == 4 * 2 + 2  # a metric of the user's own: Keras's way, every epoch and pass
+    unfused = _model(["accuracy"], fused=True)
+    unfused.make_train_function = keras.Model.make_train_function.__get__(unfused)
+    assert results_from_step_logs(unfused) is False

@@ -214,12 +214,13 @@ def build_model(
 
     ``steps_per_execution`` > 1 lets Keras run that many steps between callback
     dispatches: the same training, without per-step Python overhead (on JAX, the
-    steps run as one compiled loop and the metrics reset in one call: see
-    :func:`fitscope.keras_glue.fuse_steps` and :func:`fitscope.keras_glue.fuse_metric_resets`).
+    steps run as one compiled loop, the metrics reset in one call and their results come
+    from the last step's logs: see :func:`fitscope.keras_glue.fuse_steps`,
+    :func:`fitscope.keras_glue.fuse_metric_resets` and :func:`~fitscope.keras_glue.results_from_step_logs`).
     """
     import keras
 
-    from ..keras_glue import fuse_metric_resets, fuse_steps, shared_weight_programs
+    from ..keras_glue import fuse_metric_resets, fuse_steps, results_from_step_logs, shared_weight_programs
 
     loss = spec.compile.loss
     regression = spec.data.task == "regression"
@@ -287,6 +288,7 @@ def build_model(
         raise SpecError(f"compile: {exc}") from exc
     fuse_steps(model)
     fuse_metric_resets(model)
+    results_from_step_logs(model)
     return model
 
 

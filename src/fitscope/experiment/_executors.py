@@ -4,7 +4,9 @@
 - ``process``: a pool of worker processes on this machine (:mod:`._process_pool`).
 - ``ray``: Ray tasks on a cluster (:mod:`._ray_pool`).
 
-Both pools get their data from the driver (:class:`._driver.PreparedData`): each
+:func:`start_executor` starts one before a command loads its data (a process pool's
+workers import Keras meanwhile); its ``run`` then trains the trials. Both pools get
+their data from the driver (:class:`._driver.PreparedData`): each
 distinct training/validation data is prepared once, not once per worker.
 
 The protocol is the same for all three: a trial's messages (``start``, ``epoch``,
@@ -16,11 +18,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import ArgumentError
 from ._driver import Driver, TrialOutcome
 from ._trial import Trial, TrialDataCache, run_trial
+
+if TYPE_CHECKING:
+    from ._process_pool import ProcessPool
 
 __all__ = ["EXECUTORS", "Driver", "Executor", "TrialOutcome", "execute", "start_executor"]
 
@@ -36,11 +41,14 @@ class Executor:
 
     def __init__(self, name: str, workers: int, address: str | None, trials: int) -> None:
         self.name, self.workers, self.address = name, workers, address
-        self._pool: Any = None
+        self._pool: ProcessPool | None = None
         if name == "process" and trials:
-            from ._process_pool import ProcessPool
+            self._start_pool(trials)
 
-            self._pool = ProcessPool(min(workers, trials))
+    def _start_pool(self, trials: int) -> None:
+        from ._process_pool import ProcessPool
+
+        self._pool = ProcessPool(min(self.workers, trials))
 
     def __enter__(self) -> Executor:
         return self
@@ -58,9 +66,7 @@ class Executor:
                     run_trial(trial, driver.handle, cache=cache)
             elif self.name == "process":
                 if self._pool is None and trials:  # started for none
-                    from ._process_pool import ProcessPool
-
-                    self._pool = ProcessPool(min(self.workers, len(trials)))
+                    self._start_pool(len(trials))
                 if self._pool is not None:
                     self._pool.run(driver, trials)
             else:

@@ -11,7 +11,7 @@ choose_default_backend()
 
 from ._extra import EvaluateEachEpoch  # noqa: E402
 from ._fused import fuse_steps  # noqa: E402
-from ._fused_metrics import fuse_metric_resets  # noqa: E402
+from ._fused_metrics import fuse_metric_resets, results_from_step_logs  # noqa: E402
 from ._initial_weights import shared_weight_programs  # noqa: E402
 from ._liveplot import LivePlot  # noqa: E402
 from ._progress import LiveView, ProgressLine, progress_callback  # noqa: E402
@@ -44,6 +44,7 @@ __all__ = [
     "progress_callback",
     "reset_stateful_layers",
     "restore_state",
+    "results_from_step_logs",
     "resume_model",
     "shared_weight_programs",
     "weights_fingerprint",
