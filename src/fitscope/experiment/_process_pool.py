@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._errors import FitscopeError
-from .._process import own_process, remove_compile_cache
+from .._process import import_keras, own_process, remove_compile_cache
 from ._driver import Driver, PreparedData, feed
 from ._trial import Trial, TrialData, run_trial
 from ._workers import BundledSender, run_inline, worker_env
@@ -41,7 +41,7 @@ def _worker_main(tasks: Any, messages: Any, worker: int) -> None:
     choose_default_backend()
     run_inline()
     own_process()
-    import keras  # noqa: F401  (now, while the driver prepares the first trial's data)
+    import_keras()  # now, while the driver prepares the first trial's data
 
     messages.put({"type": "ready", "worker": worker})
 

@@ -6,8 +6,10 @@ This is where Keras is imported; the layers below never do.
 from __future__ import annotations
 
 from .._backend import choose_default_backend
+from .._process import import_keras
 
 choose_default_backend()
+import_keras()
 
 from ._extra import EvaluateEachEpoch  # noqa: E402
 from ._fused import fuse_steps  # noqa: E402
