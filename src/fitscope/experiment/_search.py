@@ -21,7 +21,7 @@ import numpy as np
 from .._errors import ArgumentError
 from ..analysis import FoldsDiagnosis, diagnose_folds, epoch_bands, standard_error
 from ..store import Store, normalize_metric_name
-from ._executors import Driver, start_executor
+from ._executors import Driver, Executor, start_executor
 from ._groups import standing_runs
 from ._runner import _as_spec, warn_about_split
 from ._search_space import check_distinct, check_keras_names, check_new_arguments, parse_param, set_path
@@ -243,14 +243,21 @@ def cross_validate(
         check_keras_names(spec_obj, [], executor)
         warn_about_split(plans.holdout(spec_obj).audit.warnings)  # the folds re-split its train and val parts
         trials = _fold_trials(spec_obj, spec_obj.name, folds, stratify, group_by, {})
-        store = Store(runs)
-        group = _group_id("cv", spec_obj.name, [t.key for t in trials])
-        driver = Driver(store, group, trials, say=say, plans=plans)
-        todo = driver.pending()
-        if len(todo) < len(trials):
-            say(f"{len(trials) - len(todo)} fold(s) already finished in group {group}; running the other {len(todo)}.")
-        started.run(driver, todo)
-    return summarise_cv(store, group)
+        driver = _run_group(started, "cv", spec_obj.name, trials, Store(runs), plans, say,
+                            "{done} fold(s) already finished in group {group}; running the other {todo}.")  # fmt: skip
+    return summarise_cv(driver.store, driver.group)
+
+
+def _run_group(started: Executor, kind: str, name: str, trials: list[Trial], store: Store, plans: FoldPlans,
+               say: Any, resumed: str) -> Driver:  # fmt: skip
+    """Train the trials of a new or resumed group that are not finished yet (``resumed`` says how many are)."""
+    group = _group_id(kind, name, [t.key for t in trials])
+    driver = Driver(store, group, trials, say=say, plans=plans)
+    todo = driver.pending()
+    if len(todo) < len(trials):
+        say(resumed.format(done=len(trials) - len(todo), group=group, todo=len(todo)))
+    started.run(driver, todo)
+    return driver
 
 
 def summarise_cv(store: Store, group: str) -> CVResult:
@@ -379,12 +386,9 @@ def search(
             configs.append((values, trial_list))
             all_trials.extend(trial_list)
         store = Store(runs)
-        group = _group_id("search", spec_obj.name, [t.key for t in all_trials])
-        driver = Driver(store, group, all_trials, say=say, plans=plans)
-        todo = driver.pending()
-        if len(todo) < len(all_trials):
-            say(f"{len(all_trials) - len(todo)} trial(s) already finished in group {group}; running {len(todo)}.")
-        started.run(driver, todo)
+        driver = _run_group(started, "search", spec_obj.name, all_trials, store, plans, say,
+                            "{done} trial(s) already finished in group {group}; running {todo}.")  # fmt: skip
+    group = driver.group
 
     ranking: list[dict[str, Any]] = []
     short = metric.removeprefix("val_")
