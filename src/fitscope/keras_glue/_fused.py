@@ -7,7 +7,9 @@ every batch, handing the step to a thread pool. :func:`fuse_steps` stacks the K
 batches on the host and runs them through ``jax.lax.scan`` over the model's own
 ``train_step``/``test_step`` in one call: the same steps in the same order on the
 same state (the history matches plain ``fit`` to float rounding): the book's toy
-model trains 1000 epochs in 4.7 s instead of 7.9 s (BENCHMARKS.md).
+model trains 1000 epochs in 4.7 s instead of 7.9 s (BENCHMARKS.md). Batches that
+arrive stacked already (:class:`StackedBatches`, from :mod:`._stacked_epochs`) go to
+the scan as they are.
 """
 
 from __future__ import annotations
