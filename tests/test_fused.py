@@ -130,6 +130,24 @@ def test_stacked_epochs_in_chunks_and_where_they_do_not_apply(monkeypatch: pytes
     assert fit_arguments(_model(11, True), wide, y, batch_size=10, shuffle=True) == {**plain, "x": wide}
 
 
+def test_validation_longer_than_an_execution_is_left_to_keras_and_counted_whole() -> None:
+    """23 validation batches against executions of 11: stacked, Keras would stop after the first 11."""
+    x, y = _data(107)
+    xv, yv = _data(230, seed=1)
+
+    def history(stacked: bool) -> dict[str, list[float]]:
+        model = _model(11, True)
+        keras.utils.set_random_seed(3)
+        data = {"x": x, "y": y, "batch_size": 10, "shuffle": True, "validation_data": (xv, yv)}
+        if stacked:
+            data = fit_arguments(model, x, y, batch_size=10, shuffle=True, validation_data=(xv, yv))
+            assert isinstance(data["x"], keras.utils.PyDataset) and data["validation_data"] == (xv, yv)
+            assert data["validation_batch_size"] == 10  # (Keras's default would be 32)
+        return model.fit(**data, epochs=2, verbose=0).history
+
+    assert history(stacked=True) == history(stacked=False)
+
+
 def test_batches_of_any_structure_stack_leaf_by_leaf() -> None:
     """Plain (x, y) tuples take a fast path; nested inputs and missing weights stack the same way."""
     rng = np.random.default_rng(1)

@@ -34,15 +34,7 @@ def fit_arguments(
     so call it where a refused first step is handled.
     """
     plain = {"x": x, "y": y, "batch_size": batch_size, "shuffle": shuffle, "validation_data": validation_data}
-    steps = math.ceil(len(x) / batch_size) if hasattr(x, "__len__") else 0
-    if not (
-        is_fused(model)
-        and isinstance(shuffle, bool)
-        and steps >= 1
-        and model.steps_per_execution >= steps  # one execution per epoch: Keras counts one step per item
-        and _stackable((x, y))
-        and (validation_data is None or (isinstance(validation_data, tuple) and _stackable(validation_data)))
-    ):
+    if not (is_fused(model) and isinstance(shuffle, bool) and _one_execution(model, (x, y), batch_size)):
         return plain
     try:
         needs_build = _needs_build(model)
@@ -54,23 +46,30 @@ def fit_arguments(
         model._symbolic_build(data_batch=(x[:batch_size], y[:batch_size]))
         if shuffle:
             np.random.permutation(len(x))
-    stacked = {
+    stacked: dict[str, Any] = {
         "x": _StackedEpochs((x, y), batch_size, shuffle, model.steps_per_execution),
         "y": None, "batch_size": None, "shuffle": False, "validation_data": None,
     }  # fmt: skip
-    if validation_data is not None:
+    if isinstance(validation_data, tuple) and _one_execution(model, validation_data, batch_size):
         stacked["validation_data"] = _StackedEpochs(validation_data, batch_size, False, model.steps_per_execution)
+    elif validation_data is not None:  # as it is: Keras cuts its batches, of the training's size as before
+        stacked.update(validation_data=validation_data, validation_batch_size=batch_size)
     return stacked
 
 
-def _stackable(arrays: tuple[Any, ...]) -> bool:
-    """Two NumPy arrays of one length, neither of a float type Keras would cast to ``floatx``."""
+def _one_execution(model: Any, arrays: tuple[Any, ...], batch_size: int) -> bool:
+    """Two NumPy arrays of one length that Keras would not cast to ``floatx``, whose batches fit one execution.
+
+    Keras counts one step per item of a dataset, so a pass over more batches than an
+    execution takes would stop after its first execution's worth.
+    """
     floatx = keras.config.floatx()
     return (
         len(arrays) == 2
         and all(type(a) is np.ndarray and a.ndim >= 1 for a in arrays)
         and len(arrays[0]) == len(arrays[1]) > 0
         and all(a.dtype.kind != "f" or a.dtype == floatx for a in arrays)
+        and math.ceil(len(arrays[0]) / batch_size) <= model.steps_per_execution
     )
 
 
