@@ -74,7 +74,8 @@ def import_keras() -> None:
     allocations set off walk them all and find almost nothing to free: ~0.2 s of the
     ~1.1 s the import takes, paid by every training process and again by every pool
     worker. The collector runs again as before once Keras is in (objects are not
-    lost, only collected later).
+    lost, only collected later). Called where a fitscope process first imports Keras:
+    ``keras_glue`` (``fitscope run``), a search's name check, a trial, a pool worker.
     """
     if "keras" in sys.modules:
         return

@@ -299,6 +299,9 @@ def check_names(spec: Spec) -> None:
     search can refuse a misspelt activation or optimizer before its first trial. A
     model builder (``model: package.module:function``) is left to the trial.
     """
+    from .._process import import_keras
+
+    import_keras()  # a search's first Keras import is here: with the collector paused
     import keras
 
     _check_compile_names(spec)

@@ -43,12 +43,9 @@ class Executor:
         self.name, self.workers, self.address = name, workers, address
         self._pool: ProcessPool | None = None
         if name == "process" and trials:
-            self._start_pool(trials)
+            from ._process_pool import ProcessPool
 
-    def _start_pool(self, trials: int) -> None:
-        from ._process_pool import ProcessPool
-
-        self._pool = ProcessPool(min(self.workers, trials))
+            self._pool = ProcessPool(min(workers, trials))
 
     def __enter__(self) -> Executor:
         return self
@@ -65,9 +62,9 @@ class Executor:
                 for trial in trials:
                     run_trial(trial, driver.handle, cache=cache)
             elif self.name == "process":
-                if self._pool is None and trials:  # started for none
-                    self._start_pool(len(trials))
-                if self._pool is not None:
+                if self._pool is None and trials:
+                    raise ValueError(f"this executor was started for no trials and given {len(trials)}")
+                if self._pool is not None:  # (given none, its workers are told to stop)
                     self._pool.run(driver, trials)
             else:
                 from ._ray_pool import run_ray

@@ -273,9 +273,11 @@ def run_trial(trial: Trial, send: Send, data: TrialData | None = None, *, cache:
 
 
 def _run(trial: Trial, send: Send, data: TrialData | None, cache: TrialDataCache | None) -> None:
+    from .._process import freeze_imports, import_keras, reuse_compiled_programs
+
+    import_keras()  # a local search's first Keras import may be here: with the collector paused
     import keras
 
-    from .._process import freeze_imports, reuse_compiled_programs
     from ..keras_glue import EpochReporter, fit_arguments, inline_callbacks, model_state, weights_fingerprint
     from ._build import build_callbacks, build_model, restored_epoch, steps_per_execution
     from ._runner import evaluate_on, train_dev_evaluation

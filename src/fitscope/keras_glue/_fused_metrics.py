@@ -120,9 +120,11 @@ class _StepLogs:
         if self._names is not None and isinstance(logs, dict) and logs.keys() == self._names:
             return logs
         results = type(model)._get_metrics_result_or_logs(model, logs)
-        if self._names is None and not self._keras_way:  # the metrics are built now (compiled ones build lazily)
+        # Keras returns its own reading (not the logs) when the logs name exactly the metrics'
+        # results; by now the metrics are built (compiled ones build lazily) and can be judged.
+        if self._names is None and not self._keras_way and results is not logs:
             if _keras_own(model):
-                self._names = frozenset(model.get_metrics_result())
+                self._names = frozenset(results)
             else:
                 self._keras_way = True
         return results

@@ -75,10 +75,9 @@ def _one_execution(model: Any, arrays: tuple[Any, ...], batch_size: int) -> bool
 
 def _needs_build(model: Any) -> bool:
     """Whether ``fit`` would build the model, its metrics or its loss from a batch (Keras's own test)."""
-    unbuilt = [not all(layer.built for layer in model._flatten_layers())]
-    for part in (model._compile_metrics, model._compile_loss):
-        unbuilt.append(part is not None and not part.built)
-    return any(unbuilt)
+    compiled = (model._compile_metrics, model._compile_loss)
+    unbuilt_layers = not all(layer.built for layer in model._flatten_layers())
+    return unbuilt_layers or any(part is not None and not part.built for part in compiled)
 
 
 class _StackedEpochs(keras.utils.PyDataset):
@@ -113,6 +112,6 @@ class _StackedEpochs(keras.utils.PyDataset):
         rows: Any = self._order[start:stop] if self._order is not None else slice(start, stop)
         parts = tuple(a[rows] for a in self._arrays)
         batches = (stop - start) // self._batch_size
-        if stop - start < self._batch_size or batches == 1:
-            return parts  # one batch: Keras's own step
+        if batches <= 1:
+            return parts  # one batch (or the short last one): Keras's own step
         return tuple(p.reshape(batches, self._batch_size, *p.shape[1:]).view(StackedBatches) for p in parts)
