@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 SKIP = 100  # epochs left out at the start: compilation and the first warm-up executions
 
@@ -16,13 +15,17 @@ def toy_epoch_ms(epochs: int, name: str = "toy") -> float:
     """
     from fitscope.experiment._spec import apply_override, load_spec
     from fitscope.experiment._trial import Trial, run_trial, trial_data
+    from fitscope.store import Bundle, Ended, EpochEnded
 
     spec = load_spec("book_toy").model_dump(mode="json")
     trial = Trial(spec=apply_override(spec, f"fit.epochs={epochs}"), name=name)
     stamps: list[float] = []
 
-    def send(message: dict[str, Any]) -> None:
-        stamps.extend(time.perf_counter() for part in message.get("messages", [message]) if part["type"] == "epoch")
+    def put(bundle: Bundle) -> None:
+        stamps.extend(time.perf_counter() for event in bundle.events if isinstance(event, EpochEnded))
+        failed = [event for event in bundle.events if isinstance(event, Ended) and event.status != "finished"]
+        if failed:
+            raise RuntimeError(f"the toy trial {failed[0].status}: {failed[0].reason}")
 
-    run_trial(trial, send, trial_data(trial))
+    run_trial(trial, put, trial_data(trial), interval=0)  # (each epoch at once: one time stamp each)
     return (stamps[-1] - stamps[SKIP]) / (len(stamps) - 1 - SKIP) * 1000

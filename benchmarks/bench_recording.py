@@ -92,7 +92,7 @@ def main() -> None:
             ratios, base_times, hook_shares = [], [], []
             for repeat in range(args.repeats):
                 run = store.start_run(name=f"bench-{mode}")
-                recorder = run.recorder(per_batch=(mode == "per_batch"))
+                recorder = fitscope.Recorder(run, per_batch=(mode == "per_batch"))
                 # ABBA order: alternate which variant runs first, so drift cancels out.
                 if repeat % 2 == 0:
                     plain = timed_fit(data, args.epochs, [])
@@ -104,7 +104,7 @@ def main() -> None:
                 run.finish()
                 # Second measure, immune to machine noise: time spent inside the hooks.
                 timed_run = store.start_run(name=f"bench-{mode}-hooks")
-                timed_recorder = timed_run.recorder(per_batch=(mode == "per_batch"))
+                timed_recorder = fitscope.Recorder(timed_run, per_batch=(mode == "per_batch"))
                 timer = HookTimer(timed_recorder)
                 total = timed_fit(data, args.epochs, [timed_recorder])
                 timed_recorder.close()

@@ -46,7 +46,7 @@ def main() -> None:
 
     store = fitscope.Store(args.runs)
     with store.start_run(name="stateful-lstm", params={"units": 16, "epochs": args.epochs}) as run:
-        recorder = run.recorder()
+        recorder = fitscope.Recorder(run)
         for _ in range(args.epochs):  # the book's loop
             model.fit(x, y, epochs=1, batch_size=1, shuffle=False, verbose=0, callbacks=[recorder])
             fitscope.reset_stateful_layers(model)  # Keras 3's model.reset_states()

@@ -130,11 +130,10 @@ def test_a_cv_fold_that_early_stopping_restored_is_named_and_tested_so(
         tested = json.loads(capsys.readouterr().out)
         assert (tested["epoch"], tested["weights"]) == (fold["best_epoch"], "restored")
         assert run.evaluations("test")[-1]["fingerprint"] == val["fingerprint"]  # the very weights validated
-    assert main(["test", stopped[0]["run_id"], "--best", "--runs", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.strip() == (
-        f"fitscope test: error: run {stopped[0]['run_id']} kept no best-epoch weights (a cv or tune trial keeps "
-        "only its final weights); test its final weights without --best."
-    )
+    # A fold keeps its best-epoch weights as a run does (one training path): --best tests them.
+    assert main(["test", stopped[0]["run_id"], "--best", "--runs", str(tmp_path), "--json"]) == 0
+    tested = json.loads(capsys.readouterr().out)
+    assert (tested["epoch"], tested["weights"]) == (stopped[0]["best_epoch"], "best")
 
 
 def test_split_errors_name_the_spec_key(tmp_path: Path) -> None:
@@ -711,14 +710,14 @@ def test_a_store_error_in_training_says_how_to_resume_the_run(
 ) -> None:
     from fitscope.store import Run
 
-    record = Run.record_epoch
+    record = Run._write_epochs
 
-    def fills_the_disk_at_epoch_3(self: Run, epoch: int, *args: object, **kwargs: object) -> None:
-        if epoch == 3:
+    def fills_the_disk_at_epoch_3(self: Run, conn: object, epochs: list, fresh: bool) -> None:
+        if any(epoch.epoch == 3 for epoch in epochs):
             raise StoreError("the disk holding fitscope.db is full (database or disk is full).")
-        record(self, epoch, *args, **kwargs)  # type: ignore[arg-type]
+        record(self, conn, epochs, fresh)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Run, "record_epoch", fills_the_disk_at_epoch_3)
+    monkeypatch.setattr(Run, "_write_epochs", fills_the_disk_at_epoch_3)
     runs = tmp_path / "my runs"
     assert main(["run", "digits_quick", "--set", "fit.epochs=6", "--quiet", "--runs", str(runs)]) == 2
     (info,) = Store(runs).runs()
@@ -727,7 +726,7 @@ def test_a_store_error_in_training_says_how_to_resume_the_run(
         "fitscope run: error: the disk holding fitscope.db is full (database or disk is full).",
         f"resume: fitscope run digits_quick --set fit.epochs=6 --resume {info.run_id} --runs '{runs}'",
     ]
-    monkeypatch.setattr(Run, "record_epoch", record)  # space freed: the printed command finishes the run
+    monkeypatch.setattr(Run, "_write_epochs", record)  # space freed: the printed command finishes the run
     again = ["run", "digits_quick", "--set", "fit.epochs=6", "--resume", info.run_id, "--quiet", "--runs", str(runs)]
     assert main(again) == 0
     assert Store(runs).run(info.run_id).info().epochs == 6

@@ -9,7 +9,8 @@ import fitscope
 
 EXPECTED = {
     "ArgumentError", "AuditReport", "DataError", "Dataset", "FitscopeError", "HoldoutSplit",
-    "KFoldSplit", "LivePlot", "Preprocessing", "Recorder", "Run", "RunInfo", "SpecError", "Split", "Store",
+    "Interrupted", "KFoldSplit", "LivePlot", "Preprocessing", "Recorder", "Run", "RunInfo", "SpecError", "Split",
+    "Store",
     "StoreError", "Subsample", "__version__", "kfold_dataset", "load_dataset", "load_digits",
     "load_fashion_mnist", "load_file", "load_mnist", "plot_history", "reset_stateful_layers", "resume_model",
     "run_spec",

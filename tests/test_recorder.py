@@ -39,7 +39,7 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 def test_history_is_continuous_across_fit_calls(tmp_path: Path, data: tuple) -> None:
     x, y = data
     run = Store(tmp_path).start_run(name="twice")
-    recorder = run.recorder()
+    recorder = Recorder(run)
     model = tiny_model()
     first = model.fit(x, y, epochs=3, validation_split=0.25, verbose=0, callbacks=[recorder])
     second = model.fit(x, y, epochs=2, validation_split=0.25, verbose=0, callbacks=[recorder])
@@ -60,7 +60,7 @@ def test_book_loop_of_single_epoch_fits(tmp_path: Path) -> None:
                               keras.layers.Dense(1)])  # fmt: skip
     model.compile("adam", "mse")
     run = Store(tmp_path).start_run(name="stateful")
-    recorder = run.recorder(checkpoint=None)
+    recorder = Recorder(run, checkpoint=None)
     for _ in range(12):
         model.fit(x, y, epochs=1, batch_size=1, shuffle=False, verbose=0, callbacks=[recorder])
         assert reset_stateful_layers(model) == 1
@@ -82,7 +82,7 @@ def test_tensorboard_matches_the_store_and_rebuilds(tmp_path: Path, data: tuple)
     x, y = data
     run = Store(tmp_path / "with space 한글").start_run(name="tb", params={"units": 5, "opt": "rmsprop"})
     model = tiny_model()
-    recorder = run.recorder()
+    recorder = Recorder(run)
     assert run.info().backend is None  # started from Python, before any fit
     model.fit(x, y, epochs=4, validation_split=0.25, verbose=0, callbacks=[recorder])
     recorder.close()
@@ -115,7 +115,7 @@ def diverging() -> tuple[keras.Model, np.ndarray, np.ndarray]:
 def test_nan_loss_fails_the_run_and_keeps_earlier_epochs(tmp_path: Path) -> None:
     model, x, y = diverging()
     run = Store(tmp_path).start_run(name="nan")
-    model.fit(x, y, epochs=50, verbose=0, callbacks=[run.recorder(checkpoint=1)])
+    model.fit(x, y, epochs=50, verbose=0, callbacks=[Recorder(run, checkpoint=1)])
     info = run.info()
     assert info.status == "failed"
     assert re.search(r"loss became (nan|inf) at epoch \d+", info.reason or "")
@@ -127,7 +127,7 @@ def test_nan_loss_fails_the_run_and_keeps_earlier_epochs(tmp_path: Path) -> None
 def test_nan_loss_names_the_batch_with_per_batch_recording(tmp_path: Path) -> None:
     model, x, y = diverging()
     run = Store(tmp_path).start_run(name="nan")
-    model.fit(x, y, epochs=50, batch_size=8, verbose=0, callbacks=[run.recorder(per_batch=True)])
+    model.fit(x, y, epochs=50, batch_size=8, verbose=0, callbacks=[Recorder(run, per_batch=True)])
     assert re.search(r"at epoch \d+, batch \d+", run.info().reason or "")
     assert len(run.batches()) > 0
 
@@ -137,7 +137,7 @@ def test_resume_restores_weights_and_optimizer(tmp_path: Path, data: tuple) -> N
     store = Store(tmp_path)
     run = store.start_run(name="resume")
     model = tiny_model()
-    model.fit(x, y, epochs=3, verbose=0, callbacks=[run.recorder(checkpoint=1)])
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[Recorder(run, checkpoint=1)])
     run.interrupt()
     fresh = tiny_model()
     run.claim()
@@ -221,7 +221,7 @@ def test_second_process_cannot_resume_a_live_run_and_a_dead_ones_run_reads_inter
             run.claim()
         x = np.zeros((8, 4), "float32")  # nor can a fit here record into it: refused before its first epoch
         with pytest.raises(StoreError, match=rf"still being trained by process {holder.pid} on "):
-            tiny_model().fit(x, np.zeros(8, "int32"), epochs=1, verbose=0, callbacks=[run.recorder()])
+            tiny_model().fit(x, np.zeros(8, "int32"), epochs=1, verbose=0, callbacks=[Recorder(run)])
         assert run.next_epoch == 0
         removing = subprocess.run([sys.executable, "-m", "fitscope", "runs", "rm", run_id, "--runs", str(tmp_path)],
                                   capture_output=True, text=True)  # fmt: skip
@@ -271,12 +271,12 @@ model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="s
 model.compile("sgd", "sparse_categorical_crossentropy")
 store = Store(sys.argv[1])
 with store.start_run(name="block") as block:
-    model.fit(x, y, epochs=1, verbose=0, callbacks=[block.recorder()])
-model.fit(x, y, epochs=1, verbose=0, callbacks=[block.recorder()])  # trained again after its block
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[fitscope.Recorder(block)])
+model.fit(x, y, epochs=1, verbose=0, callbacks=[fitscope.Recorder(block)])  # trained again after its block
 plain = store.start_run(name="plain")
-model.fit(x, y, epochs=2, verbose=0, callbacks=[plain.recorder()])
+model.fit(x, y, epochs=2, verbose=0, callbacks=[fitscope.Recorder(plain)])
 print(block.run_id, block.info().status, plain.run_id, plain.info().status, flush=True)
-model.fit(x, y, epochs=1, verbose=0, callbacks=[plain.recorder()])
+model.fit(x, y, epochs=1, verbose=0, callbacks=[fitscope.Recorder(plain)])
 if sys.argv[2] == "kill":
     os.kill(os.getpid(), 9)
 """
@@ -300,13 +300,13 @@ def test_runs_recorded_without_a_with_block_finish_when_their_process_exits(tmp_
 
 
 def test_a_forked_child_exiting_leaves_its_parents_open_runs_alone(tmp_path: Path, data: tuple) -> None:
-    from fitscope.keras_glue import _recorder
+    from fitscope.store import _sinks
 
     x, y = data
     run = Store(tmp_path).start_run(name="parent's")
-    tiny_model().fit(x, y, epochs=1, verbose=0, callbacks=[run.recorder()])
-    assert run in _recorder._finished_at_exit
-    _recorder._finish_open_runs(os.getpid() + 1)  # as the exit handler runs in a child forked from here
+    tiny_model().fit(x, y, epochs=1, verbose=0, callbacks=[Recorder(run)])
+    assert run in _sinks._finished_at_exit
+    _sinks._finish_open_runs(os.getpid() + 1)  # as the exit handler runs in a child forked from here
     assert run.info().status == "running"
-    _recorder._finish_open_runs(os.getpid())  # this process's own exit
-    assert run.info().status == "finished" and run not in _recorder._finished_at_exit
+    _sinks._finish_open_runs(os.getpid())  # this process's own exit
+    assert run.info().status == "finished" and run not in _sinks._finished_at_exit

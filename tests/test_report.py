@@ -361,8 +361,8 @@ x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32"); y = np.aran
 model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
 model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
 live = fitscope.LivePlot(run, every_secs=0)
-model.fit(x, y, validation_split=0.25, epochs=3, verbose=0, callbacks=[run.recorder(), live])
-model.fit(x, y, validation_split=0.25, epochs=2, verbose=0, callbacks=[run.recorder(), live])
+model.fit(x, y, validation_split=0.25, epochs=3, verbose=0, callbacks=[fitscope.Recorder(run), live])
+model.fit(x, y, validation_split=0.25, epochs=2, verbose=0, callbacks=[fitscope.Recorder(run), live])
 print("lines", len(live.figure.axes[0].get_lines()[0].get_xdata()))
 """
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])

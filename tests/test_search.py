@@ -475,26 +475,6 @@ def test_process_executor_matches_local(tmp_path: Path) -> None:
     np.testing.assert_allclose(history["val_loss"], expected["val_loss"], rtol=1e-4)
 
 
-def test_workers_bundle_epoch_messages_and_keep_their_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Epochs go in bundles at most every interval; the first at once, and all before the trial's end."""
-    from fitscope.experiment import _workers
-
-    clock = [100.0]
-    monkeypatch.setattr(_workers.time, "monotonic", lambda: clock[0])
-    sent: list[dict] = []
-    send = _workers.BundledSender(sent.append, interval=0.25)
-    send({"type": "start", "key": "k"})
-    for epoch in range(5):
-        send({"type": "epoch", "key": "k", "epoch": epoch})
-        clock[0] += 0.1
-    send({"type": "end", "key": "k", "status": "finished"})
-    kinds = [m["type"] for m in sent]
-    assert kinds == ["start", "bundle", "bundle", "bundle", "end"]
-    epochs = [e["epoch"] for m in sent if m["type"] == "bundle" for e in m["messages"]]
-    assert epochs == [0, 1, 2, 3, 4]
-    assert [e["epoch"] for e in sent[1]["messages"]] == [0]  # the live view starts at once
-
-
 def test_a_crashing_worker_fails_only_its_trial(tmp_path: Path) -> None:
     result = search(QUICK, ["model=crash_helpers:crash_model,crash_helpers:good_model"], overrides=FAST,
                     runs=tmp_path, executor="process", workers=2, say=quiet)  # fmt: skip
@@ -903,21 +883,22 @@ def test_a_process_worker_goes_on_past_a_trial_whose_data_fails(tmp_path: Path) 
 def test_the_driver_writes_a_bundle_s_epochs_of_one_trial_in_one_commit(tmp_path: Path) -> None:
     from fitscope.experiment._driver import Driver
     from fitscope.experiment._trial import Trial
+    from fitscope.store import Bundle, EpochEnded, EpochRecord, Started
 
     trials = [Trial(spec={"name": name, "seed": 0}, name=name) for name in ("a", "b")]
     store = Store(tmp_path)
     driver = Driver(store, "g", trials, say=quiet)
     a, b = (trial.key for trial in trials)
     for key in (a, b):
-        driver.handle({"type": "start", "key": key, "manifest": None})
+        driver.handle(Bundle(key, (Started(),)))
 
-    def epochs(key: str, *numbers: int) -> list[dict[str, Any]]:
-        return [{"type": "epoch", "key": key, "epoch": n, "metrics": {"loss": float(n)}, "started_at": 0.0,
-                 "duration": 0.1} for n in numbers]  # fmt: skip
+    def epochs(key: str, *numbers: int) -> Bundle:
+        return Bundle(key, tuple(EpochEnded(EpochRecord(n, {"loss": float(n)}, 0.0, 0.1)) for n in numbers))
 
     statements: list[str] = []
     store._conn.set_trace_callback(statements.append)
-    driver.handle({"type": "bundle", "messages": epochs(a, 0, 1, 2) + epochs(b, 0, 1) + epochs(a, 3)})
+    for bundle in (epochs(a, 0, 1, 2), epochs(b, 0, 1), epochs(a, 3)):
+        driver.handle(bundle)
     store._conn.set_trace_callback(None)
     assert statements.count("COMMIT") == 3  # a's first three epochs, b's two, a's fourth
     assert driver.runs[a].history() == {"loss": [0.0, 1.0, 2.0, 3.0]}

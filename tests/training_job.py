@@ -21,7 +21,7 @@ choose_default_backend()  # before Keras is imported
 
 import keras  # noqa: E402
 
-from fitscope.keras_glue import resume_model  # noqa: E402
+from fitscope.keras_glue import Recorder, resume_model  # noqa: E402
 from fitscope.store import Run, Store  # noqa: E402
 
 
@@ -67,7 +67,7 @@ def main() -> None:
         run = store.run(which)
         run.claim()
         initial = resume_model(run, model)
-    callbacks: list[keras.callbacks.Callback] = [run.recorder(checkpoint=1)]
+    callbacks: list[keras.callbacks.Callback] = [Recorder(run, checkpoint=1)]
     if kill_point == "mid-epoch":
         callbacks.append(KillMidEpoch(kill_epoch))
     elif kill_point in ("before-commit", "after-commit"):

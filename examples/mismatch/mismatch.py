@@ -76,7 +76,7 @@ def main() -> None:
 
     store = fitscope.Store(args.runs)
     with store.start_run(name="mismatch", params={"units": 128, "epochs": args.epochs}, split=split) as run:
-        recorder = run.recorder()
+        recorder = fitscope.Recorder(run)
         model.fit(*parts["train"], validation_data=parts["val"], epochs=args.epochs, batch_size=64, verbose=0,
                   callbacks=[EvaluateEachEpoch("train_dev", parts["train_dev"]), recorder])  # fmt: skip
         recorder.close()

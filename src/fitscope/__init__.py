@@ -12,7 +12,7 @@ fitscope before Keras, or set ``KERAS_BACKEND`` yourself.
 from __future__ import annotations
 
 from ._backend import choose_default_backend
-from ._errors import ArgumentError, DataError, FitscopeError, SpecError, StoreError
+from ._errors import ArgumentError, DataError, FitscopeError, Interrupted, SpecError, StoreError
 from ._version import __version__
 from .data import (
     AuditReport,
@@ -43,6 +43,7 @@ __all__ = [
     "Dataset",
     "FitscopeError",
     "HoldoutSplit",
+    "Interrupted",
     "KFoldSplit",
     "LivePlot",
     "Preprocessing",

@@ -10,12 +10,15 @@ them apart from bugs:
 - :class:`StoreError` — the run store cannot be opened, written or read.
 - :class:`SpecError` — an experiment spec file is invalid.
 
+:class:`Interrupted` is not an error: a :class:`KeyboardInterrupt` that says what
+stopped training or a command (``how``: ``"Ctrl-C"`` or ``"SIGTERM"``).
+
 Messages say what was wrong, where (file, row, key) and how to fix it.
 """
 
 from __future__ import annotations
 
-__all__ = ["ArgumentError", "DataError", "FitscopeError", "SpecError", "StoreError"]
+__all__ = ["ArgumentError", "DataError", "FitscopeError", "Interrupted", "SpecError", "StoreError"]
 
 
 class FitscopeError(Exception):
@@ -51,6 +54,29 @@ class StoreError(FitscopeError):
 
 class SpecError(FitscopeError):
     """An experiment spec is invalid."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped training or a command; ``how`` says which.
+
+    A :class:`KeyboardInterrupt`, so code that handles Ctrl-C handles it too. Raised
+    by fitscope's signal handlers, and by :func:`fitscope.demo` when a run of it was
+    stopped.
+    """
+
+    def __init__(self, how: str = "Ctrl-C") -> None:
+        super().__init__(how)
+        self.how = how
+
+    @classmethod
+    def of(cls, stop: BaseException) -> Interrupted:
+        """``stop`` as an :class:`Interrupted` (a plain KeyboardInterrupt is Ctrl-C)."""
+        return stop if isinstance(stop, Interrupted) else cls("Ctrl-C")
+
+    @property
+    def by(self) -> str:
+        """How a run's reason says it: ``by the user (Ctrl-C)`` or ``by SIGTERM``."""
+        return "by the user (Ctrl-C)" if self.how == "Ctrl-C" else f"by {self.how}"
 
 
 def invalid_argument(name: str, value: object, expected: str) -> ArgumentError:

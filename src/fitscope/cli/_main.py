@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from .._backend import backend_note
-from .._errors import FitscopeError
+from .._errors import FitscopeError, Interrupted
 from .._process import own_process
 from .._version import __version__
 from . import _data, _diagnose, _plot, _run, _runs, _search, _split
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
     except KeyboardInterrupt as stop:
-        if str(stop) == "SIGTERM":
+        if Interrupted.of(stop).how == "SIGTERM":
             print(f"fitscope {args.command}: stopped (SIGTERM)", file=sys.stderr)
             return 128 + signal.SIGTERM
         print(f"fitscope {args.command}: interrupted", file=sys.stderr)
@@ -112,7 +112,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt("SIGTERM")
+        raise Interrupted("SIGTERM")
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:

@@ -395,7 +395,7 @@ def _make_split(
     dataset: Dataset, parts: dict[str, np.ndarray], *, kind: str, seed: int | None,
     params: dict[str, Any], fold: int | None = None,
 ) -> Split:  # fmt: skip
-    from .. import __version__
+    from .._version import __version__
 
     audit = audit_parts(dataset, parts)
     manifest: dict[str, Any] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import inspect
@@ -215,13 +216,15 @@ def build_model(
     ``steps_per_execution`` > 1 lets Keras run that many steps between callback
     dispatches: the same training, without per-step Python overhead (on JAX, the
     steps run as one compiled loop, the metrics reset in one call and their results come
-    from the last step's logs: see :func:`fitscope.keras_glue.fuse_steps`,
-    :func:`fitscope.keras_glue.fuse_metric_resets` and :func:`~fitscope.keras_glue.results_from_step_logs`).
+    from the last step's logs: see :func:`fitscope.keras_glue.accelerate`). With the
+    speed-ups off (``fit.accelerate: false``, ``FITSCOPE_PLAIN_KERAS=1``) the model is
+    plain Keras.
     """
     import keras
 
-    from ..keras_glue import fuse_metric_resets, fuse_steps, results_from_step_logs, shared_weight_programs
+    from ..keras_glue import accelerate, speedups_on, weight_programs
 
+    speedups = speedups_on(spec.fit.accelerate)
     loss = spec.compile.loss
     regression = spec.data.task == "regression"
     _check_compile_names(spec)
@@ -232,7 +235,7 @@ def build_model(
         )
     if spec.seed is not None:
         keras.utils.set_random_seed(spec.seed)
-    with shared_weight_programs():
+    with weight_programs() if speedups else contextlib.nullcontext():
         model = _layers(spec, input_shape)
         if not model.built:  # a builder's model without keras.Input: built for the data, as fit would
             try:
@@ -286,9 +289,8 @@ def build_model(
         )  # fmt: skip
     except ValueError as exc:
         raise SpecError(f"compile: {exc}") from exc
-    fuse_steps(model)
-    fuse_metric_resets(model)
-    results_from_step_logs(model)
+    if speedups:
+        accelerate(model)
     return model
 
 
@@ -392,7 +394,11 @@ def steps_per_execution(
     """
     import keras
 
+    from ..keras_glue import speedups_on
+
     steps = math.ceil(train_size / spec.fit.batch_size)
+    if not speedups_on(spec.fit.accelerate):
+        return 1  # plain Keras fit
     if per_batch or needs_every_step(callbacks) or keras.backend.backend() == "torch":
         return 1  # Keras's PyTorch trainer runs one step per call only
     if view is not None and getattr(view, "coarse_batches", False) and steps > 100:

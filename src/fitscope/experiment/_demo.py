@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .._errors import Interrupted
 from ._runner import RunResult, resume_command, run_spec
 from ._spec import BUNDLED_SPECS
 
@@ -72,7 +73,7 @@ def run_demo(
         if result.status == "interrupted":  # Ctrl-C or SIGTERM: the user wants the demo to stop, not go on
             again = resume_command(stem, overrides, result.run_id, runs)
             say(f"Stopped after {result.epochs} epochs; `{again}` continues this run.")
-            raise KeyboardInterrupt("SIGTERM" if "SIGTERM" in (result.extra.get("reason") or "") else "")
+            raise Interrupted(result.stopped_by or "Ctrl-C")
         for line in explain(title, result, runs=runs):
             say(line)
     say(

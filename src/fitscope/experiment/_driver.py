@@ -1,4 +1,4 @@
-"""The driver: the one writer of the store, fed the messages of trials wherever they run.
+"""The driver: the one writer of the store, fed the events of trials wherever they run.
 
 Also what the pools share on the driver's side: each distinct trial data prepared
 once (:class:`PreparedData`), and :func:`feed`, which hands a message on and keeps
@@ -7,13 +7,12 @@ count of the trials still under way.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import FitscopeError
-from ..store import CheckpointDir, EpochRecord, Run, Store
+from ..store import Bundle, Ended, EpochEnded, Evaluated, Run, RunSink, Started, Status, Store
 from ._runner import warn_about_split
 from ._trial import FoldPlans, Trial, TrialData, trial_data
 from ._trial_progress import TrialsProgress
@@ -46,7 +45,7 @@ class Driver:
         self.plans = plans or FoldPlans()  # the command's cross-validation folds, made once wherever trials run
         self.outcomes = {t.key: TrialOutcome(t) for t in trials}
         self.runs: dict[str, Run] = {}
-        self._tensorboard: dict[str, Any] = {}
+        self._sinks: dict[str, RunSink] = {}  # the runs of the trials under way
         self.progress = TrialsProgress(trials, say, every_secs=progress_every)
         self._audited: set[str | None] = set()  # the holdout splits whose audit warnings were shown
 
@@ -83,88 +82,59 @@ class Driver:
         self.progress = TrialsProgress(todo, self.say, every_secs=self.progress.every_secs)  # only what will run
         return todo
 
-    def handle(self, message: dict[str, Any]) -> None:
-        """Take one trial message, or a worker's bundle of them (in order)."""
-        parts = message["messages"] if message["type"] == "bundle" else [message]
-        for (key, kind), group in itertools.groupby(parts, key=lambda part: (part["key"], part["type"])):
-            outcome = self.outcomes[key]
-            if kind == "epoch":
-                self._epochs(outcome, list(group))
-                continue
-            for part in group:
-                if kind == "start":
-                    self._start(outcome, part)
-                elif kind == "end":
-                    self._end(outcome, part)
+    def handle(self, bundle: Bundle) -> None:
+        """Take one trial's events, in order: its run writes them (:class:`~fitscope.store.RunSink`)."""
+        outcome = self.outcomes[bundle.key]
+        events = bundle.events
+        sink = self._sinks.get(bundle.key)
+        if sink is None:  # (a trial that failed before it started has no Started: its run records the failure)
+            sink = self._open(outcome, events[0] if events and isinstance(events[0], Started) else Started())
+        sink.send_all(events)
+        epochs = [event.record.epoch for event in events if isinstance(event, EpochEnded)]
+        if epochs:
+            self.progress.epoch(bundle.key, epochs[-1])
+        for event in events:
+            if isinstance(event, Evaluated) and event.split == "val":
+                outcome.val = dict(event.metrics)
+            elif isinstance(event, Ended):
+                self._ended(outcome, event)
 
-    def _epochs(self, outcome: TrialOutcome, messages: list[dict[str, Any]]) -> None:
-        """Record consecutive epochs of one trial, in one store transaction."""
-        key = outcome.trial.key
-        records = [EpochRecord(m["epoch"], m["metrics"], m["started_at"], m["duration"]) for m in messages]
-        self.runs[key].record_epochs(records, fresh=True)
-        writer = self._tensorboard.get(key)
-        if writer is not None:
-            for record in records:
-                writer.add_scalars(record.epoch, record.metrics)
-        self.progress.epoch(key, records[-1].epoch)
-
-    def _start(self, outcome: TrialOutcome, message: dict[str, Any]) -> None:
-        from ..store import TensorBoardWriter
-
+    def _open(self, outcome: TrialOutcome, started: Started) -> RunSink:
+        """The trial's run, created from its first event (the split it trains on, its initial weights)."""
         trial = outcome.trial
-        manifest = message["manifest"] or {}
-        if trial.fold is None and manifest.get("index_hash") not in self._audited:  # (cv: its folds' check says)
-            self._audited.add(manifest.get("index_hash"))
+        manifest = dict(started.manifest or {})
+        if started.manifest is not None and trial.fold is None and manifest.get("index_hash") not in self._audited:
+            self._audited.add(manifest.get("index_hash"))  # (cv: its folds' check says)
             warn_about_split((manifest.get("audit") or {}).get("warnings", []))
+        extra = {"initial_weights": started.initial} if started.initial is not None else {}
         run = self.store.start_run(
-            name=trial.name, params=_run_params(trial, initial_weights=message.get("initial")),
-            split=message["manifest"], spec=trial.spec,
-            seed=trial.spec.get("seed"), group=self.group, backend=message.get("backend"),
+            name=trial.name, params=_run_params(trial, **extra), split=started.manifest, spec=trial.spec,
+            seed=trial.spec.get("seed"), group=self.group, backend=started.backend,
         )  # fmt: skip
         self.runs[trial.key] = run
         outcome.run_id, outcome.status = run.run_id, "running"
-        self._tensorboard[trial.key] = TensorBoardWriter(run.tensorboard_dir)
+        record = trial.spec.get("record") or {}
+        sink = self._sinks[trial.key] = RunSink(run, tensorboard=record.get("tensorboard", True))
         self.progress.started(trial.key)
+        return sink
 
-    def _end(self, outcome: TrialOutcome, message: dict[str, Any]) -> None:
+    def _ended(self, outcome: TrialOutcome, ended: Ended) -> None:
         key = outcome.trial.key
-        status, reason = message["status"], message.get("reason")
-        run = self.runs.get(key)
-        writer = self._tensorboard.pop(key, None)
-        if writer is not None:
-            writer.close()
-        if run is None:  # failed before it started (bad data, bad spec)
-            run = self.store.start_run(name=outcome.trial.name, params=_run_params(outcome.trial),
-                                       spec=outcome.trial.spec, group=self.group)  # fmt: skip
-            self.runs[key] = run
-            outcome.run_id = run.run_id
-        if status == "finished":
-            weights = message.get("weights")
-            if weights is not None:
-                epoch = max(run.next_epoch - 1, 0)
-                CheckpointDir(run.checkpoint_dir).save(epoch, weights, {"run_id": run.run_id})
-                run.mark_checkpoint(epoch)
-            held = message.get("weights_epoch")  # EarlyStopping may have put an earlier epoch's weights back
-            run.record_evaluation("val", message["val"], fingerprint=message.get("fingerprint"),
-                                  epoch=run.next_epoch - 1 if held is None else held)  # fmt: skip
-            run.finish()
-            outcome.val = message["val"]
-        elif status == "interrupted":
-            run.interrupt(reason or "interrupted")
-        else:
-            run.fail(reason or "failed")
-        outcome.status, outcome.reason = status, reason
+        self._sinks.pop(key).close()
+        outcome.status, outcome.reason = ended.status, ended.reason
+        if ended.status != "finished":
+            outcome.val = {}
         self.progress.ended(key)
         # The metrics of the final weights on the validation split, named as in the curves.
-        shown = ", ".join(f"val_{k} {v:.4f}" for k, v in outcome.val.items()) if status == "finished" else reason
-        self.say(f"{outcome.trial.name}: {status}" + (f" — {shown}" if shown else ""))
+        shown = ", ".join(f"val_{k} {v:.4f}" for k, v in outcome.val.items()) if ended.status == "finished" else None
+        shown = shown or ended.reason
+        self.say(f"{outcome.trial.name}: {ended.status}" + (f" — {shown}" if shown else ""))
 
-    def abandon(self, key: str, status: str, reason: str) -> None:
+    def abandon(self, key: str, status: Status, reason: str) -> None:
         """End a trial whose worker vanished or that was cut short."""
-        outcome = self.outcomes[key]
-        if outcome.status in ("finished", "failed", "interrupted"):
+        if self.outcomes[key].status in ("finished", "failed", "interrupted"):
             return
-        self._end(outcome, {"type": "end", "key": key, "status": status, "reason": reason})
+        self.handle(Bundle(key, (Ended(status, reason),)))
 
     def interrupt_running(self, how: str = "Ctrl-C") -> None:
         """Mark the trials under way interrupted; ``how`` names what stopped them (Ctrl-C, SIGTERM)."""
@@ -173,15 +143,13 @@ class Driver:
                 self.abandon(key, "interrupted", f"interrupted ({how}); re-run the same command to finish")
 
 
-def feed(
-    driver: Driver, message: dict[str, Any], remaining: set[str], ended: Callable[[str], Any] | None = None
-) -> None:
-    """Hand one trial message to the driver; an ``end`` takes the trial off ``remaining`` (and calls ``ended``)."""
-    driver.handle(message)
-    if message["type"] == "end":
-        remaining.discard(message["key"])
+def feed(driver: Driver, bundle: Bundle, remaining: set[str], ended: Callable[[str], Any] | None = None) -> None:
+    """Hand one trial's events to the driver; an ``Ended`` takes the trial off ``remaining`` (and calls ``ended``)."""
+    driver.handle(bundle)
+    if any(isinstance(event, Ended) for event in bundle.events):
+        remaining.discard(bundle.key)
         if ended is not None:
-            ended(message["key"])
+            ended(bundle.key)
 
 
 class PreparedData:

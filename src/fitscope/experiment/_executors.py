@@ -9,9 +9,10 @@ workers import Keras meanwhile); its ``run`` then trains the trials. Both pools 
 their data from the driver (:class:`._driver.PreparedData`): each
 distinct training/validation data is prepared once, not once per worker.
 
-The protocol is the same for all three: a trial's messages (``start``, ``epoch``,
-``end``; see :mod:`._trial`) reach :class:`Driver` (:mod:`._driver`), the only
-writer of the store.
+The protocol is the same for all three: a trial's events (``Started``, its epochs
+and checkpoints, ``Evaluated``, ``Ended``; see :mod:`fitscope.store`) reach
+:class:`Driver` (:mod:`._driver`) in bundles, and the driver, the only writer of the
+store, hands them to the trial's run.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ArgumentError
+from .._errors import ArgumentError, Interrupted
 from ._driver import Driver, TrialOutcome
 from ._trial import Trial, TrialDataCache, run_trial
 
@@ -60,7 +61,7 @@ class Executor:
             if self.name == "local":
                 cache = TrialDataCache(plans=driver.plans)
                 for trial in trials:
-                    run_trial(trial, driver.handle, cache=cache)
+                    run_trial(trial, driver.handle, cache=cache, interval=0)  # (each event at once, as a run)
             elif self.name == "process":
                 if self._pool is None and trials:
                     raise ValueError(f"this executor was started for no trials and given {len(trials)}")
@@ -71,7 +72,7 @@ class Executor:
 
                 run_ray(driver, trials, self.workers, self.address)
         except KeyboardInterrupt as stop:
-            driver.interrupt_running(str(stop) or "Ctrl-C")
+            driver.interrupt_running(Interrupted.of(stop).how)
             raise
 
 

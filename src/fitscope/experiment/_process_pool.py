@@ -18,9 +18,10 @@ from typing import Any
 
 from .._errors import FitscopeError
 from .._process import import_keras, own_process, remove_compile_cache
+from ..store import Bundle, Ready
 from ._driver import Driver, PreparedData, feed
 from ._trial import Trial, TrialData, run_trial
-from ._workers import BundledSender, run_inline, worker_env
+from ._workers import run_inline, worker_env
 
 __all__ = ["ProcessPool"]
 
@@ -43,7 +44,7 @@ def _worker_main(tasks: Any, messages: Any, worker: int) -> None:
     own_process()
     import_keras()  # now, while the driver prepares the first trial's data
 
-    messages.put({"type": "ready", "worker": worker})
+    messages.put(Ready(worker))
 
     held: TrialData | None = None  # the data of this worker's last trial; the driver knows which
     while True:
@@ -58,7 +59,7 @@ def _worker_main(tasks: Any, messages: Any, worker: int) -> None:
         item, data = task
         if data is not None:
             held = data.read_only()
-        run_trial(Trial(**item), BundledSender(messages.put), held)
+        run_trial(Trial(**item), messages.put, held)
 
 
 def _exit_with_driver() -> None:
@@ -180,9 +181,9 @@ class ProcessPool:
 
         ready: set[int] = set()  # the workers that started (imported Keras) and take trials
 
-        def take(message: dict[str, Any]) -> None:
-            if message["type"] == "ready":
-                ready.add(message["worker"])
+        def take(message: Ready | Bundle) -> None:
+            if isinstance(message, Ready):
+                ready.add(message.worker)
             else:
                 feed(driver, message, remaining, ended)
 
@@ -233,7 +234,7 @@ class ProcessPool:
         self._pool.clear()
 
 
-def _drain(messages: Any, take: Callable[[dict[str, Any]], Any]) -> None:
+def _drain(messages: Any, take: Callable[[Any], Any]) -> None:
     """Handle messages a dead worker sent before it died."""
     while True:
         try:

@@ -17,7 +17,7 @@ from .._process import own_process
 from ._driver import Driver, feed, ship_data
 from ._spec import local_builder_files
 from ._trial import Trial, TrialData, run_trial
-from ._workers import ONE_THREAD, ONE_THREAD_XLA, BundledSender, run_inline
+from ._workers import ONE_THREAD, ONE_THREAD_XLA, run_inline
 
 __all__ = ["check_reachable", "run_ray"]
 
@@ -111,7 +111,7 @@ def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str 
             run_inline()
             own_process()
             trial = Trial(**item)
-            run_trial(trial, BundledSender(queue_handle.put), data)
+            run_trial(trial, queue_handle.put, data)
             return trial.key
 
         if builders and not started_here:  # the caller's own ray.init: the modules go with each task

@@ -16,9 +16,10 @@ from typing import Any
 from .._errors import ArgumentError, SpecError, StoreError
 from .._process import freeze_imports
 from ..data import Preprocessing, Split, load_dataset, split_dataset, train_dev_split
-from ..store import Run, Store
-from ._build import build_callbacks, build_model, keras_reason, restored_epoch, steps_per_execution
+from ..store import Run, RunSink, Store
+from ._build import build_model, keras_reason
 from ._spec import Spec, load_spec, validate_spec
+from ._training import Trainer, evaluate_on
 
 __all__ = ["RunResult", "SealedEvaluation", "evaluate_test", "prepare", "resume_command", "run_spec", "test_run"]
 
@@ -38,6 +39,7 @@ class RunResult:
     run_dir: str
     report: str | None = None
     weights_epoch: int | None = None  # the epoch of the weights evaluated at the end (EarlyStopping may restore one)
+    stopped_by: str | None = None  # what interrupted the run: "Ctrl-C" or "SIGTERM"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,19 +152,6 @@ def _check_train_dev_split(split: Any) -> None:
         raise SpecError("split.subsample: not with data.target (a train-dev split uses all of both datasets).")
 
 
-def train_dev_evaluation(arrays: dict[str, Any], batch_size: int) -> list[Any]:
-    """The callback that scores each epoch on the train-dev part, when the split has one.
-
-    Put it before whatever records the epochs: it adds ``train_dev_loss``, ``train_dev_accuracy``
-    ... to the epoch's logs.
-    """
-    if "train_dev" not in arrays:
-        return []
-    from ..keras_glue import EvaluateEachEpoch
-
-    return [EvaluateEachEpoch("train_dev", arrays["train_dev"], batch_size=max(batch_size, 256))]
-
-
 def prepare_parts(
     spec: Spec, dataset: Any, parts: dict[str, Any], *, kind: str, fold: int | None = None, folds: int | None = None
 ) -> Prepared:
@@ -187,16 +176,6 @@ def _prepared(spec: Spec, dataset: Any, split: Split) -> Prepared:
         for part in split.parts
     }
     return Prepared(spec, split, arrays, dataset.num_classes, one_hot)
-
-
-def evaluate_on(model: Any, arrays: tuple[Any, Any], batch_size: int) -> dict[str, float]:
-    """``model.evaluate`` on one part's arrays, metric names normalised (``acc`` -> ``accuracy``)."""
-    from ..keras_glue import inline_callbacks
-    from ..store import normalize_metric_name
-
-    result = model.evaluate(*arrays, batch_size=batch_size, verbose=0, return_dict=True,
-                            callbacks=inline_callbacks())  # fmt: skip
-    return {normalize_metric_name(k): float(v) for k, v in result.items()}
 
 
 def run_spec(
@@ -226,28 +205,16 @@ def run_spec(
         progress: print a progress line every few seconds.
         warn_split: print what the split's audit found (leakage, missing classes) before a new run.
     """
-    from ..keras_glue import (
-        architecture_fingerprint,
-        fit_arguments,
-        inline_callbacks,
-        progress_callback,
-        resume_model,
-        weights_fingerprint,
-    )
+    from ..keras_glue import architecture_fingerprint, progress_callback, resume_model
 
     freeze_imports()
     spec = _as_spec(spec, overrides)
     prepared = prepare(spec)
     if test and "test" not in prepared.split.parts:
         raise SpecError("--test: this spec's split has no test part; set split.test (e.g. provided or 0.2).")
-    x, y = prepared.arrays["train"]
-    callbacks = build_callbacks(spec)
     view = progress_callback(spec.fit.epochs) if progress else None
-    fused = steps_per_execution(spec, len(x), callbacks, per_batch=spec.record.per_batch, view=view)
-    model = build_model(
-        spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot,
-        steps_per_execution=fused, target_shape=tuple(y.shape[1:]),
-    )  # fmt: skip
+    trainer = Trainer(spec, prepared, view=view)
+    model = trainer.model
     store = Store(runs)
     resume_key = {
         "model": architecture_fingerprint(model),
@@ -270,30 +237,13 @@ def run_spec(
             name=name or spec.name, params=_params(spec), split=prepared.split, spec=spec.model_dump(mode="json"),
             seed=spec.seed, group=group, resume_key=resume_key, backend=keras.backend.backend(),
         )  # fmt: skip
-    record = spec.record
-    recorder = run.recorder(per_batch=record.per_batch, tensorboard=record.tensorboard, checkpoint=record.checkpoint)
-    if view is not None:
-        callbacks.append(view)
-    scored_too = train_dev_evaluation(prepared.arrays, spec.fit.batch_size)  # (before the recorder: it adds to logs)
+    sink = RunSink(run, tensorboard=spec.record.tensorboard)
+    test_metrics = None
     try:
         with run:
-            if initial_epoch < spec.fit.epochs:
-                model.fit(
-                    **fit_arguments(model, x, y, batch_size=spec.fit.batch_size, shuffle=spec.fit.shuffle,
-                                    validation_data=prepared.arrays["val"]),
-                    epochs=spec.fit.epochs, initial_epoch=initial_epoch, verbose=0,
-                    callbacks=[*scored_too, recorder, *callbacks, *inline_callbacks()],
-                )  # fmt: skip
-            status = run.info().status
-            held = None
-            if status == "running":
-                held = restored_epoch(callbacks)
-                held = run.next_epoch - 1 if held is None else held
-                val = evaluate_on(model, prepared.arrays["val"], spec.fit.batch_size)
-                run.record_evaluation("val", val, fingerprint=weights_fingerprint(model), epoch=held)
-                test_metrics = None
-                if test:
-                    test_metrics = evaluate_test(run, model, prepared, epoch=held)
+            trained = trainer.fit(sink, initial_epoch=initial_epoch)
+            if trained.status == "finished" and test:
+                test_metrics = evaluate_test(run, model, prepared, epoch=trained.weights_epoch)
     except StoreError as exc:  # a full disk, say: the run stays resumable, and the caller can say how
         exc.run_id = run.run_id
         raise
@@ -302,14 +252,14 @@ def run_spec(
             raise
         # Keras refused the first step (a metric, loss or label shape that cannot fit the
         # model): bad input, found before anything was trained, so nothing is kept.
-        recorder.close()
+        sink.close()
         store.delete(run.run_id)
         raise SpecError(
             f"the model cannot train on this data (compile.loss, compile.metrics and the labels must fit its "
             f"output layer): {keras_reason(exc)}"
         ) from exc
     finally:
-        recorder.close()
+        sink.close()
     info = run.info()
     history = run.history()
     if history:
@@ -319,8 +269,8 @@ def run_spec(
         run_id=run.run_id, status=info.status, epochs=info.epochs, best_epoch=_best_epoch(history),
         history=history, val=val_metrics, test=test_metrics if info.status == "finished" else None,
         tensorboard_dir=str(run.tensorboard_dir.resolve()), run_dir=str(run.dir.resolve()),
-        report=str((run.dir / "report.html").resolve()) if history else None, weights_epoch=held,
-        extra={"reason": info.reason},
+        report=str((run.dir / "report.html").resolve()) if history else None, weights_epoch=trained.weights_epoch,
+        extra={"reason": info.reason}, stopped_by=trained.stopped_by,
     )  # fmt: skip
 
 
@@ -437,10 +387,8 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
     if best:
         found = checkpoints.load_best()
         if found is None:
-            why = ("a cv or tune trial keeps only its final weights" if info.group_id
-                   else "it had no validation loss or no checkpoints")  # fmt: skip
-            raise SpecError(f"run {run.run_id} kept no best-epoch weights ({why}); test its final weights "
-                            "without --best.")  # fmt: skip
+            raise SpecError(f"run {run.run_id} kept no best-epoch weights (it had no validation loss or no "
+                            "checkpoints); test its final weights without --best.")  # fmt: skip
         restore_state(model, found.arrays)
         epoch, weights = found.epoch, "best"
     else:

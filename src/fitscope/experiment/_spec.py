@@ -60,6 +60,8 @@ class FitSpec(_Section):
     epochs: int = Field(default=10, ge=1)
     batch_size: int = Field(default=32, ge=1)
     shuffle: bool = True
+    # fitscope's speed-ups of Keras on JAX; false: plain Keras fit (also FITSCOPE_PLAIN_KERAS=1).
+    accelerate: bool = True
 
 
 class RecordSpec(_Section):

@@ -1,9 +1,9 @@
 """One trial: a model built fresh from a spec, trained on one split, reported as messages.
 
 A trial runs wherever an executor puts it (this process, a worker process, a Ray
-task). It never touches the run store: it sends its epoch records and its result
-as plain messages (``dict``s of numbers and strings) to a ``send`` callable, and the
-driver, which alone owns the store, writes them. So workers need no access to the
+task). It never touches the run store: it trains like any model fitscope trains
+(:mod:`._training`) into a :class:`~fitscope.store.QueueSink`, whose bundles of typed
+events reach the driver, which alone owns the store and writes them. So workers need no access to the
 driver's disk, and the store stays current while they train.
 """
 
@@ -17,9 +17,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..store import Bundle, Ended, QueueSink, Started
+
 __all__ = ["FoldPlans", "Trial", "TrialData", "TrialDataCache", "fold_pool", "group_labels", "run_trial", "trial_data"]
 
-Send = Callable[[dict[str, Any]], None]
+Put = Callable[[Bundle], Any]
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,6 @@ class Trial:
         stratify: stratified folds.
         group_by: a CSV column whose values keep samples together in one fold.
         params: the searched parameters of this trial (``{"model[0].Dense.units": 32}``).
-        keep_weights: send the final weights back (to save a checkpoint on the driver).
     """
 
     spec: dict[str, Any]
@@ -44,7 +45,6 @@ class Trial:
     stratify: bool = False
     group_by: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
-    keep_weights: bool = True
 
     @property
     def key(self) -> str:
@@ -250,70 +250,45 @@ def group_labels(dataset: Any, group_by: str) -> Any:
     return dataset.groups
 
 
-def run_trial(trial: Trial, send: Send, data: TrialData | None = None, *, cache: TrialDataCache | None = None) -> None:
-    """Train one trial from scratch and report it through ``send``.
+def run_trial(
+    trial: Trial,
+    put: Put,
+    data: TrialData | None = None,
+    *,
+    cache: TrialDataCache | None = None,
+    interval: float = 0.25,
+) -> None:
+    """Train one trial from scratch and report it as :class:`~fitscope.store.Bundle` s through ``put``.
 
     ``data`` is the trial's prepared data when the caller made it (see
     :func:`trial_data`); without it, the trial takes it from ``cache`` or loads it itself.
+    Epochs are bundled at most every ``interval`` seconds (see :class:`~fitscope.store.QueueSink`).
 
-    Messages: ``start`` (manifest, initial weights fingerprint), one ``epoch`` per
-    epoch, then ``end`` (status, reason, validation metrics, final weights).
-    A Python exception in the trial ends it as ``failed`` with the reason; it does
-    not escape.
+    The events are those of any training (:class:`._training.Trainer`): ``Started``
+    (manifest, initial weights fingerprint), the epochs and checkpoints, the final
+    validation, ``Ended``. A Python exception in the trial ends it as ``failed`` with
+    the reason; it does not escape.
     """
+    sink = QueueSink(trial.key, put, interval=interval)
     try:
-        _run(trial, send, data, cache)
+        _run(trial, sink, data, cache)
     except KeyboardInterrupt:
-        send({"type": "end", "key": trial.key, "status": "interrupted", "reason": "interrupted (Ctrl-C)"})
+        sink.send(Ended("interrupted", "interrupted (Ctrl-C)"))
         raise
     except Exception as exc:  # the trial fails, the search goes on
-        reason = f"{type(exc).__name__}: {exc}"
-        send({"type": "end", "key": trial.key, "status": "failed", "reason": reason,
-              "traceback": traceback.format_exc(limit=5)})  # fmt: skip
+        sink.send(Ended("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=5)))
+    finally:
+        sink.close()
 
 
-def _run(trial: Trial, send: Send, data: TrialData | None, cache: TrialDataCache | None) -> None:
-    from .._process import freeze_imports, import_keras, reuse_compiled_programs
-
-    import_keras()  # a local search's first Keras import may be here: with the collector paused
-    import keras
-
-    from ..keras_glue import EpochReporter, fit_arguments, inline_callbacks, model_state, weights_fingerprint
-    from ._build import build_callbacks, build_model, restored_epoch, steps_per_execution
-    from ._runner import evaluate_on, train_dev_evaluation
+def _run(trial: Trial, sink: QueueSink, data: TrialData | None, cache: TrialDataCache | None) -> None:
+    from ..keras_glue import weights_fingerprint
     from ._spec import validate_spec
+    from ._training import Trainer
 
-    freeze_imports()
-    reuse_compiled_programs()
     spec = validate_spec(trial.spec)
     if data is None:
         data = cache.get(trial, spec) if cache is not None else _trial_data(trial, spec)
-    x, y = data.arrays["train"]
-    callbacks = build_callbacks(spec)
-    fused = steps_per_execution(spec, len(x), callbacks)
-    keras.backend.clear_session()  # nothing carries over from a previous trial in this process
-    model = build_model(
-        spec, input_shape=tuple(x.shape[1:]), num_classes=data.num_classes, one_hot=data.one_hot,
-        steps_per_execution=fused, target_shape=tuple(y.shape[1:]),
-    )  # fmt: skip
-    send({"type": "start", "key": trial.key, "manifest": data.manifest, "initial": weights_fingerprint(model),
-          "backend": keras.backend.backend()})  # fmt: skip
-    reporter = EpochReporter(trial.key, send)
-    model.fit(
-        **fit_arguments(model, x, y, batch_size=spec.fit.batch_size, shuffle=spec.fit.shuffle,
-                        validation_data=data.arrays["val"]),
-        epochs=spec.fit.epochs, verbose=0,
-        callbacks=[*train_dev_evaluation(data.arrays, spec.fit.batch_size), reporter, *callbacks, *inline_callbacks()],
-    )  # fmt: skip
-    if reporter.failed:
-        send({"type": "end", "key": trial.key, "status": "failed", "reason": reporter.failed})
-        return
-    message: dict[str, Any] = {
-        "type": "end", "key": trial.key, "status": "finished",
-        "val": evaluate_on(model, data.arrays["val"], spec.fit.batch_size),
-        "fingerprint": weights_fingerprint(model), "epochs": reporter.epochs,
-        "weights_epoch": restored_epoch(callbacks),  # None: the last epoch's
-    }  # fmt: skip
-    if trial.keep_weights:
-        message["weights"] = model_state(model)
-    send(message)
+    trainer = Trainer(spec, data, one_of_many=True)
+    start = Started(manifest=data.manifest, initial=weights_fingerprint(trainer.model))
+    trainer.fit(sink, start=start, handle_signals=False)  # (the driver handles Ctrl-C)

@@ -1,14 +1,11 @@
-"""What every pool worker (a process or a Ray task) does alike: one CPU thread, epochs sent in bundles."""
+"""What every pool worker (a process or a Ray task) does alike: one CPU thread, JAX computing inline."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import time
-from collections.abc import Callable
-from typing import Any
 
-__all__ = ["ONE_THREAD", "ONE_THREAD_XLA", "BundledSender", "run_inline", "worker_env"]
+__all__ = ["ONE_THREAD", "ONE_THREAD_XLA", "run_inline", "worker_env"]
 
 # Environment for single-threaded workers: set before JAX/TF/BLAS start their pools.
 ONE_THREAD = {
@@ -26,36 +23,6 @@ def worker_env() -> None:
     for name, value in ONE_THREAD.items():
         os.environ.setdefault(name, value)
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_XLA}".strip()  # keep the user's
-
-
-class BundledSender:
-    """Send epoch messages in bundles, at most every ``interval`` seconds; anything else at once.
-
-    A small model trains hundreds of epochs a second: one message each would wake
-    the queue's feeder thread (and the driver) as often, slowing the worker's own
-    training thread. The first epoch goes at once so the live view starts.
-    """
-
-    def __init__(self, put: Callable[[dict[str, Any]], Any], interval: float = 0.25) -> None:
-        self._put = put
-        self._interval = interval
-        self._held: list[dict[str, Any]] = []
-        self._sent = 0.0
-
-    def __call__(self, message: dict[str, Any]) -> None:
-        if message["type"] == "epoch":
-            self._held.append(message)
-            if time.monotonic() - self._sent < self._interval:
-                return
-        self.flush()
-        if message["type"] != "epoch":
-            self._put(message)
-
-    def flush(self) -> None:
-        if self._held:
-            self._put({"type": "bundle", "messages": self._held})
-            self._held = []
-            self._sent = time.monotonic()
 
 
 def run_inline() -> None:

@@ -18,7 +18,7 @@ from ._initial_weights import shared_weight_programs  # noqa: E402
 from ._liveplot import LivePlot  # noqa: E402
 from ._progress import LiveView, ProgressLine, progress_callback  # noqa: E402
 from ._recorder import Recorder, resume_model  # noqa: E402
-from ._reporter import EpochReporter  # noqa: E402
+from ._speedups import OFF_SWITCH, accelerate, speedups_on, weight_programs  # noqa: E402
 from ._stacked_epochs import fit_arguments  # noqa: E402
 from ._state import (  # noqa: E402
     architecture_fingerprint,
@@ -30,13 +30,14 @@ from ._state import (  # noqa: E402
 from ._sync import SynchronousCallbacks, inline_callbacks  # noqa: E402
 
 __all__ = [
-    "EpochReporter",
+    "OFF_SWITCH",
     "EvaluateEachEpoch",
     "LivePlot",
     "LiveView",
     "ProgressLine",
     "Recorder",
     "SynchronousCallbacks",
+    "accelerate",
     "architecture_fingerprint",
     "fit_arguments",
     "fuse_metric_resets",
@@ -49,5 +50,7 @@ __all__ = [
     "results_from_step_logs",
     "resume_model",
     "shared_weight_programs",
+    "speedups_on",
+    "weight_programs",
     "weights_fingerprint",
 ]

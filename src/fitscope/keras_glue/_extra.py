@@ -18,7 +18,7 @@ class EvaluateEachEpoch(keras.callbacks.Callback):
     the callbacks in order, so the recorder stores these curves with the others.
 
     Example:
-        ``model.fit(..., callbacks=[EvaluateEachEpoch("train_dev", (x_td, y_td)), run.recorder()])``
+        ``model.fit(..., callbacks=[EvaluateEachEpoch("train_dev", (x_td, y_td)), fitscope.Recorder(run)])``
         records ``train_dev_loss`` and ``train_dev_accuracy`` for every epoch.
     """
 

@@ -1,18 +1,17 @@
-"""The recorder: a Keras callback that writes every epoch into the run store.
+"""The recorder: a Keras callback that turns each epoch into events for a sink.
 
 Epoch numbers are global to the run: a second ``fit`` call, the book's loop of
 ``fit(epochs=1)`` calls, or a resume continues the same curve. Recording stays
 off the per-step path (no batch hooks unless per-batch recording is asked for),
-so Keras keeps dispatching steps asynchronously and fused.
+so Keras keeps dispatching steps asynchronously and fused. Where the events go is
+the sink's business (:mod:`fitscope.store`): a run's rows, TensorBoard files and
+checkpoints, or a driver's queue.
 """
 
 from __future__ import annotations
 
-import atexit
 import math
-import os
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -20,8 +19,19 @@ from typing import Any
 
 import keras
 
-from .._errors import ArgumentError, StoreError
-from ..store import CheckpointDir, Run, TensorBoardWriter, normalize_metric_name
+from .._errors import ArgumentError, Interrupted, StoreError
+from ..store import (
+    CheckpointDir,
+    Checkpointed,
+    Ended,
+    EpochEnded,
+    EpochRecord,
+    Run,
+    RunSink,
+    Sink,
+    Started,
+    normalize_metric_name,
+)
 from ._state import architecture_fingerprint, model_state, restore_state
 
 __all__ = ["Recorder", "resume_model"]
@@ -32,39 +42,15 @@ _CHECKPOINT_SECS = 5.0
 _LONG_EPOCH_SECS = 1.0
 
 
-# Runs whose last fit ended normally outside a ``with run:`` block: nothing else ends
-# them, so they are marked finished when this process exits normally, instead of
-# reading as interrupted ("its process ended without finishing it") ever after. A kill
-# skips this, and such a run reads as interrupted, as it should.
-_finished_at_exit: set[Run] = set()
-
-
-def _finish_at_exit(run: Run) -> None:
-    atexit.unregister(_finish_open_runs)  # registered once, however often this is called
-    atexit.register(_finish_open_runs, os.getpid())
-    _finished_at_exit.add(run)
-
-
-def _finish_open_runs(pid: int) -> None:
-    if os.getpid() != pid:  # a forked child exiting: the runs are its parent's
-        return
-    for run in list(_finished_at_exit):
-        _finished_at_exit.discard(run)
-        try:
-            if run.info().status == "running":
-                run.finish()
-        except (StoreError, OSError, sqlite3.Error) as exc:  # at exit: one line, not a traceback
-            print(f"fitscope: could not mark run {run.run_id} finished: {exc}", file=sys.stderr)
-
-
 class Recorder(keras.callbacks.Callback):
-    """Record each epoch's logs into a :class:`~fitscope.store.Run`.
+    """Record each epoch's logs into a :class:`~fitscope.store.Run` (or any :class:`~fitscope.store.Sink`).
 
     Args:
-        run: the run to record into (from ``Store.start_run``).
+        run: the run to record into (from ``Store.start_run``), or a sink.
         per_batch: also record every batch's metrics (slower: Keras must then
             report each step).
-        tensorboard: write TensorBoard event files under the run's folder.
+        tensorboard: write TensorBoard event files under the run's folder (a run
+            only: a sink decides that itself).
         checkpoint: ``"auto"`` (paced by cost: at most one every 5 s, every epoch
             when epochs take over 1 s, always at the end and on interruption), a
             number ``N`` (every N epochs, and at the end), or ``None`` (never).
@@ -73,11 +59,16 @@ class Recorder(keras.callbacks.Callback):
         keep_best: also keep the weights of the epoch with the lowest ``val_loss``
             (in memory, written to ``best.npz`` with the paced checkpoints), for
             ``fitscope test RUN --best``.
+        handle_signals: Ctrl-C and SIGTERM finish the epoch under way, save a
+            checkpoint and mark the run interrupted (in the main thread only).
+        start: the :class:`~fitscope.store.events.Started` event to send when
+            training first begins (a trial's manifest and initial weights); the
+            backend is filled in.
 
     Example:
         The book's stateful loop keeps one curve::
 
-            recorder = run.recorder()
+            recorder = fitscope.Recorder(run)
             for _ in range(1000):
                 model.fit(x, y, epochs=1, batch_size=1, shuffle=False, callbacks=[recorder])
                 fitscope.reset_stateful_layers(model)
@@ -86,13 +77,15 @@ class Recorder(keras.callbacks.Callback):
 
     def __init__(
         self,
-        run: Run,
+        run: Run | Sink,
         *,
         per_batch: bool = False,
-        tensorboard: bool = True,
+        tensorboard: bool | None = None,
         checkpoint: str | int | None = "auto",
         stop_on_nan: bool = True,
         keep_best: bool = True,
+        handle_signals: bool = True,
+        start: Started | None = None,
     ) -> None:
         super().__init__()
         if checkpoint not in ("auto", None) and not (
@@ -102,16 +95,25 @@ class Recorder(keras.callbacks.Callback):
                 f"Invalid value for argument `checkpoint`. Received: checkpoint={checkpoint!r}. "
                 "Expected 'auto', a number of epochs (1 or more), or None."
             )
-        self.run = run
+        if isinstance(run, Run):
+            self.sink: Sink = RunSink(run, tensorboard=True if tensorboard is None else tensorboard)
+        elif tensorboard is not None:
+            raise ArgumentError(
+                "Invalid argument `tensorboard` with a sink: the sink decides where the epochs go "
+                "(RunSink(run, tensorboard=...)). Pass a Run, or leave `tensorboard` out."
+            )
+        else:
+            self.sink = run
+        self.run = getattr(self.sink, "run", None)
         self.per_batch = per_batch
-        self.tensorboard = tensorboard
         self.checkpoint = checkpoint
         self.stop_on_nan = stop_on_nan
         self.keep_best = keep_best and checkpoint is not None
-        self.checkpoints = CheckpointDir(run.checkpoint_dir)
+        self.handle_signals = handle_signals
+        self._start = start
         self._best: tuple[float, int] | None = None
-        self._best_weights: dict[str, Any] | None = None  # not yet on disk
-        self._writer: TensorBoardWriter | None = None
+        self._best_weights: dict[str, Any] | None = None  # not yet sent
+        self._best_loaded = False
         self._base = 0
         self._first_local: int | None = None
         self._epoch_start = 0.0
@@ -120,7 +122,6 @@ class Recorder(keras.callbacks.Callback):
         self._last_epoch: int | None = None
         self._last_checkpointed: int | None = None
         self._stop_requested: str | None = None  # what asked to stop: "Ctrl-C" or "SIGTERM"
-        self._backend_noted = False  # once per recorder: the stateful-RNN loop calls fit hundreds of times
         self._previous_handlers: dict[int, Any] = {}
         self._batches: list[tuple[int, dict[str, float]]] = []
         self.failed_at: tuple[int, int | None] | None = None
@@ -129,27 +130,30 @@ class Recorder(keras.callbacks.Callback):
             # report every step synchronously.
             self.on_train_batch_end = self._on_train_batch_end
 
+    @property
+    def stopped_by(self) -> str | None:
+        """What stopped the last ``fit`` after an epoch (``"Ctrl-C"``, ``"SIGTERM"``), or ``None``."""
+        return self._stop_requested
+
+    @property
+    def ended_cleanly(self) -> bool:
+        """The last ``fit`` was neither failed (NaN loss) nor interrupted."""
+        return self.failed_at is None and self._stop_requested is None
+
     # -- Keras hooks ------------------------------------------------------------
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        _finished_at_exit.discard(self.run)
-        # This process trains the run from here: one that ended runs again, and one that
-        # another live process trains is refused before any epoch is mixed into it.
-        self.run.claim()
-        if not self._backend_noted:
-            self.run.note_backend(str(keras.backend.backend()))
-            self._backend_noted = True
-        self._base = self.run.next_epoch
+        start = self._start or Started()
+        self._start = None  # (the manifest and initial weights once; the backend every time)
+        self.sink.send(Started(str(keras.backend.backend()), start.manifest, start.initial))
+        self._base = self.sink.next_epoch
         self._first_local = None
         self._last_checkpoint_time = time.monotonic()
         self._stop_requested = None
         self.failed_at = None
-        if self.tensorboard and self._writer is None:
-            self._writer = TensorBoardWriter(self.run.tensorboard_dir)
-        if self.keep_best and self._best is None:
-            saved = self.checkpoints.load_best() if (self.run.checkpoint_dir / "best.npz").is_file() else None
-            if saved is not None and "val_loss" in saved.meta:
-                self._best = (float(saved.meta["val_loss"]), saved.epoch)
+        if self.keep_best and not self._best_loaded:
+            self._best = self.sink.saved_best()
+            self._best_loaded = True
         self._install_interrupt_handler()
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -168,8 +172,7 @@ class Recorder(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        now = time.time()
-        duration = now - self._epoch_start
+        duration = time.time() - self._epoch_start
         global_epoch = self._global(epoch)
         metrics = {normalize_metric_name(k): float(v) for k, v in (logs or {}).items() if _is_number(v)}
         nan_loss = self.stop_on_nan and not math.isfinite(metrics.get("loss", 0.0))
@@ -178,36 +181,30 @@ class Recorder(keras.callbacks.Callback):
         val_loss = metrics.get("val_loss")
         improved = val_loss is not None and math.isfinite(val_loss) and (self._best is None or val_loss < self._best[0])
         if self.keep_best and improved and val_loss is not None:
-            # A copy in memory now; written with the next paced checkpoint.
+            # A copy in memory now; sent with the next paced checkpoint.
             self._best = (val_loss, global_epoch)
             self._best_weights = {f"w{i:04d}": w for i, w in enumerate(self.model.get_weights())}
         checkpoint = self.failed_at is None and self._checkpoint_due(global_epoch, duration)
         if checkpoint:
             self._save_checkpoint(global_epoch)
-        if self._batches:
-            self.run.record_batches(global_epoch, self._batches)
-            self._batches = []
-        self.run.record_epoch(
-            global_epoch, metrics, started_at=self._epoch_start, duration=duration, checkpoint=checkpoint,
-            fresh=global_epoch >= self._base,  # epochs from the run's next epoch on have no rows yet
-        )  # fmt: skip
+        record = EpochRecord(global_epoch, metrics, self._epoch_start, duration)
+        self.sink.send(EpochEnded(record, tuple(self._batches), checkpointed=checkpoint))
+        self._batches = []
         self._last_epoch = global_epoch
-        if self._writer is not None:
-            self._writer.add_scalars(global_epoch, metrics, wall_time=now)
         if self.failed_at is not None:
             at_epoch, at_batch = self.failed_at
             where = f"epoch {at_epoch}" + (f", batch {at_batch}" if at_batch is not None else "")
-            self.run.fail(
+            self.sink.send(Ended(
+                "failed",
                 f"loss became {metrics.get('loss', float('nan'))} at {where}; training stopped. "
-                "Lower the learning rate, check the inputs for extreme values, or clip gradients."
-            )
+                "Lower the learning rate, check the inputs for extreme values, or clip gradients.",
+            ))  # fmt: skip
             self.model.stop_training = True
         elif self._stop_requested:
             if self._last_checkpointed != global_epoch and self.checkpoint is not None:
-                self._save_checkpoint(global_epoch)
-                self.run.mark_checkpoint(global_epoch)
-            how = "by the user (Ctrl-C)" if self._stop_requested == "Ctrl-C" else "by SIGTERM"
-            self.run.interrupt(f"interrupted {how} after epoch {global_epoch}")
+                self._save_checkpoint(global_epoch, after_epoch=True)
+            how = Interrupted(self._stop_requested).by
+            self.sink.send(Ended("interrupted", f"interrupted {how} after epoch {global_epoch}"))
             self.model.stop_training = True
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
@@ -219,20 +216,14 @@ class Recorder(keras.callbacks.Callback):
             and self.failed_at is None
             and self._last_checkpointed != last
         ):
-            self._save_checkpoint(last)
-            self.run.mark_checkpoint(last)
-        if self._writer is not None:
-            self._writer.flush()
-        if not self.run.in_block and self.failed_at is None and self._stop_requested is None:
-            _finish_at_exit(self.run)
+            self._save_checkpoint(last, after_epoch=True)
+        self.sink.fit_ended(self.ended_cleanly)
 
     # -- helpers ----------------------------------------------------------------
 
     def close(self) -> None:
-        """Flush and close the TensorBoard files (``Run.finish`` does it too)."""
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        """Write out what the sink holds (TensorBoard files; ``Run.finish`` closes them too)."""
+        self.sink.close()
 
     def _global(self, local_epoch: int) -> int:
         first = self._first_local if self._first_local is not None else local_epoch
@@ -247,15 +238,14 @@ class Recorder(keras.callbacks.Callback):
             return True
         return time.monotonic() - self._last_checkpoint_time >= _CHECKPOINT_SECS
 
-    def _save_checkpoint(self, epoch: int) -> None:
-        if self._writer is not None:
-            self._writer.flush()  # TensorBoard follows at the checkpoints' pace
-        meta = {"run_id": self.run.run_id, "architecture": architecture_fingerprint(self.model)}
+    def _save_checkpoint(self, epoch: int, *, after_epoch: bool = False) -> None:
+        meta = {"architecture": architecture_fingerprint(self.model)}  # (the sink adds the run id)
+        best: dict[str, Any] = {}
         if self._best_weights is not None and self._best is not None:
-            best_meta = {**meta, "val_loss": self._best[0]}
-            self.checkpoints.save_best(self._best[1], self._best_weights, best_meta)
+            best = {"best_epoch": self._best[1], "best_weights": self._best_weights,
+                    "best_meta": {**meta, "val_loss": self._best[0]}}  # fmt: skip
             self._best_weights = None
-        self.checkpoints.save(epoch, model_state(self.model), meta)
+        self.sink.send(Checkpointed(epoch, model_state(self.model), meta, after_epoch=after_epoch, **best))
         self._last_checkpoint_time = time.monotonic()
         self._last_checkpointed = epoch
 
@@ -265,13 +255,13 @@ class Recorder(keras.callbacks.Callback):
         The epoch under way finishes, a checkpoint is saved and the run is marked
         interrupted; a second signal stops at once.
         """
-        if threading.current_thread() is not threading.main_thread():
+        if not self.handle_signals or threading.current_thread() is not threading.main_thread():
             return
 
         def handler(signum: int, frame: Any) -> None:
             how = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
             if self._stop_requested:
-                raise KeyboardInterrupt(how)
+                raise Interrupted(how)
             self._stop_requested = how
             again = "press Ctrl-C again" if signum == signal.SIGINT else "send it again"
             print(

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from ._fused import StackedBatches, chunk_length, is_fused
+from ._speedups import stacked_epochs_usable
 
 __all__ = ["fit_arguments"]
 
@@ -35,6 +36,8 @@ def fit_arguments(
     """
     plain = {"x": x, "y": y, "batch_size": batch_size, "shuffle": shuffle, "validation_data": validation_data}
     if not (is_fused(model) and isinstance(shuffle, bool) and _one_execution(model, (x, y), batch_size)):
+        return plain
+    if not stacked_epochs_usable():  # a Keras without the internals it needs: its own way
         return plain
     try:
         needs_build = _needs_build(model)

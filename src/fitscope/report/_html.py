@@ -147,7 +147,7 @@ def render_report(run: Run) -> str:
     import matplotlib
     import yaml
 
-    from .. import __version__
+    from .._version import __version__
     from ..analysis import diagnose_run
 
     info = run.info()

@@ -6,6 +6,8 @@ Plain stdlib, numpy and the ``tensorboard`` package; never imports Keras.
 from __future__ import annotations
 
 from ._checkpoints import Checkpoint, CheckpointDir
+from ._events import Bundle, Checkpointed, Ended, EpochEnded, Evaluated, Event, Ready, Started, Status
+from ._sinks import QueueSink, RunSink, Sink
 from ._store import (
     DEFAULT_ROOT,
     TRIAL_BOOKKEEPING,
@@ -23,12 +25,24 @@ from ._values import normalize_metric_name
 __all__ = [
     "DEFAULT_ROOT",
     "TRIAL_BOOKKEEPING",
+    "Bundle",
     "Checkpoint",
     "CheckpointDir",
+    "Checkpointed",
+    "Ended",
+    "EpochEnded",
     "EpochRecord",
+    "Evaluated",
+    "Event",
     "GroupInfo",
+    "QueueSink",
+    "Ready",
     "Run",
     "RunInfo",
+    "RunSink",
+    "Sink",
+    "Started",
+    "Status",
     "Store",
     "TensorBoardWriter",
     "default_root",

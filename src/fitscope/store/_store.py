@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import ArgumentError, StoreError
+from .._errors import ArgumentError, Interrupted, StoreError
 from .._process import pid_alive
 from ._schema import migrate
 from ._values import decode_value, encode_value, normalize_metric_name
@@ -210,7 +210,7 @@ class Store:
     Example:
         >>> store = Store(tmp)                                      # doctest: +SKIP
         >>> run = store.start_run(name="toy", params={"units": 2})  # doctest: +SKIP
-        >>> model.fit(x, y, epochs=5, callbacks=[run.recorder()])   # doctest: +SKIP
+        >>> model.fit(x, y, epochs=5, callbacks=[fitscope.Recorder(run)])   # doctest: +SKIP
         >>> run.finish(); run.history()["loss"]                     # doctest: +SKIP
     """
 
@@ -529,7 +529,7 @@ class Run:
     def __init__(self, store: Store, run_id: str) -> None:
         self.store = store
         self.run_id = run_id
-        self.in_block = False  # inside ``with run:``, whose end decides the status (see Recorder.on_train_end)
+        self.in_block = False  # inside ``with run:``, whose end decides the status (see RunSink.fit_ended)
 
     def __repr__(self) -> str:
         return f"Run({self.run_id!r})"
@@ -545,8 +545,8 @@ class Run:
             return
         if kind is None:
             self.finish()
-        elif issubclass(kind, KeyboardInterrupt):
-            self.interrupt("interrupted by SIGTERM" if str(exc) == "SIGTERM" else "interrupted by the user (Ctrl-C)")
+        elif isinstance(exc, KeyboardInterrupt):
+            self.interrupt(f"interrupted {Interrupted.of(exc).by}")
         else:
             self.fail(f"{kind.__name__}: {exc}")
 
@@ -806,12 +806,3 @@ class Run:
             rows.append((epoch, started + duration, {k: v[i] for k, v in history.items()}))
         write_history(self.tensorboard_dir, rows, self.info().params)
         return self.tensorboard_dir
-
-    def recorder(self, **options: Any) -> Any:
-        """A Keras callback recording into this run (see :class:`fitscope.Recorder`).
-
-        Keras is imported here, on first use, not when the store is.
-        """
-        from ..keras_glue import Recorder
-
-        return Recorder(self, **options)

@@ -1,0 +1,155 @@
+"""Train one model: the one path every run, cross-validation fold and search trial takes.
+
+:class:`Trainer` builds and compiles a spec's model for prepared data (with the
+speed-ups of :mod:`fitscope.keras_glue`), then :meth:`Trainer.fit` trains it and
+hands every event (start, epochs, checkpoints, the final validation, the end) to a
+sink. It never knows where they go: ``fitscope run`` gives it a
+:class:`~fitscope.store.RunSink` on its run; a trial gives it a
+:class:`~fitscope.store.QueueSink` whose bundles reach the driver, which writes them
+with a ``RunSink`` of its own. So every model keeps the same artefacts and rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..store import Ended, Evaluated, Sink, Started
+from ._spec import Spec
+
+__all__ = ["PreparedArrays", "Trainer", "TrainingResult", "evaluate_on", "train_dev_evaluation"]
+
+
+class PreparedArrays(Protocol):
+    """Preprocessed arrays per part (``train``, ``val``, maybe ``train_dev``) and what the model is built for."""
+
+    @property
+    def arrays(self) -> Mapping[str, tuple[Any, Any]]: ...
+
+    @property
+    def num_classes(self) -> int: ...
+
+    @property
+    def one_hot(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """How one :meth:`Trainer.fit` ended.
+
+    Attributes:
+        status: ``finished``, ``failed`` (NaN loss) or ``interrupted`` (Ctrl-C, SIGTERM).
+        weights_epoch: the epoch whose weights the model holds at the end (EarlyStopping
+            may have restored an earlier one); ``None`` unless finished.
+        val: the final weights' validation metrics (finished only).
+        stopped_by: what interrupted it (``"Ctrl-C"``, ``"SIGTERM"``), when interrupted.
+    """
+
+    status: str
+    weights_epoch: int | None = None
+    val: Mapping[str, float] | None = None
+    stopped_by: str | None = None
+
+
+class Trainer:
+    """A spec's model, built and compiled for ``data``, ready to :meth:`fit`.
+
+    Args:
+        spec: the validated spec.
+        data: its prepared arrays.
+        view: a live progress callback (``fitscope run`` on a terminal).
+        one_of_many: this process trains several models in turn (the trials of a
+            group): start from a clean Keras session, and reuse the XLA programs
+            earlier trials compiled.
+    """
+
+    def __init__(self, spec: Spec, data: PreparedArrays, *, view: Any = None, one_of_many: bool = False) -> None:
+        from .._process import freeze_imports, import_keras, reuse_compiled_programs
+
+        import_keras()  # a local search's first Keras import may be here: with the collector paused
+        import keras
+
+        from ..keras_glue import speedups_on
+        from ._build import build_callbacks, build_model, steps_per_execution
+
+        freeze_imports()
+        if one_of_many and speedups_on(spec.fit.accelerate):
+            reuse_compiled_programs()
+        self.spec = spec
+        self.data = data
+        self.view = view
+        x, y = data.arrays["train"]
+        self.callbacks = build_callbacks(spec)
+        fused = steps_per_execution(spec, len(x), self.callbacks, per_batch=spec.record.per_batch, view=view)
+        if one_of_many:
+            keras.backend.clear_session()  # nothing carries over from a previous trial in this process
+        self.model = build_model(
+            spec, input_shape=tuple(x.shape[1:]), num_classes=data.num_classes, one_hot=data.one_hot,
+            steps_per_execution=fused, target_shape=tuple(y.shape[1:]),
+        )  # fmt: skip
+
+    def fit(
+        self, sink: Sink, *, initial_epoch: int = 0, start: Started | None = None, handle_signals: bool = True
+    ) -> TrainingResult:
+        """Train up to ``spec.fit.epochs`` (from ``initial_epoch``), then score the final weights on validation.
+
+        Every event goes to ``sink``; a finished training ends with the validation
+        ledger row and ``Ended("finished")``. ``start`` is the first ``Started`` event
+        (a trial's manifest and initial weights); ``handle_signals`` lets Ctrl-C and
+        SIGTERM stop after the epoch under way (the main process of ``fitscope run``).
+        """
+        from ..keras_glue import Recorder, fit_arguments, inline_callbacks, weights_fingerprint
+        from ._build import restored_epoch
+
+        spec, data, model = self.spec, self.data, self.model
+        record = spec.record
+        recorder = Recorder(
+            sink, per_batch=record.per_batch, checkpoint=record.checkpoint, handle_signals=handle_signals, start=start
+        )
+        x, y = data.arrays["train"]
+        view = [self.view] if self.view is not None else []
+        scored_too = train_dev_evaluation(data.arrays, spec.fit.batch_size)  # (before the recorder: it adds to logs)
+        try:
+            if initial_epoch < spec.fit.epochs:
+                model.fit(
+                    **fit_arguments(model, x, y, batch_size=spec.fit.batch_size, shuffle=spec.fit.shuffle,
+                                    validation_data=data.arrays["val"]),
+                    epochs=spec.fit.epochs, initial_epoch=initial_epoch, verbose=0,
+                    callbacks=[*scored_too, recorder, *self.callbacks, *view, *inline_callbacks()],
+                )  # fmt: skip
+            if recorder.failed_at is not None:
+                return TrainingResult("failed")
+            if not recorder.ended_cleanly:
+                return TrainingResult("interrupted", stopped_by=recorder.stopped_by)
+            held = restored_epoch(self.callbacks)
+            held = sink.next_epoch - 1 if held is None else held
+            val = evaluate_on(model, data.arrays["val"], spec.fit.batch_size)
+            sink.send(Evaluated("val", val, fingerprint=weights_fingerprint(model), epoch=held))
+            sink.send(Ended("finished"))
+            return TrainingResult("finished", held, val)
+        finally:
+            recorder.close()
+
+
+def evaluate_on(model: Any, arrays: tuple[Any, Any], batch_size: int) -> dict[str, float]:
+    """``model.evaluate`` on one part's arrays, metric names normalised (``acc`` -> ``accuracy``)."""
+    from ..keras_glue import inline_callbacks
+    from ..store import normalize_metric_name
+
+    result = model.evaluate(*arrays, batch_size=batch_size, verbose=0, return_dict=True,
+                            callbacks=inline_callbacks())  # fmt: skip
+    return {normalize_metric_name(k): float(v) for k, v in result.items()}
+
+
+def train_dev_evaluation(arrays: Mapping[str, Any], batch_size: int) -> list[Any]:
+    """The callback that scores each epoch on the train-dev part, when the split has one.
+
+    Put it before whatever records the epochs: it adds ``train_dev_loss``, ``train_dev_accuracy``
+    ... to the epoch's logs.
+    """
+    if "train_dev" not in arrays:
+        return []
+    from ..keras_glue import EvaluateEachEpoch
+
+    return [EvaluateEachEpoch("train_dev", arrays["train_dev"], batch_size=max(batch_size, 256))]
