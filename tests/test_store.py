@@ -25,7 +25,7 @@ def test_run_ids_and_layout(tmp_path: Path) -> None:
     info = run.info()
     assert (info.status, info.params, info.epochs) == ("running", {"units": 2}, 0)
     assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_a_store_of_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
@@ -35,13 +35,28 @@ def test_a_store_of_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
     run.finish()
     with store.transaction() as conn:  # as fitscope wrote stores before removed runs were remembered
         conn.execute("DROP TABLE removed_runs")
+        conn.execute("ALTER TABLE runs DROP COLUMN group_kind")
         conn.execute("PRAGMA user_version = 1")
     store.close()
     again = Store(tmp_path)
-    assert again._conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert again._conn.execute("PRAGMA user_version").fetchone()[0] == 3
     assert again.run(run.run_id).history() == {"loss": [1.0]}
     again.delete(run.run_id)
     assert again.params_on_split("abc") == [{"units": 2}] and again.runs() == []
+
+
+def test_a_group_s_kind_is_stored_and_read_from_older_stores_ids(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.start_run(name="fold0", group="cv-toy-1234abcd", group_kind="cv").finish()
+    store.start_run(name="trial0", group="my-own-group", group_kind="tune").finish()
+    assert {g.group_id: g.kind for g in store.groups()} == {"cv-toy-1234abcd": "cv", "my-own-group": "tune"}
+    assert store.group_kind("my-own-group") == "tune" and store.group_kind("nothing") is None
+    with store.transaction() as conn:  # as schema 2 wrote them: the kind only in the id's prefix
+        conn.execute("ALTER TABLE runs DROP COLUMN group_kind")
+        conn.execute("PRAGMA user_version = 2")
+    store.close()
+    again = Store(tmp_path)
+    assert {g.group_id: g.kind for g in again.groups()} == {"cv-toy-1234abcd": "cv", "my-own-group": None}
 
 
 def test_history_round_trip_keeps_nan_and_inf(tmp_path: Path) -> None:

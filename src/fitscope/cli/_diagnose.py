@@ -73,13 +73,13 @@ def run_diagnose(args: argparse.Namespace) -> int:
 
 def _diagnose_folds(args: argparse.Namespace) -> int:
     """``--group``: the folds of a cross-validation together, as ``fitscope cv`` ends."""
-    from ..experiment._search import is_cv_group, summarise_cv
+    from ..experiment import summarise_cv
 
     if args.human_error is not None or args.sizes is not None:
         raise ArgumentError("--human-error and --sizes go with a RUN or --errors, not with --group.")
     store = open_store(args)
     group = store.group(args.group)
-    if not is_cv_group(group):
+    if store.group_kind(group) != "cv":
         raise ArgumentError(
             f"{group} is a search, not a cross-validation: diagnose its winner's run (`fitscope runs --group "
             f"{group}` lists them), or re-run the same tune command to see its ranking."

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from ._runner import RunResult, run_spec
-from ._search import CVResult, SearchResult, cross_validate, search
+from ._search import CVResult, SearchResult, cross_validate, search, summarise_cv
 from ._spec import Spec, load_spec
 
-__all__ = ["CVResult", "RunResult", "SearchResult", "Spec", "cross_validate", "load_spec", "run_spec", "search"]
+__all__ = [
+    "CVResult",
+    "RunResult",
+    "SearchResult",
+    "Spec",
+    "cross_validate",
+    "load_spec",
+    "run_spec",
+    "search",
+    "summarise_cv",
+]

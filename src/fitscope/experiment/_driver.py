@@ -37,10 +37,11 @@ class Driver:
 
     def __init__(
         self, store: Store, group: str, trials: Sequence[Trial], *, say: Callable[[str], Any] = print,
-        progress_every: float = 5.0, plans: FoldPlans | None = None,
+        progress_every: float = 5.0, plans: FoldPlans | None = None, kind: str | None = None,
     ) -> None:  # fmt: skip
         self.store = store
         self.group = group
+        self.kind = kind  # the group's kind (cv, tune), recorded with each run
         self.say = say
         self.plans = plans or FoldPlans()  # the command's cross-validation folds, made once wherever trials run
         self.outcomes = {t.key: TrialOutcome(t) for t in trials}
@@ -109,7 +110,7 @@ class Driver:
         extra = {"initial_weights": started.initial} if started.initial is not None else {}
         run = self.store.start_run(
             name=trial.name, params=_run_params(trial, **extra), split=started.manifest, spec=trial.spec,
-            seed=trial.spec.get("seed"), group=self.group, backend=started.backend,
+            seed=trial.spec.get("seed"), group=self.group, group_kind=self.kind, backend=started.backend,
         )  # fmt: skip
         self.runs[trial.key] = run
         outcome.run_id, outcome.status = run.run_id, "running"

@@ -156,11 +156,6 @@ def _group_id(kind: str, name: str, described: Any) -> str:
     return f"{kind}-{name}-{digest}"
 
 
-def is_cv_group(group_id: str) -> bool:
-    """Whether a group id is a cross-validation's (``cross_validate``), not a search's."""
-    return group_id.startswith("cv-")
-
-
 def _check_folds(plans: FoldPlans, spec: Spec, folds: int, stratify: bool, group_by: str | None = None) -> None:
     """Check the fold settings against the data before any trial starts (the folds then split the same data)."""
     if spec.data.target is not None:
@@ -252,7 +247,7 @@ def _run_group(started: Executor, kind: str, name: str, trials: list[Trial], sto
                say: Any, resumed: str) -> Driver:  # fmt: skip
     """Train the trials of a new or resumed group that are not finished yet (``resumed`` says how many are)."""
     group = _group_id(kind, name, [t.key for t in trials])
-    driver = Driver(store, group, trials, say=say, plans=plans)
+    driver = Driver(store, group, trials, say=say, plans=plans, kind=kind)
     todo = driver.pending()
     if len(todo) < len(trials):
         say(resumed.format(done=len(trials) - len(todo), group=group, todo=len(todo)))

@@ -76,8 +76,15 @@ CREATE TABLE removed_runs (
 CREATE INDEX removed_runs_split ON removed_runs (index_hash);
 """
 
+# What kind of group a run belongs to (cv, tune, ...), stored rather than read from the id's prefix.
+_V3 = """
+ALTER TABLE runs ADD COLUMN group_kind TEXT;
+UPDATE runs SET group_kind = CASE WHEN group_id LIKE 'cv-%' THEN 'cv' WHEN group_id LIKE 'tune-%' THEN 'tune' END
+    WHERE group_id IS NOT NULL
+"""
+
 # Each entry upgrades the schema from version i to i + 1.
-_MIGRATIONS = [_V1, _V2]
+_MIGRATIONS = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 

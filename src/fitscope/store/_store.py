@@ -159,6 +159,7 @@ class RunInfo:
     owner: str | None
     checkpoint_epoch: int | None
     epochs: int
+    group_kind: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -189,6 +190,7 @@ class GroupInfo:
     statuses: dict[str, int]
     first_started: float
     last_started: float
+    kind: str | None = None  # cv, tune...
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -299,6 +301,7 @@ class Store:
         spec: Mapping[str, Any] | None = None,
         seed: int | None = None,
         group: str | None = None,
+        group_kind: str | None = None,
         resume_key: Mapping[str, Any] | None = None,
         backend: str | None = None,
     ) -> Run:
@@ -311,6 +314,7 @@ class Store:
             spec: the full experiment spec.
             seed: the run's seed.
             group: a group id (cross-validation folds, search trials).
+            group_kind: what kind of group (``cv``, ``tune``...).
             resume_key: what must match to resume (model, split, batch size).
             backend: the Keras backend.
         """
@@ -324,11 +328,11 @@ class Store:
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO runs (run_id, name, status, started_at, params, spec, manifest, versions,"
-                " backend, seed, group_id, resume_key, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " backend, seed, group_id, group_kind, resume_key, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id, name, "running", time.time(), _json(params or {}),
                     None if spec is None else _json(spec), None if manifest is None else _json(manifest),
-                    _json(library_versions()), backend, seed, group,
+                    _json(library_versions()), backend, seed, group, group_kind,
                     None if resume_key is None else _json(resume_key), _owner_token(),
                 ),
             )  # fmt: skip
@@ -367,15 +371,15 @@ class Store:
     def groups(self) -> list[GroupInfo]:
         """Every cv and search group, the oldest first."""
         rows = self._conn.execute(
-            "SELECT group_id, status, COUNT(*), MIN(started_at), MAX(started_at) FROM runs"
+            "SELECT group_id, status, COUNT(*), MIN(started_at), MAX(started_at), MAX(group_kind) FROM runs"
             " WHERE group_id IS NOT NULL GROUP BY group_id, status"
         ).fetchall()
         found: dict[str, GroupInfo] = {}
-        for group_id, status, count, first, last in rows:
-            seen = found.get(group_id) or GroupInfo(group_id, 0, {}, first, last)
+        for group_id, status, count, first, last, kind in rows:
+            seen = found.get(group_id) or GroupInfo(group_id, 0, {}, first, last, kind)
             found[group_id] = GroupInfo(
                 group_id, seen.runs + count, {**seen.statuses, status: count},
-                min(seen.first_started, first), max(seen.last_started, last),
+                min(seen.first_started, first), max(seen.last_started, last), seen.kind or kind,
             )  # fmt: skip
         return sorted(found.values(), key=lambda g: (g.first_started, g.group_id))
 
@@ -404,6 +408,11 @@ class Store:
         close = [g for g in every if group_id in g][:3] or difflib.get_close_matches(group_id, every, n=3, cutoff=0.4)
         hint = f" Did you mean {', '.join(close)}?" if close else " List groups with `fitscope runs groups`."
         raise StoreError(f"no group {group_id!r} in {self.root}.{hint}")
+
+    def group_kind(self, group_id: str) -> str | None:
+        """What kind of group ``group_id`` is (``cv``, ``tune``...), as its runs recorded it."""
+        row = self._conn.execute("SELECT MAX(group_kind) FROM runs WHERE group_id = ?", (group_id,)).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
 
     def runs(self, *, group: str | None = None) -> list[RunInfo]:
         """All runs, oldest first (optionally one group's)."""
@@ -492,7 +501,7 @@ class Store:
 _INFO_SQL = (
     "SELECT r.run_id, r.name, r.status, r.reason, r.started_at, r.ended_at, r.params, r.spec,"
     " r.manifest, r.versions, r.backend, r.seed, r.group_id, r.resume_key, r.owner,"
-    " r.checkpoint_epoch, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id) FROM runs r"
+    " r.checkpoint_epoch, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id), r.group_kind FROM runs r"
 )
 
 
@@ -507,7 +516,7 @@ def _info(row: tuple[Any, ...]) -> RunInfo:
         run_id=row[0], name=row[1], status=status, reason=reason, started_at=row[4], ended_at=row[5],
         params=load(row[6]) or {}, spec=load(row[7]), manifest=load(row[8]), versions=load(row[9]) or {},
         backend=row[10], seed=row[11], group_id=row[12], resume_key=load(row[13]), owner=row[14],
-        checkpoint_epoch=row[15], epochs=int(row[16]),
+        checkpoint_epoch=row[15], epochs=int(row[16]), group_kind=row[17],
     )  # fmt: skip
 
 
