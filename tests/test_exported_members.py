@@ -11,7 +11,7 @@ EXPECTED = {
     "ArgumentError", "AuditReport", "DataError", "Dataset", "FitscopeError", "HoldoutSplit",
     "Interrupted", "KFoldSplit", "LivePlot", "Preprocessing", "Recorder", "Run", "RunInfo", "SpecError", "Split",
     "Store",
-    "StoreError", "Subsample", "__version__", "kfold_dataset", "load_dataset", "load_digits",
+    "StoreError", "Subsample", "ValidationSplit", "__version__", "kfold_dataset", "load_dataset", "load_digits",
     "load_fashion_mnist", "load_file", "load_mnist", "plot_history", "reset_stateful_layers", "resume_model",
     "run_spec",
     "split_dataset", "train_dev_split",

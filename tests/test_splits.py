@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fitscope import ArgumentError, Dataset, HoldoutSplit, KFoldSplit, Subsample
+from fitscope import ArgumentError, Dataset, HoldoutSplit, KFoldSplit, Subsample, ValidationSplit
 from fitscope.data import kfold_dataset, split_dataset, train_dev_split
 
 
@@ -220,3 +220,90 @@ def test_repr_shows_parameters() -> None:
         "HoldoutSplit(val=0.1, test=0.0, shuffle=True, seed=3, stratify=False)"
     )
     assert "n_folds=5" in repr(KFoldSplit())
+
+
+def test_every_splitter_s_repr_comes_from_its_parameters() -> None:
+    assert repr(KFoldSplit(3, seed=1, stratify=True)) == "KFoldSplit(n_folds=3, shuffle=True, seed=1, stratify=True)"
+    assert repr(Subsample(train=700, val=300, seed=3)) == (
+        "Subsample(train=700, val=300, replace=False, seed=3, stratify=False)"
+    )
+    assert repr(ValidationSplit(0.25, shuffle=False)) == (
+        "ValidationSplit(val=0.25, shuffle=False, seed=None, stratify=False)"
+    )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: HoldoutSplit(shuffle=False, seed=0),
+        lambda: ValidationSplit(shuffle=False, seed=0),
+        lambda: KFoldSplit(3, shuffle=False, seed=0),
+    ],
+)
+def test_a_seed_that_would_be_ignored_is_refused_by_every_splitter(make) -> None:
+    with pytest.raises(ArgumentError, match=r"Received: seed=0\. A seed has no effect when shuffle=False"):
+        make()
+
+
+def test_subsample_uses_its_own_seed() -> None:
+    train, val = np.arange(0, 500), np.arange(500, 800)
+    a = Subsample(train=50, val=20, seed=1).draw(train, val)
+    b = Subsample(train=50, val=20, seed=1).draw(train, val)
+    c = Subsample(train=50, val=20, seed=2).draw(train, val)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], c[0])
+
+
+@pytest.mark.parametrize("splitter", [KFoldSplit(4), HoldoutSplit(val=0.3), Subsample(train=10, val=5)])
+def test_a_splitter_without_a_seed_draws_one_once(splitter) -> None:
+    """The same parts on every call, and the seed it drew can be recorded."""
+    assert isinstance(splitter.drawn_seed, int)
+    if isinstance(splitter, Subsample):
+        first, again = splitter.draw(np.arange(40), np.arange(40, 60)), splitter.draw(np.arange(40), np.arange(40, 60))
+    else:
+        first, again = list(splitter.split(np.zeros(40))), list(splitter.split(np.zeros(40)))
+
+    def flat(parts: list | tuple) -> np.ndarray:
+        return np.concatenate([a for part in parts for a in (part if isinstance(part, tuple) else (part,))])
+
+    assert np.array_equal(flat(first), flat(again))
+
+
+def test_kfold_with_groups_and_stratify_is_stratified_and_grouped() -> None:
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(40), 5)  # 40 patients, 5 samples each
+    y = np.repeat(rng.integers(0, 2, 40), 5)  # a patient's samples share a label
+    x = np.zeros(len(y))
+    ours = list(KFoldSplit(4, seed=7, stratify=True).split(x, y, groups))
+    theirs = list(StratifiedGroupKFold(4, shuffle=True, random_state=7).split(x, y, groups))
+    assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(ours, theirs))
+    for train, val in ours:
+        assert not set(groups[train]) & set(groups[val])
+
+
+def test_grouped_folds_shuffle_with_the_recorded_seed(tiny: Dataset) -> None:
+    groups = np.arange(96) // 8
+    one = kfold_dataset(tiny, 3, groups=groups, seed=1)
+    again = kfold_dataset(tiny, 3, groups=groups, seed=1)
+    other = kfold_dataset(tiny, 3, groups=groups, seed=2)
+    assert [s.index_hash for s in one] == [s.index_hash for s in again] != [s.index_hash for s in other]
+    assert one[0].manifest["seed"] == 1 and one[0].manifest["params"]["grouped"] is True
+
+
+def test_the_two_way_splitters_are_scikit_learn_splitters() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, check_cv, cross_val_score, learning_curve
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 3))
+    y = (x[:, 0] > 0).astype(int)
+    for cv, splits in ((KFoldSplit(3, seed=0, stratify=True), 3), (ValidationSplit(0.25, seed=0), 1)):
+        assert check_cv(cv) is cv and cv.get_n_splits() == splits
+        scores = cross_val_score(LogisticRegression(), x, y, cv=cv)
+        assert len(scores) == splits and scores.min() > 0.8
+        search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=cv).fit(x, y)
+        assert search.n_splits_ == splits
+        _, train_scores, _ = learning_curve(LogisticRegression(), x, y, cv=cv, train_sizes=[0.5, 1.0])
+        assert train_scores.shape == (2, splits)

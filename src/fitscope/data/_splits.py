@@ -1,8 +1,9 @@
 """Reproducible splits, scikit-learn style: indices in, indices out.
 
-The splitters (:class:`HoldoutSplit`, :class:`Subsample`, :class:`KFoldSplit`) work
-on index arrays and delegate to scikit-learn (``train_test_split``, ``KFold``,
-``StratifiedKFold``, ``GroupKFold``). The functions :func:`split_dataset`,
+The splitters (:class:`HoldoutSplit`, :class:`ValidationSplit`, :class:`Subsample`,
+:class:`KFoldSplit`) work on index arrays and delegate to scikit-learn
+(``train_test_split``, ``KFold``, ``StratifiedKFold``, ``GroupKFold``,
+``StratifiedGroupKFold``); the two-way ones are scikit-learn splitters (``cv=``). The functions :func:`split_dataset`,
 :func:`kfold_dataset` and :func:`train_dev_split` apply them to a
 :class:`~fitscope.data.Dataset` and return :class:`Split` objects that carry a
 manifest (sizes, class counts, seed, parameters, hashes) and an audit.
@@ -31,6 +32,7 @@ __all__ = [
     "KFoldSplit",
     "Split",
     "Subsample",
+    "ValidationSplit",
     "kfold_dataset",
     "split_dataset",
     "train_dev_split",
@@ -101,8 +103,52 @@ def _as_labels(y: np.ndarray | None, n: int, *, needed: bool) -> np.ndarray | No
     return y
 
 
-class HoldoutSplit:
+def _num_samples(X: Any) -> int:
+    """How many samples ``X`` holds (an array, a list, a DataFrame, a sparse matrix)."""
+    shape = getattr(X, "shape", None)
+    return int(shape[0]) if shape is not None and len(shape) else len(X)
+
+
+class _Splitter:
+    """What every splitter shares, as scikit-learn's ``_BaseKFold`` does for its own.
+
+    - The seed rule: a seed where nothing is random is refused, and a seed is turned
+      into an int once, when the splitter is made (``None`` draws one), so every
+      ``split()`` call gives the same parts and :attr:`drawn_seed` can be recorded.
+    - ``repr`` from the constructor's parameters, as scikit-learn shows its splitters.
+    - ``get_n_splits``, so scikit-learn's ``check_cv``, ``cross_val_score``,
+      ``GridSearchCV`` and ``learning_curve`` take the two-way splitters as ``cv=``.
+    """
+
+    seed: Seed
+
+    def _set_seed(self, seed: Seed, *, used: bool, why_unused: str = "when shuffle=False") -> None:
+        if seed is not None and not used:
+            raise invalid_argument("seed", seed, f"A seed has no effect {why_unused}; drop it or shuffle.")
+        self.seed = seed
+        self._drawn = seed_to_int(seed) if used else None
+
+    @property
+    def drawn_seed(self) -> int | None:
+        """The int seed this splitter draws with (``None``: it draws nothing)."""
+        return self._drawn
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        """How many splits ``split`` yields."""
+        return 1
+
+    def __repr__(self) -> str:
+        import inspect
+
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)!r}' for name in names)})"
+
+
+class HoldoutSplit(_Splitter):
     """Split samples into train / validation / test index arrays in one call.
+
+    For scikit-learn's ``cv=``, which takes (train, validation) pairs, use
+    :class:`ValidationSplit`.
 
     Args:
         val: validation size, a count or a fraction of all samples.
@@ -124,21 +170,13 @@ class HoldoutSplit:
         self, *, val: Size = 0.2, test: Size = 0.0, shuffle: bool = True,
         seed: Seed = None, stratify: bool = False,
     ) -> None:  # fmt: skip
-        if not shuffle and seed is not None:
-            raise invalid_argument("seed", seed, "A seed has no effect when shuffle=False; drop it or shuffle.")
         if stratify and not shuffle:
             raise invalid_argument("stratify", stratify, "Stratified splitting needs shuffle=True.")
+        self._set_seed(seed, used=shuffle)
         self.val = val
         self.test = test
         self.shuffle = shuffle
-        self.seed = seed
         self.stratify = stratify
-
-    def __repr__(self) -> str:
-        return (
-            f"HoldoutSplit(val={self.val!r}, test={self.test!r}, shuffle={self.shuffle}, "
-            f"seed={self.seed!r}, stratify={self.stratify})"
-        )
 
     def sizes(self, n: int) -> tuple[int, int, int]:
         """The (train, val, test) counts for ``n`` samples."""
@@ -156,8 +194,8 @@ class HoldoutSplit:
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Yield one ``(train, val, test)`` triple of index arrays into ``X``."""
         if groups is not None:
-            raise invalid_argument("groups", "...", "HoldoutSplit does not use groups; use KFoldSplit.")
-        n = len(X)
+            raise invalid_argument("groups", "...", f"{type(self).__name__} does not use groups; use KFoldSplit.")
+        n = _num_samples(X)
         labels = _as_labels(y, n, needed=self.stratify)
         n_train, n_val, n_test = self.sizes(n)
         if not self.shuffle and not self.stratify:
@@ -171,7 +209,7 @@ class HoldoutSplit:
 
         if self.stratify and labels is not None:
             _check_stratifiable(labels, 2, "the holdout split")
-        seed = seed_to_int(self.seed) if self.shuffle else None
+        seed = self.drawn_seed
         rest = np.arange(n)
         test = np.arange(0, dtype=np.int64)
         if n_test:
@@ -187,7 +225,33 @@ class HoldoutSplit:
         yield np.asarray(train, np.int64), np.asarray(val, np.int64), np.asarray(test, np.int64)
 
 
-class Subsample:
+class ValidationSplit(HoldoutSplit):
+    """One (train, validation) pair of index arrays: the holdout split scikit-learn's ``cv=`` takes.
+
+    Args:
+        val: validation size, a count or a fraction of all samples.
+        shuffle, seed, stratify: as in :class:`HoldoutSplit`.
+
+    Example:
+        >>> import numpy as np
+        >>> from sklearn.model_selection import check_cv
+        >>> cv = check_cv(ValidationSplit(val=2, shuffle=False))
+        >>> [(train.tolist(), val.tolist()) for train, val in cv.split(np.zeros(5))]
+        [([0, 1, 2], [3, 4])]
+    """
+
+    def __init__(self, val: Size = 0.2, *, shuffle: bool = True, seed: Seed = None, stratify: bool = False) -> None:
+        super().__init__(val=val, test=0, shuffle=shuffle, seed=seed, stratify=stratify)
+
+    def split(  # type: ignore[override]
+        self, X: Any, y: np.ndarray | None = None, groups: Any = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield one ``(train, val)`` pair of index arrays into ``X``."""
+        for train, val, _ in super().split(X, y, groups):
+            yield train, val
+
+
+class Subsample(_Splitter):
     """Draw a smaller training and validation set from larger ones (the book's 700/300).
 
     Args:
@@ -207,23 +271,17 @@ class Subsample:
                 "stratify", stratify, "Stratified subsampling draws without replacement; "
                 "drop replace=True or stratify=True."
             )  # fmt: skip
+        self._set_seed(seed, used=True)
         self.train = train
         self.val = val
         self.replace = replace
-        self.seed = seed
         self.stratify = stratify
 
-    def __repr__(self) -> str:
-        return (
-            f"Subsample(train={self.train!r}, val={self.val!r}, replace={self.replace}, "
-            f"seed={self.seed!r}, stratify={self.stratify})"
-        )
-
     def draw(
-        self, train: np.ndarray, val: np.ndarray, y: np.ndarray | None = None, *, seed: int
+        self, train: np.ndarray, val: np.ndarray, y: np.ndarray | None = None, *, seed: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Draw the subsample from ``train`` and ``val`` index arrays with an int seed."""
-        rng = np.random.default_rng(seed)
+        """Draw the subsample from ``train`` and ``val`` index arrays (``seed``: another int seed than this one's)."""
+        rng = np.random.default_rng(self.drawn_seed if seed is None else seed)
         drawn = []
         for name, size, pool in (("train", self.train, train), ("val", self.val, val)):
             count = self._count(name, size, len(pool))
@@ -253,14 +311,15 @@ class Subsample:
         return np.sort(chosen)
 
 
-class KFoldSplit:
-    """K folds of train / validation indices (plain, stratified or grouped).
+class KFoldSplit(_Splitter):
+    """K folds of train / validation indices (plain, stratified, grouped, or stratified and grouped).
 
-    Delegates to scikit-learn's ``KFold``, ``StratifiedKFold`` and ``GroupKFold``.
+    Delegates to scikit-learn's ``KFold``, ``StratifiedKFold``, ``GroupKFold`` and
+    ``StratifiedGroupKFold`` (groups passed to ``split`` keep each group in one fold).
 
     Args:
         n_folds: number of folds, at least 2.
-        shuffle: shuffle before folding (not with groups).
+        shuffle: shuffle before folding (grouped folds shuffle the groups).
         seed: int or ``numpy.random.Generator``; only used when shuffling.
         stratify: keep class shares in every fold.
     """
@@ -268,30 +327,26 @@ class KFoldSplit:
     def __init__(self, n_folds: int = 5, *, shuffle: bool = True, seed: Seed = None, stratify: bool = False) -> None:
         if isinstance(n_folds, bool) or not isinstance(n_folds, Integral) or n_folds < 2:
             raise invalid_argument("folds", n_folds, "Expected a whole number of folds, at least 2.")
-        if not shuffle and seed is not None:
-            raise invalid_argument("seed", seed, "A seed has no effect when shuffle=False; drop it or shuffle.")
+        self._set_seed(seed, used=shuffle)
         self.n_folds: int = int(n_folds)
         self.shuffle: bool = shuffle
-        self.seed: Seed = seed
         self.stratify: bool = stratify
 
-    def __repr__(self) -> str:
-        return (
-            f"KFoldSplit(n_folds={self.n_folds}, shuffle={self.shuffle}, seed={self.seed!r}, stratify={self.stratify})"
-        )
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        return self.n_folds
 
     def split(
         self, X: Any, y: np.ndarray | None = None, groups: Any = None, *, seed: int | None = None
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield ``(train, val)`` index arrays into ``X``, one pair per fold."""
-        from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+        """Yield ``(train, val)`` index arrays into ``X``, one pair per fold (``seed``: another int seed)."""
+        from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
-        n = len(X)
+        n = _num_samples(X)
         if self.n_folds > n:
             raise invalid_argument("folds", self.n_folds, f"Only {n} samples are available; use at most {n} folds.")
         labels = _as_labels(y, n, needed=self.stratify)
-        if seed is None and self.shuffle:
-            seed = seed_to_int(self.seed)
+        if seed is None:
+            seed = self.drawn_seed
         if groups is not None:
             groups = np.asarray(groups)
             if len(groups) != n:
@@ -301,7 +356,11 @@ class KFoldSplit:
                 raise invalid_argument(
                     "folds", self.n_folds, f"There are only {distinct} groups; use at most {distinct} folds."
                 )
-            splitter: Any = GroupKFold(n_splits=self.n_folds)
+            if self.stratify and labels is not None:
+                _check_stratifiable(labels, self.n_folds, f"into {self.n_folds} folds")
+                splitter: Any = StratifiedGroupKFold(self.n_folds, shuffle=self.shuffle, random_state=seed)
+            else:
+                splitter = GroupKFold(self.n_folds, shuffle=self.shuffle, random_state=seed)
         elif self.stratify and labels is not None:
             _check_stratifiable(labels, self.n_folds, f"into {self.n_folds} folds")
             splitter = StratifiedKFold(self.n_folds, shuffle=self.shuffle, random_state=seed)
@@ -510,17 +569,13 @@ def kfold_dataset(
         test: held-out test part (count, fraction, 0 or ``"provided"``); carved
             before folding and identical in every fold.
         shuffle, seed, stratify: as in :class:`KFoldSplit`.
-        groups: one group label per sample; samples of a group stay in one fold.
+        groups: one group label per sample; samples of a group stay in one fold
+            (with ``stratify``, scikit-learn's ``StratifiedGroupKFold``; shuffled, the
+            groups are shuffled with the seed).
     """
-    if groups is not None and shuffle:
-        shuffle = False  # GroupKFold is deterministic; seeding it would be a silent no-op
-        if seed is not None:
-            raise invalid_argument("seed", seed, "Grouped k-fold does not shuffle; drop the seed.")
-    splitter = KFoldSplit(folds, shuffle=shuffle, seed=None, stratify=stratify)
-    if not shuffle and seed is not None:
-        raise invalid_argument("seed", seed, "A seed has no effect when shuffle=False; drop it or shuffle.")
+    splitter = KFoldSplit(folds, shuffle=shuffle, seed=seed, stratify=stratify)
     pool, test_idx, test_size = _test_part(dataset, test)
-    int_seed = seed_to_int(seed) if shuffle else None
+    int_seed = splitter.drawn_seed
     if test_size:
         n_test = resolve_size("test", test_size, len(pool))
         if n_test >= len(pool):

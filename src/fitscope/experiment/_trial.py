@@ -230,11 +230,7 @@ def _fold_plan(trial: Trial, spec: Any, holdout: Any) -> FoldPlan:
         name=dataset.name, x=dataset.x[pool], y=dataset.y[pool], class_names=dataset.class_names,
         source=dataset.source, value_max=dataset.value_max,
     )  # fmt: skip
-    grouped = groups is not None  # grouped folds are deterministic: no shuffle, no seed
-    folds = kfold_dataset(
-        sub, trial.folds, shuffle=not grouped, seed=None if grouped else (spec.seed or 0),
-        stratify=trial.stratify, groups=groups,
-    )  # fmt: skip
+    folds = kfold_dataset(sub, trial.folds, shuffle=True, seed=spec.seed or 0, stratify=trial.stratify, groups=groups)
     return FoldPlan(holdout=holdout, pool=pool, folds=folds)
 
 
