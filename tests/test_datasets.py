@@ -71,14 +71,14 @@ def test_a_regression_keeps_its_targets_as_numbers(tmp_path: Path) -> None:
     ):
         load_dataset("mnist", task="regression")
     split = split_dataset(prices, val=1, test=1, seed=0)
-    assert split.manifest["class_counts"] == {"train": {}, "val": {}, "test": {}}
+    assert split.manifest.class_counts == {"train": {}, "val": {}, "test": {}}
     assert "val has only 1 samples: its metrics will be noisy." in split.audit.warnings  # (no accuracy to move)
     train = prices.y[split.parts["train"]].astype(float)  # two of 1.5, 2, 2.75, 3
-    assert split.manifest["target_stats"]["train"] == pytest.approx({"mean": train.mean(), "variance": train.var()})
-    assert split.manifest["target_stats"]["train"]["variance"] > 0
+    assert split.manifest.target_stats["train"] == pytest.approx({"mean": train.mean(), "variance": train.var()})
+    assert split.manifest.target_stats["train"]["variance"] > 0
     # A target changed by a fraction changes the part's content hash (as int64 both were 1).
     nudged = Dataset.from_arrays(prices.x, prices.y + np.float32(0.25), task="regression")
-    assert split_dataset(nudged, val=1, test=1, seed=0).manifest["content_hash"] != split.manifest["content_hash"]
+    assert split_dataset(nudged, val=1, test=1, seed=0).manifest.content_hash != split.manifest.content_hash
     with pytest.raises(ArgumentError, match=r"Received: stratify=True\. Stratifying keeps class shares, and a "
                        r"regression's targets have no classes: drop it\.$"):  # fmt: skip
         split_dataset(prices, val=1, stratify=True, seed=0)

@@ -166,7 +166,7 @@ def test_the_mismatch_spec_names_data_mismatch_without_python_code(mnist_path: P
     spec.write_text((EXAMPLES / "mismatch" / "mismatch.yaml").read_text())  # beside its data, as in examples/
     assert main(["run", str(spec), "--set", "fit.epochs=3", "--runs", str(tmp_path / "runs")]) == 0
     (info,) = Store(tmp_path / "runs").runs()
-    assert info.manifest["sizes"] == {"train": 2700, "train_dev": 300, "val": 1000, "test": 1000}
+    assert info.manifest.sizes == {"train": 2700, "train_dev": 300, "val": 1000, "test": 1000}
     assert diagnose_run(Store(tmp_path / "runs").run(info.run_id)).gaps.primary == "data_mismatch"
 
 

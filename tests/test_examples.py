@@ -37,7 +37,7 @@ def test_tabular_wine_example_standardizes_its_columns(tmp_path: Path) -> None:
     result = json.loads(ran.stdout)
     assert result["val"]["accuracy"] >= 0.9
     (info,) = Store(runs).runs()
-    assert info.manifest is not None and info.manifest["sizes"] == {"train": 106, "val": 36, "test": 36}
+    assert info.manifest is not None and info.manifest.sizes == {"train": 106, "val": 36, "test": 36}
 
 
 def test_tabular_diabetes_example_is_a_regression(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ def test_run_records_and_evaluates_validation_only(tmp_path: Path) -> None:
     run = Store(tmp_path).run(result.run_id)
     assert [e["split"] for e in run.evaluations()] == ["val"]
     assert result.val["accuracy"] == pytest.approx(result.history["val_accuracy"][-1], abs=1e-6)
-    assert run.info().manifest["sizes"] == {"train": 1079, "val": 359, "test": 359}
+    assert run.info().manifest.sizes == {"train": 1079, "val": 359, "test": 359}
 
 
 def test_cli_run_names_its_store_in_the_commands_it_suggests(
@@ -503,7 +503,7 @@ def test_run_on_real_fashion_mnist(tmp_path: Path) -> None:
     assert result.status == "finished" and result.epochs == 5
     assert result.val["accuracy"] > 0.7  # a small MLP on 2000 clothing images
     info = Store(tmp_path).run(result.run_id).info()
-    assert info.manifest["sizes"] == {"train": 2000, "val": 500, "test": 10000}
+    assert info.manifest.sizes == {"train": 2000, "val": 500, "test": 10000}
 
 
 def test_run_as_subprocess(tmp_path: Path) -> None:
@@ -524,7 +524,7 @@ def test_book_toy_on_real_mnist_quick(mnist_path: Path, tmp_path: Path) -> None:
     assert result.status == "finished" and result.epochs == 5
     assert result.test is not None and 0.0 < result.test["accuracy"] < 1.0
     manifest = Store(tmp_path).run(result.run_id).info().manifest
-    assert manifest["sizes"] == {"train": 700, "val": 300, "test": 10000}
+    assert manifest is not None and manifest.sizes == {"train": 700, "val": 300, "test": 10000}
 
 
 @pytest.mark.integration
@@ -760,7 +760,7 @@ def test_a_regression_spec_trains_on_numbers_with_mse_and_mae(
     assert result.status == "finished" and set(result.history) == {"loss", "mae", "val_loss", "val_mae"}
     assert set(result.val) == set(result.test or {}) == {"loss", "mae"}
     run = Store(tmp_path / "runs").run(result.run_id)
-    assert run.info().manifest["class_counts"] == {"train": {}, "val": {}, "test": {}}  # type: ignore[index]
+    assert run.info().manifest.class_counts == {"train": {}, "val": {}, "test": {}}  # type: ignore[union-attr]
     sentences = diagnose_run(run).sentences  # R² from the mse loss, in place of error levels
     assert any(s.startswith("Explained variance (R², from the mean squared error): train ") for s in sentences)
     # cross-validation folds a regression without classes; stratifying one is refused
@@ -839,7 +839,7 @@ def test_a_spec_with_target_data_gets_a_train_dev_set_and_the_mismatch_diagnosis
     result = run_spec(spec, runs=tmp_path / "runs", test=True, progress=False)
     # Train and train-dev from data.dataset (1200), dev (split.val) and test from data.target (597).
     run = Store(tmp_path / "runs").run(result.run_id)
-    assert run.info().manifest["sizes"] == {"train": 960, "train_dev": 240, "val": 298, "test": 299}
+    assert run.info().manifest.sizes == {"train": 960, "train_dev": 240, "val": 298, "test": 299}
     assert {"train_dev_loss", "train_dev_accuracy"} <= set(result.history)
     diagnosis = diagnose_run(run)
     assert diagnosis.gaps.errors["train_dev"] == pytest.approx(1 - result.history["train_dev_accuracy"][-1])
@@ -848,7 +848,7 @@ def test_a_spec_with_target_data_gets_a_train_dev_set_and_the_mismatch_diagnosis
     found = search(spec, ["model[0].Dense.units=8,16"], overrides=["fit.epochs=2"], runs=tmp_path / "runs",
                    say=lambda _: None)  # fmt: skip
     trial = Store(tmp_path / "runs").run(found.ranking[0]["run_ids"][0])
-    assert "train_dev_accuracy" in trial.history() and trial.info().manifest["sizes"]["train_dev"] == 240
+    assert "train_dev_accuracy" in trial.history() and trial.info().manifest.sizes["train_dev"] == 240
     assert main(["cv", str(spec), "--folds", "2", "--runs", str(tmp_path / "runs")]) == 2
     assert capsys.readouterr().err == (
         "fitscope cv: error: cross-validation folds one dataset, and this spec trains on data.dataset and validates "

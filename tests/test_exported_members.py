@@ -8,13 +8,11 @@ import sys
 import fitscope
 
 EXPECTED = {
-    "ArgumentError", "AuditReport", "DataError", "Dataset", "FitscopeError", "HoldoutSplit",
-    "Interrupted", "KFoldSplit", "LivePlot", "Preprocessing", "Recorder", "Run", "RunInfo", "SpecError", "Split",
-    "Store",
-    "StoreError", "Subsample", "ValidationSplit", "__version__", "kfold_dataset", "load_dataset", "load_digits",
-    "load_fashion_mnist", "load_file", "load_mnist", "plot_history", "reset_stateful_layers", "resume_model",
-    "run_spec",
-    "split_dataset", "train_dev_split",
+    "ArgumentError", "AuditReport", "DataError", "Dataset", "FitscopeError", "HoldoutSplit", "Interrupted",
+    "KFoldSplit", "LivePlot", "Preprocessing", "Recorder", "Run", "RunInfo", "SpecError", "Split", "SplitManifest",
+    "Store", "StoreError", "Subsample", "ValidationSplit", "__version__", "kfold_dataset", "load_dataset",
+    "load_digits", "load_fashion_mnist", "load_file", "load_mnist", "plot_history", "reset_stateful_layers",
+    "resume_model", "run_spec", "split_dataset", "train_dev_split",
 }  # fmt: skip
 
 

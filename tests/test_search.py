@@ -45,7 +45,7 @@ def test_cv_folds_start_fresh_and_summaries_are_exact(tmp_path: Path) -> None:
     assert result.mean["accuracy"] == pytest.approx(np.mean(accuracies))
     assert result.std["accuracy"] == pytest.approx(np.std(accuracies, ddof=1))
     assert result.spread["accuracy"] == pytest.approx(max(accuracies) - min(accuracies))
-    sizes = [i.manifest["sizes"] for i in infos]
+    sizes = [i.manifest.sizes for i in infos]
     assert sum(s["val"] for s in sizes) == 1079 + 359  # the spec's train + val parts, folded
     assert all(s["test"] == 359 for s in sizes)  # the test split held out of every fold
     assert len(result.curves["val_loss"]["mean"]) == 2
@@ -120,7 +120,7 @@ def test_grouped_cv_keeps_groups_in_one_fold(tmp_path: Path, suffix: str) -> Non
     result = cross_validate(spec, folds=3, group_by="patient", runs=tmp_path / "runs", say=quiet)
     assert [f["status"] for f in result.folds] == ["finished"] * 3
     store = Store(tmp_path / "runs")
-    assert all(store.run(f["run_id"]).info().manifest["sizes"]["val"] > 0 for f in result.folds)
+    assert all(store.run(f["run_id"]).info().manifest.sizes["val"] > 0 for f in result.folds)
     patients = np.arange(120) // 10
     checked = validate_spec(spec)
     for fold in range(3):  # no patient on both sides of a fold
@@ -143,12 +143,12 @@ def test_a_search_selected_by_grouped_cv_keeps_groups_in_one_fold(tmp_path: Path
 
     def fold_hashes(group_by: str | None) -> set[str]:
         trials = [Trial(spec=checked, name="f", fold=k, folds=3, group_by=group_by) for k in range(3)]
-        return {prepare_trial(t, validate_spec(checked)).split.manifest["index_hash"] for t in trials}
+        return {prepare_trial(t, validate_spec(checked)).split.manifest.index_hash for t in trials}
 
     grouped = fold_hashes("patient")
     assert grouped.isdisjoint(fold_hashes(None))  # grouped folds are not the plain ones
     infos = Store(tmp_path / "runs").runs(group=result.group_id)
-    assert len(infos) == 6 and {info.manifest["index_hash"] for info in infos} == grouped
+    assert len(infos) == 6 and {info.manifest.index_hash for info in infos} == grouped
     with pytest.raises(ArgumentError, match=re.escape("--group-by only applies with --select cv")):
         search(spec, ["compile.optimizer=sgd,adam"], group_by="patient", runs=tmp_path / "runs", say=quiet)
     with pytest.raises(FitscopeError, match="no such group column"):
@@ -195,7 +195,7 @@ def test_a_search_on_one_split_says_how_precisely_it_measures_accuracy(
     data = json.loads(capsys.readouterr().out)
     noise, ranking = data["split_noise"], data["ranking"]
     first, second = ranking[0]["val"]["accuracy"], ranking[1]["val"]["accuracy"]
-    samples = Store(tmp_path).run(ranking[0]["run_ids"][0]).info().manifest["sizes"]["val"]
+    samples = Store(tmp_path).run(ranking[0]["run_ids"][0]).info().manifest.sizes["val"]
     assert noise == {
         "samples": samples, "winner_accuracy": first, "runner_up_accuracy": second,
         "standard_error": standard_error(1 - first, samples),
@@ -252,7 +252,7 @@ def test_cv_selection_with_stratified_folds(tmp_path: Path) -> None:
     result = search(QUICK, ["fit.epochs=1,2"], select="cv", folds=2, stratify=True, runs=tmp_path, say=quiet)
     assert [row["status"] for row in result.ranking] == ["finished", "finished"]
     for info in Store(tmp_path).runs(group=result.group_id):
-        counts = info.manifest["class_counts"]
+        counts = info.manifest.class_counts
         # stratified halves: each class splits within one sample between the two parts
         assert all(abs(counts["train"][c] - counts["val"][c]) <= 1 for c in counts["val"])
 
@@ -730,7 +730,7 @@ def test_workers_need_no_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert [row["status"] for row in result.ranking] == ["finished", "finished"]
     assert len(prepared) == 1  # both trials share one prepared copy
     infos = Store(tmp_path / "runs").runs(group=result.group_id)
-    assert all(info.manifest["sizes"] == {"train": 30, "val": 15, "test": 15} for info in infos)
+    assert all(info.manifest.sizes == {"train": 30, "val": 15, "test": 15} for info in infos)
 
 
 def _points_csv(path: Path, rows: int) -> Path:
@@ -769,7 +769,7 @@ def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: 
     result = search(spec, ["compile.optimizer=adam,sgd"], runs=tmp_path / "runs", say=quiet)
     assert len(prepared) == 1
     infos = Store(tmp_path / "runs").runs(group=result.group_id)
-    assert {info.manifest["sizes"]["train"] for info in infos} == {40}
+    assert {info.manifest.sizes["train"] for info in infos} == {40}
     # Two configurations on the same two folds run fold by fold: a process that can keep
     # only one fold's data still prepares each fold once.
     checked = validate_spec(spec)
@@ -805,7 +805,7 @@ def test_a_cross_validation_loads_and_splits_its_data_once(
     infos = {info.run_id: info for info in Store(tmp_path / "runs").runs(group=result.group_id)}
     for fold in result.folds:
         alone = trial_data(Trial(spec=data, name="alone", fold=fold["fold"], folds=3, stratify=True))
-        assert infos[fold["run_id"]].manifest["index_hash"] == alone.manifest["index_hash"]
+        assert infos[fold["run_id"]].manifest.index_hash == alone.manifest.index_hash
 
 
 def test_process_workers_keep_to_the_data_they_hold() -> None:

@@ -89,7 +89,7 @@ def test_unshuffled_validation_is_the_last_samples(tiny: Dataset) -> None:
     split = split_dataset(tiny, val=16, shuffle=False)
     assert split.parts["train"].tolist() == list(range(80))
     assert split.parts["val"].tolist() == list(range(80, 96))
-    assert split.manifest["seed"] is None
+    assert split.manifest.seed is None
 
 
 def test_provided_test_set_and_book_split() -> None:
@@ -118,14 +118,14 @@ def test_stratify_keeps_shares(tiny: Dataset) -> None:
 
 def test_generator_seed_is_recorded(tiny: Dataset) -> None:
     split = split_dataset(tiny, val=0.25, seed=np.random.default_rng(5))
-    recorded = split.manifest["seed"]
+    recorded = split.manifest.seed
     assert isinstance(recorded, int)
     assert split_dataset(tiny, val=0.25, seed=recorded).index_hash == split.index_hash
 
 
 def test_no_seed_still_records_one(tiny: Dataset) -> None:
     split = split_dataset(tiny, val=0.25)
-    assert split_dataset(tiny, val=0.25, seed=split.manifest["seed"]).index_hash == split.index_hash
+    assert split_dataset(tiny, val=0.25, seed=split.manifest.seed).index_hash == split.index_hash
 
 
 @pytest.mark.parametrize(
@@ -190,7 +190,7 @@ def test_train_dev_split() -> None:
     assert list(split.parts) == ["train", "train_dev", "val", "test"]
     assert [len(v) for v in split.parts.values()] == [50, 10, 20, 20]
     assert max(split.parts["train_dev"]) < 60 <= min(split.parts["val"])
-    assert split.manifest["kind"] == "train_dev"
+    assert split.manifest.kind == "train_dev"
 
 
 def test_manifest_and_json_shape(tiny: Dataset) -> None:
@@ -289,7 +289,7 @@ def test_grouped_folds_shuffle_with_the_recorded_seed(tiny: Dataset) -> None:
     again = kfold_dataset(tiny, 3, groups=groups, seed=1)
     other = kfold_dataset(tiny, 3, groups=groups, seed=2)
     assert [s.index_hash for s in one] == [s.index_hash for s in again] != [s.index_hash for s in other]
-    assert one[0].manifest["seed"] == 1 and one[0].manifest["params"]["grouped"] is True
+    assert one[0].manifest.seed == 1 and one[0].manifest.params["grouped"] is True
 
 
 def test_the_two_way_splitters_are_scikit_learn_splitters() -> None:
@@ -307,3 +307,23 @@ def test_the_two_way_splitters_are_scikit_learn_splitters() -> None:
         assert search.n_splits_ == splits
         _, train_scores, _ = learning_curve(LogisticRegression(), x, y, cv=cv, train_sizes=[0.5, 1.0])
         assert train_scores.shape == (2, splits)
+
+
+def test_the_manifest_is_a_frozen_type_with_a_json_round_trip(tiny: Dataset) -> None:
+    import dataclasses
+
+    from fitscope import SplitManifest
+
+    split = split_dataset(tiny, val=0.25, test=0.25, seed=0)
+    manifest = split.manifest
+    assert isinstance(manifest, SplitManifest) and manifest.sizes == {"train": 48, "val": 24, "test": 24}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        manifest.seed = 1  # type: ignore[misc]
+    text = json.dumps(manifest.to_dict())
+    assert SplitManifest.from_dict(json.loads(text)) == manifest
+    assert "fold" not in manifest.to_dict() and "audit" not in manifest.to_dict()  # (left out when empty)
+    audited = manifest.with_audit(split.audit.to_dict())
+    assert SplitManifest.from_dict(json.loads(json.dumps(audited.to_dict()))).audit_warnings == split.audit.warnings
+    # What an older fitscope recorded (no content hashes, a key since dropped) still reads.
+    old = SplitManifest.from_dict({"kind": "holdout", "dataset": "mnist", "index_hash": "ab", "retired_key": 1})
+    assert (old.content_hash, old.num_classes) == ({}, None)

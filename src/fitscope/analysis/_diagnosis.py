@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .._errors import ArgumentError
+from ..data import SplitManifest
 from ..store import Run
 from ._curves import MIN_EPOCHS, CurveReport, analyse_curves, curve_sentences
 from ._gaps import GapReport, analyse_gaps
@@ -108,12 +109,12 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
         t = float(test_evals[-1]["metrics"][error_metric])
         test = t if is_error else _error(t)
     errors = {"human": human_error, "train": level(""), "train_dev": level("train_dev_"), "dev": dev, "test": test}
-    manifest = info.manifest or {}
-    parts = manifest.get("sizes") or {}  # the split's part sizes: how noisy each held-out level is
+    manifest = info.manifest
+    parts = manifest.sizes if manifest else {}  # the split's part sizes: how noisy each held-out level is
     sizes = {"train_dev": parts.get("train_dev"), "dev": parts.get("val"), "test": parts.get("test")}
     gaps = analyse_gaps(errors, sizes)
 
-    classes = len((manifest.get("class_counts") or {}).get("train", {})) or None
+    classes = manifest.num_classes if manifest else None
     curve: CurveReport | None = None
     note = None
     try:
@@ -124,8 +125,8 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
             note = f"curve verdicts need at least {MIN_EPOCHS} epochs; this run has {info.epochs}."
 
     configurations = 1
-    if manifest.get("index_hash"):
-        same = run.store.params_on_split(manifest["index_hash"])
+    if manifest and manifest.index_hash:
+        same = run.store.params_on_split(manifest.index_hash)
         configurations = len({json.dumps(params, sort_keys=True) for params in same}) or 1
     explained = _explained_variance(info.spec or {}, manifest, history, val_evals, test_evals)
     diagnosis = Diagnosis(
@@ -138,7 +139,7 @@ _MSE = ("mse", "mean_squared_error")
 
 
 def _explained_variance(
-    spec: dict[str, Any], manifest: dict[str, Any], history: dict[str, list[float]],
+    spec: dict[str, Any], manifest: SplitManifest | None, history: dict[str, list[float]],
     val_evals: list[dict[str, Any]], test_evals: list[dict[str, Any]],
 ) -> dict[str, float | None]:  # fmt: skip
     """R² = 1 - MSE / variance of a regression's targets, per part, where the run records its MSE.
@@ -146,7 +147,7 @@ def _explained_variance(
     The mean squared error is the loss (``compile.loss: mse``) or an ``mse`` metric; the
     variances are the split manifest's (what predicting a constant scores on each part).
     """
-    stats = manifest.get("target_stats")
+    stats = manifest.target_stats if manifest else None
     if not stats:
         return {}
     key = next((name for name in _MSE if name in history), None)

@@ -226,8 +226,7 @@ def run_show(args: argparse.Namespace) -> int:
         out.print(f"initial weights: fingerprint {escape(str(info.params['initial_weights'])[:16])}…")
     if info.manifest:
         m = info.manifest
-        index = str(m.get("index_hash"))[:16]
-        out.print(f"split: {m.get('sizes')}  seed {m.get('seed')}  index hash {index}…")
+        out.print(f"split: {dict(m.sizes)}  seed {m.seed}  index hash {m.index_hash[:16]}…")
     if epochs:
         table = Table(title=f"{len(epochs)} epochs")
         table.add_column("epoch", justify="right")

@@ -179,7 +179,7 @@ def _print_split(split: Any, *, title: str) -> None:
     )  # fmt: skip
     for name in names:
         table.add_row(f"class {escape(str(name))}", *(str(split.audit.class_counts[p][name]) for p in parts))
-    stats = split.manifest.get("target_stats")
+    stats = split.manifest.target_stats
     if stats:  # a regression: are the parts' targets alike? (there are no classes to stratify by)
         table.add_row("target mean", *(f"{stats[p]['mean']:.4g}" for p in parts))
         table.add_row("target std", *(f"{stats[p]['variance'] ** 0.5:.4g}" for p in parts))
@@ -187,7 +187,7 @@ def _print_split(split: Any, *, title: str) -> None:
     across = ", ".join(f"{k}: {v}" for k, v in split.audit.duplicates_across.items())
     out.print(f"shared samples across parts — {across}")
     m = split.manifest
-    out.print(f"seed {m['seed']}   index hash {m['index_hash'][:16]}…")
+    out.print(f"seed {m.seed}   index hash {m.index_hash[:16]}…")
     if split.audit.warnings:
         for warning in split.audit.warnings:
             out.print(f"[yellow]warning:[/] {escape(warning)}")

@@ -18,6 +18,7 @@ from ._datasets import (
     load_mnist,
     locate_builtin,
 )
+from ._manifest import SplitManifest
 from ._preprocess import Preprocessing, one_hot
 from ._splits import (
     HoldoutSplit,
@@ -40,6 +41,7 @@ __all__ = [
     "Location",
     "Preprocessing",
     "Split",
+    "SplitManifest",
     "Subsample",
     "ValidationSplit",
     "audit_parts",

@@ -26,6 +26,7 @@ import numpy as np
 from .._errors import ArgumentError, invalid_argument
 from ._audit import AuditReport, audit_parts, class_counts
 from ._datasets import Dataset
+from ._manifest import SplitManifest
 
 __all__ = [
     "HoldoutSplit",
@@ -377,14 +378,14 @@ class Split:
     Attributes:
         dataset: the dataset the indices point into.
         parts: part name (``train``, ``train_dev``, ``val``, ``test``) to indices.
-        manifest: sizes, class counts, seed, parameters and hashes (JSON-ready).
+        manifest: sizes, class counts, seed, parameters and hashes (:class:`SplitManifest`).
         audit: duplicates, class balance and size findings.
         fold: the fold number for k-fold splits, else ``None``.
     """
 
     dataset: Dataset = field(repr=False)
     parts: dict[str, np.ndarray]
-    manifest: dict[str, Any]
+    manifest: SplitManifest
     audit: AuditReport
     fold: int | None = None
 
@@ -404,7 +405,7 @@ class Split:
 
     @property
     def index_hash(self) -> str:
-        return str(self.manifest["index_hash"])
+        return self.manifest.index_hash
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape that ``fitscope split --json`` prints."""
@@ -414,7 +415,7 @@ class Split:
                 name: {"size": len(idx), "class_counts": self.audit.class_counts[name]}
                 for name, idx in self.parts.items()
             },
-            "manifest": self.manifest,
+            "manifest": self.manifest.to_dict(),
             "audit": self.audit.to_dict(),
         }
 
@@ -457,23 +458,24 @@ def _make_split(
     from .._version import __version__
 
     audit = audit_parts(dataset, parts)
-    manifest: dict[str, Any] = {
-        "kind": kind,
-        "dataset": dataset.name,
-        "source": dataset.source,
-        "n_samples": len(dataset),
-        "seed": seed,
-        "params": params,
-        "sizes": {name: len(idx) for name, idx in parts.items()},
-        "class_counts": {name: class_counts(dataset, idx) for name, idx in parts.items()},
-        "index_hash": index_hash(parts),
-        "content_hash": {name: content_hash(dataset, idx) for name, idx in parts.items()},
-        "fitscope_version": __version__,
-    }
-    if dataset.is_regression:  # what predicting a constant would score, per part: the scale of its errors
-        manifest["target_stats"] = {name: target_stats(dataset, idx) for name, idx in parts.items()}
-    if fold is not None:
-        manifest["fold"] = fold
+    manifest = SplitManifest(
+        kind=kind,
+        dataset=dataset.name,
+        source=dataset.source,
+        n_samples=len(dataset),
+        seed=seed,
+        params=params,
+        sizes={name: len(idx) for name, idx in parts.items()},
+        class_counts={name: class_counts(dataset, idx) for name, idx in parts.items()},
+        index_hash=index_hash(parts),
+        content_hash={name: content_hash(dataset, idx) for name, idx in parts.items()},
+        fitscope_version=__version__,
+        # What predicting a constant would score, per part: the scale of a regression's errors.
+        target_stats={name: target_stats(dataset, idx) for name, idx in parts.items()}
+        if dataset.is_regression
+        else None,
+        fold=fold,
+    )
     return Split(dataset=dataset, parts=parts, manifest=manifest, audit=audit, fold=fold)
 
 

@@ -103,10 +103,10 @@ class Driver:
     def _open(self, outcome: TrialOutcome, started: Started) -> RunSink:
         """The trial's run, created from its first event (the split it trains on, its initial weights)."""
         trial = outcome.trial
-        manifest = dict(started.manifest or {})
-        if started.manifest is not None and trial.fold is None and manifest.get("index_hash") not in self._audited:
-            self._audited.add(manifest.get("index_hash"))  # (cv: its folds' check says)
-            warn_about_split((manifest.get("audit") or {}).get("warnings", []))
+        manifest = started.manifest
+        if manifest is not None and trial.fold is None and manifest.index_hash not in self._audited:
+            self._audited.add(manifest.index_hash)  # (cv: its folds' check says)
+            warn_about_split(manifest.audit_warnings)
         extra = {"initial_weights": started.initial} if started.initial is not None else {}
         run = self.store.start_run(
             name=trial.name, params=_run_params(trial, **extra), split=started.manifest, spec=trial.spec,

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._errors import ArgumentError, SpecError, StoreError
 from .._process import freeze_imports
-from ..data import Preprocessing, Split, load_dataset, split_dataset, train_dev_split
+from ..data import Preprocessing, Split, SplitManifest, load_dataset, split_dataset, train_dev_split
 from ..store import Run, RunSink, Store
 from ._build import build_model, keras_reason
 from ._spec import Spec, load_spec, validate_spec
@@ -374,7 +374,7 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
     prepared = prepare(spec)
     if "test" not in prepared.split.parts:
         raise SpecError(f"run {run.run_id} has no test split (its spec sets split.test to 0).")
-    if not _same_test_split(info.manifest or {}, prepared.split.manifest):
+    if not _same_test_split(info.manifest, prepared.split.manifest):
         raise StoreError(f"run {run.run_id}: the data no longer splits as recorded (its test part differs).")
     x, y = prepared.arrays["train"]
     model = build_model(
@@ -413,12 +413,14 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
     return SealedEvaluation(run.run_id, epoch, weights, metrics, earlier, note)
 
 
-def _same_test_split(recorded: dict[str, Any], now: dict[str, Any]) -> bool:
+def _same_test_split(recorded: SplitManifest | None, now: SplitManifest) -> bool:
     """Whether the test part is the data the run recorded (a cv fold's too: every fold holds the same one out)."""
-    before = (recorded.get("content_hash") or {}).get("test")
+    if recorded is None:
+        return False
+    before = recorded.content_hash.get("test")
     if before is None:  # a manifest without part hashes: the whole split must match
-        return bool(recorded.get("index_hash") == now.get("index_hash"))
-    return bool(before == (now.get("content_hash") or {}).get("test"))
+        return recorded.index_hash == now.index_hash
+    return before == now.content_hash.get("test")
 
 
 def _restored_at_the_end(run: Run, status: str, last_saved: int) -> dict[str, Any] | None:

@@ -278,8 +278,8 @@ def summarise_cv(store: Store, group: str) -> CVResult:
     mean, std, spread = _summarise_metrics(finals)
     bands = epoch_bands(histories)
     curves = {name: {"mean": band.mean, "std": band.std} for name, band in bands.items()}
-    manifest = next((t.info.manifest for t in standing if t.info.manifest), None) or {}
-    classes = len((manifest.get("class_counts") or {}).get("train", {})) or None
+    manifest = next((t.info.manifest for t in standing if t.info.manifest), None)
+    classes = manifest.num_classes if manifest else None
     return CVResult(group, folds, mean, std, spread, curves, diagnose_folds(bands, finals, num_classes=classes))
 
 
@@ -403,8 +403,8 @@ def search(
     winner = scored[0] if scored else None
     manifest_hashes = set()
     for info in store.runs(group=group):
-        if info.manifest and info.manifest.get("index_hash"):
-            manifest_hashes.add(info.manifest["index_hash"])
+        if info.manifest and info.manifest.index_hash:
+            manifest_hashes.add(info.manifest.index_hash)
     on_split = 0
     for index_hash in manifest_hashes:
         on_split = max(on_split, len({json.dumps(p.get("trial_key")) for p in store.params_on_split(index_hash)}))
@@ -426,8 +426,8 @@ def _split_noise(store: Store, scored: list[dict[str, Any]]) -> dict[str, Any] |
     ranked = [row for row in scored if "accuracy" in row["val"]]
     if not ranked or ranked[0] is not scored[0]:
         return None
-    manifest = store.run(ranked[0]["run_ids"][0]).info().manifest or {}
-    samples = (manifest.get("sizes") or {}).get("val")
+    manifest = store.run(ranked[0]["run_ids"][0]).info().manifest
+    samples = manifest.sizes.get("val") if manifest else None
     if not samples:
         return None
     first = float(ranked[0]["val"]["accuracy"])

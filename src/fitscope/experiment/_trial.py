@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..data import SplitManifest
 from ..store import Bundle, Ended, QueueSink, Started
 
 __all__ = ["FoldPlans", "Trial", "TrialData", "TrialDataCache", "fold_pool", "group_labels", "run_trial", "trial_data"]
@@ -89,7 +90,7 @@ class TrialData:
     """
 
     arrays: dict[str, tuple[Any, Any]]
-    manifest: dict[str, Any]
+    manifest: SplitManifest
     num_classes: int
     one_hot: bool
 
@@ -149,7 +150,7 @@ def _trial_data(trial: Trial, spec: Any, plans: FoldPlans | None = None) -> Tria
     prepared = prepare_trial(trial, spec, plans)
     return TrialData(
         arrays={part: arrays for part, arrays in prepared.arrays.items() if part != "test"},
-        manifest={**prepared.split.manifest, "audit": prepared.split.audit.to_dict()},
+        manifest=prepared.split.manifest.with_audit(prepared.split.audit.to_dict()),
         num_classes=prepared.num_classes, one_hot=prepared.one_hot,
     )  # fmt: skip
 

@@ -176,10 +176,10 @@ def render_report(run: Run) -> str:
     manifest = info.manifest
     classes: list[str] = []
     order = ("train", "train_dev", "val", "test")
-    sizes = (manifest or {}).get("sizes") or {}
+    sizes = manifest.sizes if manifest else {}
     parts = [p for p in order if p in sizes] + [p for p in sizes if p not in order]
-    if manifest and manifest.get("class_counts"):
-        classes = sorted(next(iter(manifest["class_counts"].values())), key=_class_order)
+    if manifest and manifest.class_counts:
+        classes = sorted(next(iter(manifest.class_counts.values())), key=_class_order)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.ChainableUndefined)
     env.globals["pct"] = lambda v: "—" if v is None else f"{v:.1%}"
     rows = [
@@ -200,8 +200,8 @@ def render_report(run: Run) -> str:
         manifest=manifest,
         classes=classes,
         parts=parts,
-        audit_warnings=((manifest or {}).get("audit") or {}).get("warnings", []),
-        content_hashes=json.dumps((manifest or {}).get("content_hash", {}), indent=2),
+        audit_warnings=manifest.audit_warnings if manifest else [],
+        content_hashes=json.dumps(dict(manifest.content_hash) if manifest else {}, indent=2),
         evaluations=rows,
         params=json.dumps(info.params, indent=2, ensure_ascii=False),
         spec_yaml=spec_yaml,

@@ -89,7 +89,7 @@ def plot_runs(runs: Sequence[Run], output: str | os.PathLike[str], *, metrics: S
     for run, info, history in histories:
         check_metrics(history, wanted, where=f"run {run.run_id}")
         name = info.name if names.count(info.name) == 1 else run.run_id  # two runs of one script: tell them apart
-        sets.append(CurveSet(name, history, (info.manifest or {}).get("index_hash"), info.params))
+        sets.append(CurveSet(name, history, info.manifest.index_hash if info.manifest else None, info.params))
     return save_figure(compare_figure(sets, metrics=wanted), output)
 
 
@@ -121,7 +121,7 @@ def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: st
         label = infos[0].name
         if len(members) > 1:
             label = f"{label.rsplit('-fold', 1)[0]} (mean of {len(members)} folds)"
-        split = "+".join(sorted(str((info.manifest or {}).get("index_hash")) for info in infos))
+        split = "+".join(sorted(str(info.manifest.index_hash if info.manifest else None) for info in infos))
         history = _mean_history([history for _, history in members])
         sets.append(CurveSet(label, history, split, _searched(infos[0].params)))
     return save_figure(compare_figure(sets, title=title), output)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..data import SplitManifest
 from ._store import EpochRecord
 
 __all__ = [
@@ -43,7 +44,7 @@ class Started:
     """
 
     backend: str | None = None
-    manifest: Mapping[str, Any] | None = None
+    manifest: SplitManifest | None = None
     initial: str | None = None
 
 

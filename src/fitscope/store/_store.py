@@ -33,6 +33,7 @@ from typing import Any
 
 from .._errors import ArgumentError, Interrupted, StoreError
 from .._process import pid_alive
+from ..data import Split, SplitManifest
 from ._schema import migrate
 from ._values import decode_value, encode_value, normalize_metric_name
 
@@ -150,7 +151,7 @@ class RunInfo:
     ended_at: float | None
     params: dict[str, Any]
     spec: dict[str, Any] | None
-    manifest: dict[str, Any] | None
+    manifest: SplitManifest | None
     versions: dict[str, Any]
     backend: str | None
     seed: int | None
@@ -162,7 +163,9 @@ class RunInfo:
     group_kind: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["manifest"] = None if self.manifest is None else self.manifest.to_dict()
+        return out
 
     @property
     def holder(self) -> tuple[str, str] | None:
@@ -297,7 +300,7 @@ class Store:
         *,
         name: str = "run",
         params: Mapping[str, Any] | None = None,
-        split: Any = None,
+        split: Split | SplitManifest | Mapping[str, Any] | None = None,
         spec: Mapping[str, Any] | None = None,
         seed: int | None = None,
         group: str | None = None,
@@ -310,7 +313,8 @@ class Store:
         Args:
             name: a short name; the run id is ``YYYYmmdd-HHMMSS-<name>-<4 hex>``.
             params: hyperparameters, JSON-ready.
-            split: a :class:`~fitscope.data.Split` or its manifest dict.
+            split: a :class:`~fitscope.data.Split` (its manifest is recorded with its audit's findings),
+                a :class:`~fitscope.data.SplitManifest`, or a manifest's JSON shape.
             spec: the full experiment spec.
             seed: the run's seed.
             group: a group id (cross-validation folds, search trials).
@@ -318,10 +322,7 @@ class Store:
             resume_key: what must match to resume (model, split, batch size).
             backend: the Keras backend.
         """
-        manifest = getattr(split, "manifest", split)
-        audit = getattr(split, "audit", None)
-        if manifest is not None and audit is not None:
-            manifest = {**manifest, "audit": audit.to_dict()}
+        manifest = _as_manifest(split)
         slug = re.sub(r"[^\w.-]+", "-", name, flags=re.UNICODE).strip("-.") or "run"
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_id = f"{stamp}-{slug[:48]}-{secrets.token_hex(2)}"
@@ -331,7 +332,7 @@ class Store:
                 " backend, seed, group_id, group_kind, resume_key, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id, name, "running", time.time(), _json(params or {}),
-                    None if spec is None else _json(spec), None if manifest is None else _json(manifest),
+                    None if spec is None else _json(spec), None if manifest is None else _json(manifest.to_dict()),
                     _json(library_versions()), backend, seed, group, group_kind,
                     None if resume_key is None else _json(resume_key), _owner_token(),
                 ),
@@ -514,10 +515,27 @@ def _info(row: tuple[Any, ...]) -> RunInfo:
         status, reason = "interrupted", _GONE_REASON  # read so, not written: reading never changes the store
     return RunInfo(
         run_id=row[0], name=row[1], status=status, reason=reason, started_at=row[4], ended_at=row[5],
-        params=load(row[6]) or {}, spec=load(row[7]), manifest=load(row[8]), versions=load(row[9]) or {},
+        params=load(row[6]) or {}, spec=load(row[7]), manifest=_manifest(load(row[8])), versions=load(row[9]) or {},
         backend=row[10], seed=row[11], group_id=row[12], resume_key=load(row[13]), owner=row[14],
         checkpoint_epoch=row[15], epochs=int(row[16]), group_kind=row[17],
     )  # fmt: skip
+
+
+def _as_manifest(split: Split | SplitManifest | Mapping[str, Any] | None) -> SplitManifest | None:
+    if split is None or isinstance(split, SplitManifest):
+        return split
+    if isinstance(split, Split):
+        return split.manifest.with_audit(split.audit.to_dict())
+    if isinstance(split, Mapping):
+        return SplitManifest.from_dict(split)
+    raise ArgumentError(
+        f"Invalid value for argument `split`. Received: split of type {type(split).__name__}. "
+        "Expected a fitscope Split, a SplitManifest or a manifest's JSON shape (a dict)."
+    )
+
+
+def _manifest(recorded: dict[str, Any] | None) -> SplitManifest | None:
+    return None if recorded is None else SplitManifest.from_dict(recorded)
 
 
 def _store_error(path: Path, exc: sqlite3.OperationalError) -> StoreError:
