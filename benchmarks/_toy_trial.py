@@ -10,11 +10,12 @@ SKIP = 100  # epochs left out at the start: compilation and the first warm-up ex
 def toy_epoch_ms(epochs: int, name: str = "toy") -> float:
     """Milliseconds per epoch of one toy trial (700/300 images, Dense(2) -> Dense(10), sgd, batch 10).
 
-    Trained through ``experiment._trial.run_trial`` in this process, as it is set up;
+    Trained through ``experiment.training.run_trial`` in this process, as it is set up;
     the first ``SKIP`` epochs are left out.
     """
-    from fitscope.experiment._spec import apply_override, load_spec
-    from fitscope.experiment._trial import Trial, run_trial, trial_data
+    from fitscope.experiment.preparing import trial_data
+    from fitscope.experiment.spec import apply_override, load_spec
+    from fitscope.experiment.training import Trial, run_trial
     from fitscope.store import Bundle, Ended, EpochEnded
 
     spec = load_spec("book_toy").model_dump(mode="json")

@@ -4,7 +4,7 @@ The parallel benchmark (``run.py --only parallel``) times whole ``tune`` command
 start-up and compilation included. This one leaves all of that out and measures only
 the epochs a trial trains once it is running: the book's toy trial (700/300 images,
 Dense(2) -> Dense(10), sgd, batch 10) as fitscope trains it, through
-``experiment._trial.run_trial``, in fresh processes:
+``experiment.training.run_trial``, in fresh processes:
 
 - ``local``: one process as the local executor runs a trial (JAX dispatches each
   execution to its own thread, so Python prepares the next one meanwhile);
@@ -36,7 +36,7 @@ def child(mode: str, epochs: int) -> None:
 
     own_process()
     if mode == "worker":
-        from fitscope.experiment._workers import run_inline, worker_env
+        from fitscope.experiment.executors._workers import run_inline, worker_env
 
         worker_env()
         run_inline()

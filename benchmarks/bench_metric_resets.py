@@ -6,7 +6,7 @@ Two figures, each against its baseline in the same process:
   builds it (loss tracker and accuracy), fused against Keras's method, in
   alternating blocks of calls;
 - ``toy_epoch_ms``: the toy trial's epochs (700/300 images, Dense(2) -> Dense(10),
-  sgd, batch 10) as fitscope trains it (``experiment._trial.run_trial``), with the
+  sgd, batch 10) as fitscope trains it (``experiment.training.run_trial``), with the
   fused resets against a model left with Keras's, alternating whole trials and
   leaving out the first 100 epochs (compilation, warm-up). This process is set up
   like a local run (JAX dispatches asynchronously); ``--worker`` sets it up as a
@@ -30,8 +30,8 @@ def reset_us(calls: int, repeats: int) -> tuple[list[float], list[float]]:
     """Microseconds per reset: fused, then Keras's own, in alternating blocks of ``calls``."""
     import numpy as np
 
-    from fitscope.experiment._build import build_model
-    from fitscope.experiment._spec import load_spec
+    from fitscope.experiment.spec import load_spec
+    from fitscope.experiment.training import build_model
 
     model = build_model(load_spec("book_toy"), input_shape=(784,), num_classes=10, one_hot=True, steps_per_execution=70)
     x, y = np.zeros((70, 784), "float32"), np.eye(10, dtype="float32")[np.arange(70) % 10]
@@ -74,7 +74,7 @@ def main() -> None:
 
     own_process()
     if args.worker:
-        from fitscope.experiment._workers import run_inline, worker_env
+        from fitscope.experiment.executors._workers import run_inline, worker_env
 
         worker_env()
         run_inline()

@@ -239,7 +239,7 @@ def test_bad_specs_fail_before_anything_is_written(tmp_path: Path, text: str, me
 def test_a_data_file_named_in_a_spec_is_found_next_to_the_spec(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from fitscope.experiment._spec import load_spec
+    from fitscope.experiment.spec import load_spec
 
     folder = tmp_path / "experiments"
     folder.mkdir()
@@ -293,7 +293,7 @@ def test_a_builders_own_compile_is_replaced_with_a_note(tmp_path: Path, capsys: 
         "the spec's compile section, here its defaults (optimizer rmsprop, loss sparse_categorical_crossentropy, "
         "metrics accuracy). Write `compile:` in the spec to choose.\n"
     )
-    from fitscope.experiment import _build
+    from fitscope.experiment.training import _build
 
     _build._NOTED_RECOMPILE.clear()  # the note comes once per process and builder
     spec.write_text(spec.read_text() + "compile: {optimizer: sgd}\n")  # chosen in the spec: nothing to say
@@ -397,7 +397,7 @@ def test_a_model_builder_next_to_the_spec(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_overrides_reach_keyword_arguments_and_name_what_is_wrong(tmp_path: Path) -> None:
-    from fitscope.experiment._spec import load_spec
+    from fitscope.experiment.spec import load_spec
 
     overrides = ["compile.optimizer.adam.learning_rate=1e-3", "model[0].Dense.kernel_initializer=he_normal"]
     spec = load_spec(QUICK, overrides)
@@ -466,7 +466,7 @@ def test_bundled_specs_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     """The book's specs ship inside the package: a bare name finds them from any folder."""
     import fitscope
-    from fitscope.experiment._spec import BUNDLED_SPECS, bundled_spec_names
+    from fitscope.experiment.spec import BUNDLED_SPECS, bundled_spec_names
 
     monkeypatch.chdir(tmp_path)
     assert load_spec("book_toy") == load_spec("book_toy.yaml") == load_spec(EXAMPLES / "book_toy.yaml")
@@ -668,7 +668,7 @@ def test_a_compilation_cache_the_user_configured_is_kept(tmp_path: Path) -> None
 def test_steps_per_execution_fuses_an_epoch_unless_a_step_hook_needs_each_step() -> None:
     import keras
 
-    from fitscope.experiment._build import steps_per_execution
+    from fitscope.experiment.training import steps_per_execution
 
     spec = load_spec(QUICK, ["fit.batch_size=10"])
 
@@ -688,7 +688,7 @@ def test_steps_per_execution_fuses_an_epoch_unless_a_step_hook_needs_each_step()
 
 
 def test_standardize_uses_the_training_parts_statistics_only(tmp_path: Path) -> None:
-    from fitscope.experiment._runner import prepare
+    from fitscope.experiment.preparing import prepare
 
     rows = "\n".join(f"{i},{1000 + 10 * i},{i % 2}" for i in range(40))
     (tmp_path / "table.csv").write_text("small,large,label\n" + rows + "\n")

@@ -26,3 +26,100 @@ def test_import_is_light() -> None:
     code = "import sys, fitscope; print([m for m in ('keras', 'jax', 'sklearn') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# Every layer and sub-package states its public names; changing them must be deliberate.
+SUB_PACKAGES = {
+    "fitscope.data": {
+        "AuditReport", "BUILTIN_DATASETS", "Dataset", "HoldoutSplit", "KFoldSplit", "Location", "Preprocessing",
+        "Split", "SplitManifest", "Subsample", "ValidationSplit", "audit_parts", "concat_datasets", "kfold_dataset",
+        "load_dataset", "load_digits", "load_fashion_mnist", "load_file", "load_mnist", "locate_builtin", "one_hot",
+        "split_dataset", "train_dev_split",
+    },
+    "fitscope.store": {
+        "Bundle", "Checkpoint", "CheckpointDir", "Checkpointed", "DB_NAME", "DEFAULT_ROOT", "Ended", "EpochEnded",
+        "EpochRecord", "Evaluated", "Event", "GroupInfo", "QueueSink", "Ready", "Run", "RunInfo", "RunSink", "Sink",
+        "Started", "Status", "Store", "TRIAL_BOOKKEEPING", "TensorBoardWriter", "default_root", "library_versions",
+        "normalize_metric_name", "scalar_tag",
+    },
+    "fitscope.analysis": {
+        "ACTIONS", "CurveReport", "Diagnosis", "ERROR_LEVELS", "EpochBand", "FoldsDiagnosis", "GAPS", "GapReport",
+        "MIN_EPOCHS", "analyse_curves", "analyse_gaps", "diagnose_folds", "diagnose_run", "epoch_bands",
+        "parse_errors", "parse_sizes", "standard_error",
+    },
+    "fitscope.report": {
+        "CurveSet", "as_history", "band_figure", "board_command", "book_figure", "cjk_font", "compare_figure",
+        "configure_fonts", "plot_group", "plot_history", "plot_runs", "render_report", "save_figure", "start_board",
+        "write_report",
+    },
+    "fitscope.keras_glue": {
+        "EvaluateEachEpoch", "LivePlot", "LiveView", "OFF_SWITCH", "ProgressLine", "Recorder", "SynchronousCallbacks",
+        "accelerate", "architecture_fingerprint", "fit_arguments", "fuse_metric_resets", "fuse_steps",
+        "inline_callbacks", "model_state", "progress_callback", "reset_stateful_layers", "restore_state",
+        "results_from_step_logs", "resume_model", "shared_weight_programs", "speedups_on", "weight_programs",
+        "weights_fingerprint",
+    },
+    "fitscope.experiment": {
+        "CVResult", "RunResult", "SealedEvaluation", "SearchResult", "Spec", "TrialRun", "assignments",
+        "cross_validate", "explain", "load_spec", "resume_command", "run_demo", "run_spec", "search", "standing_runs",
+        "summarise_cv", "test_run",
+    },
+    "fitscope.experiment.spec": {
+        "BUNDLED_SPECS", "Spec", "apply_override", "as_spec", "bundled_spec_names", "format_override",
+        "is_argument_path", "load_spec", "local_builder_files", "parse_yaml", "path_parts", "validate_spec",
+        "yaml_problem",
+    },
+    "fitscope.experiment.preparing": {
+        "FoldPlans", "Prepared", "TrialData", "TrialDataCache", "describe_holdout", "digest", "fold_pool",
+        "group_labels", "prepare", "prepare_parts", "prepare_trial", "split_of", "trial_data", "trial_data_for",
+        "warn_about_split",
+    },
+    "fitscope.experiment.training": {
+        "PreparedArrays", "Trainer", "TrainingResult", "Trial", "build_callbacks", "build_model",
+        "check_argument_name", "check_names", "evaluate_on", "keras_reason", "needs_every_step", "restored_epoch",
+        "run_trial", "steps_per_execution", "train_dev_evaluation",
+    },
+    "fitscope.experiment.sealed": {"SealedEvaluation", "evaluate_test", "test_run"},
+    "fitscope.experiment.executors": {"Driver", "EXECUTORS", "Executor", "TrialOutcome", "execute", "start_executor"},
+    "fitscope.experiment.search": {
+        "CVResult", "SearchResult", "TrialRun", "assignments", "cross_validate", "search", "standing_runs",
+        "summarise_cv",
+    },
+    "fitscope.cli": {"main"},
+}  # fmt: skip
+
+
+def test_every_sub_package_exports_what_it_promises() -> None:
+    import importlib
+    import pkgutil
+
+    # Every package of the tree is listed: a new one must say what it exports.
+    packages = {info.name for info in pkgutil.walk_packages(fitscope.__path__, "fitscope.") if info.ispkg}
+    assert packages == set(SUB_PACKAGES)
+    for name, expected in SUB_PACKAGES.items():
+        module = importlib.import_module(name)
+        assert set(module.__all__) == expected, name
+        for member in module.__all__:
+            assert getattr(module, member) is not None, f"{name}.{member}"
+
+
+# The shared base of every layer (errors, version, backend choice, process set-up) sits at the top.
+_BASE = {"_errors", "_version", "_backend", "_process"}
+
+
+def test_the_cli_imports_only_public_names() -> None:
+    import ast
+    from pathlib import Path
+
+    private = []
+    for path in sorted((Path(fitscope.__file__).parent / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or node.level != 2 or node.module is None:
+                continue  # (level 1: the CLI's own modules)
+            parts = node.module.split(".")
+            names = [alias.name for alias in node.names]
+            if parts[0] in _BASE:
+                continue
+            if any(part.startswith("_") for part in parts) or any(n.startswith("_") for n in names):
+                private.append(f"cli/{path.name}:{node.lineno} from ..{node.module} import {', '.join(names)}")
+    assert private == []

@@ -194,7 +194,7 @@ def _pool_threads_during_fit(extra: list[keras.callbacks.Callback]) -> set[str]:
 
 
 def test_synchronous_callbacks_keep_keras_hooks_on_the_calling_thread() -> None:
-    from fitscope.experiment._build import needs_every_step
+    from fitscope.experiment.training import needs_every_step
     from fitscope.keras_glue import SynchronousCallbacks
 
     assert _pool_threads_during_fit([])  # Keras's default: batch-end hooks go to a thread pool

@@ -40,7 +40,7 @@ def test_terminal_gets_the_rich_view() -> None:
 
 
 def test_long_epochs_show_batch_progress_without_losing_fused_steps() -> None:
-    from fitscope.experiment._build import needs_every_step
+    from fitscope.experiment.training import needs_every_step
 
     terminal = FakeTerminal()
     view = LiveView(2, stream=terminal)

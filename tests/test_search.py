@@ -113,8 +113,9 @@ def _grouped_spec(data: Path, group_column: str = "patient") -> dict[str, Any]:
 
 @pytest.mark.parametrize("suffix", [".csv", ".npz"])
 def test_grouped_cv_keeps_groups_in_one_fold(tmp_path: Path, suffix: str) -> None:
-    from fitscope.experiment._spec import validate_spec
-    from fitscope.experiment._trial import Trial, prepare_trial
+    from fitscope.experiment.preparing import prepare_trial
+    from fitscope.experiment.spec import validate_spec
+    from fitscope.experiment.training import Trial
 
     spec = _grouped_spec(_patients(tmp_path / f"patients{suffix}"))
     result = cross_validate(spec, folds=3, group_by="patient", runs=tmp_path / "runs", say=quiet)
@@ -132,8 +133,9 @@ def test_grouped_cv_keeps_groups_in_one_fold(tmp_path: Path, suffix: str) -> Non
 
 
 def test_a_search_selected_by_grouped_cv_keeps_groups_in_one_fold(tmp_path: Path) -> None:
-    from fitscope.experiment._spec import validate_spec
-    from fitscope.experiment._trial import Trial, prepare_trial
+    from fitscope.experiment.preparing import prepare_trial
+    from fitscope.experiment.spec import validate_spec
+    from fitscope.experiment.training import Trial
 
     spec = _grouped_spec(_patients(tmp_path / "patients.csv"))
     result = search(spec, ["compile.optimizer=sgd,adam"], select="cv", folds=3, group_by="patient",
@@ -292,7 +294,7 @@ def test_tune_says_how_many_configurations_the_split_has_seen(
 @pytest.mark.parametrize("value", [512, 1e-3, "sgd", "yes", "1e-3", "a b", None, [1, 2],
                                    {"Dense": {"units": 32, "activation": "relu"}}])  # fmt: skip
 def test_a_search_value_is_shown_as_set_reads_it_back(value: Any) -> None:
-    from fitscope.experiment._spec import format_override, parse_yaml
+    from fitscope.experiment.spec import format_override, parse_yaml
 
     key, _, text = format_override("a.b", value).partition("=")
     assert key == "a.b" and parse_yaml(text) == value
@@ -307,8 +309,8 @@ def test_test_best_touches_the_test_set_once(tmp_path: Path) -> None:
 
 
 def test_search_values_can_be_learning_rates_and_whole_layers() -> None:
-    from fitscope.experiment._search_space import parse_param
-    from fitscope.experiment._spec import load_spec
+    from fitscope.experiment.search._space import parse_param
+    from fitscope.experiment.spec import load_spec
 
     data = load_spec(QUICK).model_dump(mode="json")  # its optimizer is `adam`, a name
     # 1e-3 is a number (YAML 1.1 would read it as text), and the name opens to its settings.
@@ -706,7 +708,7 @@ def test_workers_need_no_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     """The driver prepares the data once and ships it: the CSV is gone before any worker trains."""
     if executor == "ray":
         pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
-    from fitscope.experiment import _driver
+    from fitscope.experiment.executors import _driver
 
     rng = np.random.default_rng(1)
     data = tmp_path / "points.csv"
@@ -741,17 +743,19 @@ def _points_csv(path: Path, rows: int) -> Path:
 
 
 def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fitscope.experiment import _executors, _trial
-    from fitscope.experiment._spec import validate_spec
+    from fitscope.experiment.executors import _executors
+    from fitscope.experiment.preparing import TrialDataCache, _trial_data
+    from fitscope.experiment.spec import validate_spec
+    from fitscope.experiment.training import Trial
 
     prepared: list[str] = []
-    original = _trial._trial_data
+    original = _trial_data.trial_data_for
 
     def counted(trial: Any, spec: Any, plans: Any = None) -> Any:
         prepared.append(trial.data_key)
         return original(trial, spec, plans)
 
-    monkeypatch.setattr(_trial, "_trial_data", counted)
+    monkeypatch.setattr(_trial_data, "trial_data_for", counted)
     data = _points_csv(tmp_path / "points.csv", 60)
     spec = {
         "name": "points", "data": {"dataset": str(data), "scale": False}, "split": {"val": 0.25, "test": 0.25},
@@ -773,9 +777,8 @@ def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: 
     # Two configurations on the same two folds run fold by fold: a process that can keep
     # only one fold's data still prepares each fold once.
     checked = validate_spec(spec)
-    fold = _trial.TrialDataCache().get(_trial.Trial(spec=checked.model_dump(mode="json"), name="f", fold=0, folds=2),
-                                       checked)  # fmt: skip
-    monkeypatch.setattr(_executors, "TrialDataCache", functools.partial(_trial.TrialDataCache, max_bytes=fold.nbytes))
+    fold = TrialDataCache().get(Trial(spec=checked.model_dump(mode="json"), name="f", fold=0, folds=2), checked)
+    monkeypatch.setattr(_executors, "TrialDataCache", functools.partial(TrialDataCache, max_bytes=fold.nbytes))
     prepared.clear()
     search(spec, ["compile.optimizer=sgd,adam"], select="cv", folds=2, runs=tmp_path / "runs", say=quiet)
     assert len(prepared) == 2
@@ -785,13 +788,14 @@ def test_a_search_prepares_each_distinct_data_once(tmp_path: Path, monkeypatch: 
 def test_a_cross_validation_loads_and_splits_its_data_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executor: str
 ) -> None:
-    from fitscope.experiment import _runner
-    from fitscope.experiment._spec import validate_spec
-    from fitscope.experiment._trial import Trial, trial_data
+    from fitscope.experiment.preparing import _holdout, _trial_data, trial_data
+    from fitscope.experiment.spec import validate_spec
+    from fitscope.experiment.training import Trial
 
     splits: list[Any] = []
-    original = _runner.split_of
-    monkeypatch.setattr(_runner, "split_of", lambda spec: splits.append(spec) or original(spec))
+    original = _holdout.split_of
+    for module in (_holdout, _trial_data):  # (the holdout split of a run, and the folds' plans)
+        monkeypatch.setattr(module, "split_of", lambda spec: splits.append(spec) or original(spec))
     spec = {
         "name": "points", "data": {"dataset": str(_points_csv(tmp_path / "points.csv", 60)), "scale": False},
         "split": {"val": 0.25, "test": 0.25}, "model": [{"Dense": {"units": 2, "activation": "softmax"}}],
@@ -809,9 +813,9 @@ def test_a_cross_validation_loads_and_splits_its_data_once(
 
 
 def test_process_workers_keep_to_the_data_they_hold() -> None:
-    from fitscope.experiment._executors import _grouped_by_data
-    from fitscope.experiment._process_pool import _Assigner
-    from fitscope.experiment._trial import Trial
+    from fitscope.experiment.executors._executors import _grouped_by_data
+    from fitscope.experiment.executors._process_pool import _Assigner
+    from fitscope.experiment.training import Trial
 
     # Two configurations on three folds, as a cross-validated search lists them.
     trials = [Trial(spec={"model": [{"Dense": {"units": 4 + config}}]}, name=f"c{config}-f{fold}", fold=fold, folds=3)
@@ -826,8 +830,9 @@ def test_process_workers_keep_to_the_data_they_hold() -> None:
 
 
 def test_kept_trial_data_is_read_only_and_within_its_budget(tmp_path: Path) -> None:
-    from fitscope.experiment._spec import validate_spec
-    from fitscope.experiment._trial import Trial, TrialDataCache
+    from fitscope.experiment.preparing import TrialDataCache
+    from fitscope.experiment.spec import validate_spec
+    from fitscope.experiment.training import Trial
 
     data = _points_csv(tmp_path / "points.csv", 40)
     spec = validate_spec({"data": {"dataset": str(data)}, "split": {"val": 0.5}, "model": [{"Dense": {"units": 2}}]})
@@ -846,9 +851,10 @@ def test_kept_trial_data_is_read_only_and_within_its_budget(tmp_path: Path) -> N
 
 
 def test_data_that_cannot_be_shipped_fails_only_its_trials(tmp_path: Path) -> None:
-    from fitscope.experiment._driver import Driver, ship_data
-    from fitscope.experiment._spec import validate_spec
-    from fitscope.experiment._trial import Trial
+    from fitscope.experiment.executors import Driver
+    from fitscope.experiment.executors._driver import ship_data
+    from fitscope.experiment.spec import validate_spec
+    from fitscope.experiment.training import Trial
 
     good = tmp_path / "good.csv"
     good.write_text("a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
@@ -864,9 +870,9 @@ def test_data_that_cannot_be_shipped_fails_only_its_trials(tmp_path: Path) -> No
 
 
 def test_a_process_worker_goes_on_past_a_trial_whose_data_fails(tmp_path: Path) -> None:
-    from fitscope.experiment._executors import Driver, execute
-    from fitscope.experiment._spec import validate_spec
-    from fitscope.experiment._trial import Trial
+    from fitscope.experiment.executors import Driver, execute
+    from fitscope.experiment.spec import validate_spec
+    from fitscope.experiment.training import Trial
 
     good = _points_csv(tmp_path / "good.csv", 40)
     specs = [{"data": {"dataset": str(path)}, "split": {"val": 0.5}, "model": [{"Dense": {"units": 2}}],
@@ -881,8 +887,8 @@ def test_a_process_worker_goes_on_past_a_trial_whose_data_fails(tmp_path: Path) 
 
 
 def test_the_driver_writes_a_bundle_s_epochs_of_one_trial_in_one_commit(tmp_path: Path) -> None:
-    from fitscope.experiment._driver import Driver
-    from fitscope.experiment._trial import Trial
+    from fitscope.experiment.executors import Driver
+    from fitscope.experiment.training import Trial
     from fitscope.store import Bundle, EpochEnded, EpochRecord, Started
 
     trials = [Trial(spec={"name": name, "seed": 0}, name=name) for name in ("a", "b")]
@@ -907,8 +913,8 @@ def test_the_driver_writes_a_bundle_s_epochs_of_one_trial_in_one_commit(tmp_path
 
 
 def test_progress_says_where_each_trial_is_every_few_seconds() -> None:
-    from fitscope.experiment._trial import Trial
-    from fitscope.experiment._trial_progress import TrialsProgress
+    from fitscope.experiment.executors._progress import TrialsProgress
+    from fitscope.experiment.training import Trial
 
     trials = [Trial(spec={"fit": {"epochs": 10}, "seed": i}, name=f"t{i}") for i in range(3)]
     keys = [t.key for t in trials]
@@ -960,7 +966,7 @@ def test_progress_says_where_each_trial_is_every_few_seconds() -> None:
 def test_more_workers_than_cores_gets_a_note(tmp_path: Path) -> None:
     import os
 
-    from fitscope.experiment._executors import Driver, execute
+    from fitscope.experiment.executors import Driver, execute
 
     said: list[str] = []
     cores = os.cpu_count() or 1

@@ -46,7 +46,7 @@ def test_the_off_switch_gives_plain_keras_fit_with_the_same_numbers(
     settings = ["fit.epochs=3"]
     fast = run_spec(QUICK, overrides=settings, runs=tmp_path, progress=False)
     built: list[keras.Model] = []
-    from fitscope.experiment import _training
+    from fitscope.experiment.training import _trainer as _training
 
     original = _training.Trainer.__init__
 

@@ -28,7 +28,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    from ..data._datasets import BUILTIN_DATASETS, locate_builtin
+    from ..data import BUILTIN_DATASETS, locate_builtin
 
     found = [locate_builtin(name, data_dir=args.data_dir) for name in BUILTIN_DATASETS]
     if args.json:

@@ -49,7 +49,7 @@ def run_plot(args: argparse.Namespace) -> int:
 
     store = open_store(args)
     if args.group:
-        from ..experiment._groups import standing_runs
+        from ..experiment import standing_runs
 
         infos = runs_of_group(store, args.group)
         group = infos[0].group_id  # the whole id, where a prefix or `last` was given

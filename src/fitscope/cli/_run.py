@@ -44,8 +44,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    from ..experiment import run_spec
-    from ..experiment._runner import resume_command
+    from ..experiment import resume_command, run_spec
 
     try:
         result = run_spec(
@@ -91,7 +90,7 @@ def run_run(args: argparse.Namespace) -> int:
 def run_test(args: argparse.Namespace) -> int:
     import sys
 
-    from ..experiment._runner import test_run
+    from ..experiment import test_run
 
     tested = test_run(args.run, runs=getattr(args, "runs", None), best=args.best)
     if tested.earlier:
@@ -129,7 +128,7 @@ def add_demo_parser(commands: Any) -> None:
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    from ..experiment._demo import run_demo
+    from ..experiment import run_demo
 
     results = run_demo(
         quick=args.quick, runs=getattr(args, "runs", None), data_dir=args.data_dir, progress=not args.quiet

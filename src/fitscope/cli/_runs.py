@@ -130,8 +130,7 @@ def _summary(info: Any, best: tuple[str, float, int] | None) -> dict[str, Any]:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from ..store import Store, default_root
-    from ..store._store import DB_NAME
+    from ..store import DB_NAME, Store, default_root
 
     group = getattr(args, "group", None)
     runs = getattr(args, "runs", None)
@@ -179,7 +178,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _mark_superseded(rows: list[dict[str, Any]], infos: list[Any]) -> None:
     """In a cv/tune group, name on each other attempt of a trial the run that stands for it."""
-    from ..experiment._groups import standing_runs
+    from ..experiment import standing_runs
 
     stands_for = {other: trial.info.run_id for trial in standing_runs(infos) for other in trial.others}
     for row in rows:

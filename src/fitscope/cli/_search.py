@@ -107,8 +107,7 @@ def run_cv(args: argparse.Namespace) -> int:
 
 
 def run_tune(args: argparse.Namespace) -> int:
-    from ..experiment import search
-    from ..experiment._search import assignments
+    from ..experiment import assignments, search
 
     result = search(
         args.spec, args.param, method=args.search, trials=args.trials, select=args.select, folds=args.folds,

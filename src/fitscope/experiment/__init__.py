@@ -1,19 +1,35 @@
-"""The experiment layer: spec files, the runner, cross-validation, search and executors."""
+"""The experiment layer: specs, preparing data, training, the sealed test, executors, cv and search.
+
+Sub-packages by concern: :mod:`.spec` (spec files), :mod:`.preparing` (splits and
+arrays), :mod:`.training` (one model into a sink; a trial), :mod:`.sealed` (the test
+set), :mod:`.executors` (where trials run, the driver that records them),
+:mod:`.search` (cross-validation and search). ``run_spec`` is one trial with a local sink.
+"""
 
 from __future__ import annotations
 
-from ._runner import RunResult, run_spec
-from ._search import CVResult, SearchResult, cross_validate, search, summarise_cv
-from ._spec import Spec, load_spec
+from ._demo import explain, run_demo
+from ._runner import RunResult, resume_command, run_spec
+from .sealed import SealedEvaluation, test_run
+from .search import CVResult, SearchResult, TrialRun, assignments, cross_validate, search, standing_runs, summarise_cv
+from .spec import Spec, load_spec
 
 __all__ = [
     "CVResult",
     "RunResult",
+    "SealedEvaluation",
     "SearchResult",
     "Spec",
+    "TrialRun",
+    "assignments",
     "cross_validate",
+    "explain",
     "load_spec",
+    "resume_command",
+    "run_demo",
     "run_spec",
     "search",
+    "standing_runs",
     "summarise_cv",
+    "test_run",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 from .._errors import Interrupted
 from ._runner import RunResult, resume_command, run_spec
-from ._spec import BUNDLED_SPECS
+from .spec import BUNDLED_SPECS
 
 __all__ = ["explain", "run_demo"]
 

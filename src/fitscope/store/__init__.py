@@ -9,6 +9,7 @@ from ._checkpoints import Checkpoint, CheckpointDir
 from ._events import Bundle, Checkpointed, Ended, EpochEnded, Evaluated, Event, Ready, Started, Status
 from ._sinks import QueueSink, RunSink, Sink
 from ._store import (
+    DB_NAME,
     DEFAULT_ROOT,
     TRIAL_BOOKKEEPING,
     EpochRecord,
@@ -23,6 +24,7 @@ from ._tensorboard import TensorBoardWriter, scalar_tag
 from ._values import normalize_metric_name
 
 __all__ = [
+    "DB_NAME",
     "DEFAULT_ROOT",
     "TRIAL_BOOKKEEPING",
     "Bundle",

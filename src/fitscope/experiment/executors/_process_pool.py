@@ -16,11 +16,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._errors import FitscopeError
-from .._process import import_keras, own_process, remove_compile_cache
-from ..store import Bundle, Ready
+from ..._errors import FitscopeError
+from ..._process import import_keras, own_process, remove_compile_cache
+from ...store import Bundle, Ready
+from ..preparing import TrialData
+from ..training import Trial, run_trial
 from ._driver import Driver, PreparedData, feed
-from ._trial import Trial, TrialData, run_trial
 from ._workers import run_inline, worker_env
 
 __all__ = ["ProcessPool"]
@@ -37,7 +38,7 @@ def _worker_main(tasks: Any, messages: Any, worker: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C
     _exit_with_driver()
-    from .._backend import choose_default_backend
+    from ..._backend import choose_default_backend
 
     choose_default_backend()
     run_inline()

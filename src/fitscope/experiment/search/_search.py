@@ -18,15 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ArgumentError
-from ..analysis import FoldsDiagnosis, diagnose_folds, epoch_bands, standard_error
-from ..store import Store, normalize_metric_name
-from ._executors import Driver, Executor, start_executor
+from ..._errors import ArgumentError
+from ...analysis import FoldsDiagnosis, diagnose_folds, epoch_bands, standard_error
+from ...store import Store, normalize_metric_name
+from ..executors import Driver, Executor, start_executor
+from ..preparing import FoldPlans, fold_pool, group_labels, warn_about_split
+from ..spec import Spec, as_spec, validate_spec
+from ..training import Trial
 from ._groups import standing_runs
-from ._runner import _as_spec, warn_about_split
-from ._search_space import check_distinct, check_keras_names, check_new_arguments, parse_param, set_path
-from ._spec import Spec, validate_spec
-from ._trial import FoldPlans, Trial, fold_pool, group_labels
+from ._space import check_distinct, check_keras_names, check_new_arguments, parse_param, set_path
 
 __all__ = ["CVResult", "SearchResult", "cross_validate", "search"]
 
@@ -146,7 +146,7 @@ class SearchResult:
 
 def assignments(params: dict[str, Any]) -> list[str]:
     """A configuration as ``--set`` takes it: ``model[0].Dense.units=512``, ``compile.optimizer=sgd``."""
-    from ._spec import format_override
+    from ..spec import format_override
 
     return [format_override(key, value) for key, value in params.items()]
 
@@ -228,7 +228,7 @@ def cross_validate(
     each fold is a run in one group. Returns per-fold final and best validation
     metrics, their mean, standard deviation and spread, and per-epoch mean ± std curves.
     """
-    spec_obj = _as_spec(spec, overrides)
+    spec_obj = as_spec(spec, overrides)
     check_new_arguments(spec, overrides)
     plans = FoldPlans()
     _check_fold_count(folds)
@@ -325,7 +325,7 @@ def search(
     samples of a group in one fold, as in :func:`cross_validate`). Only with
     ``test_best`` is the winner evaluated, once, on the sealed test split.
     """
-    spec_obj = _as_spec(spec, overrides)
+    spec_obj = as_spec(spec, overrides)
     check_new_arguments(spec, overrides)
     base = spec_obj.model_dump(mode="json")
     if not params:
@@ -441,7 +441,8 @@ def _split_noise(store: Store, scored: list[dict[str, Any]]) -> dict[str, Any] |
 
 def _test_winner(store: Store, winner: dict[str, Any], select: str, spec: Spec, configs: list, say: Any) -> dict:
     """Evaluate the winner once on the sealed test split (retrained on its holdout split after CV)."""
-    from ._runner import run_spec, test_run
+    from .._runner import run_spec
+    from ..sealed import test_run
 
     if select == "val":
         return test_run(winner["run_ids"][0], runs=store.root).metrics

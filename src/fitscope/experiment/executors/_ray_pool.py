@@ -12,11 +12,12 @@ import socket
 from collections.abc import Sequence
 from typing import Any
 
-from .._errors import FitscopeError
-from .._process import own_process
+from ..._errors import FitscopeError
+from ..._process import own_process
+from ..preparing import TrialData
+from ..spec import local_builder_files
+from ..training import Trial, run_trial
 from ._driver import Driver, feed, ship_data
-from ._spec import local_builder_files
-from ._trial import Trial, TrialData, run_trial
 from ._workers import ONE_THREAD, ONE_THREAD_XLA, run_inline
 
 __all__ = ["check_reachable", "run_ray"]

@@ -11,9 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .._errors import ArgumentError, SpecError
-from ._runner import _as_spec
-from ._spec import Spec, apply_override, is_argument_path, parse_yaml, path_parts, validate_spec, yaml_problem
+from ..._errors import ArgumentError, SpecError
+from ..spec import Spec, apply_override, as_spec, is_argument_path, parse_yaml, path_parts, validate_spec, yaml_problem
 
 __all__ = ["check_distinct", "check_keras_names", "check_new_arguments", "parse_param", "set_path"]
 
@@ -80,7 +79,7 @@ def check_new_arguments(spec: Spec | dict[str, Any] | str | Path, overrides: lis
     keys = [key for key in keys if is_argument_path(path_parts(key))]
     if not keys:
         return  # nothing to check: the spec is not read a second time
-    written = _as_spec(spec, None).model_dump(mode="json")
+    written = as_spec(spec, None).model_dump(mode="json")
     for key in keys:
         _check_new_argument(written, key, "--set")
 
@@ -93,7 +92,7 @@ def _check_new_argument(spec_data: dict[str, Any], key: str, option: str) -> Non
     parts = path_parts(key)
     if not is_argument_path(parts) or _value_at(spec_data, parts) is not _MISSING:
         return
-    from ._build import check_argument_name
+    from ..training import check_argument_name
 
     try:
         check_argument_name(parts)
@@ -149,7 +148,7 @@ def check_keras_names(spec: Spec, parsed: list[tuple[str, list[Any]]], executor:
     named = [(key, values) for key, values in parsed if key.startswith(_NAMED_SECTIONS)]
     if executor != "local" and not any(isinstance(v, (str, dict, list)) for _, values in named for v in values):
         return
-    from ._build import check_names
+    from ..training import check_names
 
     check_names(spec)
     base = spec.model_dump(mode="json")

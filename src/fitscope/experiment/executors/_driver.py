@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._errors import FitscopeError
-from ..store import Bundle, Ended, EpochEnded, Evaluated, Run, RunSink, Started, Status, Store
-from ._runner import warn_about_split
-from ._trial import FoldPlans, Trial, TrialData, trial_data
-from ._trial_progress import TrialsProgress
+from ..._errors import FitscopeError
+from ...store import Bundle, Ended, EpochEnded, Evaluated, Run, RunSink, Started, Status, Store
+from ..preparing import FoldPlans, TrialData, trial_data, warn_about_split
+from ..training import Trial
+from ._progress import TrialsProgress
 
 __all__ = ["Driver", "PreparedData", "TrialOutcome", "feed", "ship_data"]
 

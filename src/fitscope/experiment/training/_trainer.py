@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..store import Ended, Evaluated, Sink, Started
-from ._spec import Spec
+from ...store import Ended, Evaluated, Sink, Started
+from ..spec import Spec
 
 __all__ = ["PreparedArrays", "Trainer", "TrainingResult", "evaluate_on", "train_dev_evaluation"]
 
@@ -65,12 +65,12 @@ class Trainer:
     """
 
     def __init__(self, spec: Spec, data: PreparedArrays, *, view: Any = None, one_of_many: bool = False) -> None:
-        from .._process import freeze_imports, import_keras, reuse_compiled_programs
+        from ..._process import freeze_imports, import_keras, reuse_compiled_programs
 
         import_keras()  # a local search's first Keras import may be here: with the collector paused
         import keras
 
-        from ..keras_glue import speedups_on
+        from ...keras_glue import speedups_on
         from ._build import build_callbacks, build_model, steps_per_execution
 
         freeze_imports()
@@ -99,7 +99,7 @@ class Trainer:
         (a trial's manifest and initial weights); ``handle_signals`` lets Ctrl-C and
         SIGTERM stop after the epoch under way (the main process of ``fitscope run``).
         """
-        from ..keras_glue import Recorder, fit_arguments, inline_callbacks, weights_fingerprint
+        from ...keras_glue import Recorder, fit_arguments, inline_callbacks, weights_fingerprint
         from ._build import restored_epoch
 
         spec, data, model = self.spec, self.data, self.model
@@ -134,8 +134,8 @@ class Trainer:
 
 def evaluate_on(model: Any, arrays: tuple[Any, Any], batch_size: int) -> dict[str, float]:
     """``model.evaluate`` on one part's arrays, metric names normalised (``acc`` -> ``accuracy``)."""
-    from ..keras_glue import inline_callbacks
-    from ..store import normalize_metric_name
+    from ...keras_glue import inline_callbacks
+    from ...store import normalize_metric_name
 
     result = model.evaluate(*arrays, batch_size=batch_size, verbose=0, return_dict=True,
                             callbacks=inline_callbacks())  # fmt: skip
@@ -150,6 +150,6 @@ def train_dev_evaluation(arrays: Mapping[str, Any], batch_size: int) -> list[Any
     """
     if "train_dev" not in arrays:
         return []
-    from ..keras_glue import EvaluateEachEpoch
+    from ...keras_glue import EvaluateEachEpoch
 
     return [EvaluateEachEpoch("train_dev", arrays["train_dev"], batch_size=max(batch_size, 256))]

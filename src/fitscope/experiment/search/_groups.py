@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..store import RunInfo
+from ...store import RunInfo
 
 __all__ = ["TrialRun", "standing_runs"]
 

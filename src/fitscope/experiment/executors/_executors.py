@@ -21,9 +21,10 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ArgumentError, Interrupted
+from ..._errors import ArgumentError, Interrupted
+from ..preparing import TrialDataCache
+from ..training import Trial, run_trial
 from ._driver import Driver, TrialOutcome
-from ._trial import Trial, TrialDataCache, run_trial
 
 if TYPE_CHECKING:
     from ._process_pool import ProcessPool

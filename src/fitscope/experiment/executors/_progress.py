@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._trial import Trial
+from ..training import Trial
 
 __all__ = ["TrialsProgress"]
 

@@ -10,15 +10,17 @@ import math
 import re
 from typing import Any
 
-from .._errors import SpecError
-from ._spec import Spec, is_argument_path
+from ..._errors import SpecError
+from ..spec import Spec, is_argument_path
 
 __all__ = [
     "build_callbacks",
     "build_model",
     "check_argument_name",
     "check_names",
+    "keras_reason",
     "needs_every_step",
+    "restored_epoch",
     "steps_per_execution",
 ]
 
@@ -222,7 +224,7 @@ def build_model(
     """
     import keras
 
-    from ..keras_glue import accelerate, speedups_on, weight_programs
+    from ...keras_glue import accelerate, speedups_on, weight_programs
 
     speedups = speedups_on(spec.fit.accelerate)
     loss = spec.compile.loss
@@ -301,7 +303,7 @@ def check_names(spec: Spec) -> None:
     search can refuse a misspelt activation or optimizer before its first trial. A
     model builder (``model: package.module:function``) is left to the trial.
     """
-    from .._process import import_keras
+    from ..._process import import_keras
 
     import_keras()  # a search's first Keras import is here: with the collector paused
     import keras
@@ -394,7 +396,7 @@ def steps_per_execution(
     """
     import keras
 
-    from ..keras_glue import speedups_on
+    from ...keras_glue import speedups_on
 
     steps = math.ceil(train_size / spec.fit.batch_size)
     if not speedups_on(spec.fit.accelerate):

@@ -15,10 +15,24 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
-from .._errors import SpecError
-from ._spec_errors import describe_errors, fields_at
+from ..._errors import SpecError
+from ._errors import describe_errors, fields_at
 
-__all__ = ["Spec", "apply_override", "load_spec"]
+__all__ = [
+    "BUNDLED_SPECS",
+    "Spec",
+    "apply_override",
+    "as_spec",
+    "bundled_spec_names",
+    "format_override",
+    "is_argument_path",
+    "load_spec",
+    "local_builder_files",
+    "parse_yaml",
+    "path_parts",
+    "validate_spec",
+    "yaml_problem",
+]
 
 
 class _Section(BaseModel):
@@ -108,7 +122,7 @@ def validate_spec(data: Any, *, source: str = "spec") -> Spec:
 
 # Specs that ship with fitscope (the book's two experiments, a quick digits run): a
 # bare name such as `book_toy` finds them when no file of that name exists.
-BUNDLED_SPECS = Path(__file__).resolve().parents[1] / "specs"
+BUNDLED_SPECS = Path(__file__).resolve().parents[2] / "specs"  # (fitscope/specs)
 
 
 def bundled_spec_names() -> list[str]:
@@ -265,7 +279,7 @@ def _find_data_beside(spec: Spec, folder: Path, in_file: dict[str, Any]) -> None
     anywhere); a path found only from the working folder is used as it is, and so is one
     given with ``--set`` (a command-line path is relative to where the command runs).
     """
-    from ..data import BUILTIN_DATASETS
+    from ...data import BUILTIN_DATASETS
 
     for key in ("dataset", "target", "data_dir"):
         value = getattr(spec.data, key)
@@ -367,3 +381,20 @@ def _expand_name(name: str, parts: list[str | int], i: int, option: str, shown: 
         f"{option} {shown}: `{where}` is `{name}`, so its settings are at `{where}.{name}.{tail}`; "
         f"for another optimizer set the whole value, such as {where}='{{{parts[i]}: {{{tail}: ...}}}}'."
     )
+
+
+def as_spec(spec: Spec | dict[str, Any] | str | Path, overrides: list[str] | None) -> Spec:
+    """A validated spec from a :class:`Spec`, a dict or a YAML path, with ``key.path=value`` overrides applied."""
+    if isinstance(spec, Spec):
+        if overrides:
+            data = spec.model_dump()
+            for override in overrides:
+                data = apply_override(data, override)
+            return validate_spec(data)
+        return spec
+    if isinstance(spec, dict):
+        data = copy.deepcopy(spec)  # the caller's dict stays as it was
+        for override in overrides or []:
+            data = apply_override(data, override)
+        return validate_spec(data)
+    return load_spec(spec, overrides)

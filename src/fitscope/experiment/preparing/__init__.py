@@ -1,0 +1,35 @@
+"""Preparing data: a spec's holdout split, a trial's arrays, a cross-validation's folds."""
+
+from __future__ import annotations
+
+from ._holdout import Prepared, prepare, prepare_parts, split_of, warn_about_split
+from ._trial_data import (
+    FoldPlans,
+    TrialData,
+    TrialDataCache,
+    describe_holdout,
+    digest,
+    fold_pool,
+    group_labels,
+    prepare_trial,
+    trial_data,
+    trial_data_for,
+)
+
+__all__ = [
+    "FoldPlans",
+    "Prepared",
+    "TrialData",
+    "TrialDataCache",
+    "describe_holdout",
+    "digest",
+    "fold_pool",
+    "group_labels",
+    "prepare",
+    "prepare_parts",
+    "prepare_trial",
+    "split_of",
+    "trial_data",
+    "trial_data_for",
+    "warn_about_split",
+]

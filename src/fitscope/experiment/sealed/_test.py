@@ -1,0 +1,144 @@
+"""The sealed test set: evaluated only on request, every look a ledger row.
+
+:func:`test_run` evaluates a finished run's final (or best-epoch) weights on its
+test split; :func:`evaluate_test` is the one look ``fitscope run --test`` takes as a
+run ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..._errors import SpecError, StoreError
+from ...data import SplitManifest
+from ...store import Run, Store
+from ..preparing import Prepared, prepare
+from ..spec import validate_spec
+from ..training import build_model, evaluate_on
+
+__all__ = ["SealedEvaluation", "evaluate_test", "test_run"]
+
+
+@dataclass(frozen=True)
+class SealedEvaluation:
+    """What ``fitscope test`` reports: one look at a run's test split."""
+
+    run_id: str
+    epoch: int  # the epoch whose weights were evaluated
+    weights: str  # which: "last saved", "best" or "restored" (what EarlyStopping put back at the end)
+    metrics: dict[str, float]
+    earlier: list[dict[str, Any]]  # ledger rows of earlier test evaluations (non-empty: the set was used before)
+    note: str | None = None
+
+
+def evaluate_test(run: Run, model: Any, prepared: Prepared, *, epoch: int | None = None) -> dict[str, float]:
+    """Evaluate on the sealed test split and add a ledger row."""
+    from ...keras_glue import weights_fingerprint
+
+    metrics = evaluate_on(model, prepared.arrays["test"], prepared.spec.fit.batch_size)
+    at = run.next_epoch - 1 if epoch is None else epoch
+    run.record_evaluation("test", metrics, fingerprint=weights_fingerprint(model), epoch=at)
+    return metrics
+
+
+def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False) -> SealedEvaluation:
+    """Evaluate a finished run's final (or best-epoch) weights on its sealed test split.
+
+    Raises:
+        SpecError: the run has no spec, no test split or no saved weights.
+        StoreError: another live process is still training the run.
+    """
+    from ...keras_glue import restore_state, weights_fingerprint
+    from ...store import CheckpointDir
+
+    store = Store(runs, create=False)
+    run = store.run(run_id)
+    info = run.info()
+    busy = info.trained_elsewhere()
+    if busy:
+        raise StoreError(f"{busy} Test it once it has finished, or stop it first (its last checkpoint is then tested).")
+    if info.spec is None:
+        raise SpecError(f"run {run.run_id} was not started from a spec; evaluate it from Python instead.")
+    spec = validate_spec(info.spec, source=f"run {run.run_id}")
+    if CheckpointDir(run.checkpoint_dir).load_latest() is None:
+        if run.next_epoch == 0:
+            raise SpecError(f"run {run.run_id} has no epochs{info.why_it_ended()}, so it has no weights to test.")
+        raise SpecError(f"run {run.run_id} has no saved weights (checkpoints were off); it cannot be tested.")
+    prepared = prepare(spec)
+    if "test" not in prepared.split.parts:
+        raise SpecError(f"run {run.run_id} has no test split (its spec sets split.test to 0).")
+    if not _same_test_split(info.manifest, prepared.split.manifest):
+        raise StoreError(f"run {run.run_id}: the data no longer splits as recorded (its test part differs).")
+    x, y = prepared.arrays["train"]
+    model = build_model(
+        spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot,
+        target_shape=tuple(y.shape[1:]),
+    )  # fmt: skip
+    earlier = run.evaluations("test")
+    checkpoints = CheckpointDir(run.checkpoint_dir)
+    note = None
+    if best:
+        found = checkpoints.load_best()
+        if found is None:
+            raise SpecError(f"run {run.run_id} kept no best-epoch weights (it had no validation loss or no "
+                            "checkpoints); test its final weights without --best.")  # fmt: skip
+        restore_state(model, found.arrays)
+        epoch, weights = found.epoch, "best"
+    else:
+        # The newest checkpoint, which after a kill can be older than the last recorded epoch.
+        epoch, weights = resume_model_readonly(run, model), "last saved"
+        ended = _restored_at_the_end(run, info.status, epoch)
+        if ended is not None:  # test what the run ended with, as its final validation did
+            if weights_fingerprint(model) == ended["fingerprint"]:  # saved as the run ended (a cv/tune trial)
+                epoch, weights = ended["epoch"], "restored"
+            elif (found := checkpoints.load_best()) is not None and found.epoch == ended["epoch"]:
+                restore_state(model, found.arrays)
+                epoch, weights = found.epoch, "restored"
+            else:
+                note = (
+                    f"this run ended with the weights of epoch {ended['epoch']} (restored by EarlyStopping), "
+                    "which were not kept (fitscope keeps the best by val_loss); these are its last saved weights."
+                )
+    metrics = evaluate_test(run, model, prepared, epoch=epoch)
+    from ...report import write_report
+
+    write_report(run)  # the report shows the new test count
+    return SealedEvaluation(run.run_id, epoch, weights, metrics, earlier, note)
+
+
+def _same_test_split(recorded: SplitManifest | None, now: SplitManifest) -> bool:
+    """Whether the test part is the data the run recorded (a cv fold's too: every fold holds the same one out)."""
+    if recorded is None:
+        return False
+    before = recorded.content_hash.get("test")
+    if before is None:  # a manifest without part hashes: the whole split must match
+        return recorded.index_hash == now.index_hash
+    return before == now.content_hash.get("test")
+
+
+def _restored_at_the_end(run: Run, status: str, last_saved: int) -> dict[str, Any] | None:
+    """The validation evaluation of a finished run that ended with other weights than its last epoch's.
+
+    That evaluation (recorded as training ends) names the epoch EarlyStopping restored
+    and the weights' fingerprint. Only once the newest checkpoint is the run's last epoch:
+    a later attempt that was stopped leaves it stale.
+    """
+    finals = run.evaluations("val")
+    if status != "finished" or not finals or last_saved != run.next_epoch - 1:
+        return None
+    ended = finals[-1]
+    return ended if ended["epoch"] is not None and ended["epoch"] != last_saved else None
+
+
+def resume_model_readonly(run: Run, model: Any) -> int:
+    """Load the newest checkpoint's weights without touching the run's records."""
+    from ...keras_glue import restore_state
+    from ...store import CheckpointDir
+
+    found = CheckpointDir(run.checkpoint_dir).load_latest()
+    if found is None:  # checked by the caller
+        raise StoreError(f"run {run.run_id} has no readable checkpoint.")
+    restore_state(model, found.arrays)
+    return found.epoch

@@ -1,0 +1,114 @@
+"""One trial: a model built fresh from a spec, trained on one split, reported as messages.
+
+A trial runs wherever an executor puts it (this process, a worker process, a Ray
+task). It never touches the run store: it trains like any model fitscope trains
+(:mod:`._trainer`) into a :class:`~fitscope.store.QueueSink`, whose bundles of typed
+events reach the driver, which alone owns the store and writes them. So workers need no access to the
+driver's disk, and the store stays current while they train.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ...store import Bundle, Ended, QueueSink, Started
+from ..preparing import TrialData, TrialDataCache, describe_holdout, digest
+
+__all__ = ["Trial", "run_trial"]
+
+Put = Callable[[Bundle], Any]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What to train: a spec (overrides applied), which fold, and how the data is folded.
+
+    Attributes:
+        spec: the validated spec as a JSON-ready dict.
+        name: the run name.
+        fold: the fold number, or ``None`` for the spec's own holdout split.
+        folds: the number of folds (cross-validation), or ``None``.
+        stratify: stratified folds.
+        group_by: a CSV column whose values keep samples together in one fold.
+        params: the searched parameters of this trial (``{"model[0].Dense.units": 32}``).
+    """
+
+    spec: dict[str, Any]
+    name: str
+    fold: int | None = None
+    folds: int | None = None
+    stratify: bool = False
+    group_by: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """A stable identity: the same command re-run finds the trials it already finished."""
+        return digest({"spec": self.spec, "fold": self.fold, "folds": self.folds, "stratify": self.stratify,
+                        "group_by": self.group_by})  # fmt: skip
+
+    @property
+    def data_key(self) -> str:
+        """Trials with the same data key train and validate on the same arrays."""
+        loss = self.spec.get("compile", {}).get("loss")  # the default one-hot encoding follows the loss
+        return digest({**self._folding(), "fold": self.fold, "loss": loss})
+
+    @property
+    def folding_key(self) -> str:
+        """Trials with the same folding key fold the same data the same way (any fold of one cross-validation)."""
+        return digest(self._folding())
+
+    def _folding(self) -> dict[str, Any]:
+        return {**describe_holdout(self.spec), "folds": self.folds, "stratify": self.stratify,
+                "group_by": self.group_by}  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_trial(
+    trial: Trial,
+    put: Put,
+    data: TrialData | None = None,
+    *,
+    cache: TrialDataCache | None = None,
+    interval: float = 0.25,
+) -> None:
+    """Train one trial from scratch and report it as :class:`~fitscope.store.Bundle` s through ``put``.
+
+    ``data`` is the trial's prepared data when the caller made it (see
+    :func:`trial_data`); without it, the trial takes it from ``cache`` or loads it itself.
+    Epochs are bundled at most every ``interval`` seconds (see :class:`~fitscope.store.QueueSink`).
+
+    The events are those of any training (:class:`._trainer.Trainer`): ``Started``
+    (manifest, initial weights fingerprint), the epochs and checkpoints, the final
+    validation, ``Ended``. A Python exception in the trial ends it as ``failed`` with
+    the reason; it does not escape.
+    """
+    sink = QueueSink(trial.key, put, interval=interval)
+    try:
+        _run(trial, sink, data, cache)
+    except KeyboardInterrupt:
+        sink.send(Ended("interrupted", "interrupted (Ctrl-C)"))
+        raise
+    except Exception as exc:  # the trial fails, the search goes on
+        sink.send(Ended("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=5)))
+    finally:
+        sink.close()
+
+
+def _run(trial: Trial, sink: QueueSink, data: TrialData | None, cache: TrialDataCache | None) -> None:
+    from ...keras_glue import weights_fingerprint
+    from ..preparing import trial_data_for
+    from ..spec import validate_spec
+    from ._trainer import Trainer
+
+    spec = validate_spec(trial.spec)
+    if data is None:
+        data = cache.get(trial, spec) if cache is not None else trial_data_for(trial, spec)
+    trainer = Trainer(spec, data, one_of_many=True)
+    start = Started(manifest=data.manifest, initial=weights_fingerprint(trainer.model))
+    trainer.fit(sink, start=start, handle_signals=False)  # (the driver handles Ctrl-C)
