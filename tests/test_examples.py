@@ -20,6 +20,8 @@ def test_stateful_rnn_example_records_one_continuous_curve(tmp_path: Path) -> No
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "6 epochs recorded (0..5)" in out.stdout
+    carried = float(out.stdout.split("sum |h| + |c| = ")[1].split()[0])
+    assert carried > 0  # the state went from batch to batch (on JAX too)
     (info,) = Store(tmp_path).runs()
     assert (info.status, info.epochs) == ("finished", 6)
 

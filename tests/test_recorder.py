@@ -18,7 +18,7 @@ import pytest
 
 from fitscope import StoreError
 from fitscope.keras_glue import Recorder, reset_stateful_layers, resume_model, weights_fingerprint
-from fitscope.store import Store
+from fitscope.store import CheckpointDir, Store
 
 HERE = Path(__file__).parent
 
@@ -263,7 +263,7 @@ import os, sys
 import fitscope
 import keras
 import numpy as np
-from fitscope.store import Store
+from fitscope.store import CheckpointDir, Store
 
 x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
 y = np.arange(32) % 3
@@ -310,3 +310,64 @@ def test_a_forked_child_exiting_leaves_its_parents_open_runs_alone(tmp_path: Pat
     assert run.info().status == "running"
     _sinks._finish_open_runs(os.getpid())  # this process's own exit
     assert run.info().status == "finished" and run not in _sinks._finished_at_exit
+
+
+class _CrashAt(keras.callbacks.Callback):
+    """Raises at the end of one epoch, the first time only (Keras's BackupAndRestore docs do the same)."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch: int, logs: object = None) -> None:
+        if epoch == self.epoch:
+            raise RuntimeError("crash")
+
+
+@pytest.mark.parametrize("order", ["recorder, crash, backup", "backup, recorder, crash", "crash, recorder, backup"])
+def test_keras_s_own_resume_stores_every_epoch_once_whatever_the_callbacks_order(
+    tmp_path: Path, data: tuple, order: str
+) -> None:
+    x, y = data
+    run = Store(tmp_path).start_run(name="backup")
+    model = tiny_model()
+
+    def callbacks(crash: keras.callbacks.Callback | None) -> list[keras.callbacks.Callback]:
+        named = {"recorder": Recorder(run), "backup": keras.callbacks.BackupAndRestore(str(tmp_path / "backup")),
+                 "crash": crash}  # fmt: skip
+        return [named[name] for name in order.split(", ") if named[name] is not None]
+
+    with pytest.raises(RuntimeError, match="crash"):
+        model.fit(x, y, epochs=6, validation_split=0.25, verbose=0, callbacks=callbacks(_CrashAt(3)))
+    model.fit(x, y, epochs=6, validation_split=0.25, verbose=0, callbacks=callbacks(None))
+    assert [e for e, _, _ in run.epochs()] == [0, 1, 2, 3, 4, 5]  # (11 rows for 10 epochs before)
+    assert all(len(values) == 6 for values in run.history().values())
+
+
+def test_a_fit_from_initial_epoch_k_is_epoch_k_of_the_run(tmp_path: Path, data: tuple) -> None:
+    x, y = data
+    run = Store(tmp_path).start_run(name="initial")
+    model = tiny_model()
+    model.fit(x, y, epochs=6, verbose=0, callbacks=[Recorder(run, checkpoint=1)])
+    first = run.history()["loss"]
+    model.fit(x, y, epochs=4, initial_epoch=2, verbose=0, callbacks=[Recorder(run, checkpoint=1)])
+    # Epochs 2 and 3 trained again replace theirs; 4 and 5 belonged to the training redone, and go.
+    assert [e for e, _, _ in run.epochs()] == [0, 1, 2, 3]
+    again = run.history()["loss"]
+    assert again[:2] == first[:2] and again[2:] != first[2:4]
+    assert sorted(epoch for epoch, _ in CheckpointDir(run.checkpoint_dir).paths()) == [2, 3]  # (the last two kept)
+    model.fit(x, y, epochs=6, initial_epoch=4, verbose=0, callbacks=[Recorder(run)])  # continuing: as counted
+    assert [e for e, _, _ in run.epochs()] == list(range(6))
+
+
+@pytest.mark.parametrize("recorder_first", [True, False])
+def test_live_plot_draws_the_last_epoch_whatever_its_place(tmp_path: Path, data: tuple, recorder_first: bool) -> None:
+    from fitscope.keras_glue import LivePlot
+
+    x, y = data
+    run = Store(tmp_path).start_run(name="live")
+    live = LivePlot(run, every_secs=3600)  # (so only the end of training draws)
+    callbacks = [Recorder(run), live] if recorder_first else [live, Recorder(run)]
+    tiny_model().fit(x, y, epochs=4, validation_split=0.25, verbose=0, callbacks=callbacks)
+    drawn = [len(line.get_xdata()) for line in live.figure.axes[0].get_lines() if len(line.get_xdata()) > 1]
+    assert drawn and max(drawn) == 4

@@ -27,10 +27,12 @@ from ._state import (  # noqa: E402
     restore_state,
     weights_fingerprint,
 )
+from ._stateful import STATEFUL_RNN, carry_rnn_states  # noqa: E402
 from ._sync import SynchronousCallbacks, inline_callbacks  # noqa: E402
 
 __all__ = [
     "OFF_SWITCH",
+    "STATEFUL_RNN",
     "EvaluateEachEpoch",
     "LivePlot",
     "LiveView",
@@ -39,6 +41,7 @@ __all__ = [
     "SynchronousCallbacks",
     "accelerate",
     "architecture_fingerprint",
+    "carry_rnn_states",
     "fit_arguments",
     "fuse_metric_resets",
     "fuse_steps",

@@ -21,7 +21,9 @@ class LivePlot(keras.callbacks.Callback):
         run: read the curve from this stored run (so a resumed run's curve is whole,
             earlier ``fit`` calls included); without it the callback keeps its own
             history of this ``fit`` call.
-        every_secs: redraw at most this often (the last epoch is always drawn).
+        every_secs: redraw at most this often (the last epoch is always drawn, once
+            training ends: with a ``run``, whatever the place of the recorder among the
+            callbacks).
         title: the figure title (default: the run's name).
 
     Outside a notebook it draws nothing; the latest figure is in ``.figure``.
@@ -35,16 +37,25 @@ class LivePlot(keras.callbacks.Callback):
         self.history: dict[str, list[float]] = {}
         self.figure: Any = None
         self._last = 0.0
+        self._drawn = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         for key, value in (logs or {}).items():
             self.history.setdefault(normalize_metric_name(key), []).append(float(value))
-        last = epoch + 1 >= self.params.get("epochs", 0)
-        if not last and time.monotonic() - self._last < self.every_secs:
-            return
+        self._drawn = False
+        if time.monotonic() - self._last >= self.every_secs:
+            self._draw()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        # Every callback's on_epoch_end has run: the recorder wrote the last epoch, wherever it sits.
+        if not self._drawn:
+            self._draw()
+
+    def _draw(self) -> None:
         self._last = time.monotonic()
         history = self.run.history() if self.run is not None else self.history
         self.figure = book_figure(history, title=self.title)
+        self._drawn = True
         _show(self.figure)
 
 

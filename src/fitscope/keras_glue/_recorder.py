@@ -26,6 +26,7 @@ from ..store import (
     Ended,
     EpochEnded,
     EpochRecord,
+    Rewound,
     Run,
     RunSink,
     Sink,
@@ -33,6 +34,7 @@ from ..store import (
     normalize_metric_name,
 )
 from ._state import architecture_fingerprint, model_state, restore_state
+from ._stateful import carry_rnn_states
 
 __all__ = ["Recorder", "resume_model"]
 
@@ -143,10 +145,11 @@ class Recorder(keras.callbacks.Callback):
     # -- Keras hooks ------------------------------------------------------------
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        carry_rnn_states(self.model)  # (before the first step is traced: JAX would drop a stateful RNN's state)
         start = self._start or Started()
         self._start = None  # (the manifest and initial weights once; the backend every time)
         self.sink.send(Started(str(keras.backend.backend()), start.manifest, start.initial))
-        self._base = self.sink.next_epoch
+        self._base = 0  # (set at the first epoch, once every callback's on_train_begin has run)
         self._first_local = None
         self._last_checkpoint_time = time.monotonic()
         self._stop_requested = None
@@ -159,6 +162,7 @@ class Recorder(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self._first_local is None:
             self._first_local = epoch
+            self._base = self._first_epoch(epoch)
         self._current = self._global(epoch)
         self._epoch_start = time.time()
         self._batches = []
@@ -224,6 +228,24 @@ class Recorder(keras.callbacks.Callback):
     def close(self) -> None:
         """Write out what the sink holds (TensorBoard files; ``Run.finish`` closes them too)."""
         self.sink.close()
+
+    def _first_epoch(self, epoch: int) -> int:
+        """The run's number for the first epoch of this ``fit``, as Keras numbers it when it starts past 0.
+
+        A ``fit`` from epoch 0 continues the run's curve (a second ``fit`` call, the
+        book's loop of ``fit(epochs=1)`` calls). One that starts at epoch k > 0
+        (``initial_epoch=k``, or ``BackupAndRestore`` replaying from its last backup,
+        whatever its place among the callbacks) is epoch k of the run; the run's epochs
+        from k on are being trained again, and go.
+        """
+        recorded = self.sink.next_epoch
+        if epoch == 0:
+            return recorded
+        if epoch < recorded:
+            self.sink.send(Rewound(epoch))
+            if self.keep_best:
+                self._best, self._best_weights = self.sink.saved_best(), None
+        return epoch
 
     def _global(self, local_epoch: int) -> int:
         first = self._first_local if self._first_local is not None else local_epoch

@@ -6,7 +6,7 @@ Plain stdlib, numpy and the ``tensorboard`` package; never imports Keras.
 from __future__ import annotations
 
 from ._checkpoints import Checkpoint, CheckpointDir
-from ._events import Bundle, Checkpointed, Ended, EpochEnded, Evaluated, Event, Ready, Started, Status
+from ._events import Bundle, Checkpointed, Ended, EpochEnded, Evaluated, Event, Ready, Rewound, Started, Status
 from ._sinks import QueueSink, RunSink, Sink
 from ._store import (
     DB_NAME,
@@ -39,6 +39,7 @@ __all__ = [
     "GroupInfo",
     "QueueSink",
     "Ready",
+    "Rewound",
     "Run",
     "RunInfo",
     "RunSink",

@@ -25,6 +25,7 @@ __all__ = [
     "Evaluated",
     "Event",
     "Ready",
+    "Rewound",
     "Started",
     "Status",
 ]
@@ -46,6 +47,18 @@ class Started:
     backend: str | None = None
     manifest: SplitManifest | None = None
     initial: str | None = None
+
+
+@dataclass(frozen=True)
+class Rewound:
+    """Training starts again at ``epoch``, before the run's last recorded one.
+
+    Keras says so (``fit(initial_epoch=k)``, or ``BackupAndRestore`` replaying from its
+    last backup): the run's epochs from ``epoch`` on, and the checkpoints and best
+    weights of those epochs, belong to training that is being redone.
+    """
+
+    epoch: int
 
 
 @dataclass(frozen=True)
@@ -94,7 +107,7 @@ class Ended:
     traceback: str | None = None
 
 
-Event = Started | EpochEnded | Checkpointed | Evaluated | Ended
+Event = Started | Rewound | EpochEnded | Checkpointed | Evaluated | Ended
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from .._errors import StoreError
 from ._checkpoints import CheckpointDir
-from ._events import Bundle, Checkpointed, Ended, EpochEnded, Evaluated, Event, Started
+from ._events import Bundle, Checkpointed, Ended, EpochEnded, Evaluated, Event, Rewound, Started
 from ._store import EpochRecord, Run
 from ._tensorboard import TensorBoardWriter
 
@@ -143,6 +143,13 @@ class RunSink:
             self._base = run.next_epoch
             if self.tensorboard and self._writer is None:
                 self._writer = TensorBoardWriter(run.tensorboard_dir)
+        elif isinstance(event, Rewound):
+            run.truncate_after(event.epoch - 1)
+            self.checkpoints.discard_after(event.epoch - 1)
+            best = self.checkpoints.load_best() if (run.checkpoint_dir / "best.npz").is_file() else None
+            if best is not None and best.epoch >= event.epoch:
+                best.path.unlink()  # it belongs to an epoch that is trained again
+            self._base = event.epoch
         elif isinstance(event, EpochEnded):
             record = event.record
             if event.batches:
@@ -214,6 +221,8 @@ class QueueSink:
 
     def send(self, event: Event) -> None:
         self._held.append(event)
+        if isinstance(event, Rewound):
+            self._next_epoch = event.epoch
         if isinstance(event, EpochEnded):
             self._next_epoch = event.record.epoch + 1
             if time.monotonic() - self._sent < self._interval:

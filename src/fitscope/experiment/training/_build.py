@@ -224,7 +224,7 @@ def build_model(
     """
     import keras
 
-    from ...keras_glue import accelerate, speedups_on, weight_programs
+    from ...keras_glue import accelerate, carry_rnn_states, speedups_on, weight_programs
 
     speedups = speedups_on(spec.fit.accelerate)
     loss = spec.compile.loss
@@ -293,6 +293,7 @@ def build_model(
         raise SpecError(f"compile: {exc}") from exc
     if speedups:
         accelerate(model)
+    carry_rnn_states(model)  # (not a speed-up: without it a stateful RNN on JAX keeps no state)
     return model
 
 
