@@ -45,7 +45,7 @@ def test_split_table(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["--val", "abc"], "Invalid value for option --val: 'abc'"),
         (["--val", "0.9", "--test", "0.5"], "leave no training samples"),
-        (["--folds", "1"], "Invalid value for argument `folds`. Received: folds=1"),
+        (["--folds", "1"], "Invalid value for --folds: 1. Expected a whole number of folds, at least 2."),
         (["--folds", "5000"], "Only 1797 samples are available; use at most 1797 folds"),
         (["--subsample", "700"], "Expected TRAIN,VAL such as 700,300"),
         (["--replace"], "--replace only applies with --subsample"),
@@ -198,3 +198,33 @@ def test_backend_note_only_when_keras_json_picked_another_backend(
     )
     monkeypatch.setenv("KERAS_BACKEND", "numpy")  # chosen on purpose: no note
     assert backend_note() is None
+
+
+@pytest.mark.integration
+def test_every_command_that_reads_built_in_data_takes_data_dir(
+    mnist_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The missing-MNIST error says to pass --data-dir: run, test, cv, tune, demo and split take it."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("FITSCOPE_DATA", str(empty))  # MNIST is only where --data-dir says
+    data, runs = ["--data-dir", str(mnist_path.parent)], ["--runs", str(tmp_path / "runs")]
+    few = ["--set", "fit.epochs=2", "--set", "split.subsample=[100,50]"]
+    assert main(["run", "book_toy", *few, "--quiet", *data, *runs]) == 0
+    assert main(["test", "last", *data, *runs]) == 0
+    assert main(["cv", "book_toy", "--folds", "2", *few, *data, *runs]) == 0
+    assert main(["tune", "book_toy", "--param", "fit.batch_size=10,20", *few, *data, *runs]) == 0
+    assert main(["split", "--dataset", "mnist", "--val", "10000", "--test", "provided", "--no-shuffle", *data]) == 0
+    capsys.readouterr()
+    assert main(["run", "book_toy", *few, "--quiet", *runs]) == 2  # without it: the error that names it
+    assert "--data-dir" in capsys.readouterr().err
+
+
+def test_the_quick_demo_s_time_is_stated_once_in_the_help_and_the_readme(capsys: pytest.CaptureFixture[str]) -> None:
+    from fitscope.cli._run import QUICK_DEMO_TIME
+
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    assert QUICK_DEMO_TIME in " ".join(capsys.readouterr().out.split())
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"`fitscope demo --quick` trims the epochs: {QUICK_DEMO_TIME}" in " ".join(readme.split())

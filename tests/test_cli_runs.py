@@ -239,12 +239,77 @@ def test_runs_option_before_the_command(
     assert json.loads(capsys.readouterr().out)["run_id"] == ids[0]
     assert main(["--runs", str(tmp_path / "elsewhere"), "runs", "--runs", str(root), "--json"]) == 0
     assert [row["run_id"] for row in json.loads(capsys.readouterr().out)] == ids
-    with pytest.raises(SystemExit) as stop:
-        main(["--runs", str(root), "split", "--dataset", "digits"])
-    assert stop.value.code == 2
-    assert capsys.readouterr().err.splitlines()[-1] == (
-        "fitscope: error: --runs: `fitscope split` does not read or write runs; leave --runs out"
-    )
+    # A command that uses no store says so in one line, wherever --runs is placed.
+    for argv in (["--runs", str(root), "split", "--dataset", "digits"], ["split", "--dataset", "digits", "--runs", "x"],
+                 ["--runs", "x", "data", "ls"], ["data", "ls", "--runs", "x"]):  # fmt: skip
+        assert main(argv) == 2
+        command = "split" if "split" in argv else "data"
+        assert capsys.readouterr().err == (
+            f"fitscope {command}: error: --runs: `fitscope {command}` does not read or write runs; leave --runs out\n"
+        )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["runs"],
+        ["runs", "show", "last"],
+        ["runs", "groups"],
+        ["diagnose", "last"],
+        ["plot", "last", "-o", "{out}"],
+        ["report", "last", "-o", "{out}"],
+    ],
+)
+def test_every_command_that_uses_a_store_takes_runs_before_or_after_it(
+    store_with_runs: tuple[Path, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    root, _ = store_with_runs
+    out = str(tmp_path / "out.svg" if command[0] == "plot" else tmp_path / "out.html")
+    argv = [part.replace("{out}", out) for part in command]
+    assert main(["--runs", str(root), *argv]) == 0
+    before = capsys.readouterr().out
+    assert main([*argv, "--runs", str(root)]) == 0
+    assert capsys.readouterr().out == before
+
+
+def test_a_run_is_named_by_id_prefix_suffix_name_or_last(
+    store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, ids = store_with_runs
+    store = Store(root)
+    target = ids[0]
+    info = store.run(target).info()
+    unique_name = [i.name for i in store.runs()].count(info.name) == 1
+    for name in (target, target[:-3], target[-4:], "last", *([info.name] if unique_name else [])):
+        expected = ids[-1] if name == "last" else target
+        assert store.run(name).run_id == expected, name
+    twin = store.start_run(name=info.name)
+    with pytest.raises(StoreError, match=rf"'{info.name}' names 2 runs \(by name\): "):
+        store.run(info.name)
+    twin.finish()
+
+
+def test_runs_show_prints_the_last_epochs_or_the_ones_asked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = Store(tmp_path).start_run(name="long")
+    for epoch in range(100):
+        run.record_epoch(epoch, {"loss": 1 / (epoch + 1)}, started_at=0.0, duration=0.1)
+    run.finish()
+
+    def epochs_shown(*options: str) -> list[int]:
+        assert main(["runs", "show", run.run_id, "--runs", str(tmp_path), *options]) == 0
+        out = capsys.readouterr().out
+        return [int(line.split()[1]) for line in out.splitlines() if line.startswith("│") and line.split()[1].isdigit()]
+
+    assert epochs_shown() == list(range(80, 100))
+    assert epochs_shown("--tail", "3") == [97, 98, 99]
+    assert epochs_shown("--epochs", "10:13") == [10, 11, 12]
+    assert epochs_shown("--epochs", "95:") == list(range(95, 100))
+    assert epochs_shown("--epochs", "200:") == []
+    with pytest.raises(SystemExit):
+        main(["runs", "show", run.run_id, "--runs", str(tmp_path), "--epochs", "ten"])
+    assert "expected A:B (epochs A to B-1, either side may be left out); got 'ten'" in capsys.readouterr().err
 
 
 def test_a_store_in_an_unwritable_place(tmp_path: Path) -> None:

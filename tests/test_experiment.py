@@ -417,7 +417,9 @@ def test_overrides_reach_keyword_arguments_and_name_what_is_wrong(tmp_path: Path
     ]:  # fmt: skip
         with pytest.raises(SpecError) as caught:
             load_spec(QUICK, [override])
-        assert str(caught.value) == message
+        # Python names the argument as Python does; the command line words it as its option.
+        assert str(caught.value) == message.replace("--set", "`overrides`", 1)
+        assert caught.value.worded({"overrides": "--set"}.get) == message
 
 
 def test_a_bad_override_value_is_one_error_without_a_traceback(
@@ -852,7 +854,7 @@ def test_a_spec_with_target_data_gets_a_train_dev_set_and_the_mismatch_diagnosis
     assert main(["cv", str(spec), "--folds", "2", "--runs", str(tmp_path / "runs")]) == 2
     assert capsys.readouterr().err == (
         "fitscope cv: error: cross-validation folds one dataset, and this spec trains on data.dataset and validates "
-        "on data.target (a train-dev split): tune it with --select val, or run it with fitscope run.\n"
+        "on data.target (a train-dev split): tune it with --select val, or run it alone.\n"
     )
 
 

@@ -80,3 +80,43 @@ def test_the_walk_finds_upward_imports(tmp_path: Path) -> None:
         "data/_x.py:1 imports fitscope",
         "store/_planted.py:2 imports fitscope.keras_glue",
     ]
+
+
+def test_no_layer_below_the_cli_words_its_errors_with_the_cli_s_options() -> None:
+    """Errors name arguments as ``<<name>>`` (Python's name; the CLI words it as its option), never ``--flag``."""
+    import re
+
+    from fitscope.cli._main import _flags, build_parser
+
+    options = "|".join(sorted((re.escape(flag) for flag in _flags(build_parser()).values()), key=len, reverse=True))
+    worded = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.parent.name == "cli":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                text = " ".join(
+                    part.value
+                    for part in ast.walk(node.exc)
+                    if isinstance(part, ast.Constant) and isinstance(part.value, str)
+                )
+                if re.search(rf"(^|[\s(])({options})\b", text):
+                    worded.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert worded == []
+
+
+def test_an_error_names_arguments_as_python_or_as_the_command_line_does() -> None:
+    from fitscope._errors import argument_error, invalid_argument
+
+    error = argument_error("<<group_by>> only applies with <<select=cv>>; <<trials=N>> too.")
+    assert str(error) == "`group_by` only applies with select='cv'; trials=N too."
+    flags = {"group_by": "--group-by", "select": "--select", "trials": "--trials"}.get
+    assert error.worded(flags) == "--group-by only applies with --select cv; --trials N too."
+    bad = invalid_argument("metric", "val_f1", "This spec's runs report val_loss.")
+    assert (
+        str(bad) == "Invalid value for argument `metric`. Received: metric='val_f1'. This spec's runs report val_loss."
+    )
+    assert (
+        bad.worded({"metric": "--metric"}.get)
+        == "Invalid value for --metric: 'val_f1'. This spec's runs report val_loss."
+    )

@@ -204,12 +204,73 @@ def test_plot_history_accepts_every_source(tmp_path: Path) -> None:
         plot_history(42)
 
 
+def _hangul_glyphs_missing(figure: object) -> list[str]:
+    """The Hangul characters of the figure's texts that none of their fonts can draw (each would be a box)."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    missing = []
+    from matplotlib.text import Text
+
+    for text in figure.findobj(Text):  # type: ignore[attr-defined]
+        hangul = [ch for ch in text.get_text() if "가" <= ch <= "힣"]
+        if not hangul:
+            continue
+        families = text.get_fontproperties().get_family()
+        fonts = [FT2Font(font_manager.findfont(font_manager.FontProperties(family=f))) for f in families]
+        missing += [ch for ch in hangul if not any(font.get_char_index(ord(ch)) for font in fonts)]
+    return missing
+
+
+def _pixels(family: list[str], text: str) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(2, 1), dpi=50)
+    FigureCanvasAgg(figure)
+    figure.text(0.1, 0.4, text, family=family, fontsize=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the font without Hangul draws boxes, and says so)
+        figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba())
+
+
 def test_korean_labels_render_with_real_glyphs(tmp_path: Path) -> None:
-    if cjk_font() is None:
-        pytest.skip("no CJK font installed (install Debian's fonts-nanum); .ci/run installs it")
+    """On any machine: a system CJK font, else the NanumGothic that koreanize-matplotlib ships."""
+    sets = [CurveSet("두 유닛", HISTORY), CurveSet("과대적합 모델", HISTORY)]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing" for boxes
-        plot_history(HISTORY, tmp_path / "한글.png", title="두 유닛 모델 — 과대적합")
+        figure = plot_history(HISTORY, tmp_path / "한글.png", title="두 유닛 모델 — 과대적합")
+        compared = compare_figure(sets, title="비교")
+        save_figure(compared, tmp_path / "비교.svg")
+    assert _hangul_glyphs_missing(figure) == [] and _hangul_glyphs_missing(compared) == []
+    family = cjk_font()
+    assert family is not None
+    # The glyphs drawn differ from the boxes of a font without Hangul.
+    assert not np.array_equal(_pixels(["DejaVu Sans", family], "한글"), _pixels(["DejaVu Sans"], "한글"))
+
+
+def test_a_machine_without_a_cjk_font_draws_hangul_with_the_bundled_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fitscope.report import _fonts, bundled_font_file
+
+    monkeypatch.setattr(_fonts, "_system_cjk", lambda: None)  # as on a fresh machine
+    _fonts.cjk_font.cache_clear()
+    try:
+        assert bundled_font_file() is not None and bundled_font_file().name == "NanumGothic.ttf"  # type: ignore[union-attr]
+        assert cjk_font() == "NanumGothic"
+        figure = book_figure(HISTORY, title="두 유닛 모델")
+        assert _hangul_glyphs_missing(figure) == []
+    finally:
+        _fonts.cjk_font.cache_clear()
+
+
+def test_figures_leave_the_user_s_matplotlib_settings_alone() -> None:
+    import matplotlib
+
+    before = (list(matplotlib.rcParams["font.family"]), matplotlib.rcParams["axes.unicode_minus"])
+    book_figure(HISTORY, title="두 유닛 모델")
+    compare_figure([CurveSet("가", HISTORY)])
+    assert (list(matplotlib.rcParams["font.family"]), matplotlib.rcParams["axes.unicode_minus"]) == before
 
 
 def test_save_figure_is_atomic_and_checks_the_path(tmp_path: Path) -> None:

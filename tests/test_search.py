@@ -151,7 +151,7 @@ def test_a_search_selected_by_grouped_cv_keeps_groups_in_one_fold(tmp_path: Path
     assert grouped.isdisjoint(fold_hashes(None))  # grouped folds are not the plain ones
     infos = Store(tmp_path / "runs").runs(group=result.group_id)
     assert len(infos) == 6 and {info.manifest.index_hash for info in infos} == grouped
-    with pytest.raises(ArgumentError, match=re.escape("--group-by only applies with --select cv")):
+    with pytest.raises(ArgumentError, match=re.escape("`group_by` only applies with select='cv'")):
         search(spec, ["compile.optimizer=sgd,adam"], group_by="patient", runs=tmp_path / "runs", say=quiet)
     with pytest.raises(FitscopeError, match="no such group column"):
         search(spec, ["compile.optimizer=sgd,adam"], select="cv", folds=3, group_by="ward", runs=tmp_path / "runs",

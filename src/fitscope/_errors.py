@@ -18,11 +18,43 @@ Messages say what was wrong, where (file, row, key) and how to fix it.
 
 from __future__ import annotations
 
-__all__ = ["ArgumentError", "DataError", "FitscopeError", "Interrupted", "SpecError", "StoreError"]
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+__all__ = [
+    "ArgumentError",
+    "DataError",
+    "FitscopeError",
+    "Interrupted",
+    "SpecError",
+    "StoreError",
+    "argument_error",
+    "invalid_argument",
+]
 
 
 class FitscopeError(Exception):
-    """Base class of every error fitscope raises on purpose."""
+    """Base class of every error fitscope raises on purpose.
+
+    A message that names arguments is written as a template (:func:`argument_error`):
+    ``str(error)`` names them as Python does (`` `group_by` ``, ``select='cv'``), and
+    :meth:`worded` as the caller names them (the command line: ``--group-by``,
+    ``--select cv``), so no layer below the CLI words its errors with the CLI's flags.
+    """
+
+    template: str | None = None
+
+    def worded(self, option: Callable[[str], str | None]) -> str:
+        """The message with each argument named by ``option(name)`` (``None``: as Python names it)."""
+        if self.template is not None:
+            return _render(self.template, option)
+        name = getattr(self, "name", None)
+        flag = option(name) if name is not None else None
+        if flag is not None:  # an `invalid_argument` message, worded for the flag
+            value, expected = getattr(self, "value", None), getattr(self, "expected", "")
+            return f"Invalid value for {flag}: {value!r}. {expected}".rstrip()
+        return str(self)
 
 
 class ArgumentError(FitscopeError, ValueError):
@@ -77,6 +109,45 @@ class Interrupted(KeyboardInterrupt):
     def by(self) -> str:
         """How a run's reason says it: ``by the user (Ctrl-C)`` or ``by SIGTERM``."""
         return "by the user (Ctrl-C)" if self.how == "Ctrl-C" else f"by {self.how}"
+
+
+# <<name>> names an argument; <<name=value>> names it with a value (see FitscopeError.worded).
+_PLACEHOLDER = re.compile(r"<<(\w+)(?:=(.*?))?>>")
+
+
+def _render(template: str, option: Callable[[str], str | None]) -> str:
+    def name(match: re.Match[str]) -> str:
+        argument, value = match.group(1), match.group(2)
+        flag = option(argument)
+        if flag is None:
+            return f"`{argument}`" if value is None else f"{argument}={_python_value(value)}"
+        return flag if value is None else f"{flag} {value}"
+
+    return _PLACEHOLDER.sub(name, template)
+
+
+def _python_value(text: str) -> str:
+    """A value as Python writes it: numbers and placeholders (``N``) as they are, words quoted."""
+    try:
+        float(text)
+    except ValueError:
+        return text if text.isupper() else repr(text)
+    return text
+
+
+E = TypeVar("E", bound=FitscopeError)
+
+
+def argument_error(template: str, kind: type[E] = ArgumentError) -> E:  # type: ignore[assignment]
+    """An error whose message names arguments as ``<<name>>`` or ``<<name=value>>`` (see :meth:`FitscopeError.worded`).
+
+    Example:
+        >>> str(argument_error("<<group_by>> only applies with <<select=cv>>."))
+        "`group_by` only applies with select='cv'."
+    """
+    error = kind(_render(template, lambda name: None))
+    error.template = template
+    return error
 
 
 def invalid_argument(name: str, value: object, expected: str) -> ArgumentError:

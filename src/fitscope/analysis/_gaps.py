@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .._errors import ArgumentError
+from .._errors import ArgumentError, argument_error
 
 __all__ = [
     "ACTIONS",
@@ -113,9 +113,9 @@ def _pairs(text: str, option: str, form: str, known: tuple[str, ...], unknown: s
         name, sep, value = item.partition("=")
         name = name.strip().replace("-", "_")
         if not sep:
-            raise ArgumentError(f"{option}: {item!r} is not {form}.")
+            raise argument_error(f"{option}: {item!r} is not {form}.")
         if name not in known:
-            raise ArgumentError(f"{option}: {unknown.format(name=repr(name))}. Use {', '.join(known)}.")
+            raise argument_error(f"{option}: {unknown.format(name=repr(name))}. Use {', '.join(known)}.")
         yield name, value.strip()
 
 
@@ -123,14 +123,14 @@ def parse_errors(text: str) -> dict[str, float]:
     """Parse ``human=0.01,train=0.08,...`` (``%`` values allowed: ``train=8%``)."""
     errors: dict[str, float] = {}
     for name, value in _pairs(
-        text, "--errors", "NAME=VALUE (such as train=0.08)", ERROR_LEVELS, "unknown error name {name}"
+        text, "<<errors>>", "NAME=VALUE (such as train=0.08)", ERROR_LEVELS, "unknown error name {name}"
     ):
         try:
             errors[name] = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
         except ValueError:
-            raise ArgumentError(f"--errors: {name}={value!r} is not a number.") from None
+            raise argument_error(f"<<errors>>: {name}={value!r} is not a number.") from None
     if not errors:
-        raise ArgumentError("--errors: give at least one error level, such as train=0.08,dev=0.10.")
+        raise argument_error("<<errors>>: give at least one error level, such as train=0.08,dev=0.10.")
     return errors
 
 
@@ -138,14 +138,14 @@ def parse_sizes(text: str) -> dict[str, int]:
     """Parse ``dev=300,test=10000``: how many samples each held-out error level was measured on."""
     sizes: dict[str, int] = {}
     for name, value in _pairs(
-        text, "--sizes", "NAME=COUNT (such as dev=300)", _HELD_OUT, "{name} is not a held-out set"
+        text, "<<sizes>>", "NAME=COUNT (such as dev=300)", _HELD_OUT, "{name} is not a held-out set"
     ):
         try:
             sizes[name] = int(value)
         except ValueError:
-            raise ArgumentError(f"--sizes: {name}={value!r} is not a whole number of samples.") from None
+            raise argument_error(f"<<sizes>>: {name}={value!r} is not a whole number of samples.") from None
         if sizes[name] < 1:
-            raise ArgumentError(f"--sizes: {name}={sizes[name]}: a set needs at least one sample.")
+            raise argument_error(f"<<sizes>>: {name}={sizes[name]}: a set needs at least one sample.")
     return sizes
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ._output import console, print_json
+from ._runs import add_runs_option
 
 
 def add_parser(commands: Any) -> None:
@@ -24,6 +25,7 @@ def add_parser(commands: Any) -> None:
     )
     ls.add_argument("--data-dir", type=Path, help="a folder to look in first (default: $FITSCOPE_DATA)")
     ls.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_runs_option(ls, uses_store=False)
     ls.set_defaults(handler=run_ls)
 
 

@@ -71,8 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
-    if "runs" in vars(args) and not args.uses_store:
-        parser.error(f"--runs: `fitscope {args.command}` does not read or write runs; leave --runs out")
+    if "runs" in vars(args) and not args.uses_store:  # (before or after the command: one line either way)
+        print(f"fitscope {args.command}: error: --runs: `fitscope {args.command}` does not read or write runs; "
+              "leave --runs out", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     own_process()  # the command line owns its process (see fitscope._process)
     note = backend_note() if getattr(args, "trains", False) else None
     if note:
@@ -83,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FitscopeError as exc:
         if args.debug:
             raise
-        print(f"fitscope {args.command}: error: {exc}", file=sys.stderr)
+        print(f"fitscope {args.command}: error: {exc.worded(_flags(parser).get)}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         if args.debug:
@@ -98,6 +100,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 128 + signal.SIGTERM
         print(f"fitscope {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _flags(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Each argument's name (its ``dest``, the library's name for it) to its option, over every command."""
+    found: dict[str, str] = {}
+
+    def walk(level: argparse.ArgumentParser) -> None:
+        for action in level._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    walk(sub)
+            elif action.option_strings:
+                found.setdefault(action.dest, max(action.option_strings, key=len))
+
+    walk(parser)
+    return found
 
 
 @contextmanager

@@ -8,7 +8,15 @@ from typing import Any
 
 from .._errors import StoreError
 from ._output import HelpFormatter, console, print_json
-from ._runs import add_run_argument, add_runs_option, add_set_option, add_spec_argument, runs_option
+from ._runs import (
+    add_data_dir_option,
+    add_run_argument,
+    add_runs_option,
+    add_set_option,
+    add_spec_argument,
+    runs_option,
+    spec_overrides,
+)
 
 
 def add_parser(commands: Any) -> None:
@@ -27,6 +35,7 @@ def add_parser(commands: Any) -> None:
     run.add_argument("--test", action="store_true", help="also evaluate once on the sealed test split")
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
+    add_data_dir_option(run)
     add_runs_option(run)
     run.set_defaults(handler=run_run, trains=True)
 
@@ -39,6 +48,7 @@ def add_parser(commands: Any) -> None:
     add_run_argument(test)
     test.add_argument("--best", action="store_true", help="use the best-epoch weights (lowest val_loss), not the final")
     test.add_argument("--json", action="store_true", help="print JSON")
+    add_data_dir_option(test)
     add_runs_option(test)
     test.set_defaults(handler=run_test)
 
@@ -48,13 +58,13 @@ def run_run(args: argparse.Namespace) -> int:
 
     try:
         result = run_spec(
-            args.spec, overrides=args.set, runs=getattr(args, "runs", None), name=args.name,
+            args.spec, overrides=spec_overrides(args), runs=getattr(args, "runs", None), name=args.name,
             resume=args.resume, test=args.test, progress=not (args.quiet or args.json),
         )  # fmt: skip
     except StoreError as exc:
         if exc.run_id is None:
             raise
-        again = resume_command(args.spec, args.set, exc.run_id, getattr(args, "runs", None))
+        again = resume_command(args.spec, spec_overrides(args), exc.run_id, getattr(args, "runs", None))
         raise StoreError(f"{exc}\nresume: {again}") from exc
     if args.json:
         print_json(result.to_dict())
@@ -82,7 +92,7 @@ def run_run(args: argparse.Namespace) -> int:
         out.print(f"report: {result.report}", markup=False)
     out.print(f"tensorboard: {result.tensorboard_dir}  (fitscope board{runs_option(args)})", markup=False)
     if result.status == "interrupted":
-        again = resume_command(args.spec, args.set, result.run_id, getattr(args, "runs", None))
+        again = resume_command(args.spec, spec_overrides(args), result.run_id, getattr(args, "runs", None))
         out.print(f"resume: {again}", markup=False)
     return 0 if result.status == "finished" else 1
 
@@ -92,7 +102,7 @@ def run_test(args: argparse.Namespace) -> int:
 
     from ..experiment import test_run
 
-    tested = test_run(args.run, runs=getattr(args, "runs", None), best=args.best)
+    tested = test_run(args.run, runs=getattr(args, "runs", None), best=args.best, data_dir=args.data_dir)
     if tested.earlier:
         dates = ", ".join(time.strftime("%Y-%m-%d %H:%M", time.localtime(e["at"])) for e in tested.earlier)
         print(
@@ -112,6 +122,10 @@ def run_test(args: argparse.Namespace) -> int:
     return 0
 
 
+# Measured (`/usr/bin/time fitscope demo --quick`, 2026-12-05: 9.5 s); the README says the same.
+QUICK_DEMO_TIME = "about 10 s on 2 CPU cores"
+
+
 def add_demo_parser(commands: Any) -> None:
     demo = commands.add_parser(
         "demo",
@@ -120,8 +134,8 @@ def add_demo_parser(commands: Any) -> None:
         "images for 1000 epochs, and the 512-unit rmsprop model on all images for 5 epochs), evaluate "
         "each once on the sealed test set, and explain what happened.",
     )
-    demo.add_argument("--quick", action="store_true", help="fewer epochs: about a minute on 2 cores")
-    demo.add_argument("--data-dir", help="folder holding mnist.npz (default: $FITSCOPE_DATA)")
+    demo.add_argument("--quick", action="store_true", help=f"fewer epochs (300 and 3): {QUICK_DEMO_TIME}")
+    add_data_dir_option(demo)
     demo.add_argument("--quiet", action="store_true", help="no progress lines")
     add_runs_option(demo)
     demo.set_defaults(handler=run_demo_command, trains=True)

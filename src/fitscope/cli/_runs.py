@@ -12,11 +12,14 @@ from ._output import HelpFormatter, console, print_json
 RUNS_HELP = "the run store folder (default: $FITSCOPE_HOME or ./fitscope-runs)"
 
 
-def add_runs_option(parser: argparse.ArgumentParser, *, help_text: str = RUNS_HELP) -> None:
+def add_runs_option(parser: argparse.ArgumentParser, *, help_text: str = RUNS_HELP, uses_store: bool = True) -> None:
+    """``--runs DIR``; a command that uses no store takes it too (hidden), so that it can say it does not apply."""
     # SUPPRESS: an option given before the command or a sub-action (`fitscope --runs D
     # runs show X`) is not reset to None by the later parser.
-    parser.add_argument("--runs", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=help_text)
-    parser.set_defaults(uses_store=True)
+    parser.add_argument("--runs", type=Path, metavar="DIR", default=argparse.SUPPRESS,
+                        help=help_text if uses_store else argparse.SUPPRESS)  # fmt: skip
+    if uses_store:
+        parser.set_defaults(uses_store=True)
 
 
 def runs_option(args: argparse.Namespace) -> str:
@@ -45,8 +48,24 @@ def add_spec_argument(parser: argparse.ArgumentParser) -> None:
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:
     """``--set key.path=value``, repeatable: overrides for a spec (run, cv, tune)."""
-    parser.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                         help="override a spec value, e.g. fit.epochs=5 (repeatable)")  # fmt: skip
+
+
+DATA_DIR_HELP = "the folder holding the built-in datasets' files, e.g. mnist.npz (default: $FITSCOPE_DATA)"
+
+
+def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir DIR``: where the spec's built-in dataset lies (the spec's ``data.data_dir``)."""
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help=DATA_DIR_HELP)
+
+
+def spec_overrides(args: argparse.Namespace) -> list[str]:
+    """The ``--set`` overrides, with ``--data-dir`` as the spec's ``data.data_dir``."""
+    from ..experiment.spec import data_dir_override
+
+    data_dir = getattr(args, "data_dir", None)
+    return [*args.overrides, *([data_dir_override(data_dir)] if data_dir is not None else [])]
 
 
 def open_store(args: argparse.Namespace) -> Any:
@@ -80,9 +99,17 @@ def add_parser(commands: Any) -> None:
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(handler=run_list)
     actions = runs.add_subparsers(dest="runs_command", metavar="ACTION")
-    show = actions.add_parser("show", help="params, split manifest, per-epoch table and evaluations of a run")
+    show = actions.add_parser(
+        "show", help="params, split manifest, per-epoch table and evaluations of a run",
+        description="Show one run: its parameters, split, epochs (the last 20 unless --tail or --epochs says "
+        "otherwise) and the evaluations ledger. --json gives everything, every epoch included.",
+    )  # fmt: skip
     add_run_argument(show)
     add_runs_option(show)
+    which = show.add_mutually_exclusive_group()
+    which.add_argument("--tail", type=_positive, metavar="N", help="the last N epochs (default: 20)")
+    which.add_argument("--epochs", type=_epoch_range, metavar="A:B", help="epochs A to B-1, as Python slices them "
+                       "(A: or :B too)")  # fmt: skip
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=run_show)
     groups = actions.add_parser(
@@ -186,6 +213,42 @@ def _mark_superseded(rows: list[dict[str, Any]], infos: list[Any]) -> None:
             row["superseded_by"] = stands_for[row["run_id"]]
 
 
+_SHOWN = 20  # epochs `runs show` prints unless asked for others
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of epochs, 1 or more; got {text!r}")
+    return value
+
+
+def _epoch_range(text: str) -> slice:
+    start, colon, stop = text.partition(":")
+    try:
+        if not colon:
+            raise ValueError
+        bounds = [int(part) if part.strip() else None for part in (start, stop)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected A:B (epochs A to B-1, either side may be left out); got {text!r}"
+        ) from None
+    if any(bound is not None and bound < 0 for bound in bounds):
+        raise argparse.ArgumentTypeError(f"epochs are counted from 0; got {text!r}")
+    return slice(*bounds)
+
+
+def _shown_epochs(numbers: list[int], tail: int | None, epochs: slice | None) -> list[int]:
+    """The positions of the epochs to print: a range of epoch numbers, the last ``tail``, or the last 20."""
+    if epochs is not None:
+        start, stop = epochs.start or 0, numbers[-1] + 1 if epochs.stop is None else epochs.stop
+        return [i for i, number in enumerate(numbers) if start <= number < stop]
+    return list(range(max(0, len(numbers) - (tail or _SHOWN)), len(numbers)))
+
+
 def run_show(args: argparse.Namespace) -> int:
     store = open_store(args)
     run = store.run(args.run)
@@ -227,14 +290,22 @@ def run_show(args: argparse.Namespace) -> int:
         m = info.manifest
         out.print(f"split: {dict(m.sizes)}  seed {m.seed}  index hash {m.index_hash[:16]}…")
     if epochs:
-        table = Table(title=f"{len(epochs)} epochs")
-        table.add_column("epoch", justify="right")
-        names = sorted(history)
-        for name in names:
-            table.add_column(name, justify="right")
-        for i, (epoch, _, _) in enumerate(epochs):
-            table.add_row(str(epoch), *(f"{history[n][i]:.4f}" for n in names))
-        out.print(table)
+        shown = _shown_epochs([number for number, _, _ in epochs], args.tail, args.epochs)
+        if shown:
+            part = "" if len(shown) == len(epochs) else f", epochs {epochs[shown[0]][0]}–{epochs[shown[-1]][0]} shown"
+            table = Table(title=f"{len(epochs)} epochs{part}")
+            table.add_column("epoch", justify="right")
+            names = sorted(history)
+            for name in names:
+                table.add_column(name, justify="right")
+            for i in shown:
+                table.add_row(str(epochs[i][0]), *(f"{history[n][i]:.4f}" for n in names))
+            out.print(table)
+            if len(shown) < len(epochs) and args.tail is None and args.epochs is None:
+                out.print("(--tail N or --epochs A:B for others, --json for every epoch)")
+        else:
+            wanted = f"{args.epochs.start or ''}:{'' if args.epochs.stop is None else args.epochs.stop}"
+            out.print(f"no epochs in {wanted} (the run has epochs {epochs[0][0]}–{epochs[-1][0]})")
     else:
         out.print("no epochs recorded")
     out.print(f"test set evaluated {test_count} time(s); {len(evaluations)} evaluation(s) in all")

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ._output import HelpFormatter, print_json
-from ._runs import add_runs_option, add_set_option, add_spec_argument, runs_option
+from ._runs import add_data_dir_option, add_runs_option, add_set_option, add_spec_argument, runs_option, spec_overrides
 
 
 def _executor_options(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +21,7 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=2, help="parallel workers, one CPU core each (default: 2)")
     parser.add_argument("--address", metavar="RAY_ADDRESS", help="a running Ray cluster (with --executor ray)")
     add_set_option(parser)
+    add_data_dir_option(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_runs_option(parser)  # fmt: skip
 
@@ -66,9 +67,11 @@ def add_parser(commands: Any) -> None:
         formatter_class=HelpFormatter,
     )
     add_spec_argument(tune)
-    tune.add_argument("--param", action="append", default=[], metavar="KEY.PATH=V1,V2",
+    tune.add_argument("--param", dest="params", action="append", default=[], metavar="KEY.PATH=V1,V2",
                       help="a value list to search (repeatable)")  # fmt: skip
-    tune.add_argument("--search", choices=("grid", "random"), default="grid", help="grid (default) or random")
+    tune.add_argument(
+        "--search", dest="method", choices=("grid", "random"), default="grid", help="grid (default) or random"
+    )  # (dest: the name search() gives it, for error messages)
     tune.add_argument("--trials", type=int, help="configurations to draw with --search random")
     tune.add_argument("--select", choices=("val", "cv"), default="val", help="score on the validation split or by CV")
     tune.add_argument("--folds", type=int, metavar="K", help="folds with --select cv (default: 5)")
@@ -93,7 +96,7 @@ def run_cv(args: argparse.Namespace) -> int:
     from ..experiment import cross_validate
 
     result = cross_validate(
-        args.spec, folds=args.folds, stratify=args.stratify, group_by=args.group_by, overrides=args.set,
+        args.spec, folds=args.folds, stratify=args.stratify, group_by=args.group_by, overrides=spec_overrides(args),
         executor=args.executor, workers=args.workers, address=args.address, runs=getattr(args, "runs", None),
         say=_say(args),
     )  # fmt: skip
@@ -110,10 +113,10 @@ def run_tune(args: argparse.Namespace) -> int:
     from ..experiment import assignments, search
 
     result = search(
-        args.spec, args.param, method=args.search, trials=args.trials, select=args.select, folds=args.folds,
-        stratify=args.stratify, group_by=args.group_by,
-        metric=args.metric, test_best=args.test_best, seed=args.seed, overrides=args.set, executor=args.executor,
-        workers=args.workers, address=args.address, runs=getattr(args, "runs", None), say=_say(args),
+        args.spec, args.params, method=args.method, trials=args.trials, select=args.select, folds=args.folds,
+        stratify=args.stratify, group_by=args.group_by, metric=args.metric, test_best=args.test_best, seed=args.seed,
+        overrides=spec_overrides(args), executor=args.executor, workers=args.workers, address=args.address,
+        runs=getattr(args, "runs", None), say=_say(args),
     )  # fmt: skip
     if args.json:
         print_json(result.to_dict())
@@ -124,7 +127,7 @@ def run_tune(args: argparse.Namespace) -> int:
         return 1
     winner = assignments(result.winner["params"])
     print(f"winner: {' '.join(winner)}")
-    sets = " ".join(f"--set {shlex.quote(item)}" for item in [*(args.set or []), *winner])
+    sets = " ".join(f"--set {shlex.quote(item)}" for item in [*(args.overrides or []), *winner])
     print(f"train it alone: fitscope run {shlex.quote(str(args.spec))} {sets}{runs_option(args)}")  # beside it
     print("\n".join(result.trust_lines()))
     print(f"compare the curves: fitscope plot --group {result.group_id}{runs_option(args)}")

@@ -8,6 +8,7 @@ from typing import Any
 
 from .._errors import ArgumentError
 from ._output import HelpFormatter, console, print_json
+from ._runs import add_runs_option
 
 
 def parse_size(text: str, *, name: str, allow_provided: bool = False) -> int | float | str:
@@ -58,6 +59,7 @@ def add_parser(commands: Any) -> None:
         formatter_class=HelpFormatter,
     )
     add_dataset_options(parser)
+    add_runs_option(parser, uses_store=False)
     parser.add_argument(
         "--val", default="0.2", metavar="N|F", help="validation size: a count or a fraction (default: 0.2)"
     )

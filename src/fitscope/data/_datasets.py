@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._errors import DataError, invalid_argument
+from .._errors import DataError, argument_error, invalid_argument
 from ._readers import read_csv, read_idx, read_npz
 
 __all__ = [
@@ -335,9 +335,10 @@ def _download(fname: str, origin: str, *, subdir: str, file_hash: str | None) ->
     try:
         path = get_file(fname, origin=origin, file_hash=file_hash, cache_subdir=subdir)
     except Exception as exc:
-        raise DataError(
+        raise argument_error(
             f"{fname} is not on disk and could not be downloaded from {origin} ({exc}). "
-            "Put the file in a data directory and set FITSCOPE_DATA or pass --data-dir."
+            "Put the file in a data directory and set FITSCOPE_DATA or pass <<data_dir>>.",
+            DataError,
         ) from exc
     return Path(path)
 
@@ -365,9 +366,10 @@ def load_mnist(
         chosen = next((p for p in _mnist_candidates(folder) if p.is_file()), None)  # type: ignore[assignment]
         if chosen is None:
             if not download:
-                raise DataError(
+                raise argument_error(
                     "mnist.npz was not found in the data directory or the Keras cache. "
-                    "Set FITSCOPE_DATA to the folder that holds it, or pass --data-dir."
+                    "Set FITSCOPE_DATA to the folder that holds it, or pass <<data_dir>>.",
+                    DataError,
                 )
             chosen = _download("mnist.npz", MNIST_ORIGIN, subdir="datasets", file_hash=MNIST_SHA256)
     arrays = read_npz(chosen)

@@ -9,7 +9,7 @@ from typing import Any
 
 from .._errors import Interrupted
 from ._runner import RunResult, resume_command, run_spec
-from .spec import BUNDLED_SPECS
+from .spec import BUNDLED_SPECS, data_dir_override
 
 __all__ = ["explain", "run_demo"]
 
@@ -56,7 +56,7 @@ def run_demo(
     *,
     quick: bool = False,
     runs: str | Path | None = None,
-    data_dir: str | None = None,
+    data_dir: str | Path | None = None,
     progress: bool = True,
     say: Callable[[str], Any] = print,
 ) -> dict[str, RunResult]:
@@ -66,7 +66,7 @@ def run_demo(
                         ("book_full", "The full model (512 hidden units, rmsprop, 50000 images)")):  # fmt: skip
         overrides = [f"fit.epochs={QUICK_EPOCHS[stem]}"] if quick else []
         if data_dir:
-            overrides.append(f"data.data_dir={data_dir}")
+            overrides.append(data_dir_override(data_dir))
         say(f"\n== {title}")
         result = run_spec(BUNDLED_SPECS / f"{stem}.yaml", overrides=overrides, runs=runs, test=True, progress=progress)
         results[stem] = result

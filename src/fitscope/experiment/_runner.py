@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._errors import SpecError, StoreError
+from .._errors import SpecError, StoreError, argument_error
 from .._process import freeze_imports
 from ..store import Run, RunSink, Store
 from .preparing import prepare, warn_about_split
@@ -78,7 +78,9 @@ def run_spec(
     spec = as_spec(spec, overrides)
     prepared = prepare(spec)
     if test and "test" not in prepared.split.parts:
-        raise SpecError("--test: this spec's split has no test part; set split.test (e.g. provided or 0.2).")
+        raise argument_error(
+            "<<test>>: this spec's split has no test part; set split.test (e.g. provided or 0.2).", SpecError
+        )
     view = progress_callback(spec.fit.epochs) if progress else None
     trainer = Trainer(spec, prepared, view=view)
     model = trainer.model

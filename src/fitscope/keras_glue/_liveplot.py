@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import time
 from typing import Any
 
@@ -36,7 +37,7 @@ class LivePlot(keras.callbacks.Callback):
         self.title = title or (run.info().name if run is not None else "")
         self.history: dict[str, list[float]] = {}
         self.figure: Any = None
-        self._last = 0.0
+        self._last = -math.inf
         self._drawn = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -52,8 +53,10 @@ class LivePlot(keras.callbacks.Callback):
             self._draw()
 
     def _draw(self) -> None:
-        self._last = time.monotonic()
         history = self.run.history() if self.run is not None else self.history
+        if not any(history.values()):  # the recorder, after this callback, has not written an epoch yet
+            return
+        self._last = time.monotonic()
         self.figure = book_figure(history, title=self.title)
         self._drawn = True
         _show(self.figure)

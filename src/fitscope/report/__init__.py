@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._board import board_command, start_board
 from ._figures import CurveSet, band_figure, book_figure, compare_figure, save_figure
-from ._fonts import cjk_font, configure_fonts
+from ._fonts import bundled_font_file, cjk_font, configure_fonts, korean_fonts
 from ._history import as_history
 from ._html import render_report, write_report
 from ._plot import plot_group, plot_history, plot_runs
@@ -15,9 +15,11 @@ __all__ = [
     "band_figure",
     "board_command",
     "book_figure",
+    "bundled_font_file",
     "cjk_font",
     "compare_figure",
     "configure_fonts",
+    "korean_fonts",
     "plot_group",
     "plot_history",
     "plot_runs",

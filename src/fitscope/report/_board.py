@@ -29,7 +29,7 @@ def start_board(logdir: Path, *, port: int = 6006, host: str = "127.0.0.1") -> t
     """
     from tensorboard import program
 
-    from .._errors import ArgumentError
+    from .._errors import argument_error
 
     board = program.TensorBoard()
     board.configure(argv=[None, "--logdir", str(logdir.resolve()), "--port", str(port), "--host", host])
@@ -38,14 +38,18 @@ def start_board(logdir: Path, *, port: int = 6006, host: str = "127.0.0.1") -> t
         with contextlib.redirect_stderr(said):
             url = board.launch()
     except program.TensorBoardPortInUseError:
-        raise ArgumentError(
+        raise argument_error(
             f"cannot serve TensorBoard on port {port}: it is already in use (another TensorBoard?). "
-            "Choose another with --port, or --port 0 for any free port."
+            "Choose another with <<port>>, or <<port=0>> for any free port."
         ) from None
     except program.TensorBoardServerException as exc:  # a port that needs root, an address family not supported
-        raise ArgumentError(f"cannot serve TensorBoard on {host}:{port}: {exc.msg}. Check --host and --port.") from None
+        raise argument_error(
+            f"cannot serve TensorBoard on {host}:{port}: {exc.msg}. Check <<host>> and <<port>>."
+        ) from None
     except SystemExit:  # werkzeug prints why it could not bind (an address not on this machine), then exits
         why = (said.getvalue().strip().splitlines() or ["the address cannot be bound"])[-1]
-        raise ArgumentError(f"cannot serve TensorBoard on {host}:{port}: {why}. Check --host and --port.") from None
+        raise argument_error(
+            f"cannot serve TensorBoard on {host}:{port}: {why}. Check <<host>> and <<port>>."
+        ) from None
     sys.stderr.write(said.getvalue())
     return url, board

@@ -17,7 +17,7 @@ import numpy as np
 from .._atomic import write_atomically
 from .._errors import ArgumentError, DataError
 from ..store import TRIAL_BOOKKEEPING
-from ._fonts import configure_fonts
+from ._fonts import with_korean_fonts
 
 __all__ = ["CurveSet", "band_figure", "book_figure", "compare_figure", "grid_figure", "save_figure"]
 
@@ -40,7 +40,6 @@ def _figure(width: float = 8.0, height: float = 5.0) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    configure_fonts()
     figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
@@ -61,6 +60,7 @@ def check_metrics(history: dict[str, list[float]], wanted: Sequence[str], *, whe
         )
 
 
+@with_korean_fonts
 def book_figure(
     history: dict[str, list[float]],
     *,
@@ -120,6 +120,7 @@ def _epoch_axis(ax: Any) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
+@with_korean_fonts
 def grid_figure(history: dict[str, list[float]], metrics: Sequence[str], *, title: str = "") -> Any:
     """One panel per metric (training and validation together)."""
     base = [m for m in dict.fromkeys(m.removeprefix("val_") for m in metrics)]
@@ -150,6 +151,7 @@ def comparison_metrics(histories: Sequence[dict[str, list[float]]]) -> list[str]
     return ["val_loss", f"val_{second}"] if second else ["val_loss"]
 
 
+@with_korean_fonts
 def compare_figure(sets: Sequence[CurveSet], *, metrics: Sequence[str] | None = None, title: str = "") -> Any:
     """Overlaid validation curves of several runs, labelled with the parameters that differ.
 
@@ -194,6 +196,7 @@ def _mark_epochs(ax: Any, best_epoch: int | None, onset: int | None) -> None:
         ax.axvline(onset, color="0.55", linestyle=":", linewidth=1.5, label=f"overfitting from {onset}")
 
 
+@with_korean_fonts
 def band_figure(histories: Sequence[dict[str, list[float]]], *, title: str = "") -> Any:
     """Cross-validation folds: mean ± standard deviation per epoch, training and validation.
 

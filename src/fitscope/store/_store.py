@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import ArgumentError, Interrupted, StoreError
+from .._errors import ArgumentError, Interrupted, StoreError, argument_error
 from .._process import pid_alive
 from ..data import Split, SplitManifest
 from ._schema import migrate
@@ -227,21 +227,24 @@ class Store:
     def __init__(self, root: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
         self.root = _root(root)
         if not create and not Store.exists(root):
-            raise StoreError(
-                f"no run store in {self.root} (no {DB_NAME} there). Check --runs DIR or FITSCOPE_HOME; "
-                "`fitscope run`, `cv`, `tune` and `demo` create one."
+            raise argument_error(
+                f"no run store in {self.root} (no {DB_NAME} there). Check <<runs=DIR>> or FITSCOPE_HOME; "
+                "`fitscope run`, `cv`, `tune` and `demo` create one.",
+                StoreError,
             )
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(
+            raise argument_error(
                 f"cannot create the run store folder {self.root} ({exc.strerror}). "
-                "Choose another folder with --runs DIR or FITSCOPE_HOME."
+                "Choose another folder with <<runs=DIR>> or FITSCOPE_HOME.",
+                StoreError,
             ) from exc
         if not os.access(self.root, os.W_OK | os.X_OK):
-            raise StoreError(
+            raise argument_error(
                 f"the run store folder {self.root} is not writable. "
-                "Fix its permissions or choose another folder with --runs DIR or FITSCOPE_HOME."
+                "Fix its permissions or choose another folder with <<runs=DIR>> or FITSCOPE_HOME.",
+                StoreError,
             )
         self.path = self.root / DB_NAME
         self._conn = self._connect()
@@ -342,27 +345,35 @@ class Store:
         return run
 
     def run(self, run_id: str) -> Run:
-        """The run with id ``run_id`` (a unique prefix works too; ``last`` is the most recently started run).
+        """The run ``run_id`` names: its id, a unique prefix of it, its unique 4-hex suffix, its unique
+        name, or ``last`` (the most recently started run).
 
         Raises:
-            StoreError: no such run (with close matches), or the prefix is ambiguous.
+            StoreError: no such run (with close matches), or the name is ambiguous (the candidates listed).
         """
         if run_id == LAST:  # run ids begin with their date, so no id begins with "last"
             row = self._conn.execute("SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1").fetchone()
             if row is None:
                 raise StoreError(f"no runs in {self.root} yet, so there is no last run.")
             return Run(self, row[0])
-        rows = self._conn.execute(
-            "SELECT run_id FROM runs WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\'",
-            (run_id, run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
-        ).fetchall()
-        ids = [r[0] for r in rows]
-        if run_id in ids:
+        if self._conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
             return Run(self, run_id)
-        if len(ids) == 1:
-            return Run(self, ids[0])
-        if len(ids) > 1:
-            raise StoreError(f"run id {run_id!r} is ambiguous: {', '.join(ids[:5])}. Give more of it.")
+        escaped = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        for how, sql, argument in (
+            ("id prefix", "SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\'", escaped + "%"),
+            ("suffix", "SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\'", "%-" + escaped),
+            ("name", "SELECT run_id FROM runs WHERE name = ?", run_id),
+        ):
+            if how == "suffix" and not re.fullmatch(r"[0-9a-f]{4}", run_id):
+                continue
+            ids = sorted(r[0] for r in self._conn.execute(sql, (argument,)).fetchall())
+            if len(ids) == 1:
+                return Run(self, ids[0])
+            if len(ids) > 1:
+                more = f", … ({len(ids)} in all)" if len(ids) > 5 else ""
+                raise StoreError(
+                    f"{run_id!r} names {len(ids)} runs (by {how}): {', '.join(ids[:5])}{more}. Give more of the run id."
+                )
         every = [r[0] for r in self._conn.execute("SELECT run_id FROM runs").fetchall()]
         by_name = [r for r in every if run_id in r]
         close = by_name[:3] or difflib.get_close_matches(run_id, every, n=3, cutoff=0.4)
@@ -546,7 +557,7 @@ def _store_error(path: Path, exc: sqlite3.OperationalError) -> StoreError:
             "Free some space, then resume the run (cv and tune: run the same command again)."
         )
     if "readonly" in text or "read-only" in text:
-        return StoreError(f"{path} is read-only ({text}). Choose a writable --runs folder.")
+        return StoreError(f"{path} is read-only ({text}). Choose a writable folder for the run store.")
     return StoreError(f"{path}: {text}")
 
 

@@ -21,7 +21,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..._errors import ArgumentError, Interrupted
+from ..._errors import Interrupted, argument_error, invalid_argument
 from ..preparing import TrialDataCache
 from ..training import Trial, run_trial
 from ._driver import Driver, TrialOutcome
@@ -82,11 +82,11 @@ def start_executor(
 ) -> Executor:
     """Check the executor's settings and start it for at most ``trials`` trials (use it in a ``with`` block)."""
     if executor not in EXECUTORS:
-        raise ArgumentError(f"Invalid value for --executor: {executor!r}. Expected one of {', '.join(EXECUTORS)}.")
+        raise invalid_argument("executor", executor, f"Expected one of {', '.join(EXECUTORS)}.")
     if workers < 1:
-        raise ArgumentError(f"Invalid value for --workers: {workers}. Expected 1 or more.")
+        raise invalid_argument("workers", workers, "Expected 1 or more.")
     if address is not None and executor != "ray":
-        raise ArgumentError("--address only applies with --executor ray.")
+        raise argument_error("<<address>> only applies with <<executor=ray>>.")
     cores = os.cpu_count() or 1
     if executor != "local" and address is None and workers > cores:
         say(

@@ -12,7 +12,7 @@ import socket
 from collections.abc import Sequence
 from typing import Any
 
-from ..._errors import FitscopeError
+from ..._errors import FitscopeError, argument_error
 from ..._process import own_process
 from ..preparing import TrialData
 from ..spec import local_builder_files
@@ -27,7 +27,7 @@ __all__ = ["check_reachable", "run_ray"]
 _CONNECT_HINT = (
     "Give the address that `ray start --head` printed (its `ray start --address=...` line, port 6379 unless "
     "changed); a cluster with token authentication also needs RAY_AUTH_MODE=token and its token "
-    "(RAY_AUTH_TOKEN, or `ray get-auth-token` on the head). Or use --executor process."
+    "(RAY_AUTH_TOKEN, or `ray get-auth-token` on the head). Or use <<executor=process>>."
 )
 
 
@@ -48,14 +48,16 @@ def check_reachable(address: str, timeout: float = 3.0) -> None:
         with socket.create_connection((host, int(port)), timeout=timeout):
             pass
     except (OSError, ValueError) as exc:
-        raise FitscopeError(
+        raise argument_error(
             f"cannot reach the Ray cluster at {address!r} ({exc}). Start one with `ray start --head` "
-            "and pass the address it prints, or use --executor process."
+            "and pass the address it prints, or use <<executor=process>>.",
+            FitscopeError,
         ) from None
     if not _speaks_grpc(f"{host}:{port}", timeout):
-        raise FitscopeError(
+        raise argument_error(
             f"{address!r} answers, but not as a Ray cluster: no gRPC service there (the dashboard's "
-            f"port 8265, or another program?). {_CONNECT_HINT}"
+            f"port 8265, or another program?). {_CONNECT_HINT}",
+            FitscopeError,
         )
 
 
@@ -80,7 +82,7 @@ def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str 
         from ray.util.queue import Empty as RayEmpty
         from ray.util.queue import Queue as RayQueue
     except ImportError as exc:
-        raise FitscopeError("--executor ray needs Ray: pip install 'fitscope[ray]'.") from exc
+        raise argument_error("<<executor=ray>> needs Ray: pip install 'fitscope[ray]'.", FitscopeError) from exc
     if address:
         check_reachable(address)
     started_here = not ray.is_initialized()
@@ -103,7 +105,9 @@ def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str 
             if not address:
                 raise
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise FitscopeError(f"cannot connect to the Ray cluster at {address!r}: {first} {_CONNECT_HINT}") from None
+            raise argument_error(
+                f"cannot connect to the Ray cluster at {address!r}: {first} {_CONNECT_HINT}", FitscopeError
+            ) from None
     try:
         messages = RayQueue()
 

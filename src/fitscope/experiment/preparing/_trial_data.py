@@ -184,12 +184,13 @@ def _fold_plan(trial: Trial, spec: Any, holdout: Any) -> FoldPlan:
 
 
 def group_labels(dataset: Any, group_by: str) -> Any:
-    """The dataset's group labels for ``--group-by``, refused unless the spec's data carries that group column."""
+    """The dataset's group labels for ``group_by``, refused unless the spec's data carries that group column."""
     if dataset.groups is None or dataset.group_column != group_by:
-        from ..._errors import SpecError
+        from ..._errors import SpecError, argument_error
 
-        raise SpecError(
-            f"--group-by {group_by!r}: the dataset has no such group column. Group labels come from a CSV "
-            f"column or an .npz array: set data.group_column: {group_by} in the spec."
+        raise argument_error(
+            f"<<group_by>> {group_by!r}: the dataset has no such group column. Group labels come from a CSV "
+            f"column or an .npz array: set data.group_column: {group_by} in the spec.",
+            SpecError,
         )
     return dataset.groups

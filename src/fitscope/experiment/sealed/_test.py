@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..._errors import SpecError, StoreError
+from ..._errors import SpecError, StoreError, argument_error
 from ...data import SplitManifest
 from ...store import Run, Store
 from ..preparing import Prepared, prepare
@@ -43,8 +43,12 @@ def evaluate_test(run: Run, model: Any, prepared: Prepared, *, epoch: int | None
     return metrics
 
 
-def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False) -> SealedEvaluation:
+def test_run(
+    run_id: str, *, runs: str | Path | None = None, best: bool = False, data_dir: str | Path | None = None
+) -> SealedEvaluation:
     """Evaluate a finished run's final (or best-epoch) weights on its sealed test split.
+
+    ``data_dir`` is where the run's built-in dataset lies now, if not where its spec says.
 
     Raises:
         SpecError: the run has no spec, no test split or no saved weights.
@@ -62,6 +66,8 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
     if info.spec is None:
         raise SpecError(f"run {run.run_id} was not started from a spec; evaluate it from Python instead.")
     spec = validate_spec(info.spec, source=f"run {run.run_id}")
+    if data_dir is not None:
+        spec = spec.model_copy(update={"data": spec.data.model_copy(update={"data_dir": str(data_dir)})})
     if CheckpointDir(run.checkpoint_dir).load_latest() is None:
         if run.next_epoch == 0:
             raise SpecError(f"run {run.run_id} has no epochs{info.why_it_ended()}, so it has no weights to test.")
@@ -82,8 +88,8 @@ def test_run(run_id: str, *, runs: str | Path | None = None, best: bool = False)
     if best:
         found = checkpoints.load_best()
         if found is None:
-            raise SpecError(f"run {run.run_id} kept no best-epoch weights (it had no validation loss or no "
-                            "checkpoints); test its final weights without --best.")  # fmt: skip
+            raise argument_error(f"run {run.run_id} kept no best-epoch weights (it had no validation loss or no "
+                                 "checkpoints); test its final weights without <<best>>.", SpecError)  # fmt: skip
         restore_state(model, found.arrays)
         epoch, weights = found.epoch, "best"
     else:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._errors import ArgumentError
+from ..._errors import argument_error, invalid_argument
 from ...analysis import FoldsDiagnosis, diagnose_folds, epoch_bands, standard_error
 from ...store import Store, normalize_metric_name
 from ..executors import Driver, Executor, start_executor
@@ -159,36 +159,38 @@ def _group_id(kind: str, name: str, described: Any) -> str:
 def _check_folds(plans: FoldPlans, spec: Spec, folds: int, stratify: bool, group_by: str | None = None) -> None:
     """Check the fold settings against the data before any trial starts (the folds then split the same data)."""
     if spec.data.target is not None:
-        raise ArgumentError(
+        raise argument_error(
             "cross-validation folds one dataset, and this spec trains on data.dataset and validates on "
-            "data.target (a train-dev split): tune it with --select val, or run it with fitscope run."
+            "data.target (a train-dev split): tune it with <<select=val>>, or run it alone."
         )
     holdout = plans.holdout(spec)
     pool = fold_pool(holdout)
     labels = holdout.dataset.y[pool]
     if folds > len(pool):
-        raise ArgumentError(f"Invalid value for --folds: {folds}. Only {len(pool)} samples can be folded.")
+        raise invalid_argument("folds", folds, f"Only {len(pool)} samples can be folded.")
     if stratify and holdout.dataset.is_regression:
-        raise ArgumentError(
-            "--stratify keeps class shares in every fold, and a regression's targets have no classes: drop it."
+        raise argument_error(
+            "<<stratify>> keeps class shares in every fold, and a regression's targets have no classes: drop it."
         )
     if stratify:
         counts = np.bincount(labels)
         smallest = int(counts[counts > 0].min())
         if folds > smallest:
-            raise ArgumentError(
-                f"Invalid value for --folds: {folds}. With --stratify every class needs at least {folds} samples; "
-                f"the smallest class has {smallest}. Use at most {smallest} folds."
+            raise invalid_argument(
+                "folds",
+                folds,
+                f"With stratified folds every class needs at least {folds} samples; "
+                f"the smallest class has {smallest}. Use at most {smallest} folds.",
             )
     if group_by is not None:
         distinct = len(np.unique(group_labels(holdout.dataset, group_by)[pool]))
         if folds > distinct:
-            raise ArgumentError(f"Invalid value for --folds: {folds}. There are only {distinct} groups.")
+            raise invalid_argument("folds", folds, f"There are only {distinct} groups.")
 
 
 def _check_fold_count(folds: int) -> None:
     if folds < 2:
-        raise ArgumentError(f"Invalid value for --folds: {folds}. Expected 2 or more.")
+        raise invalid_argument("folds", folds, "Expected 2 or more.")
 
 
 def _fold_trials(spec: Spec, name: str, folds: int, stratify: bool, group_by: str | None,
@@ -294,7 +296,7 @@ def _check_metric(spec: Spec, metric: str) -> str:
     reported = _reported_metrics(spec)
     normalized = normalize_metric_name(metric if metric.startswith("val_") else f"val_{metric}")
     if normalized not in reported:
-        raise ArgumentError(f"Invalid value for --metric: {metric!r}. This spec's runs report {', '.join(reported)}.")
+        raise invalid_argument("metric", metric, f"This spec's runs report {', '.join(reported)}.")
     return normalized
 
 
@@ -329,29 +331,29 @@ def search(
     check_new_arguments(spec, overrides)
     base = spec_obj.model_dump(mode="json")
     if not params:
-        raise ArgumentError("the search space is empty: give at least one --param key.path=v1,v2.")
+        raise argument_error("the search space is empty: give at least one <<params>> entry key.path=v1,v2.")
     parsed = [parse_param(p, base) for p in params]
     check_distinct([key for key, _ in parsed])
     space = dict(parsed)
     grid = [dict(zip(space, combo)) for combo in itertools.product(*space.values())]
     if method == "grid" and trials is not None:
-        raise ArgumentError(f"--trials only applies with --search random; a grid search tries all {len(grid)} "
+        raise argument_error(f"<<trials>> only applies with <<method=random>>; a grid search tries all {len(grid)} "
                             "combinations.")  # fmt: skip
     if (folds is not None or stratify or group_by is not None) and select != "cv":
-        option = "--folds" if folds is not None else "--stratify" if stratify else "--group-by"
-        raise ArgumentError(f"{option} only applies with --select cv (cross-validated selection).")
+        option = "folds" if folds is not None else "stratify" if stratify else "group_by"
+        raise argument_error(f"<<{option}>> only applies with <<select=cv>> (cross-validated selection).")
     folds = 5 if folds is None else folds
     if method == "random":
         if not trials or trials < 1:
-            raise ArgumentError("--search random needs --trials N (1 or more).")
+            raise argument_error("<<method=random>> needs <<trials=N>> (1 or more).")
         if trials > len(grid):
             say(f"note: --trials {trials} is more than the {len(grid)} configurations of the search space; "
                 "each is tried once.")  # fmt: skip
         grid = random.Random(seed).sample(grid, min(trials, len(grid)))
     elif method != "grid":
-        raise ArgumentError(f"Invalid value for --search: {method!r}. Expected 'grid' or 'random'.")
+        raise invalid_argument("method", method, "Expected 'grid' or 'random'.")
     if select not in ("val", "cv"):
-        raise ArgumentError(f"Invalid value for --select: {select!r}. Expected 'val' or 'cv'.")
+        raise invalid_argument("select", select, "Expected 'val' or 'cv'.")
     metric = _check_metric(spec_obj, metric)
     if select == "cv":
         _check_fold_count(folds)

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..._errors import ArgumentError, SpecError
+from ..._errors import SpecError, argument_error
 from ..spec import Spec, apply_override, as_spec, is_argument_path, parse_yaml, path_parts, validate_spec, yaml_problem
 
 __all__ = ["check_distinct", "check_keras_names", "check_new_arguments", "parse_param", "set_path"]
@@ -22,12 +22,12 @@ def check_distinct(keys: list[str]) -> None:
     for i, key in enumerate(keys):
         for other in keys[i + 1 :]:
             if other == key:
-                raise ArgumentError(
-                    f"--param {key} is given twice; give all its values in one: --param {key}=v1,v2,..."
+                raise argument_error(
+                    f"<<params>> {key} is given twice; give all its values in one: <<params>> {key}=v1,v2,..."
                 )
             inner, outer = sorted((key, other), key=len, reverse=True)
             if inner.startswith((f"{outer}.", f"{outer}[")):
-                raise ArgumentError(f"--param {inner} lies inside --param {outer}: search one or the other.")
+                raise argument_error(f"<<params>> {inner} lies inside <<params>> {outer}: search one or the other.")
 
 
 def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -40,34 +40,34 @@ def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
 
     key, sep, values_text = text.partition("=")
     if not sep or not values_text.strip():
-        raise ArgumentError(f"--param {text!r}: expected key.path=v1,v2,... such as fit.batch_size=16,32.")
+        raise argument_error(f"<<params>> {text!r}: expected key.path=v1,v2,... such as fit.batch_size=16,32.")
     key = key.strip()
     try:
         values = parse_yaml(f"[{values_text}]")
     except yaml.YAMLError as exc:
-        raise ArgumentError(
-            f"--param {key}: cannot read the values {values_text!r}: {yaml_problem(exc, where=False)}. "
+        raise argument_error(
+            f"<<params>> {key}: cannot read the values {values_text!r}: {yaml_problem(exc, where=False)}. "
             "Separate the values with commas, and quote a value that holds one."
         ) from None
     if not values:
-        raise ArgumentError(f"--param {key}: the list of values is empty.")
+        raise argument_error(f"<<params>> {key}: the list of values is empty.")
     seen: set[str] = set()
     for value in values:
         described = json.dumps(value, sort_keys=True)
         if described in seen:
-            raise ArgumentError(f"--param {key}: the value {value!r} is given twice; each configuration runs once.")
+            raise argument_error(f"<<params>> {key}: the value {value!r} is given twice; each configuration runs once.")
         seen.add(described)
-    _check_new_argument(spec_data, key, "--param")
+    _check_new_argument(spec_data, key, "<<params>>")
     for value in values:
         try:
-            probe = apply_override(json.loads(json.dumps(spec_data)), f"{key}={json.dumps(value)}", option="--param")
+            probe = apply_override(json.loads(json.dumps(spec_data)), f"{key}={json.dumps(value)}", option="<<params>>")
             validate_spec(probe)
         except SpecError as exc:
-            # A bad path already names --param; a bad value is shown in front (without "spec: ", which
-            # names the file a spec error is in: here there is none).
-            message = str(exc).removeprefix("spec: ")
-            raise ArgumentError(
-                message if message.startswith("--param") else f"--param {key}={value!r}: {message}"
+            # A bad path already names the argument; a bad value is shown in front (without "spec: ",
+            # which names the file a spec error is in: here there is none).
+            message = (exc.template or str(exc)).removeprefix("spec: ")
+            raise argument_error(
+                message if message.startswith("<<params>>") else f"<<params>> {key}={value!r}: {message}"
             ) from None
         _check_kind(key, value, spec_data)
     return key, values
@@ -81,7 +81,7 @@ def check_new_arguments(spec: Spec | dict[str, Any] | str | Path, overrides: lis
         return  # nothing to check: the spec is not read a second time
     written = as_spec(spec, None).model_dump(mode="json")
     for key in keys:
-        _check_new_argument(written, key, "--set")
+        _check_new_argument(written, key, "<<overrides>>")
 
 
 def _check_new_argument(spec_data: dict[str, Any], key: str, option: str) -> None:
@@ -97,7 +97,7 @@ def _check_new_argument(spec_data: dict[str, Any], key: str, option: str) -> Non
     try:
         check_argument_name(parts)
     except SpecError as exc:
-        raise ArgumentError(f"{option} {key}: {exc}") from None
+        raise argument_error(f"{option} {key}: {exc.template or exc}") from None
 
 
 _MISSING = object()
@@ -129,7 +129,7 @@ def _check_kind(key: str, value: Any, spec_data: dict[str, Any]) -> None:
     kinds = {bool: "true or false", int: "a number", float: "a number", str: "text"}
     expected, given = kinds.get(type(current)), kinds.get(type(value))
     if expected is not None and value is not None and given != expected:
-        raise ArgumentError(f"--param {key}={value!r}: expected {expected}, like the spec's {current!r}.")
+        raise argument_error(f"<<params>> {key}={value!r}: expected {expected}, like the spec's {current!r}.")
 
 
 # The spec sections whose values Keras looks up by name (activations, optimizers, losses...).
@@ -157,7 +157,7 @@ def check_keras_names(spec: Spec, parsed: list[tuple[str, list[Any]]], executor:
             try:
                 check_names(validate_spec(set_path(base, key, value)))
             except SpecError as exc:
-                raise ArgumentError(f"--param {key}={value!r}: {exc}") from None
+                raise argument_error(f"<<params>> {key}={value!r}: {exc.template or exc}") from None
 
 
 def set_path(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:

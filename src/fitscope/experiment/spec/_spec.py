@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
-from ..._errors import SpecError
+from ..._errors import SpecError, argument_error
 from ._errors import describe_errors, fields_at
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "apply_override",
     "as_spec",
     "bundled_spec_names",
+    "data_dir_override",
     "format_override",
     "is_argument_path",
     "load_spec",
@@ -112,12 +113,12 @@ class Spec(_Section):
 def validate_spec(data: Any, *, source: str = "spec") -> Spec:
     """Validate a spec dict, turning pydantic's errors into one readable SpecError."""
     if not isinstance(data, dict):
-        raise SpecError(f"{source}: a spec is a mapping of sections (name, data, split, model, ...).")
+        raise argument_error(f"{source}: a spec is a mapping of sections (name, data, split, model, ...).", SpecError)
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
         problems = describe_errors(exc.errors(), Spec)  # type: ignore[arg-type]
-        raise SpecError(f"{source}: {problems}") from None
+        raise argument_error(f"{source}: {problems}", SpecError) from None
 
 
 # Specs that ship with fitscope (the book's two experiments, a quick digits run): a
@@ -217,7 +218,7 @@ def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
         if as_written is None:
             raise
         validate_spec(as_written, source=str(path))  # a mistake in the file is named by the file
-        validate_spec(data, source="--set")  # else a value given on the command line is the one to fix
+        validate_spec(data, source="<<overrides>>")  # else a value given on the command line is the one to fix
         raise
     _find_data_beside(spec, path.parent, in_file)
     if isinstance(spec.model, str):
@@ -300,7 +301,7 @@ def path_parts(key: str) -> list[str | int]:
     return parts
 
 
-def apply_override(data: Any, override: str, *, option: str = "--set") -> dict[str, Any]:
+def apply_override(data: Any, override: str, *, option: str = "<<overrides>>") -> dict[str, Any]:
     """Set ``key.path=value`` (value parsed as YAML) in a spec dict; the path must exist.
 
     List items are addressed by position: ``model[0].Dense.units=32`` (or ``model.0...``).
@@ -308,20 +309,22 @@ def apply_override(data: Any, override: str, *, option: str = "--set") -> dict[s
     gone into by that name: ``compile.optimizer.adam.learning_rate=0.01``. Keyword
     arguments of a layer, optimizer or callback may be added (``Dense.kernel_initializer``)
     unless the key looks like a typo of one already there (``Dense.unit``).
-    Errors name ``option``, the command-line option the override came from.
+    Errors name ``option``, the argument the override came from (``<<overrides>>``: see ``argument_error``).
     """
     import yaml
 
     if "=" not in override:
-        raise SpecError(f"{option} {override!r}: expected key.path=value, such as fit.epochs=5.")
+        raise argument_error(f"{option} {override!r}: expected key.path=value, such as fit.epochs=5.", SpecError)
     key, _, text = override.partition("=")
     try:
         value = parse_yaml(text) if text else ""
     except yaml.YAMLError as exc:
-        raise SpecError(f"{option} {key.strip()}: cannot read the value {text!r}{yaml_problem(exc)}.") from None
+        raise argument_error(
+            f"{option} {key.strip()}: cannot read the value {text!r}{yaml_problem(exc)}.", SpecError
+        ) from None
     parts = path_parts(key)
     if not parts:
-        raise SpecError(f"{option} {override!r}: the key path is empty.")
+        raise argument_error(f"{option} {override!r}: the key path is empty.", SpecError)
     node: Any = data if isinstance(data, dict) else {}
     parent: Any = None
     for i, part in enumerate(parts):
@@ -332,7 +335,9 @@ def apply_override(data: Any, override: str, *, option: str = "--set") -> dict[s
             parent[parts[i - 1]] = node
         if isinstance(node, list):
             if not isinstance(part, int) or not 0 <= part < len(node):
-                raise SpecError(f"{option} {shown}: position {part!r} is not in a list of {len(node)} item(s).")
+                raise argument_error(
+                    f"{option} {shown}: position {part!r} is not in a list of {len(node)} item(s).", SpecError
+                )
         elif isinstance(node, dict):
             fields = fields_at(Spec, tuple(p for p in parts[: i + 1] if isinstance(p, str)))
             if part not in node and part not in fields:
@@ -344,9 +349,11 @@ def apply_override(data: Any, override: str, *, option: str = "--set") -> dict[s
                     prefix = ".".join(str(p) for p in parts[:i])
                     hint = f"; did you mean `{prefix + '.' if prefix else ''}{close[0]}`?" if close else ""
                     where = ".".join(str(p) for p in parts[: i + 1])
-                    raise SpecError(f"{option} {shown}: `{where}` is not in the spec{hint}")
+                    raise argument_error(f"{option} {shown}: `{where}` is not in the spec{hint}", SpecError)
         else:
-            raise SpecError(f"{option} {shown}: cannot go inside the value at `{'.'.join(map(str, parts[:i]))}`.")
+            raise argument_error(
+                f"{option} {shown}: cannot go inside the value at `{'.'.join(map(str, parts[:i]))}`.", SpecError
+            )
         if last:
             node[part] = value
             continue
@@ -376,11 +383,28 @@ def _expand_name(name: str, parts: list[str | int], i: int, option: str, shown: 
         return {name: {}}
     tail = ".".join(str(p) for p in parts[i + 1 :])
     if not tail:
-        raise SpecError(f"{option} {shown}: `{where}` is `{name}`; set `{where}={parts[i]}` to change it.")
-    raise SpecError(
+        raise argument_error(
+            f"{option} {shown}: `{where}` is `{name}`; set `{where}={parts[i]}` to change it.", SpecError
+        )
+    raise argument_error(
         f"{option} {shown}: `{where}` is `{name}`, so its settings are at `{where}.{name}.{tail}`; "
-        f"for another optimizer set the whole value, such as {where}='{{{parts[i]}: {{{tail}: ...}}}}'."
+        f"for another optimizer set the whole value, such as {where}='{{{parts[i]}: {{{tail}: ...}}}}'.",
+        SpecError,
     )
+
+
+def data_dir_override(folder: str | Path) -> str:
+    """The ``key.path=value`` override that points a spec's built-in dataset at ``folder`` (quoted if YAML needs it)."""
+    import json
+
+    import yaml
+
+    text = str(folder)
+    try:
+        plain = yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        plain = False
+    return f"data.data_dir={text if plain else json.dumps(text)}"
 
 
 def as_spec(spec: Spec | dict[str, Any] | str | Path, overrides: list[str] | None) -> Spec:
