@@ -37,3 +37,5 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     """Keep tests away from the user's Keras cache and run folders."""
     home = tmp_path_factory.mktemp("keras-home")
     monkeypatch.setenv("KERAS_HOME", str(home))
+    # Tables are as wide as a pipe gets them (pytest-xdist's workers inherit the terminal's COLUMNS).
+    monkeypatch.delenv("COLUMNS", raising=False)

@@ -37,6 +37,7 @@ def backend(request: pytest.FixtureRequest) -> str:
     return name
 
 
+@pytest.mark.slow
 def test_run_test_and_cv_on_another_backend(backend: str, tmp_path: Path) -> None:
     """Fused epochs where the backend allows them, TensorBoard without TensorFlow, checkpoints, workers."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
 
 
+@pytest.mark.slow
 def test_smoke_run_prints_figures_as_json(mnist_path: Path) -> None:
     only = ["--only", "toy", "--only", "split", "--only", "store", "--only", "cli"]
     env = {**os.environ, "FITSCOPE_DATA": str(mnist_path.parent)}
@@ -32,6 +35,7 @@ def test_unknown_benchmark_name_is_refused() -> None:
     assert out.returncode == 2 and "invalid choice: 'nope'" in out.stderr
 
 
+@pytest.mark.slow
 def test_epoch_scaling_prints_the_steady_state_speedup(mnist_path: Path) -> None:
     script = RUN.parent / "bench_epoch_scaling.py"
     env = {**os.environ, "FITSCOPE_DATA": str(mnist_path.parent)}
@@ -47,6 +51,7 @@ def test_epoch_scaling_prints_the_steady_state_speedup(mnist_path: Path) -> None
     assert too_few.returncode == 2 and "--epochs must be above 101" in too_few.stderr
 
 
+@pytest.mark.slow
 def test_metric_resets_prints_both_figures_against_keras_s_resets(mnist_path: Path) -> None:
     script = RUN.parent / "bench_metric_resets.py"
     env = {**os.environ, "FITSCOPE_DATA": str(mnist_path.parent)}

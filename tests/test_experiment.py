@@ -529,6 +529,7 @@ def test_book_toy_on_real_mnist_quick(mnist_path: Path, tmp_path: Path) -> None:
     assert manifest is not None and manifest.sizes == {"train": 700, "val": 300, "test": 10000}
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_demo_quick_on_real_mnist(mnist_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["demo", "--quick", "--quiet", "--data-dir", str(mnist_path.parent), "--runs", str(tmp_path)])

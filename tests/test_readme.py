@@ -19,6 +19,7 @@ def test_the_readme_marks_its_examples() -> None:
     assert len(EXAMPLES) == README.read_text(encoding="utf-8").count(MARKER) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 @pytest.mark.parametrize("code", EXAMPLES, ids=[f"example{i}" for i in range(len(EXAMPLES))])
 def test_readme_example_runs(code: str, tmp_path: Path, mnist_path: Path) -> None:

@@ -160,6 +160,7 @@ def _job(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["mid-epoch", "before-commit", "after-commit"])
 def test_sigkill_and_resume_has_every_epoch_once(tmp_path: Path, point: str) -> None:
     killed = _job(tmp_path, "6", "new", point, "3")
@@ -177,6 +178,7 @@ def test_sigkill_and_resume_has_every_epoch_once(tmp_path: Path, point: str) -> 
     assert store.integrity_check() == "ok"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sent", "named"), [(signal.SIGINT, "by the user (Ctrl-C)"), (signal.SIGTERM, "by SIGTERM")])
 def test_ctrl_c_or_sigterm_finishes_the_epoch_checkpoints_and_resumes(
     tmp_path: Path, sent: signal.Signals, named: str

@@ -437,6 +437,7 @@ def test_the_same_search_started_twice_refuses_to_train_its_trials_again(
     assert len(infos) == 2  # the second command started nothing
 
 
+@pytest.mark.slow
 def test_a_killed_driver_takes_its_workers_with_it(tmp_path: Path) -> None:
     """kill -9 of a process-pool search: its workers end at once, and its trials read as interrupted."""
     job = subprocess.Popen([*_LONG_SEARCH, "--runs", str(tmp_path)], stdout=subprocess.DEVNULL,
@@ -682,6 +683,7 @@ def test_an_address_that_is_not_a_ray_cluster_gets_an_error_within_seconds(
     assert f"fitscope cv: error: '{address}' answers, but not as a Ray cluster: no gRPC service there" in err
 
 
+@pytest.mark.slow
 def test_ray_on_a_local_cluster(tmp_path: Path) -> None:
     """Trials as Ray tasks; a model builder that sits next to the spec goes with them (Ray workers cannot see it)."""
     pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
