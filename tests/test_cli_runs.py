@@ -414,3 +414,37 @@ def test_output_cut_short_by_its_reader_ends_quietly(tmp_path: Path) -> None:
     show.stdout.close()
     _, err = show.communicate(timeout=60)
     assert (show.returncode, err.decode()) == (128 + signal.SIGPIPE, "")
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_commands_that_only_read_leave_the_store_byte_for_byte_as_it_was(
+    store_with_runs: tuple[Path, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite's mode=ro: no migration, no WAL switch, no -wal/-shm files, nothing written."""
+    import gc
+    import sqlite3
+
+    root, ids = store_with_runs
+    with sqlite3.connect(root / "fitscope.db") as conn:  # as schema 2 wrote it: reading must not upgrade it
+        conn.execute("ALTER TABLE runs DROP COLUMN group_kind")
+        conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    gc.collect()  # the fixture's writers gone: the log folded back into the file, its -wal/-shm removed
+    before = _snapshot(root)
+    assert sorted(before) == ["fitscope.db"]
+    out = tmp_path / "elsewhere"
+    out.mkdir()
+    readers = [["runs"], ["runs", "--json"], ["runs", "show", ids[0]], ["runs", "groups"], ["diagnose", ids[0]],
+               ["plot", ids[0], "-o", str(out / "c.png")], ["report", ids[0], "-o", str(out / "r.html")]]  # fmt: skip
+    for argv in readers:
+        assert main([*argv, "--runs", str(root)]) == 0, argv
+    capsys.readouterr()
+    assert _snapshot(root) == before
+    reader = Store(root, readonly=True)
+    assert reader.schema == 2 and [info.run_id for info in reader.runs()] == ids
+    with pytest.raises(StoreError, match="read-only"):
+        reader.run(ids[0]).finish()  # a reader cannot write, even by mistake
+    assert _snapshot(root) == before

@@ -71,7 +71,8 @@ def spec_overrides(args: argparse.Namespace) -> list[str]:
 def open_store(args: argparse.Namespace) -> Any:
     from ..store import Store
 
-    return Store(getattr(args, "runs", None), create=False)  # these commands only look at (or remove) runs
+    # These commands only look at runs (`runs rm` opens the store to write: see run_rm).
+    return Store(getattr(args, "runs", None), readonly=True)
 
 
 GROUP_HELP = "a cv or tune group id (cv and tune print it; a unique prefix is enough; `last` is the most recent)"
@@ -358,7 +359,9 @@ def run_rm(args: argparse.Namespace) -> int:
 
     if bool(args.run) == bool(args.group):
         raise ArgumentError("give the runs to remove (RUN ...) or --group GROUP, not both and not neither.")
-    store = open_store(args)
+    from ..store import Store
+
+    store = Store(getattr(args, "runs", None), create=False)  # (it writes: removes runs)
     ids = [info.run_id for info in runs_of_group(store, args.group)] if args.group else args.run
     for run_id in store.delete(*ids):
         print(f"removed {run_id}")

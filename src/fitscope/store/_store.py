@@ -224,14 +224,21 @@ class Store:
         """Whether a store is at ``root`` (default as for :class:`Store`), without creating one."""
         return (_root(root) / DB_NAME).is_file()
 
-    def __init__(self, root: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str] | None = None, *, create: bool = True, readonly: bool = False
+    ) -> None:
         self.root = _root(root)
-        if not create and not Store.exists(root):
+        self.readonly = readonly
+        if (readonly or not create) and not Store.exists(root):
             raise argument_error(
                 f"no run store in {self.root} (no {DB_NAME} there). Check <<runs=DIR>> or FITSCOPE_HOME; "
                 "`fitscope run`, `cv`, `tune` and `demo` create one.",
                 StoreError,
             )
+        self.path = self.root / DB_NAME
+        if readonly:
+            self._conn = self._connect_readonly()
+            return
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -249,6 +256,48 @@ class Store:
         self.path = self.root / DB_NAME
         self._conn = self._connect()
 
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """Open for reading only (SQLite's ``mode=ro``): no migration, no WAL switch, nothing written.
+
+        A store without a write-ahead log (no writer has it open) opens as ``immutable``:
+        SQLite would otherwise create the log's index file beside it, and cannot on a
+        read-only mount. With a log (a run is training), the log is read as it stands. A
+        store of an older schema is read as it is (see :attr:`schema`).
+        """
+        from urllib.parse import quote
+
+        from ._schema import SCHEMA_VERSION
+
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        logged = self.path.with_name(self.path.name + "-wal").exists()
+        conn = None
+        try:
+            for suffix in ("", "&immutable=1") if logged else ("&immutable=1",):
+                try:
+                    conn = sqlite3.connect(uri + suffix, uri=True, timeout=_BUSY_TIMEOUT_MS / 1000,
+                                           isolation_level=None, check_same_thread=False)  # fmt: skip
+                    conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                    self.schema = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                    break
+                except sqlite3.OperationalError:
+                    if suffix:
+                        raise
+                    if conn is not None:
+                        conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot read the run store {self.path} ({exc}). If the file is damaged, "
+                "move it aside; the TensorBoard files of each run remain readable."
+            ) from exc
+        assert conn is not None  # (the loop either connected or raised; for the type checker)
+        if self.schema > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(
+                f"the run store was written by a newer fitscope (schema {self.schema}, this one "
+                f"knows {SCHEMA_VERSION}). Upgrade fitscope to read it."
+            )
+        return conn
+
     def _connect(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
@@ -261,6 +310,7 @@ class Store:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             migrate(conn)
+            self.schema = int(conn.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"cannot open the run store {self.path} ({exc}). If the file is damaged, "
@@ -383,7 +433,7 @@ class Store:
     def groups(self) -> list[GroupInfo]:
         """Every cv and search group, the oldest first."""
         rows = self._conn.execute(
-            "SELECT group_id, status, COUNT(*), MIN(started_at), MAX(started_at), MAX(group_kind) FROM runs"
+            f"SELECT group_id, status, COUNT(*), MIN(started_at), MAX(started_at), MAX({_kind(self)}) FROM runs"
             " WHERE group_id IS NOT NULL GROUP BY group_id, status"
         ).fetchall()
         found: dict[str, GroupInfo] = {}
@@ -423,12 +473,12 @@ class Store:
 
     def group_kind(self, group_id: str) -> str | None:
         """What kind of group ``group_id`` is (``cv``, ``tune``...), as its runs recorded it."""
-        row = self._conn.execute("SELECT MAX(group_kind) FROM runs WHERE group_id = ?", (group_id,)).fetchone()
+        row = self._conn.execute(f"SELECT MAX({_kind(self)}) FROM runs WHERE group_id = ?", (group_id,)).fetchone()
         return None if row is None or row[0] is None else str(row[0])
 
     def runs(self, *, group: str | None = None) -> list[RunInfo]:
         """All runs, oldest first (optionally one group's)."""
-        sql = _INFO_SQL + (" WHERE r.group_id = ?" if group else "") + " ORDER BY r.started_at, r.run_id"
+        sql = _info_sql(self) + (" WHERE r.group_id = ?" if group else "") + " ORDER BY r.started_at, r.run_id"
         rows = self._conn.execute(sql, (group,) if group else ()).fetchall()
         return [_info(row) for row in rows]
 
@@ -468,11 +518,12 @@ class Store:
         How many configurations a validation set has judged is evidence of tuning on it;
         removing the runs does not undo that.
         """
-        sql = (
-            "SELECT params FROM runs WHERE json_extract(manifest, '$.index_hash') = ?"
-            " UNION ALL SELECT params FROM removed_runs WHERE index_hash = ?"
-        )
-        return [json.loads(row[0]) for row in self._conn.execute(sql, (index_hash, index_hash))]
+        sql = "SELECT params FROM runs WHERE json_extract(manifest, '$.index_hash') = ?"
+        arguments: tuple[str, ...] = (index_hash,)
+        if self.schema >= 2:  # (removed runs are remembered from schema 2 on)
+            sql += " UNION ALL SELECT params FROM removed_runs WHERE index_hash = ?"
+            arguments += (index_hash,)
+        return [json.loads(row[0]) for row in self._conn.execute(sql, arguments)]
 
     def delete(self, *run_ids: str) -> list[str]:
         """Delete runs' rows and folders, all of them or none; returns their full ids.
@@ -513,8 +564,18 @@ class Store:
 _INFO_SQL = (
     "SELECT r.run_id, r.name, r.status, r.reason, r.started_at, r.ended_at, r.params, r.spec,"
     " r.manifest, r.versions, r.backend, r.seed, r.group_id, r.resume_key, r.owner,"
-    " r.checkpoint_epoch, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id), r.group_kind FROM runs r"
+    " r.checkpoint_epoch, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id), {kind} FROM runs r"
 )
+# A store of schema 2 (read, not upgraded, by a command that only reads) keeps the kind in the id's prefix.
+_KIND_FROM_ID = "CASE WHEN group_id LIKE 'cv-%' THEN 'cv' WHEN group_id LIKE 'tune-%' THEN 'tune' END"
+
+
+def _kind(store: Store, prefix: str = "") -> str:
+    return f"{prefix}group_kind" if store.schema >= 3 else _KIND_FROM_ID.replace("group_id", f"{prefix}group_id")
+
+
+def _info_sql(store: Store) -> str:
+    return _INFO_SQL.format(kind=_kind(store, "r."))
 
 
 def _info(row: tuple[Any, ...]) -> RunInfo:
@@ -602,7 +663,7 @@ class Run:
         return self.dir / "checkpoints"
 
     def info(self) -> RunInfo:
-        row = self.store._conn.execute(_INFO_SQL + " WHERE r.run_id = ?", (self.run_id,)).fetchone()
+        row = self.store._conn.execute(_info_sql(self.store) + " WHERE r.run_id = ?", (self.run_id,)).fetchone()
         if row is None:
             raise StoreError(f"run {self.run_id!r} no longer exists in {self.store.root}.")
         return _info(row)
