@@ -322,13 +322,18 @@ def test_a_store_in_an_unwritable_place(tmp_path: Path) -> None:
 def test_looking_at_a_folder_without_a_store_creates_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A mistyped --runs: `runs` says there is nothing there, the others refuse; no folder appears."""
-    typo = tmp_path / "fitscope-rnus"
-    assert main(["runs", "--runs", str(typo)]) == 0
+    """A mistyped --runs is an error for every command that only looks (exit 2); no folder appears.
+
+    A folder that exists but holds no store yet is just empty: `runs` says so.
+    """
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["runs", "--runs", str(empty)]) == 0
     assert capsys.readouterr().out.split() == (
-        f"no runs in {typo} yet (no fitscope.db there; check --runs or FITSCOPE_HOME)".split()
+        f"no runs in {empty} yet (no fitscope.db there; check --runs or FITSCOPE_HOME)".split()
     )
-    for command in (["runs", "show", "x"], ["runs", "rm", "x"], ["board"], ["plot", "x"], ["diagnose", "x"],
+    typo = tmp_path / "fitscope-rnus"
+    for command in (["runs"], ["runs", "show", "x"], ["runs", "rm", "x"], ["board"], ["plot", "x"], ["diagnose", "x"],
                     ["test", "x"]):  # fmt: skip
         assert main([*command, "--runs", str(typo)]) == 2, command
         assert capsys.readouterr().err.strip() == (

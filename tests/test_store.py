@@ -322,3 +322,45 @@ def test_an_open_event_file_that_fills_the_disk_fails_once(tmp_path: Path) -> No
                        r"\(No space left on device\)"):  # fmt: skip
         writer.flush()
     writer.close()  # what is still buffered cannot be written either: no second error
+
+
+def test_another_program_s_sqlite_file_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    import hashlib
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "fitscope.db") as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.execute("INSERT INTO notes VALUES ('mine')")
+    conn.close()
+    before = hashlib.sha256((tmp_path / "fitscope.db").read_bytes()).hexdigest()
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match=r"is not a fitscope run store: it is another program's SQLite database "
+                                             r"\(tables notes\)\. fitscope left it as it was"):  # fmt: skip
+            Store(tmp_path, readonly=readonly)
+    assert hashlib.sha256((tmp_path / "fitscope.db").read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fitscope.db"]
+
+
+def test_an_empty_store_beside_run_folders_is_reported_lost_not_started_afresh(tmp_path: Path) -> None:
+    run = Store(tmp_path).start_run(name="kept")
+    run.finish()
+    run.store.close()
+    (tmp_path / "fitscope.db").write_bytes(b"")  # truncated to nothing
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match=r"is empty \(0 bytes\) but 1 run folder\(s\) lie beside it"):
+            Store(tmp_path, readonly=readonly)
+    assert (tmp_path / "fitscope.db").stat().st_size == 0
+
+
+def test_runs_naming_a_file_or_a_missing_folder_is_an_error_for_readers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fitscope.cli import main
+
+    (tmp_path / "a file").write_text("")
+    for target, said in ((tmp_path / "a file", "is a file, not a run store folder"),
+                         (tmp_path / "missing", "no run store in")):  # fmt: skip
+        for argv in (["runs"], ["runs", "show", "last"], ["diagnose", "last"], ["runs", "groups"]):
+            assert main([*argv, "--runs", str(target)]) == 2, argv
+            assert said in capsys.readouterr().err
+    assert not (tmp_path / "missing").exists()

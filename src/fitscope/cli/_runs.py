@@ -162,6 +162,8 @@ def run_list(args: argparse.Namespace) -> int:
 
     group = getattr(args, "group", None)
     runs = getattr(args, "runs", None)
+    if runs is not None and not Path(runs).is_dir():  # a typo, or a file: not "no runs yet"
+        Store(runs, readonly=True)  # raises the error that names it
     if not group and not Store.exists(runs):  # nothing trained there yet: say so, create nothing
         if args.json:
             print_json([])

@@ -51,6 +51,10 @@ STATUSES = ("running", "finished", "failed", "interrupted")
 _BUSY_TIMEOUT_MS = 60_000
 
 
+# The folders fitscope makes for runs: YYYYmmdd-HHMMSS-<name>-<4 hex>.
+_RUN_FOLDER = re.compile(r"\d{8}-\d{6}-.+-[0-9a-f]{4}$")
+
+
 def default_root() -> Path:
     """``$FITSCOPE_HOME`` if set, else ``./fitscope-runs``."""
     home = os.environ.get("FITSCOPE_HOME")
@@ -229,6 +233,11 @@ class Store:
     ) -> None:
         self.root = _root(root)
         self.readonly = readonly
+        if self.root.exists() and not self.root.is_dir():
+            raise argument_error(
+                f"{self.root} is a file, not a run store folder. Give a folder with <<runs=DIR>> or FITSCOPE_HOME.",
+                StoreError,
+            )
         if (readonly or not create) and not Store.exists(root):
             raise argument_error(
                 f"no run store in {self.root} (no {DB_NAME} there). Check <<runs=DIR>> or FITSCOPE_HOME; "
@@ -268,6 +277,7 @@ class Store:
 
         from ._schema import SCHEMA_VERSION
 
+        self._check_not_lost()
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
         logged = self.path.with_name(self.path.name + "-wal").exists()
         conn = None
@@ -278,6 +288,7 @@ class Store:
                                            isolation_level=None, check_same_thread=False)  # fmt: skip
                     conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
                     self.schema = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                    self._check_is_a_store(conn)
                     break
                 except sqlite3.OperationalError:
                     if suffix:
@@ -298,12 +309,38 @@ class Store:
             )
         return conn
 
+    def _check_not_lost(self) -> None:
+        """An empty ``fitscope.db`` beside run folders is a store that was lost, not one to start afresh."""
+        if not self.path.is_file() or self.path.stat().st_size > 0:
+            return
+        runs = [p for p in self.root.iterdir() if p.is_dir() and _RUN_FOLDER.match(p.name)]
+        if runs:
+            raise StoreError(
+                f"{self.path} is empty (0 bytes) but {len(runs)} run folder(s) lie beside it: the store was lost "
+                "or truncated, not new. Move the file aside (the runs' TensorBoard files stay readable) or restore "
+                "it from a backup; fitscope did not touch it."
+            )
+
+    def _check_is_a_store(self, conn: sqlite3.Connection) -> None:
+        """Refuse another program's SQLite file before anything (a journal mode, a migration) changes it."""
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = sorted(name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        if tables and (version == 0 or "runs" not in tables):
+            shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+            raise argument_error(
+                f"{self.path} is not a fitscope run store: it is another program's SQLite database (tables "
+                f"{shown}). fitscope left it as it was; choose another folder with <<runs=DIR>>.",
+                StoreError,
+            )
+
     def _connect(self) -> sqlite3.Connection:
+        self._check_not_lost()
         try:
             conn = sqlite3.connect(
                 self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
             )
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            self._check_is_a_store(conn)
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":  # pragma: no cover - e.g. network file systems
                 raise StoreError(f"{self.path}: SQLite could not use WAL mode here ({mode}).")
