@@ -684,6 +684,7 @@ def test_an_address_that_is_not_a_ray_cluster_gets_an_error_within_seconds(
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # one local Ray cluster at a time: two starting at once on 2 cores time out
 def test_ray_on_a_local_cluster(tmp_path: Path) -> None:
     """Trials as Ray tasks; a model builder that sits next to the spec goes with them (Ray workers cannot see it)."""
     pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
@@ -705,7 +706,7 @@ def test_ray_on_a_local_cluster(tmp_path: Path) -> None:
     assert len(history["val_accuracy"]) == 2
 
 
-@pytest.mark.parametrize("executor", ["process", "ray"])
+@pytest.mark.parametrize("executor", ["process", pytest.param("ray", marks=pytest.mark.xdist_group("ray"))])
 def test_workers_need_no_data_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executor: str) -> None:
     """The driver prepares the data once and ships it: the CSV is gone before any worker trains."""
     if executor == "ray":

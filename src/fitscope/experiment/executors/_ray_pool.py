@@ -76,6 +76,21 @@ def _speaks_grpc(target: str, timeout: float) -> bool:
         channel.close()
 
 
+def _start_ray(ray: Any, kwargs: dict[str, Any], *, local: bool) -> None:
+    """``ray.init``; a local cluster gets a second try when its start timed out.
+
+    Ray waits a fixed 30 s for its raylet to register; on a busy 2-core machine the first
+    start of a fresh environment can take longer. A cluster to connect to gets one try.
+    """
+    try:
+        ray.init(**kwargs)
+    except Exception as exc:
+        if not local or "timed out during startup" not in str(exc):
+            raise
+        ray.shutdown()
+        ray.init(**kwargs)
+
+
 def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str | None) -> None:
     try:
         import ray
@@ -100,7 +115,7 @@ def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str 
         else:
             kwargs["num_cpus"] = workers
         try:
-            ray.init(**kwargs)
+            _start_ray(ray, kwargs, local=not address)
         except Exception as exc:  # Ray raises ConnectionError, RuntimeError, its own errors...
             if not address:
                 raise
