@@ -43,7 +43,8 @@ def _system_cjk() -> str | None:
     from matplotlib import font_manager
 
     manager = font_manager.fontManager
-    found = _first_cjk({f.name for f in manager.ttflist if not _is_bundled(f.fname)})
+    bundled = bundled_font_file()  # (once: looked up for every font of the list otherwise)
+    found = _first_cjk({f.name for f in manager.ttflist if not _is(bundled, f.fname)})
     if found is None:
         # matplotlib caches its font list; a font installed after the cache was built
         # (e.g. `apt-get install fonts-nanum`) is only found by scanning again.
@@ -53,7 +54,7 @@ def _system_cjk() -> str | None:
                     manager.addfont(path)
                 except (OSError, RuntimeError, ValueError):  # pragma: no cover - unreadable font file
                     continue
-        found = _first_cjk({f.name for f in manager.ttflist if not _is_bundled(f.fname)})
+        found = _first_cjk({f.name for f in manager.ttflist if not _is(bundled, f.fname)})
     return found
 
 
@@ -66,8 +67,8 @@ def bundled_font_file() -> Path | None:
     return path if path.is_file() else None
 
 
-def _is_bundled(fname: str) -> bool:
-    bundled = bundled_font_file()
+def _is(bundled: Path | None, fname: str) -> bool:
+    """Whether the font file ``fname`` is the bundled one (which does not count as a system font)."""
     return bundled is not None and Path(fname) == bundled
 
 

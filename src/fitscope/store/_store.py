@@ -288,7 +288,11 @@ class Store:
                                            isolation_level=None, check_same_thread=False)  # fmt: skip
                     conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
                     self.schema = int(conn.execute("PRAGMA user_version").fetchone()[0])
-                    self._check_is_a_store(conn)
+                    try:
+                        self._check_is_a_store(conn)
+                    except StoreError:
+                        conn.close()
+                        raise
                     break
                 except sqlite3.OperationalError:
                     if suffix:
@@ -340,7 +344,11 @@ class Store:
                 self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
             )
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            self._check_is_a_store(conn)
+            try:
+                self._check_is_a_store(conn)
+            except StoreError:
+                conn.close()  # (nothing of it touched: let go of the file too)
+                raise
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":  # pragma: no cover - e.g. network file systems
                 raise StoreError(f"{self.path}: SQLite could not use WAL mode here ({mode}).")
