@@ -78,13 +78,14 @@ def test_runs_table_keeps_ids_whole_and_brackets_literal(
 def test_runs_show_of_a_trial_keeps_bookkeeping_out_of_its_params(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    params = {"model[0].Dense.units": 8, "trial_key": "0123abcd", "initial_weights": "f" * 64, "fold": 1}
-    run = Store(tmp_path).start_run(name="trial0", params=params, group="search-toy-1234")
+    trial = {"key": "0123abcd", "initial_weights": "f" * 64, "fold": 1}
+    run = Store(tmp_path).start_run(name="trial0", params={"model[0].Dense.units": 8}, group="search-toy-1234",
+                                    trial=trial)  # fmt: skip
     run.record_epoch(0, {"loss": 1.0, "val_loss": 1.1}, started_at=0, duration=1)
     run.finish()
     assert main(["runs", "show", run.run_id, "--runs", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "params: {'model[0].Dense.units': 8}\n" in out and "trial_key" not in out
+    assert "params: {'model[0].Dense.units': 8}\n" in out and "0123abcd" not in out
     assert "group: search-toy-1234, fold 1  (fitscope runs --group search-toy-1234)" in out
     assert "initial weights: fingerprint ffffffffffffffff…" in out
 

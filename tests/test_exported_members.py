@@ -39,7 +39,7 @@ SUB_PACKAGES = {
     "fitscope.store": {
         "Bundle", "Checkpoint", "CheckpointDir", "Checkpointed", "DB_NAME", "DEFAULT_ROOT", "Ended", "EpochEnded",
         "EpochRecord", "Evaluated", "Event", "GroupInfo", "QueueSink", "Ready", "Run", "RunInfo", "RunSink", "Sink",
-        "Rewound", "Started", "Status", "Store", "TRIAL_BOOKKEEPING", "TensorBoardWriter", "default_root",
+        "Rewound", "Started", "Status", "Store", "TensorBoardWriter", "default_root",
         "library_versions", "normalize_metric_name", "scalar_tag",
     },
     "fitscope.analysis": {

@@ -128,11 +128,10 @@ def _group(root: Path, group: str, configs: dict[str, list[float]], folds: int, 
     store = Store(root)
     for number, (units, offsets) in enumerate(configs.items()):
         for fold in range(folds):
-            params = {"trial_key": f"k{number}-{fold}", "initial_weights": "w", **({"units": units} if units else {})}
-            if folds > 1:
-                params["fold"] = fold
-            run = store.start_run(name=f"toy-trial{number}" + (f"-fold{fold}" if folds > 1 else ""), params=params,
-                                  split={"index_hash": f"fold{fold}"}, group=group)  # fmt: skip
+            trial = {"key": f"k{number}-{fold}", "initial_weights": "w", **({"fold": fold} if folds > 1 else {})}
+            run = store.start_run(name=f"toy-trial{number}" + (f"-fold{fold}" if folds > 1 else ""),
+                                  params={"units": units} if units else {}, split={"index_hash": f"fold{fold}"},
+                                  group=group, trial=trial)  # fmt: skip
             for e in range(5):
                 run.record_epoch(e, {"loss": 1.0 - 0.1 * e, "val_loss": offsets[fold] + 1.0 - 0.1 * e,
                                      metric: 0.5}, started_at=e, duration=1)  # fmt: skip

@@ -38,7 +38,7 @@ def test_cv_folds_start_fresh_and_summaries_are_exact(tmp_path: Path) -> None:
     assert len(infos) == 3 and all(i.status == "finished" for i in infos)
     # Canary: every fold starts from the same freshly initialised weights (same seed), never from
     # the weights a previous fold ended with.
-    initial = {i.params["initial_weights"] for i in infos}
+    initial = {i.trial["initial_weights"] for i in infos}
     finals = {store.run(i.run_id).evaluations("val")[0]["fingerprint"] for i in infos}
     assert len(initial) == 1 and not initial & finals and len(finals) == 3
     accuracies = [f["val"]["accuracy"] for f in result.folds]

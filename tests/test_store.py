@@ -25,7 +25,8 @@ def test_run_ids_and_layout(tmp_path: Path) -> None:
     info = run.info()
     assert (info.status, info.params, info.epochs) == ("running", {"units": 2}, 0)
     assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert store._conn.execute("PRAGMA application_id").fetchone()[0] == 0x46534350  # "FSCP": fitscope's
 
 
 def test_a_store_of_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
@@ -36,10 +37,12 @@ def test_a_store_of_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
     with store.transaction() as conn:  # as fitscope wrote stores before removed runs were remembered
         conn.execute("DROP TABLE removed_runs")
         conn.execute("ALTER TABLE runs DROP COLUMN group_kind")
+        conn.execute("ALTER TABLE runs DROP COLUMN trial")
         conn.execute("PRAGMA user_version = 1")
+        conn.execute("PRAGMA application_id = 0")
     store.close()
     again = Store(tmp_path)
-    assert again._conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert again._conn.execute("PRAGMA user_version").fetchone()[0] == 4
     assert again.run(run.run_id).history() == {"loss": [1.0]}
     again.delete(run.run_id)
     assert again.params_on_split("abc") == [{"units": 2}] and again.runs() == []
@@ -53,10 +56,82 @@ def test_a_group_s_kind_is_stored_and_read_from_older_stores_ids(tmp_path: Path)
     assert store.group_kind("my-own-group") == "tune" and store.group_kind("nothing") is None
     with store.transaction() as conn:  # as schema 2 wrote them: the kind only in the id's prefix
         conn.execute("ALTER TABLE runs DROP COLUMN group_kind")
+        conn.execute("ALTER TABLE runs DROP COLUMN trial")
+        conn.execute("ALTER TABLE removed_runs DROP COLUMN trial")
         conn.execute("PRAGMA user_version = 2")
     store.close()
     again = Store(tmp_path)
     assert {g.group_id: g.kind for g in again.groups()} == {"cv-toy-1234abcd": "cv", "my-own-group": None}
+
+
+def _as_schema_3(root: Path) -> None:
+    """Rewrite a store as fitscope wrote schema 3: trial bookkeeping inside params, no application id."""
+    with sqlite3.connect(root / "fitscope.db") as conn:
+        conn.execute(
+            "UPDATE runs SET params = json_set(params, '$.trial_key', json_extract(trial, '$.key'),"
+            " '$.fold', json_extract(trial, '$.fold'), '$.initial_weights', json_extract(trial, '$.initial_weights'))"
+            " WHERE trial IS NOT NULL"
+        )
+        conn.execute("ALTER TABLE runs DROP COLUMN trial")
+        conn.execute("ALTER TABLE removed_runs DROP COLUMN trial")
+        conn.execute("PRAGMA user_version = 3")
+        conn.execute("PRAGMA application_id = 0")
+    conn.close()
+
+
+def test_trial_bookkeeping_is_kept_apart_from_params_and_older_stores_are_upgraded_after_a_backup(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path)
+    trial = {"key": "k0", "fold": 1, "initial_weights": "ab" * 32}
+    folded = store.start_run(
+        name="t-fold1", params={"units": 2}, group="cv-t-1", trial=trial, split={"index_hash": "h"}
+    )
+    plain = store.start_run(name="plain", params={"fold": "mine", "units": 3})  # a user's own "fold" stays a param
+    assert (folded.info().params, folded.info().trial) == ({"units": 2}, trial)
+    assert (plain.info().params, plain.info().trial) == ({"fold": "mine", "units": 3}, {})
+    store.close()
+    _as_schema_3(tmp_path)
+    before = (tmp_path / "fitscope.db").read_bytes()
+    with sqlite3.connect(tmp_path / "fitscope.db") as conn:
+        rows = conn.execute("SELECT run_id, params FROM runs ORDER BY run_id").fetchall()
+    conn.close()
+
+    reader = Store(tmp_path, readonly=True)  # read as it is, not upgraded: bookkeeping told apart all the same
+    assert reader.schema == 3 and (reader.run(folded.run_id).info().params, reader.run(folded.run_id).info().trial) == (
+        {"units": 2}, trial)  # fmt: skip
+    assert reader.params_on_split("h") == [{"units": 2}]
+    reader.close()
+    assert not list(tmp_path.glob("*.bak-*")) and (tmp_path / "fitscope.db").read_bytes() == before
+
+    again = Store(tmp_path)  # a writer upgrades, after copying the old store aside
+    assert again.schema == 4
+    with sqlite3.connect(tmp_path / "fitscope.db.bak-3") as backup:  # the old store, as it was
+        assert backup.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert backup.execute("SELECT run_id, params FROM runs ORDER BY run_id").fetchall() == rows
+    backup.close()
+    assert not list(tmp_path.glob("*.partial"))
+    assert (again.run(folded.run_id).info().params, again.run(folded.run_id).info().trial) == ({"units": 2}, trial)
+    assert (again.run(plain.run_id).info().params, again.run(plain.run_id).info().trial) == (
+        {"fold": "mine", "units": 3}, {})  # fmt: skip
+    again.delete(folded.run_id)
+    assert again.params_on_split("h") == [{"units": 2}]
+
+
+def test_an_upgrade_that_fails_leaves_the_old_store_whole(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.start_run(name="r", params={"units": 2}).finish()
+    store.close()
+    _as_schema_3(tmp_path)
+    with sqlite3.connect(tmp_path / "fitscope.db") as conn:  # a column in the way: the upgrade's second step fails
+        conn.execute("ALTER TABLE removed_runs ADD COLUMN trial TEXT")
+    conn.close()
+    with pytest.raises(StoreError, match="duplicate column"):
+        Store(tmp_path)
+    with sqlite3.connect(tmp_path / "fitscope.db") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert "trial" not in {row[1] for row in conn.execute("PRAGMA table_info(runs)")}  # the first step undone
+    conn.close()
 
 
 def test_history_round_trip_keeps_nan_and_inf(tmp_path: Path) -> None:
@@ -175,12 +250,23 @@ def test_unwritable_store_fails_before_anything(tmp_path: Path) -> None:
         Store(blocker / "runs")
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    Store(tmp_path).close()
+def test_newer_schema_is_refused_naming_both_versions(tmp_path: Path) -> None:
+    from fitscope import __version__
+
+    store = Store(tmp_path)
+    store.start_run(name="r").finish()
+    store.close()
     with sqlite3.connect(tmp_path / "fitscope.db") as conn:
+        conn.execute("UPDATE runs SET versions = json_set(versions, '$.fitscope', '9.1.0')")
         conn.execute("PRAGMA user_version = 99")
-    with pytest.raises(StoreError, match=r"written by a newer fitscope \(schema 99"):
-        Store(tmp_path)
+    conn.close()
+    before = (tmp_path / "fitscope.db").read_bytes()
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match=re.escape(
+            f"was written by fitscope 9.1.0 (schema 99); this is fitscope {__version__} (schema 4). "
+            "Upgrade fitscope to use it; it was left as it was.")):  # fmt: skip
+            Store(tmp_path, readonly=readonly)
+    assert (tmp_path / "fitscope.db").read_bytes() == before and not list(tmp_path.glob("*.bak-*"))
 
 
 def test_disk_full_leaves_store_consistent_and_resumable(tmp_path: Path) -> None:
@@ -339,6 +425,19 @@ def test_another_program_s_sqlite_file_is_refused_and_left_as_it_was(tmp_path: P
             Store(tmp_path, readonly=readonly)
     assert hashlib.sha256((tmp_path / "fitscope.db").read_bytes()).hexdigest() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fitscope.db"]
+
+
+def test_a_sqlite_file_marked_as_another_program_s_is_refused_even_with_a_runs_table(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "fitscope.db") as conn:  # looks like a store, but its header names another owner
+        conn.execute("CREATE TABLE runs (run_id TEXT)")
+        conn.execute("PRAGMA user_version = 3")
+        conn.execute("PRAGMA application_id = 1234")
+    conn.close()
+    before = (tmp_path / "fitscope.db").read_bytes()
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match=r"is not a fitscope run store: it is another program's SQLite database"):
+            Store(tmp_path, readonly=readonly)
+    assert (tmp_path / "fitscope.db").read_bytes() == before and not list(tmp_path.glob("*.bak-*"))
 
 
 def test_an_empty_store_beside_run_folders_is_reported_lost_not_started_afresh(tmp_path: Path) -> None:

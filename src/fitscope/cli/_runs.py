@@ -280,15 +280,12 @@ def run_show(args: argparse.Namespace) -> int:
     out.print(f"[bold]{escape(info.run_id)}[/]  {escape(info.name)}  ({info.status})  started {started}")
     if info.reason:
         out.print(f"reason: {escape(info.reason)}")
-    from ..store import TRIAL_BOOKKEEPING
-
-    params = {k: v for k, v in info.params.items() if k not in TRIAL_BOOKKEEPING}
-    out.print(f"params: {escape(str(params))}")
+    out.print(f"params: {escape(str(info.params))}")
     if info.group_id:
-        fold = f", fold {info.params['fold']}" if "fold" in info.params else ""
+        fold = f", fold {info.trial['fold']}" if "fold" in info.trial else ""
         out.print(f"group: {escape(info.group_id)}{fold}  (fitscope runs --group {escape(info.group_id)})")
-    if info.params.get("initial_weights"):
-        out.print(f"initial weights: fingerprint {escape(str(info.params['initial_weights'])[:16])}…")
+    if info.trial.get("initial_weights"):
+        out.print(f"initial weights: fingerprint {escape(str(info.trial['initial_weights'])[:16])}…")
     if info.manifest:
         m = info.manifest
         out.print(f"split: {dict(m.sizes)}  seed {m.seed}  index hash {m.index_hash[:16]}…")

@@ -16,7 +16,6 @@ import numpy as np
 
 from .._atomic import write_atomically
 from .._errors import ArgumentError, DataError
-from ..store import TRIAL_BOOKKEEPING
 from ._fonts import with_korean_fonts
 
 __all__ = ["CurveSet", "band_figure", "book_figure", "compare_figure", "grid_figure", "save_figure"]
@@ -140,7 +139,7 @@ def grid_figure(history: dict[str, list[float]], metrics: Sequence[str], *, titl
 
 # Bookkeeping that fitscope adds to a trial's params; not worth a legend entry.
 def _differing(sets: Sequence[CurveSet]) -> list[str]:
-    keys = sorted({k for s in sets for k in s.params} - TRIAL_BOOKKEEPING)
+    keys = sorted({k for s in sets for k in s.params})
     return [k for k in keys if len({repr(s.params.get(k)) for s in sets}) > 1]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._errors import ArgumentError, DataError
 from ..analysis import analyse_curves, epoch_bands
-from ..store import TRIAL_BOOKKEEPING, Run
+from ..store import Run
 from ._figures import (
     CurveSet,
     band_figure,
@@ -109,9 +109,7 @@ def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: st
     for run in drawn:
         info, history = run.info(), run.history()
         check_metrics(history, [], where=f"run {run.run_id}")
-        configurations.setdefault(json.dumps(_searched(info.params), sort_keys=True, default=str), []).append(
-            (info, history)
-        )
+        configurations.setdefault(json.dumps(info.params, sort_keys=True, default=str), []).append((info, history))
     if len(configurations) == 1:
         (members,) = configurations.values()
         return save_figure(band_figure([history for _, history in members], title=title), output)
@@ -123,13 +121,8 @@ def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: st
             label = f"{label.rsplit('-fold', 1)[0]} (mean of {len(members)} folds)"
         split = "+".join(sorted(str(info.manifest.index_hash if info.manifest else None) for info in infos))
         history = _mean_history([history for _, history in members])
-        sets.append(CurveSet(label, history, split, _searched(infos[0].params)))
+        sets.append(CurveSet(label, history, split, infos[0].params))
     return save_figure(compare_figure(sets, title=title), output)
-
-
-def _searched(params: dict[str, Any]) -> dict[str, Any]:
-    """A run's own parameters, without what fitscope adds to every trial (its key, fold, first weights)."""
-    return {k: v for k, v in params.items() if k not in TRIAL_BOOKKEEPING}
 
 
 def _mean_history(histories: Sequence[dict[str, list[float]]]) -> dict[str, list[float]]:

@@ -11,7 +11,6 @@ from ._sinks import QueueSink, RunSink, Sink
 from ._store import (
     DB_NAME,
     DEFAULT_ROOT,
-    TRIAL_BOOKKEEPING,
     EpochRecord,
     GroupInfo,
     Run,
@@ -26,7 +25,6 @@ from ._values import normalize_metric_name
 __all__ = [
     "DB_NAME",
     "DEFAULT_ROOT",
-    "TRIAL_BOOKKEEPING",
     "Bundle",
     "Checkpoint",
     "CheckpointDir",

@@ -1,10 +1,20 @@
-"""The SQLite schema of the run store and its migrations (``PRAGMA user_version``)."""
+"""The SQLite schema of the run store and its migrations (``PRAGMA user_version``).
+
+A store says it is fitscope's with SQLite's ``PRAGMA application_id`` (stores
+written before schema 4 have none, and are told apart by their ``runs`` table).
+"""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+from pathlib import Path
+from urllib.parse import quote
 
-__all__ = ["SCHEMA_VERSION", "migrate"]
+__all__ = ["APPLICATION_ID", "LEGACY_TRIAL_KEYS", "SCHEMA_VERSION", "backup_path", "migrate", "too_new"]
+
+# "FSCP": what ``PRAGMA application_id`` holds in a fitscope store (schema 4 on).
+APPLICATION_ID = 0x46534350
 
 _V1 = """
 CREATE TABLE runs (
@@ -83,31 +93,94 @@ UPDATE runs SET group_kind = CASE WHEN group_id LIKE 'cv-%' THEN 'cv' WHEN group
     WHERE group_id IS NOT NULL
 """
 
+# Before schema 4, what a cv or search driver kept about a trial (its key, fold and the
+# fingerprint of its initial weights) was mixed into the run's params under these names;
+# schema 4 keeps it in its own column (``trial``) under the names on the right.
+LEGACY_TRIAL_KEYS = {"trial_key": "key", "fold": "fold", "initial_weights": "initial_weights"}
+_TRIAL_FROM_PARAMS = (
+    "json_object("
+    + ", ".join(f"'{new}', json_extract(params, '$.{old}')" for old, new in LEGACY_TRIAL_KEYS.items())
+    + ")"
+)
+_PARAMS_WITHOUT_TRIAL = "json_remove(params, " + ", ".join(f"'$.{old}'" for old in LEGACY_TRIAL_KEYS) + ")"
+_V4 = f"""
+ALTER TABLE runs ADD COLUMN trial TEXT;
+ALTER TABLE removed_runs ADD COLUMN trial TEXT;
+UPDATE runs SET trial = {_TRIAL_FROM_PARAMS}, params = {_PARAMS_WITHOUT_TRIAL}
+    WHERE json_extract(params, '$.trial_key') IS NOT NULL;
+UPDATE removed_runs SET trial = {_TRIAL_FROM_PARAMS}, params = {_PARAMS_WITHOUT_TRIAL}
+    WHERE json_extract(params, '$.trial_key') IS NOT NULL
+"""
+
 # Each entry upgrades the schema from version i to i + 1.
-_MIGRATIONS = [_V1, _V2, _V3]
+_MIGRATIONS = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database to :data:`SCHEMA_VERSION`; returns the version found."""
-    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    if found > SCHEMA_VERSION:
-        from .._errors import StoreError
+def backup_path(path: Path, version: int) -> Path:
+    """Where the copy of a store of schema ``version`` is kept before it is upgraded."""
+    return path.with_name(f"{path.name}.bak-{version}")
 
-        raise StoreError(
-            f"the run store was written by a newer fitscope (schema {found}, this one "
-            f"knows {SCHEMA_VERSION}). Upgrade fitscope to read it."
-        )
-    for version in range(found, SCHEMA_VERSION):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if int(conn.execute("PRAGMA user_version").fetchone()[0]) == version:
-                for statement in _MIGRATIONS[version].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {version + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+
+def migrate(conn: sqlite3.Connection, path: Path) -> int:
+    """Bring the database at ``path`` to :data:`SCHEMA_VERSION`; returns the version found.
+
+    An existing store is first copied to :func:`backup_path` (kept if one is already
+    there: the first copy is the untouched one), then upgraded in one transaction:
+    a crash leaves either the old store or the new one, never a mix.
+    """
+    conn.execute("BEGIN IMMEDIATE")  # (held from the check to the commit: one process upgrades, once)
+    try:
+        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if found > SCHEMA_VERSION:
+            raise too_new(conn, path, found)
+        if 0 < found < SCHEMA_VERSION:
+            _back_up(path, backup_path(path, found))
+        for version in range(found, SCHEMA_VERSION):
+            for statement in _MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        if found < SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
     return found
+
+
+def too_new(conn: sqlite3.Connection, path: Path, found: int) -> Exception:
+    """The error for a store of a schema newer than this fitscope's, naming both fitscope versions."""
+    from .._errors import StoreError
+    from .._version import __version__
+
+    try:  # (which fitscope started its latest run; a future schema may have moved it)
+        row = conn.execute(
+            "SELECT json_extract(versions, '$.fitscope') FROM runs ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
+        writer = f"fitscope {row[0]}" if row and row[0] else "a newer fitscope"
+    except sqlite3.DatabaseError:
+        writer = "a newer fitscope"
+    return StoreError(
+        f"the run store {path} was written by {writer} (schema {found}); this is fitscope {__version__} "
+        f"(schema {SCHEMA_VERSION}). Upgrade fitscope to use it; it was left as it was."
+    )
+
+
+def _back_up(path: Path, target: Path) -> None:
+    """A consistent copy of the store (SQLite's backup API, through its own reader), written then renamed."""
+    if target.exists():
+        return
+    partial = target.with_name(target.name + ".partial")
+    source = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+        shutil.move(partial, target)
+    finally:
+        source.close()
+        partial.unlink(missing_ok=True)

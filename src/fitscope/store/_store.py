@@ -27,21 +27,17 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .._errors import ArgumentError, Interrupted, StoreError, argument_error
 from .._process import pid_alive
 from ..data import Split, SplitManifest
-from ._schema import migrate
+from ._schema import APPLICATION_ID, LEGACY_TRIAL_KEYS, migrate, too_new
 from ._values import decode_value, encode_value, normalize_metric_name
 
-__all__ = ["DEFAULT_ROOT", "TRIAL_BOOKKEEPING", "EpochRecord", "GroupInfo", "Run", "RunInfo", "Store", "default_root"]
-
-# What the cv/tune driver adds to a trial's params: its key (to resume), the fingerprint of its
-# initial weights (the fold-independence canary) and its fold. Not searched parameters.
-TRIAL_BOOKKEEPING = frozenset({"trial_key", "initial_weights", "fold"})
+__all__ = ["DEFAULT_ROOT", "EpochRecord", "GroupInfo", "Run", "RunInfo", "Store", "default_root"]
 
 DEFAULT_ROOT = "fitscope-runs"
 DB_NAME = "fitscope.db"
@@ -165,6 +161,9 @@ class RunInfo:
     checkpoint_epoch: int | None
     epochs: int
     group_kind: str | None = None
+    # What the program that ran the run as one trial of a group keeps about it (its key, fold...):
+    # the store keeps it as given and reads nothing in it.
+    trial: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -306,11 +305,9 @@ class Store:
             ) from exc
         assert conn is not None  # (the loop either connected or raised; for the type checker)
         if self.schema > SCHEMA_VERSION:
+            error = too_new(conn, self.path, self.schema)
             conn.close()
-            raise StoreError(
-                f"the run store was written by a newer fitscope (schema {self.schema}, this one "
-                f"knows {SCHEMA_VERSION}). Upgrade fitscope to read it."
-            )
+            raise error
         return conn
 
     def _check_not_lost(self) -> None:
@@ -328,8 +325,12 @@ class Store:
     def _check_is_a_store(self, conn: sqlite3.Connection) -> None:
         """Refuse another program's SQLite file before anything (a journal mode, a migration) changes it."""
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        application = int(conn.execute("PRAGMA application_id").fetchone()[0])
         tables = sorted(name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
-        if tables and (version == 0 or "runs" not in tables):
+        # (stores older than schema 4 carry no application id: their runs table says what they are)
+        unmarked_foreign = application == 0 and (version == 0 or "runs" not in tables)
+        foreign = application not in (0, APPLICATION_ID) or unmarked_foreign
+        if tables and foreign:
             shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
             raise argument_error(
                 f"{self.path} is not a fitscope run store: it is another program's SQLite database (tables "
@@ -354,7 +355,7 @@ class Store:
                 raise StoreError(f"{self.path}: SQLite could not use WAL mode here ({mode}).")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            migrate(conn)
+            migrate(conn, self.path)
             self.schema = int(conn.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise StoreError(
@@ -405,6 +406,7 @@ class Store:
         group_kind: str | None = None,
         resume_key: Mapping[str, Any] | None = None,
         backend: str | None = None,
+        trial: Mapping[str, Any] | None = None,
     ) -> Run:
         """Create a run (status ``running``, owned by this process) and its folder.
 
@@ -419,6 +421,8 @@ class Store:
             group_kind: what kind of group (``cv``, ``tune``...).
             resume_key: what must match to resume (model, split, batch size).
             backend: the Keras backend.
+            trial: what the program running the run as one trial of a group keeps about it (JSON-ready;
+                read back as :attr:`RunInfo.trial`, never interpreted by the store).
         """
         manifest = _as_manifest(split)
         slug = re.sub(r"[^\w.-]+", "-", name, flags=re.UNICODE).strip("-.") or "run"
@@ -426,13 +430,14 @@ class Store:
         run_id = f"{stamp}-{slug[:48]}-{secrets.token_hex(2)}"
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO runs (run_id, name, status, started_at, params, spec, manifest, versions,"
-                " backend, seed, group_id, group_kind, resume_key, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO runs (run_id, name, status, started_at, params, spec, manifest, versions, backend,"
+                " seed, group_id, group_kind, resume_key, owner, trial) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id, name, "running", time.time(), _json(params or {}),
                     None if spec is None else _json(spec), None if manifest is None else _json(manifest.to_dict()),
                     _json(library_versions()), backend, seed, group, group_kind,
                     None if resume_key is None else _json(resume_key), _owner_token(),
+                    None if trial is None else _json(trial),
                 ),
             )  # fmt: skip
         run = Run(self, run_id)
@@ -525,7 +530,7 @@ class Store:
         """All runs, oldest first (optionally one group's)."""
         sql = _info_sql(self) + (" WHERE r.group_id = ?" if group else "") + " ORDER BY r.started_at, r.run_id"
         rows = self._conn.execute(sql, (group,) if group else ()).fetchall()
-        return [_info(row) for row in rows]
+        return [_info(self, row) for row in rows]
 
     def best_epochs(self, run_ids: Sequence[str] | None = None) -> dict[str, tuple[str, float, int]]:
         """Each run's best validation epoch, ``{run_id: (metric, value, epoch)}``, in two queries.
@@ -568,7 +573,7 @@ class Store:
         if self.schema >= 2:  # (removed runs are remembered from schema 2 on)
             sql += " UNION ALL SELECT params FROM removed_runs WHERE index_hash = ?"
             arguments += (index_hash,)
-        return [json.loads(row[0]) for row in self._conn.execute(sql, arguments)]
+        return [_params_and_trial(self, row[0])[0] for row in self._conn.execute(sql, arguments)]
 
     def delete(self, *run_ids: str) -> list[str]:
         """Delete runs' rows and folders, all of them or none; returns their full ids.
@@ -591,8 +596,8 @@ class Store:
                     )
             for run in runs:
                 conn.execute(
-                    "INSERT OR REPLACE INTO removed_runs (run_id, index_hash, params, removed_at) SELECT run_id,"
-                    " json_extract(manifest, '$.index_hash'), params, ? FROM runs WHERE run_id = ?",
+                    "INSERT OR REPLACE INTO removed_runs (run_id, index_hash, params, trial, removed_at) SELECT run_id,"
+                    " json_extract(manifest, '$.index_hash'), params, trial, ? FROM runs WHERE run_id = ?",
                     (time.time(), run.run_id),
                 )
                 for table in ("metrics", "batches", "evaluations", "epochs", "runs"):
@@ -609,7 +614,7 @@ class Store:
 _INFO_SQL = (
     "SELECT r.run_id, r.name, r.status, r.reason, r.started_at, r.ended_at, r.params, r.spec,"
     " r.manifest, r.versions, r.backend, r.seed, r.group_id, r.resume_key, r.owner,"
-    " r.checkpoint_epoch, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id), {kind} FROM runs r"
+    " r.checkpoint_epoch, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id), {kind}, {trial} FROM runs r"
 )
 # A store of schema 2 (read, not upgraded, by a command that only reads) keeps the kind in the id's prefix.
 _KIND_FROM_ID = "CASE WHEN group_id LIKE 'cv-%' THEN 'cv' WHEN group_id LIKE 'tune-%' THEN 'tune' END"
@@ -620,21 +625,34 @@ def _kind(store: Store, prefix: str = "") -> str:
 
 
 def _info_sql(store: Store) -> str:
-    return _INFO_SQL.format(kind=_kind(store, "r."))
+    return _INFO_SQL.format(kind=_kind(store, "r."), trial="r.trial" if store.schema >= 4 else "NULL")
 
 
-def _info(row: tuple[Any, ...]) -> RunInfo:
+def _params_and_trial(
+    store: Store, params_text: str, trial_text: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A run's params and trial bookkeeping; a store older than schema 4 (read, not upgraded) mixed the two."""
+    params = json.loads(params_text) or {}
+    if store.schema >= 4:
+        return params, json.loads(trial_text) if trial_text else {}
+    if "trial_key" not in params:
+        return params, {}
+    return params, {new: params.pop(old) for old, new in LEGACY_TRIAL_KEYS.items() if old in params}
+
+
+def _info(store: Store, row: tuple[Any, ...]) -> RunInfo:
     def load(text: str | None) -> Any:
         return None if text is None else json.loads(text)
 
+    params, trial = _params_and_trial(store, row[6], row[18])
     status, reason = row[2], row[3]
     if status == "running" and _owner_gone(row[14]):
         status, reason = "interrupted", _GONE_REASON  # read so, not written: reading never changes the store
     return RunInfo(
         run_id=row[0], name=row[1], status=status, reason=reason, started_at=row[4], ended_at=row[5],
-        params=load(row[6]) or {}, spec=load(row[7]), manifest=_manifest(load(row[8])), versions=load(row[9]) or {},
+        params=params, spec=load(row[7]), manifest=_manifest(load(row[8])), versions=load(row[9]) or {},
         backend=row[10], seed=row[11], group_id=row[12], resume_key=load(row[13]), owner=row[14],
-        checkpoint_epoch=row[15], epochs=int(row[16]), group_kind=row[17],
+        checkpoint_epoch=row[15], epochs=int(row[16]), group_kind=row[17], trial=trial,
     )  # fmt: skip
 
 
@@ -711,7 +729,7 @@ class Run:
         row = self.store._conn.execute(_info_sql(self.store) + " WHERE r.run_id = ?", (self.run_id,)).fetchone()
         if row is None:
             raise StoreError(f"run {self.run_id!r} no longer exists in {self.store.root}.")
-        return _info(row)
+        return _info(self.store, row)
 
     # -- writing --------------------------------------------------------------
 

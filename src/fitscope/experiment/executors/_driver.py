@@ -60,7 +60,7 @@ class Driver:
         done = {}
         held = {}
         for info in self.store.runs(group=self.group):
-            key = info.params.get("trial_key")
+            key = info.trial.get("key")
             if info.status == "finished" and key:
                 done[key] = info
             elif key in self.outcomes and (holder := info.holder) is not None:
@@ -107,10 +107,9 @@ class Driver:
         if manifest is not None and trial.fold is None and manifest.index_hash not in self._audited:
             self._audited.add(manifest.index_hash)  # (cv: its folds' check says)
             warn_about_split(manifest.audit_warnings)
-        extra = {"initial_weights": started.initial} if started.initial is not None else {}
         run = self.store.start_run(
-            name=trial.name, params=_run_params(trial, **extra), split=started.manifest, spec=trial.spec,
-            seed=trial.spec.get("seed"), group=self.group, group_kind=self.kind, backend=started.backend,
+            name=trial.name, params=trial.params, split=started.manifest, spec=trial.spec, seed=trial.spec.get("seed"),
+            group=self.group, group_kind=self.kind, backend=started.backend, trial=_bookkeeping(trial, started),
         )  # fmt: skip
         self.runs[trial.key] = run
         outcome.run_id, outcome.status = run.run_id, "running"
@@ -201,9 +200,16 @@ def ship_data(driver: Driver, trials: Sequence[Trial], put: Callable[[TrialData]
             yield trial, data
 
 
-def _run_params(trial: Trial, **extra: Any) -> dict[str, Any]:
-    """A trial's run parameters: its configuration, its key, its fold (a run that failed before it started too)."""
-    params = {**trial.params, "trial_key": trial.key, **extra}
+def _bookkeeping(trial: Trial, started: Started) -> dict[str, Any]:
+    """What a trial's run keeps beside its hyperparameters (:attr:`~fitscope.store.RunInfo.trial`).
+
+    Its key (a later run of the same command skips it once finished), its fold, and the
+    fingerprint of its initial weights (folds that start from the same weights are not
+    independent). A trial that failed before it started has a key and a fold only.
+    """
+    kept: dict[str, Any] = {"key": trial.key}
     if trial.fold is not None:
-        params["fold"] = trial.fold
-    return params
+        kept["fold"] = trial.fold
+    if started.initial is not None:
+        kept["initial_weights"] = started.initial
+    return kept

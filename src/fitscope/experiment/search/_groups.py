@@ -38,7 +38,7 @@ def standing_runs(infos: Sequence[RunInfo]) -> list[TrialRun]:
     """
     attempts: dict[str, list[RunInfo]] = {}
     for info in infos:
-        attempts.setdefault(str(info.params.get("trial_key") or info.run_id), []).append(info)
+        attempts.setdefault(str(info.trial.get("key") or info.run_id), []).append(info)
     standing = []
     for runs in attempts.values():
         finished = [info for info in runs if info.status == "finished"]

@@ -259,7 +259,7 @@ def _run_group(started: Executor, kind: str, name: str, trials: list[Trial], sto
 
 def summarise_cv(store: Store, group: str) -> CVResult:
     """The summary of a cross-validation group from the store."""
-    standing = sorted(standing_runs(store.runs(group=group)), key=lambda t: t.info.params.get("fold", 0))
+    standing = sorted(standing_runs(store.runs(group=group)), key=lambda t: t.info.trial.get("fold", 0))
     folds: list[dict[str, Any]] = []
     finals: list[dict[str, float]] = []
     histories: list[dict[str, list[float]]] = []
@@ -272,7 +272,7 @@ def summarise_cv(store: Store, group: str) -> CVResult:
         finite = [(v, i) for i, v in enumerate(losses) if math.isfinite(v)]
         best_epoch = min(finite)[1] if finite else None
         best = {k: v[best_epoch] for k, v in history.items() if k.startswith("val_")} if best_epoch is not None else {}
-        folds.append({"run_id": info.run_id, "fold": info.params.get("fold"), "status": info.status,
+        folds.append({"run_id": info.run_id, "fold": info.trial.get("fold"), "status": info.status,
                       "best_epoch": best_epoch, "val": val, "best": best, "attempts": attempts})  # fmt: skip
         if info.status == "finished":
             finals.append(val)
@@ -409,7 +409,7 @@ def search(
             manifest_hashes.add(info.manifest.index_hash)
     on_split = 0
     for index_hash in manifest_hashes:
-        on_split = max(on_split, len({json.dumps(p.get("trial_key")) for p in store.params_on_split(index_hash)}))
+        on_split = max(on_split, len({json.dumps(p, sort_keys=True) for p in store.params_on_split(index_hash)}))
     result = SearchResult(group, metric, ranking, winner, on_split, select=select)
     if select == "val":
         result.split_noise = _split_noise(store, scored)
