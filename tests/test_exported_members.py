@@ -39,8 +39,8 @@ SUB_PACKAGES = {
     "fitscope.store": {
         "Bundle", "Checkpoint", "CheckpointDir", "Checkpointed", "DB_NAME", "DEFAULT_ROOT", "Ended", "EpochEnded",
         "EpochRecord", "Evaluated", "Event", "GroupInfo", "QueueSink", "Ready", "Run", "RunInfo", "RunSink", "Sink",
-        "Rewound", "Started", "Status", "Store", "TensorBoardWriter", "default_root",
-        "library_versions", "normalize_metric_name", "scalar_tag",
+        "Rewound", "Started", "Status", "Store", "TensorBoardWriter", "default_root", "DoctorReport", "Finding",
+        "doctor", "library_versions", "normalize_metric_name", "scalar_tag",
     },
     "fitscope.analysis": {
         "ACTIONS", "CurveReport", "Diagnosis", "ERROR_LEVELS", "EpochBand", "FoldsDiagnosis", "GAPS", "GapReport",

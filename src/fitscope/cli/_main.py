@@ -14,7 +14,7 @@ from .._backend import backend_note
 from .._errors import FitscopeError, Interrupted
 from .._process import own_process
 from .._version import __version__
-from . import _data, _diagnose, _plot, _run, _runs, _search, _split
+from . import _data, _diagnose, _doctor, _plot, _run, _runs, _search, _split
 from ._output import HelpFormatter
 
 EXIT_OK = 0
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     _diagnose.add_parser(commands)
     _search.add_parser(commands)
     _plot.add_parser(commands)
+    _doctor.add_parser(commands)
     return parser
 
 

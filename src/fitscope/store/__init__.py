@@ -6,6 +6,7 @@ Plain stdlib, numpy and the ``tensorboard`` package; never imports Keras.
 from __future__ import annotations
 
 from ._checkpoints import Checkpoint, CheckpointDir
+from ._doctor import DoctorReport, Finding, doctor
 from ._events import Bundle, Checkpointed, Ended, EpochEnded, Evaluated, Event, Ready, Rewound, Started, Status
 from ._sinks import QueueSink, RunSink, Sink
 from ._store import (
@@ -29,11 +30,13 @@ __all__ = [
     "Checkpoint",
     "CheckpointDir",
     "Checkpointed",
+    "DoctorReport",
     "Ended",
     "EpochEnded",
     "EpochRecord",
     "Evaluated",
     "Event",
+    "Finding",
     "GroupInfo",
     "QueueSink",
     "Ready",
@@ -47,6 +50,7 @@ __all__ = [
     "Store",
     "TensorBoardWriter",
     "default_root",
+    "doctor",
     "library_versions",
     "normalize_metric_name",
     "scalar_tag",

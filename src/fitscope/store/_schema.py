@@ -11,7 +11,9 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-__all__ = ["APPLICATION_ID", "LEGACY_TRIAL_KEYS", "SCHEMA_VERSION", "backup_path", "migrate", "too_new"]
+__all__ = [
+    "APPLICATION_ID", "LEGACY_TRIAL_KEYS", "SCHEMA_VERSION", "backup_path", "create_schema", "migrate", "too_new",
+]  # fmt: skip
 
 # "FSCP": what ``PRAGMA application_id`` holds in a fitscope store (schema 4 on).
 APPLICATION_ID = 0x46534350
@@ -136,18 +138,34 @@ def migrate(conn: sqlite3.Connection, path: Path) -> int:
             raise too_new(conn, path, found)
         if 0 < found < SCHEMA_VERSION:
             _back_up(path, backup_path(path, found))
-        for version in range(found, SCHEMA_VERSION):
-            for statement in _MIGRATIONS[version].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-        if found < SCHEMA_VERSION:
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        _upgrade(conn, found, SCHEMA_VERSION)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     return found
+
+
+def create_schema(conn: sqlite3.Connection, version: int) -> None:
+    """Make an empty database a store of schema ``version`` (a repair copies an old store's rows into one)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        _upgrade(conn, 0, version)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _upgrade(conn: sqlite3.Connection, found: int, version: int) -> None:
+    for step in range(found, version):
+        for statement in _MIGRATIONS[step].split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    if found < version:
+        conn.execute(f"PRAGMA user_version = {version}")
+        if version >= 4:  # (the application id came with schema 4)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
 def too_new(conn: sqlite3.Connection, path: Path, found: int) -> Exception:

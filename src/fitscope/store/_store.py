@@ -35,6 +35,7 @@ from .._errors import ArgumentError, Interrupted, StoreError, argument_error
 from .._process import pid_alive
 from ..data import Split, SplitManifest
 from ._schema import APPLICATION_ID, LEGACY_TRIAL_KEYS, migrate, too_new
+from ._sqlite import connect
 from ._values import decode_value, encode_value, normalize_metric_name
 
 __all__ = ["DEFAULT_ROOT", "EpochRecord", "GroupInfo", "Run", "RunInfo", "Store", "default_root"]
@@ -283,8 +284,7 @@ class Store:
         try:
             for suffix in ("", "&immutable=1") if logged else ("&immutable=1",):
                 try:
-                    conn = sqlite3.connect(uri + suffix, uri=True, timeout=_BUSY_TIMEOUT_MS / 1000,
-                                           isolation_level=None, check_same_thread=False)  # fmt: skip
+                    conn = connect(uri + suffix, self.path, uri=True, timeout=_BUSY_TIMEOUT_MS / 1000)
                     conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
                     self.schema = int(conn.execute("PRAGMA user_version").fetchone()[0])
                     try:
@@ -341,9 +341,7 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         self._check_not_lost()
         try:
-            conn = sqlite3.connect(
-                self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
+            conn = connect(self.path, self.path, timeout=_BUSY_TIMEOUT_MS / 1000)
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             try:
                 self._check_is_a_store(conn)
