@@ -891,3 +891,74 @@ def test_a_train_dev_split_s_bad_settings_name_their_key(
     assert main(["run", str(spec), "--set", setting, "--runs", str(tmp_path / "runs")]) == 2
     assert capsys.readouterr().err.endswith(f"fitscope run: error: {message}\n")
     assert not (tmp_path / "runs" / "fitscope.db").exists() or Store(tmp_path / "runs").runs() == []
+
+
+def test_builders_that_end_the_program_or_return_no_model_leave_no_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A spec's builder is code the spec runs: whatever it does, the command ends with one error and no run."""
+    code = "import sys\ndef quits():\n    sys.exit(3)\ndef text():\n    return 'a model'\n"
+    runs = tmp_path / "runs"
+    cases = {
+        "quits": "model: the builder 'ending_builders:quits' tried to end the program (SystemExit(3)) instead of "
+        "returning a Keras model.",
+        "text": "model: the builder 'ending_builders:text' returned str, not a Keras model.",
+    }
+    for function, message in cases.items():
+        spec = builder_spec(tmp_path, "ending_builders", code, function)
+        assert main(["run", str(spec), "--runs", str(runs)]) == 2
+        assert capsys.readouterr().err.strip() == f"fitscope run: error: {message}"
+    for builtin in ("sys:exit", "os:abort"):  # (os.abort would kill the process before any message)
+        assert main(["run", str(QUICK), "--set", f"model={builtin}", "--runs", str(runs)]) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"fitscope run: error: model: '{builtin}' is not a model builder but a built-in of Python; give a "
+            "function of your own that takes no arguments and returns a Keras model."
+        )
+    assert not runs.exists()  # nothing was recorded
+
+
+def test_absurd_sizes_and_checkpoint_values_are_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = tmp_path / "runs"
+    cases = {
+        "fit.epochs=1000000000000": "`fit.epochs`: at most 1,000,000 epochs: a run that long would not end, and "
+        "every epoch adds rows to the store. To train until the model stops improving, add an EarlyStopping "
+        "callback (got 1000000000000)",
+        "fit.batch_size=10000000000000": "`fit.batch_size`: at most 2,147,483,647 (2**31 - 1): Keras counts "
+        "samples in 32-bit integers. A batch_size at least the training set's size trains on all of it at once "
+        "(got 10000000000000)",
+        "record.checkpoint=0": "`record.checkpoint`: Input should be greater than or equal to 1 (got 0)",
+    }
+    for override, message in cases.items():
+        assert main(["run", str(QUICK), "--set", override, "--runs", str(runs)]) == 2
+        assert capsys.readouterr().err.strip() == f"fitscope run: error: --set: {message}"
+    assert not runs.exists()
+
+
+def test_one_class_labels_get_advice_that_works(tmp_path: Path) -> None:
+    rows = "\n".join(f"{i % 7},{i % 3},same" for i in range(60))
+    (tmp_path / "one.csv").write_text("a,b,label\n" + rows + "\n")
+    spec = write(tmp_path, f"data: {{dataset: {tmp_path / 'one.csv'}}}\nmodel:\n  - Dense: {{units: 1}}\n")
+    advice = r"the training labels hold 1 class\(es\): a classifier needs at least two to learn anything\. .* set data"
+    with pytest.raises(SpecError, match=advice) as caught:
+        run_spec(spec, runs=tmp_path / "runs", progress=False)
+    assert "softmax" not in str(caught.value) and not (tmp_path / "runs").exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX's")
+def test_a_builder_others_can_change_is_not_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A spec runs its builder's code: never from a file or folder every user of the machine may write."""
+    code = "raise SystemExit('this module must never be imported')\ndef build():\n    pass\n"
+    spec = builder_spec(tmp_path, "shared_builders", code, "build")
+    module = tmp_path / "shared_builders.py"
+    for place in (module, tmp_path):
+        place.chmod(place.stat().st_mode | 0o002)
+        assert main(["run", str(spec), "--runs", str(tmp_path / "runs")]) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"fitscope run: error: model: fitscope will not run the builder 'shared_builders:build' from {place}: "
+            "every user of this machine may change it, so the code a spec runs could be anyone's. Keep builder "
+            "modules in a folder only you can write (chmod o-w)."
+        )
+        place.chmod(place.stat().st_mode & ~0o002)
+    assert not (tmp_path / "runs").exists()

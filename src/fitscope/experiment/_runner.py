@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._errors import SpecError, StoreError, argument_error
+from .._errors import FitscopeError, SpecError, StoreError, argument_error
 from .._process import freeze_imports
 from ..store import Run, RunSink, Store
 from .preparing import prepare, warn_about_split
@@ -117,7 +117,7 @@ def run_spec(
         exc.run_id = run.run_id
         raise
     except (ValueError, TypeError) as exc:
-        if resume or run.next_epoch > 0:
+        if resume or run.next_epoch > 0 or isinstance(exc, FitscopeError):
             raise
         # Keras refused the first step (a metric, loss or label shape that cannot fit the
         # model): bad input, found before anything was trained, so nothing is kept.

@@ -57,7 +57,8 @@ def _describe(root: type[BaseModel], error: dict[str, Any]) -> str:
         return f"unknown key `{path}`{hint}"
     if error["type"] == "missing":
         return f"missing key `{path}`"
-    return f"`{path}`: {error['msg']} (got {error.get('input')!r})"
+    message = str(error["msg"]).removeprefix("Value error, ")  # (a validator's own words)
+    return f"`{path}`: {message} (got {error.get('input')!r})"
 
 
 # The names pydantic gives a union's members in an error's location: `split.test` fails as

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
 from ..._errors import SpecError, argument_error
 from ._errors import describe_errors, fields_at
@@ -71,6 +71,11 @@ class CompileSpec(_Section):
     metrics: list[str] = Field(default_factory=lambda: ["accuracy"])
 
 
+# Larger values are typos, not plans (10**12 epochs never ends); each limit says why it is where it is.
+MAX_EPOCHS = 1_000_000
+MAX_BATCH_SIZE = 2**31 - 1
+
+
 class FitSpec(_Section):
     epochs: int = Field(default=10, ge=1)
     batch_size: int = Field(default=32, ge=1)
@@ -78,11 +83,31 @@ class FitSpec(_Section):
     # fitscope's speed-ups of Keras on JAX; false: plain Keras fit (also FITSCOPE_PLAIN_KERAS=1).
     accelerate: bool = True
 
+    @field_validator("epochs")
+    @classmethod
+    def _epochs_that_end(cls, epochs: int) -> int:
+        if epochs > MAX_EPOCHS:
+            raise ValueError(
+                f"at most {MAX_EPOCHS:,} epochs: a run that long would not end, and every epoch adds rows to the "
+                "store. To train until the model stops improving, add an EarlyStopping callback"
+            )
+        return epochs
+
+    @field_validator("batch_size")
+    @classmethod
+    def _batch_size_keras_can_count(cls, batch_size: int) -> int:
+        if batch_size > MAX_BATCH_SIZE:
+            raise ValueError(
+                f"at most {MAX_BATCH_SIZE:,} (2**31 - 1): Keras counts samples in 32-bit integers. "
+                "A batch_size at least the training set's size trains on all of it at once"
+            )
+        return batch_size
+
 
 class RecordSpec(_Section):
     per_batch: bool = False
     tensorboard: bool = True
-    checkpoint: Literal["auto"] | int | None = "auto"
+    checkpoint: Literal["auto"] | Annotated[int, Field(ge=1)] | None = "auto"  # every N epochs: N is 1 or more
 
 
 class Spec(_Section):

@@ -7,7 +7,10 @@ import difflib
 import importlib
 import inspect
 import math
+import os
 import re
+import stat
+from pathlib import Path
 from typing import Any
 
 from ..._errors import SpecError
@@ -43,6 +46,7 @@ def _layers(spec: Spec, input_shape: tuple[int, ...]) -> Any:
     if isinstance(spec.model, str):
         module_name, _, function = spec.model.partition(":")
         try:
+            _refuse_untrusted(spec.model, module_name)  # (before its code runs: importing runs it)
             builder = getattr(importlib.import_module(module_name), function)
         except (ImportError, AttributeError, ValueError) as exc:
             raise SpecError(
@@ -50,8 +54,18 @@ def _layers(spec: Spec, input_shape: tuple[int, ...]) -> Any:
                 "Give it as 'package.module:function', importable from the spec's folder, the working folder "
                 "or the Python path."
             ) from exc
+        if not callable(builder) or isinstance(builder, type(len)):  # (sys:exit, os:abort: not Python functions)
+            raise SpecError(
+                f"model: {spec.model!r} is not a model builder but a built-in of Python; give a function of your "
+                "own that takes no arguments and returns a Keras model."
+            )
         try:
             model = builder()
+        except SystemExit as exc:  # (a builder that calls sys.exit or exit(): the command ends with an error)
+            raise SpecError(
+                f"model: the builder {spec.model!r} tried to end the program (SystemExit({exc.code!r})) "
+                "instead of returning a Keras model."
+            ) from None
         except Exception as exc:
             raise SpecError(f"model: the builder {spec.model!r} failed: {type(exc).__name__}: {exc}") from exc
         if not isinstance(model, keras.Model):
@@ -69,6 +83,37 @@ def _layers(spec: Spec, input_shape: tuple[int, ...]) -> Any:
             raise SpecError(f"model[{i}] ({name}) cannot take inputs of shape {shape}: {reason}") from None
         shape = tuple(model.output_shape[1:])
     return model
+
+
+def _refuse_untrusted(builder: str, module_name: str) -> None:
+    """A spec runs its builder's code: never code that other users of the machine could have changed.
+
+    A module file or its folder that everyone may write (a folder without the sticky
+    bit), or that another user owns, is not trusted. Checked for the top-level package
+    before anything is imported, then for the module itself.
+    """
+    import importlib.util
+
+    if os.name != "posix" or not module_name:
+        return
+    top = module_name.split(".")[0]
+    places: list[Path] = []
+    for name in dict.fromkeys((top, module_name)):
+        found = importlib.util.find_spec(name)
+        if found is None or not found.origin or not Path(found.origin).is_file():
+            return  # (not found: the import says so; built in or frozen: Python's own)
+        path = Path(found.origin).resolve()
+        places += [path, path.parent]
+    me = os.getuid()
+    for place in dict.fromkeys(places):
+        status = place.stat()
+        others_write = bool(status.st_mode & stat.S_IWOTH) and not (place.is_dir() and status.st_mode & stat.S_ISVTX)
+        if others_write or status.st_uid not in (me, 0):
+            who = "every user of this machine may change it" if others_write else "another user owns it"
+            raise SpecError(
+                f"model: fitscope will not run the builder {builder!r} from {place}: {who}, so the code a spec runs "
+                "could be anyone's. Keep builder modules in a folder only you can write (chmod o-w)."
+            )
 
 
 def _single_input_shape(model: Any) -> tuple[int | None, ...] | None:
@@ -267,6 +312,12 @@ def build_model(
                 f"the model's output layer has {width} units but each sample has {targets} target value(s) to "
                 f"predict. Make the last layer Dense({targets}) (linear: no activation)."
             )
+    elif num_classes < 2:
+        raise SpecError(
+            f"the training labels hold {num_classes} class(es): a classifier needs at least two to learn anything. "
+            "Check data.label (or the dataset's labels) and the split (split.stratify keeps every class in each "
+            "part); to predict a number instead, set data.task: regression."
+        )
     elif "binary" in loss and "crossentropy" in loss:  # one sigmoid unit for two classes
         if width is not None and width != 1 and not (one_hot and width == 2):
             raise SpecError(
