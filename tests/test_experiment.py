@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,7 @@ import pytest
 from fitscope import SpecError, StoreError
 from fitscope.cli import main
 from fitscope.experiment import load_spec, run_spec
-from fitscope.store import CheckpointDir, Store
+from fitscope.store import CheckpointDir, Store, doctor
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 QUICK = EXAMPLES / "digits_quick.yaml"
@@ -190,6 +192,58 @@ def test_resume_continues_the_same_run(tmp_path: Path, capsys: pytest.CaptureFix
     with pytest.raises(StoreError, match=r"its batch_size \(recorded 32, now 8\) differ"):
         run_spec(QUICK, overrides=["fit.epochs=6", "fit.batch_size=8"], runs=tmp_path, resume=first.run_id,
                  progress=False)  # fmt: skip
+
+
+def test_a_resume_without_a_readable_checkpoint_changes_nothing_and_from_scratch_keeps_the_old_epochs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = str(tmp_path)
+    first = run_spec(QUICK, overrides=["fit.epochs=3", "record.checkpoint=null"], runs=runs, progress=False)
+    store = Store(runs)
+    run = store.run(first.run_id)
+    with store.transaction() as conn:  # as a kill leaves it, once its process is gone
+        conn.execute("UPDATE runs SET status = 'interrupted', reason = 'killed' WHERE run_id = ?", (run.run_id,))
+    before = (run.info().status, run.info().reason, run.history())
+    argv = ["run", str(QUICK), "--set", "fit.epochs=4", "--set", "record.checkpoint=null", "--runs", runs]
+    assert main([*argv, "--resume", first.run_id]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"fitscope run: error: run {first.run_id} has 3 epoch(s) but no readable checkpoint (none was kept: "
+        "record.checkpoint: null, or writing one failed), so it cannot continue where it stopped; its epochs were "
+        "left as they are. To train it again from epoch 0, keeping those epochs in the store as an earlier attempt, "
+        "resume it with --from-scratch."
+    )
+    assert (run.info().status, run.info().reason, run.history()) == before  # untouched, status included
+
+    with pytest.warns(UserWarning, match=rf"run {first.run_id} starts again from epoch 0; its 3 earlier epoch\(s\) "
+                      r"are kept as run \S+-digits-quick-earlier-[0-9a-f]{4}\."):  # fmt: skip
+        assert main([*argv, "--resume", first.run_id, "--from-scratch"]) == 0
+    capsys.readouterr()
+    assert run.info().status == "finished" and [e for e, _, _ in run.epochs()] == [0, 1, 2, 3]
+    (earlier,) = [info for info in store.runs() if info.run_id != run.run_id]
+    assert earlier.name == "digits-quick-earlier" and earlier.status == "interrupted"
+    assert earlier.reason == (f"an earlier attempt of run {run.run_id}, set aside when that run was trained again "
+                              "from scratch")  # fmt: skip
+    assert store.run(earlier.run_id).history() == before[2]  # the old epochs, kept whole
+    assert (store.root / earlier.run_id / "tensorboard").is_dir()  # with their files
+    assert main(["run", str(QUICK), "--from-scratch", "--runs", runs]) == 2
+    assert "--from-scratch goes with --resume RUN" in capsys.readouterr().err
+
+
+def test_an_unreadable_best_weights_file_is_set_aside_and_the_resume_goes_on(tmp_path: Path) -> None:
+    first = run_spec(QUICK, overrides=["fit.epochs=3"], runs=tmp_path, progress=False)
+    run = Store(tmp_path).run(first.run_id)
+    best = run.checkpoint_dir / "best.npz"
+    assert best.is_file()
+    best.write_bytes(b"torn")
+    with pytest.warns(RuntimeWarning, match=r"best\.npz is unreadable .* set aside as best\.npz\.unreadable"):
+        resumed = run_spec(QUICK, overrides=["fit.epochs=5"], runs=tmp_path, resume=first.run_id, progress=False)
+    assert resumed.epochs == 5 and (run.checkpoint_dir / "best.npz.unreadable").read_bytes() == b"torn"
+    for path in CheckpointDir(run.checkpoint_dir).paths():  # and every checkpoint unreadable: refused
+        path[1].write_bytes(b"torn")
+    refused = r"has 5 epoch\(s\) but no readable checkpoint \(none of them is readable and covers its recorded epochs\)"
+    with pytest.raises(StoreError, match=refused), pytest.warns(RuntimeWarning, match="is unreadable"):
+        run_spec(QUICK, overrides=["fit.epochs=6"], runs=tmp_path, resume=first.run_id, progress=False)
+    assert len(run.epochs()) == 5
 
 
 @pytest.mark.parametrize(
@@ -962,3 +1016,56 @@ def test_a_builder_others_can_change_is_not_run(tmp_path: Path, capsys: pytest.C
         )
         place.chmod(place.stat().st_mode & ~0o002)
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 2 MiB filesystem (tmpfs), where this machine lets the tests mount one."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here ({mounted.stderr.decode().strip() or 'not root'})")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_full_disk_stops_the_run_with_its_own_message_and_a_resume_after_freeing_space_goes_on(
+    small_disk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = small_disk / "runs"
+    settings = ["--set", "record.checkpoint=1", "--set", "record.tensorboard=false", "--quiet", "--runs", str(runs)]
+    assert main(["run", "digits_quick", "--set", "fit.epochs=1", *settings]) == 0
+    free = shutil.disk_usage(small_disk).free
+    (small_disk / "filler").write_bytes(bytes(free - 120_000))  # about 120 kB left: a few epochs' worth
+    assert main(["run", "digits_quick", "--set", "fit.epochs=400", *settings]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err) and len(err) == 2, err
+    assert re.match(r"fitscope run: error: (the disk holding .*fitscope\.db is full|cannot write checkpoint .*No "
+                    r"space left on device)", err[0]), err  # fmt: skip
+    run_id = Store(runs).runs()[-1].run_id
+    assert err[1].startswith("resume: fitscope run digits_quick --set fit.epochs=400 ") and run_id in err[1]
+    stopped_at = Store(runs, readonly=True).run(run_id).info().epochs
+    assert 0 < stopped_at < 400
+    (small_disk / "filler").unlink()
+    assert main(["run", "digits_quick", "--set", f"fit.epochs={stopped_at + 3}", "--resume", run_id, *settings]) == 0
+    run = Store(runs, readonly=True).run(run_id)
+    assert [epoch for epoch, _, _ in run.epochs()] == list(range(stopped_at + 3)) and run.info().status == "finished"
+    assert doctor(runs).findings == ()
+
+
+def test_a_new_store_on_a_full_disk_leaves_no_half_made_file(
+    small_disk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (small_disk / "filler").write_bytes(bytes(shutil.disk_usage(small_disk).free - 20_000))
+    runs = small_disk / "runs"
+    assert main(["run", "digits_quick", "--quiet", "--runs", str(runs)]) == 2
+    assert re.fullmatch(
+        rf"fitscope run: error: cannot create the run store {re.escape(str(runs))}/fitscope\.db \((database or disk "
+        r"is full|disk I/O error)\); nothing was left behind\. Free some space, or choose another folder with --runs "
+        r"DIR or FITSCOPE_HOME\.\n",
+        capsys.readouterr().err,
+    )
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]

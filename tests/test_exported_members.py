@@ -54,7 +54,8 @@ SUB_PACKAGES = {
     },
     "fitscope.keras_glue": {
         "EvaluateEachEpoch", "LivePlot", "LiveView", "OFF_SWITCH", "ProgressLine", "Recorder", "STATEFUL_RNN",
-        "SynchronousCallbacks", "accelerate", "architecture_fingerprint", "carry_rnn_states", "fit_arguments",
+        "SynchronousCallbacks", "accelerate", "architecture_fingerprint", "carry_rnn_states", "check_resumable",
+        "fit_arguments",
         "fuse_metric_resets", "fuse_steps", "inline_callbacks", "model_state", "progress_callback",
         "reset_stateful_layers", "restore_state", "results_from_step_logs", "resume_model", "shared_weight_programs",
         "speedups_on", "weight_programs", "weights_fingerprint",

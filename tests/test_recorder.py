@@ -18,7 +18,7 @@ import pytest
 
 from fitscope import StoreError
 from fitscope.keras_glue import Recorder, reset_stateful_layers, resume_model, weights_fingerprint
-from fitscope.store import CheckpointDir, Store
+from fitscope.store import CheckpointDir, Run, Store
 
 HERE = Path(__file__).parent
 
@@ -176,6 +176,19 @@ def test_sigkill_and_resume_has_every_epoch_once(tmp_path: Path, point: str) -> 
     assert all(len(v) == 6 for v in run.history().values())
     assert run.info().status == "finished"
     assert store.integrity_check() == "ok"
+    _assert_tensorboard_has_every_epoch_once(run, 6)
+
+
+def _assert_tensorboard_has_every_epoch_once(run: Run, epochs: int) -> None:
+    """TensorBoard's own reader sees steps 0..epochs-1 once each, for training and validation alike."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    for part in ("train", "validation"):
+        if not (run.tensorboard_dir / part).is_dir():
+            continue
+        accumulator = EventAccumulator(str(run.tensorboard_dir / part), purge_orphaned_data=False).Reload()
+        steps = [event.step for event in accumulator.Scalars("epoch_loss")]
+        assert steps == list(range(epochs)), (part, steps)
 
 
 @pytest.mark.slow
@@ -206,6 +219,7 @@ def test_ctrl_c_or_sigterm_finishes_the_epoch_checkpoints_and_resumes(
     assert resumed.returncode == 0, resumed.stderr
     assert [e for e, _, _ in run.epochs()] == list(range(last + 3))
     assert run.info().status == "finished"
+    _assert_tensorboard_has_every_epoch_once(run, last + 3)
 
 
 def test_second_process_cannot_resume_a_live_run_and_a_dead_ones_run_reads_interrupted(tmp_path: Path) -> None:

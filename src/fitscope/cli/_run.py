@@ -32,6 +32,8 @@ def add_parser(commands: Any) -> None:
     add_set_option(run)
     run.add_argument("--name", help="run name (default: the spec's name)")
     run.add_argument("--resume", metavar="RUN", help="continue this run from its last checkpoint")
+    run.add_argument("--from-scratch", action="store_true", help="with --resume: train the run again from epoch "
+                     "0, keeping its epochs in the store as an earlier attempt (RUN-earlier)")  # fmt: skip
     run.add_argument("--test", action="store_true", help="also evaluate once on the sealed test split")
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
@@ -59,7 +61,7 @@ def run_run(args: argparse.Namespace) -> int:
     try:
         result = run_spec(
             args.spec, overrides=spec_overrides(args), runs=getattr(args, "runs", None), name=args.name,
-            resume=args.resume, test=args.test, progress=not (args.quiet or args.json),
+            resume=args.resume, from_scratch=args.from_scratch, test=args.test, progress=not (args.quiet or args.json),
         )  # fmt: skip
     except StoreError as exc:
         if exc.run_id is None:

@@ -7,6 +7,7 @@ store's ledger.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ def run_spec(
     runs: str | Path | None = None,
     name: str | None = None,
     resume: str | None = None,
+    from_scratch: bool = False,
     test: bool = False,
     progress: bool = True,
     group: str | None = None,
@@ -68,13 +70,16 @@ def run_spec(
         runs: the store folder.
         name: the run name (default: the spec's).
         resume: a run id to continue from its last checkpoint.
+        from_scratch: with ``resume``, train the run again from epoch 0, keeping its epochs as an earlier attempt.
         test: also evaluate once on the sealed test split.
         progress: print a progress line every few seconds.
         warn_split: print what the split's audit found (leakage, missing classes) before a new run.
     """
-    from ..keras_glue import architecture_fingerprint, progress_callback, resume_model
+    from ..keras_glue import architecture_fingerprint, check_resumable, progress_callback, resume_model
 
     freeze_imports()
+    if from_scratch and not resume:
+        raise argument_error("<<from_scratch>> goes with <<resume=RUN>>: it starts that run again from epoch 0.")
     spec = as_spec(spec, overrides)
     prepared = prepare(spec)
     if test and "test" not in prepared.split.parts:
@@ -94,8 +99,10 @@ def run_spec(
     if resume:
         run = store.run(resume)
         run.check_resume_key(resume_key)
+        if not from_scratch:
+            check_resumable(run)  # (before the claim: a refused resume changes nothing)
         run.claim()
-        initial_epoch = resume_model(run, model)
+        initial_epoch = resume_model(run, model, from_scratch=from_scratch)
         _warn_if_tested(run)
     else:
         import keras
@@ -109,26 +116,30 @@ def run_spec(
     sink = RunSink(run, tensorboard=spec.record.tensorboard)
     test_metrics = None
     try:
-        with run:
-            trained = trainer.fit(sink, initial_epoch=initial_epoch)
-            if trained.status == "finished" and test:
-                test_metrics = evaluate_test(run, model, prepared, epoch=trained.weights_epoch)
-    except StoreError as exc:  # a full disk, say: the run stays resumable, and the caller can say how
-        exc.run_id = run.run_id
-        raise
-    except (ValueError, TypeError) as exc:
-        if resume or run.next_epoch > 0 or isinstance(exc, FitscopeError):
+        try:
+            with run:
+                trained = trainer.fit(sink, initial_epoch=initial_epoch)
+                if trained.status == "finished" and test:
+                    test_metrics = evaluate_test(run, model, prepared, epoch=trained.weights_epoch)
+        except StoreError as exc:  # a full disk, say: the run stays resumable, and the caller can say how
+            exc.run_id = run.run_id
             raise
-        # Keras refused the first step (a metric, loss or label shape that cannot fit the
-        # model): bad input, found before anything was trained, so nothing is kept.
-        sink.close()
-        store.delete(run.run_id)
-        raise SpecError(
-            f"the model cannot train on this data (compile.loss, compile.metrics and the labels must fit its "
-            f"output layer): {keras_reason(exc)}"
-        ) from exc
-    finally:
-        sink.close()
+        except (ValueError, TypeError) as exc:
+            if resume or run.next_epoch > 0 or isinstance(exc, FitscopeError):
+                raise
+            # Keras refused the first step (a metric, loss or label shape that cannot fit the
+            # model): bad input, found before anything was trained, so nothing is kept.
+            sink.close()
+            store.delete(run.run_id)
+            raise SpecError(
+                f"the model cannot train on this data (compile.loss, compile.metrics and the labels must fit its "
+                f"output layer): {keras_reason(exc)}"
+            ) from exc
+    except BaseException:
+        with contextlib.suppress(StoreError):  # (TensorBoard on a full disk: the error that stopped the run first)
+            sink.close()
+        raise
+    sink.close()
     info = run.info()
     history = run.history()
     if history:

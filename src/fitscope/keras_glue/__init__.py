@@ -17,7 +17,7 @@ from ._fused_metrics import fuse_metric_resets, results_from_step_logs  # noqa: 
 from ._initial_weights import shared_weight_programs  # noqa: E402
 from ._liveplot import LivePlot  # noqa: E402
 from ._progress import LiveView, ProgressLine, progress_callback  # noqa: E402
-from ._recorder import Recorder, resume_model  # noqa: E402
+from ._recorder import Recorder, check_resumable, resume_model  # noqa: E402
 from ._speedups import OFF_SWITCH, accelerate, speedups_on, weight_programs  # noqa: E402
 from ._stacked_epochs import fit_arguments  # noqa: E402
 from ._state import (  # noqa: E402
@@ -42,6 +42,7 @@ __all__ = [
     "accelerate",
     "architecture_fingerprint",
     "carry_rnn_states",
+    "check_resumable",
     "fit_arguments",
     "fuse_metric_resets",
     "fuse_steps",

@@ -10,17 +10,20 @@ checkpoints, or a driver's queue.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import sys
 import threading
 import time
+import warnings
 from typing import Any
 
 import keras
 
-from .._errors import ArgumentError, Interrupted, StoreError
+from .._errors import ArgumentError, Interrupted, StoreError, argument_error
 from ..store import (
+    Checkpoint,
     CheckpointDir,
     Checkpointed,
     Ended,
@@ -189,10 +192,19 @@ class Recorder(keras.callbacks.Callback):
             self._best = (val_loss, global_epoch)
             self._best_weights = {f"w{i:04d}": w for i, w in enumerate(self.model.get_weights())}
         checkpoint = self.failed_at is None and self._checkpoint_due(global_epoch, duration)
-        if checkpoint:
-            self._save_checkpoint(global_epoch)
         record = EpochRecord(global_epoch, metrics, self._epoch_start, duration)
-        self.sink.send(EpochEnded(record, tuple(self._batches), checkpointed=checkpoint))
+        if checkpoint:
+            try:
+                self._save_checkpoint(global_epoch, record=record)
+            except StoreError:  # (a full disk: the epoch's row may still fit in the store)
+                with contextlib.suppress(StoreError):
+                    self.sink.send(EpochEnded(record, tuple(self._batches)))
+                raise
+        try:
+            self.sink.send(EpochEnded(record, tuple(self._batches), checkpointed=checkpoint))
+        except StoreError:
+            self._keep_unrecorded(record)
+            raise
         self._batches = []
         self._last_epoch = global_epoch
         if self.failed_at is not None:
@@ -260,8 +272,15 @@ class Recorder(keras.callbacks.Callback):
             return True
         return time.monotonic() - self._last_checkpoint_time >= _CHECKPOINT_SECS
 
-    def _save_checkpoint(self, epoch: int, *, after_epoch: bool = False) -> None:
-        meta = {"architecture": architecture_fingerprint(self.model)}  # (the sink adds the run id)
+    def _save_checkpoint(self, epoch: int, *, after_epoch: bool = False, record: EpochRecord | None = None) -> None:
+        """Checkpoint the weights after ``epoch``; ``record``: that epoch's row, not yet in the store.
+
+        The row goes into the checkpoint so that a resume never loses an epoch whose
+        checkpoint was written when its row was not (a kill between the two, a full disk).
+        """
+        meta: dict[str, Any] = {"architecture": architecture_fingerprint(self.model)}  # (the sink adds the run id)
+        if record is not None:
+            meta["record"] = _record_dict(record)
         best: dict[str, Any] = {}
         if self._best_weights is not None and self._best is not None:
             best = {"best_epoch": self._best[1], "best_weights": self._best_weights,
@@ -270,6 +289,20 @@ class Recorder(keras.callbacks.Callback):
         self.sink.send(Checkpointed(epoch, model_state(self.model), meta, after_epoch=after_epoch, **best))
         self._last_checkpoint_time = time.monotonic()
         self._last_checkpointed = epoch
+
+    def _keep_unrecorded(self, record: EpochRecord) -> None:
+        """The store refused an epoch (a full disk): try to keep the work in a checkpoint, with the epoch's row.
+
+        It is the last chance to keep what was trained; a resume writes the row first
+        (:func:`resume_model`). If the checkpoint cannot be written either, the store's
+        error is the one the user sees.
+        """
+        if self.checkpoint is None or self._last_checkpointed == record.epoch:
+            return
+        try:
+            self._save_checkpoint(record.epoch, record=record)
+        except (StoreError, OSError):
+            return
 
     def _install_interrupt_handler(self) -> None:
         """Ctrl-C, and SIGTERM (``kill``, a batch scheduler's stop), end the run gracefully.
@@ -309,23 +342,72 @@ def _is_number(value: Any) -> bool:
     return True
 
 
-def resume_model(run: Run, model: Any) -> int:
+def _record_dict(record: EpochRecord) -> dict[str, Any]:
+    return {"epoch": record.epoch, "metrics": dict(record.metrics), "started_at": record.started_at,
+            "duration": record.duration}  # fmt: skip
+
+
+def check_resumable(run: Run) -> Checkpoint | None:
+    """The checkpoint a resume of ``run`` would continue from (``None``: the run has no epochs yet).
+
+    Reads only: call it before :meth:`~fitscope.store.Run.claim` to refuse a resume that
+    would lose epochs without changing anything.
+
+    Raises:
+        StoreError: the run has epochs but no readable checkpoint.
+    """
+    checkpoints = CheckpointDir(run.checkpoint_dir)
+    committed = run.next_epoch - 1
+    # A checkpoint one epoch ahead of the rows counts when it carries that epoch's row (a kill
+    # between the checkpoint and the rows, a full disk: see Recorder._save_checkpoint).
+    found = checkpoints.load_latest(at_most=committed + 1)
+    if found is not None and found.epoch > committed and (found.meta.get("record") or {}).get("epoch") != found.epoch:
+        found = checkpoints.load_latest(at_most=committed)
+    if found is None and committed >= 0:
+        kept = (
+            "none was kept: record.checkpoint: null, or writing one failed" if not checkpoints.paths()
+            else "none of them is readable and covers its recorded epochs"
+        )  # fmt: skip
+        raise argument_error(
+            f"run {run.run_id} has {committed + 1} epoch(s) but no readable checkpoint ({kept}), so it cannot "
+            "continue where it stopped; its epochs were left as they are. To train it again from epoch 0, "
+            "keeping those epochs in the store as an earlier attempt, resume it with <<from_scratch>>.",
+            StoreError,
+        )
+    return found
+
+
+def resume_model(run: Run, model: Any, *, from_scratch: bool = False) -> int:
     """Load a run's last good checkpoint into ``model``; returns the epoch to continue from.
 
     The checkpoint used is the newest readable one whose epoch's rows are committed
     (a corrupt newest one falls back to the previous with a warning). Rows of epochs
     after it are deleted, because they are about to be trained again: every epoch
-    ends up in the store exactly once. Without any checkpoint the run starts over.
+    ends up in the store exactly once. An unreadable ``best.npz`` is set aside with a
+    warning; it does not stop the resume. The TensorBoard files are rewritten to match.
+
+    Args:
+        from_scratch: train the run again from epoch 0, keeping its epochs and files
+            as an earlier attempt (:meth:`~fitscope.store.Run.set_aside`), not deleting them.
 
     Returns:
         The ``initial_epoch`` to pass to ``model.fit``.
+
+    Raises:
+        StoreError: the run has epochs but no readable checkpoint (nothing is changed;
+            ``from_scratch`` is the way to start over), or was trained with another model.
     """
     checkpoints = CheckpointDir(run.checkpoint_dir)
     committed = run.next_epoch - 1
-    found = checkpoints.load_latest(at_most=committed)
+    if from_scratch:
+        if committed >= 0:
+            earlier = run.set_aside()
+            warnings.warn(f"run {run.run_id} starts again from epoch 0; its {committed + 1} earlier epoch(s) are "
+                          f"kept as run {earlier}.", UserWarning, stacklevel=2)  # fmt: skip
+        return 0
+    found = check_resumable(run)
     if found is None:
-        run.truncate_after(-1)
-        checkpoints.discard_after(-1)
+        checkpoints.discard_after(-1)  # (written before a kill, for an epoch never committed)
         return 0
     expected = found.meta.get("architecture")
     if expected and expected != architecture_fingerprint(model):
@@ -333,11 +415,16 @@ def resume_model(run: Run, model: Any) -> int:
             f"run {run.run_id} was trained with another model architecture; build the same "
             "model (layers, units, optimizer, loss) to resume it."
         )
+    if found.epoch > committed:  # (its row is in it: check_resumable)
+        row = found.meta["record"]
+        run.record_epoch(row["epoch"], row["metrics"], started_at=row["started_at"], duration=row["duration"])
     restore_state(model, found.arrays)
     run.truncate_after(found.epoch)
     checkpoints.discard_after(found.epoch)
-    best = checkpoints.load_best()
+    best = checkpoints.load_best(set_aside_unreadable=True)
     if best is not None and best.epoch > found.epoch:
         best.path.unlink()  # it belongs to an epoch that will be trained again
     run.mark_checkpoint(found.epoch)
+    if run.tensorboard_dir.is_dir():  # the event files may hold epochs now taken back, or miss the last ones
+        run.rebuild_tensorboard()
     return found.epoch + 1

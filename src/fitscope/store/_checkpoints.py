@@ -105,8 +105,17 @@ class CheckpointDir:
             raise StoreError(f"cannot write {final} ({exc.strerror or exc}). Free disk space and resume.") from exc
         return final
 
-    def load_best(self) -> Checkpoint | None:
-        """The best-epoch weights saved by :meth:`save_best`, or ``None``."""
+    def load_best(self, *, set_aside_unreadable: bool = False) -> Checkpoint | None:
+        """The best-epoch weights saved by :meth:`save_best`, or ``None``.
+
+        Args:
+            set_aside_unreadable: a damaged ``best.npz`` is renamed ``best.npz.unreadable``
+                with a warning and ``None`` returned (a resume goes on from its checkpoint),
+                instead of raising.
+
+        Raises:
+            StoreError: ``best.npz`` is unreadable (unless ``set_aside_unreadable``).
+        """
         path = self.folder / "best.npz"
         if not path.is_file():
             return None
@@ -115,6 +124,11 @@ class CheckpointDir:
                 arrays = {k: archive[k] for k in archive.files}
             meta = json.loads(arrays.pop("__meta__").tobytes().decode())
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+            if set_aside_unreadable:
+                path.replace(path.with_name("best.npz.unreadable"))
+                warnings.warn(f"{path} is unreadable ({exc}); it was set aside as best.npz.unreadable and the run "
+                              "goes on without it.", RuntimeWarning, stacklevel=2)  # fmt: skip
+                return None
             raise StoreError(f"{path} is unreadable ({exc}).") from exc
         return Checkpoint(epoch=int(meta["epoch"]), arrays=arrays, meta=meta, path=path)
 

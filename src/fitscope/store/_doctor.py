@@ -220,7 +220,8 @@ def _drop_orphan_rows(conn: sqlite3.Connection) -> dict[str, int]:
             removed[table] = conn.execute(sql).rowcount
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return {table: count for table, count in removed.items() if count}
 

@@ -141,7 +141,8 @@ def migrate(conn: sqlite3.Connection, path: Path) -> int:
         _upgrade(conn, found, SCHEMA_VERSION)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # (a commit that failed on a full disk has rolled back already)
+            conn.execute("ROLLBACK")
         raise
     return found
 
@@ -153,7 +154,8 @@ def create_schema(conn: sqlite3.Connection, version: int) -> None:
         _upgrade(conn, 0, version)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # (a commit that failed on a full disk has rolled back already)
+            conn.execute("ROLLBACK")
         raise
 
 

@@ -98,7 +98,7 @@ class RunSink:
     def saved_best(self) -> tuple[float, int] | None:
         if not (self.run.checkpoint_dir / "best.npz").is_file():
             return None
-        saved = self.checkpoints.load_best()
+        saved = self.checkpoints.load_best(set_aside_unreadable=True)
         if saved is None or "val_loss" not in saved.meta:
             return None
         return float(saved.meta["val_loss"]), saved.epoch
@@ -146,10 +146,11 @@ class RunSink:
         elif isinstance(event, Rewound):
             run.truncate_after(event.epoch - 1)
             self.checkpoints.discard_after(event.epoch - 1)
-            best = self.checkpoints.load_best() if (run.checkpoint_dir / "best.npz").is_file() else None
+            best = self.checkpoints.load_best(set_aside_unreadable=True)
             if best is not None and best.epoch >= event.epoch:
                 best.path.unlink()  # it belongs to an epoch that is trained again
             self._base = event.epoch
+            self._rewrite_tensorboard()
         elif isinstance(event, EpochEnded):
             record = event.record
             if event.batches:
@@ -159,17 +160,20 @@ class RunSink:
                 checkpoint=event.checkpointed, fresh=self._fresh(record.epoch),
             )  # fmt: skip
             self._scalars(record)
+            if event.checkpointed and self._writer is not None:
+                # The epoch a resume would start after is in the event files as soon as its rows are committed.
+                self._writer.flush()
         elif isinstance(event, Checkpointed):
-            if self._writer is not None:
-                self._writer.flush()  # TensorBoard follows at the checkpoints' pace
             mine = {"run_id": run.run_id}
+            self.checkpoints.save(event.epoch, dict(event.state), {**event.meta, **mine})  # (the work, first)
             if event.best_weights is not None and event.best_epoch is not None:
                 self.checkpoints.save_best(
                     event.best_epoch, dict(event.best_weights), {**(event.best_meta or {}), **mine}
                 )
-            self.checkpoints.save(event.epoch, dict(event.state), {**event.meta, **mine})
             if event.after_epoch:
                 run.mark_checkpoint(event.epoch)
+            if self._writer is not None:
+                self._writer.flush()  # TensorBoard follows at the checkpoints' pace
         elif isinstance(event, Evaluated):
             run.record_evaluation(event.split, event.metrics, fingerprint=event.fingerprint, epoch=event.epoch)
         elif isinstance(event, Ended):
@@ -180,6 +184,14 @@ class RunSink:
                 run.interrupt(event.reason or "interrupted")
             else:
                 run.fail(event.reason or "failed")
+
+    def _rewrite_tensorboard(self) -> None:
+        """Make the event files match the store after epochs were taken back (each epoch once)."""
+        if self._writer is None:
+            return
+        self._writer.close()
+        self.run.rebuild_tensorboard()
+        self._writer = TensorBoardWriter(self.run.tensorboard_dir)
 
     def fit_ended(self, clean: bool) -> None:
         if self._writer is not None:

@@ -13,6 +13,7 @@ them.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import math
@@ -248,6 +249,7 @@ class Store:
         if readonly:
             self._conn = self._connect_readonly()
             return
+        made_root = not self.root.exists()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -263,7 +265,23 @@ class Store:
                 StoreError,
             )
         self.path = self.root / DB_NAME
-        self._conn = self._connect()
+        if self.path.exists():
+            self._conn = self._connect()
+            return
+        try:
+            self._conn = self._connect()
+        except StoreError as exc:  # (a full disk, say): a store half made is no store; leave nothing behind
+            for suffix in ("-wal", "-shm", ""):
+                self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+            if made_root:
+                with contextlib.suppress(OSError):
+                    self.root.rmdir()
+            cause = exc.__cause__ if exc.__cause__ is not None else exc
+            raise argument_error(
+                f"cannot create the run store {self.path} ({cause}); nothing was left behind. Free some space, or "
+                "choose another folder with <<runs=DIR>> or FITSCOPE_HOME.",
+                StoreError,
+            ) from exc
 
     def _connect_readonly(self) -> sqlite3.Connection:
         """Open for reading only (SQLite's ``mode=ro``): no migration, no WAL switch, nothing written.
@@ -423,9 +441,7 @@ class Store:
                 read back as :attr:`RunInfo.trial`, never interpreted by the store).
         """
         manifest = _as_manifest(split)
-        slug = re.sub(r"[^\w.-]+", "-", name, flags=re.UNICODE).strip("-.") or "run"
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        run_id = f"{stamp}-{slug[:48]}-{secrets.token_hex(2)}"
+        run_id = _new_run_id(name)
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO runs (run_id, name, status, started_at, params, spec, manifest, versions, backend,"
@@ -654,6 +670,12 @@ def _info(store: Store, row: tuple[Any, ...]) -> RunInfo:
     )  # fmt: skip
 
 
+def _new_run_id(name: str) -> str:
+    """``YYYYmmdd-HHMMSS-<name as a slug>-<4 hex>``."""
+    slug = re.sub(r"[^\w.-]+", "-", name, flags=re.UNICODE).strip("-.") or "run"
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{slug[:48]}-{secrets.token_hex(2)}"
+
+
 def _as_manifest(split: Split | SplitManifest | Mapping[str, Any] | None) -> SplitManifest | None:
     if split is None or isinstance(split, SplitManifest):
         return split
@@ -705,10 +727,14 @@ class Run:
             return
         if kind is None:
             self.finish()
-        elif isinstance(exc, KeyboardInterrupt):
-            self.interrupt(f"interrupted {Interrupted.of(exc).by}")
-        else:
-            self.fail(f"{kind.__name__}: {exc}")
+            return
+        try:
+            if isinstance(exc, KeyboardInterrupt):
+                self.interrupt(f"interrupted {Interrupted.of(exc).by}")
+            else:
+                self.fail(f"{kind.__name__}: {exc}")
+        except StoreError:  # (a full disk refuses the status too: the error that stopped the run is the one to see;
+            pass  # once this process ends, the run reads as interrupted and can be resumed)
 
     @property
     def dir(self) -> Path:
@@ -846,6 +872,45 @@ class Run:
                 "UPDATE runs SET checkpoint_epoch = NULL WHERE run_id = ? AND checkpoint_epoch > ?",
                 (self.run_id, epoch),
             )
+
+    def set_aside(self) -> str:
+        """Keep this run's epochs, evaluations and files as an earlier attempt, and empty the run.
+
+        They move, in one transaction, to a new run named ``<name>-earlier`` (status
+        interrupted, its reason naming this run); this run keeps its id, parameters and
+        split, and is trained again from its first epoch. Nothing is deleted. Returns the
+        earlier attempt's id.
+        """
+        info = self.info()
+        attempt_id = _new_run_id(f"{info.name}-earlier")
+        attempt_dir = self.store.root / attempt_id
+        if self.dir.is_dir():
+            os.replace(self.dir, attempt_dir)  # (first: a crash then leaves a folder without a row, never a loss)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        columns = [row[1] for row in self.store._conn.execute("PRAGMA table_info(runs)")]
+        copied = ", ".join(columns)
+        chosen = ", ".join(
+            {"run_id": "?", "name": "?", "status": "'interrupted'", "reason": "?", "ended_at": "?", "owner": "NULL",
+             "checkpoint_epoch": "NULL"}.get(column, column)
+            for column in columns
+        )  # fmt: skip
+        reason = f"an earlier attempt of run {self.run_id}, set aside when that run was trained again from scratch"
+        try:
+            with self.store.transaction() as conn:
+                conn.execute("PRAGMA defer_foreign_keys = ON")  # (the rows move table by table)
+                conn.execute(
+                    f"INSERT INTO runs ({copied}) SELECT {chosen} FROM runs WHERE run_id = ?",
+                    (attempt_id, f"{info.name}-earlier", reason, time.time(), self.run_id),
+                )
+                for table in ("metrics", "batches", "epochs", "evaluations"):
+                    conn.execute(f"UPDATE {table} SET run_id = ? WHERE run_id = ?", (attempt_id, self.run_id))
+                conn.execute("UPDATE runs SET checkpoint_epoch = NULL WHERE run_id = ?", (self.run_id,))
+        except BaseException:
+            if attempt_dir.is_dir():  # (the rows stayed: so do the files)
+                shutil.rmtree(self.dir, ignore_errors=True)
+                os.replace(attempt_dir, self.dir)
+            raise
+        return attempt_id
 
     def note_backend(self, backend: str) -> None:
         """Record the Keras backend that trains the run, when its start did not say (``start_run()`` from Python)."""
