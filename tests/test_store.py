@@ -38,6 +38,7 @@ def test_a_store_of_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
         conn.execute("DROP TABLE removed_runs")
         conn.execute("ALTER TABLE runs DROP COLUMN group_kind")
         conn.execute("ALTER TABLE runs DROP COLUMN trial")
+        conn.execute("ALTER TABLE runs DROP COLUMN heartbeat")
         conn.execute("PRAGMA user_version = 1")
         conn.execute("PRAGMA application_id = 0")
     store.close()
@@ -57,6 +58,7 @@ def test_a_group_s_kind_is_stored_and_read_from_older_stores_ids(tmp_path: Path)
     with store.transaction() as conn:  # as schema 2 wrote them: the kind only in the id's prefix
         conn.execute("ALTER TABLE runs DROP COLUMN group_kind")
         conn.execute("ALTER TABLE runs DROP COLUMN trial")
+        conn.execute("ALTER TABLE runs DROP COLUMN heartbeat")
         conn.execute("ALTER TABLE removed_runs DROP COLUMN trial")
         conn.execute("PRAGMA user_version = 2")
     store.close()
@@ -73,6 +75,7 @@ def _as_schema_3(root: Path) -> None:
             " WHERE trial IS NOT NULL"
         )
         conn.execute("ALTER TABLE runs DROP COLUMN trial")
+        conn.execute("ALTER TABLE runs DROP COLUMN heartbeat")
         conn.execute("ALTER TABLE removed_runs DROP COLUMN trial")
         conn.execute("PRAGMA user_version = 3")
         conn.execute("PRAGMA application_id = 0")

@@ -34,6 +34,9 @@ def add_parser(commands: Any) -> None:
     run.add_argument("--resume", metavar="RUN", help="continue this run from its last checkpoint")
     run.add_argument("--from-scratch", action="store_true", help="with --resume: train the run again from epoch "
                      "0, keeping its epochs in the store as an earlier attempt (RUN-earlier)")  # fmt: skip
+    run.add_argument("--force", action="store_true", help="with --resume: take the run even though the process "
+                     "recorded as training it may be alive (you know it is gone: its machine was switched off, "
+                     "say)")  # fmt: skip
     run.add_argument("--test", action="store_true", help="also evaluate once on the sealed test split")
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
@@ -61,7 +64,8 @@ def run_run(args: argparse.Namespace) -> int:
     try:
         result = run_spec(
             args.spec, overrides=spec_overrides(args), runs=getattr(args, "runs", None), name=args.name,
-            resume=args.resume, from_scratch=args.from_scratch, test=args.test, progress=not (args.quiet or args.json),
+            resume=args.resume, from_scratch=args.from_scratch, force=args.force, test=args.test,
+            progress=not (args.quiet or args.json),
         )  # fmt: skip
     except StoreError as exc:
         if exc.run_id is None:

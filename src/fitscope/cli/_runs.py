@@ -130,6 +130,8 @@ def add_parser(commands: Any) -> None:
     )  # fmt: skip
     rm.add_argument("run", nargs="*", metavar="RUN", help=RUN_IDS_HELP)
     rm.add_argument("--group", help=f"every run of this group: {GROUP_HELP}")
+    rm.add_argument("--force", action="store_true", help="remove runs even when the process recorded as training "
+                    "them looks alive (you know it is gone: its machine was switched off, say)")  # fmt: skip
     add_runs_option(rm)
     rm.set_defaults(handler=run_rm)
 
@@ -362,7 +364,7 @@ def run_rm(args: argparse.Namespace) -> int:
 
     store = Store(getattr(args, "runs", None), create=False)  # (it writes: removes runs)
     ids = [info.run_id for info in runs_of_group(store, args.group)] if args.group else args.run
-    for run_id in store.delete(*ids):
+    for run_id in store.delete(*ids, force=args.force):
         print(f"removed {run_id}")
     return 0
 

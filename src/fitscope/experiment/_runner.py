@@ -54,6 +54,7 @@ def run_spec(
     name: str | None = None,
     resume: str | None = None,
     from_scratch: bool = False,
+    force: bool = False,
     test: bool = False,
     progress: bool = True,
     group: str | None = None,
@@ -71,6 +72,7 @@ def run_spec(
         name: the run name (default: the spec's).
         resume: a run id to continue from its last checkpoint.
         from_scratch: with ``resume``, train the run again from epoch 0, keeping its epochs as an earlier attempt.
+        force: with ``resume``, take the run even from a process that looks alive (you know it is gone).
         test: also evaluate once on the sealed test split.
         progress: print a progress line every few seconds.
         warn_split: print what the split's audit found (leakage, missing classes) before a new run.
@@ -80,6 +82,8 @@ def run_spec(
     freeze_imports()
     if from_scratch and not resume:
         raise argument_error("<<from_scratch>> goes with <<resume=RUN>>: it starts that run again from epoch 0.")
+    if force and not resume:
+        raise argument_error("<<force>> goes with <<resume=RUN>>: it takes that run from a process that looks alive.")
     spec = as_spec(spec, overrides)
     prepared = prepare(spec)
     if test and "test" not in prepared.split.parts:
@@ -101,7 +105,7 @@ def run_spec(
         run.check_resume_key(resume_key)
         if not from_scratch:
             check_resumable(run)  # (before the claim: a refused resume changes nothing)
-        run.claim()
+        run.claim(force=force)
         initial_epoch = resume_model(run, model, from_scratch=from_scratch)
         _warn_if_tested(run)
     else:

@@ -21,19 +21,10 @@ from urllib.parse import quote
 
 from .._errors import StoreError
 from ._checkpoints import CheckpointDir
+from ._owner import owner_state
 from ._schema import APPLICATION_ID, create_schema
 from ._sqlite import is_damage
-from ._store import (
-    _GONE_REASON,
-    _RUN_FOLDER,
-    DB_NAME,
-    Store,
-    _owner_alive,
-    _owner_gone,
-    _owner_token,
-    _root,
-    _trained_elsewhere,
-)  # fmt: skip
+from ._store import _GONE_REASON, _RUN_FOLDER, DB_NAME, Store, _holds, _root, _trained_elsewhere
 
 __all__ = ["DoctorReport", "Finding", "doctor"]
 
@@ -122,7 +113,7 @@ def doctor(root: str | os.PathLike[str] | None = None, *, repair: bool = False) 
         store = Store(folder, readonly=not repair)
         try:
             if repair:
-                _refuse_while_training((info.run_id, info.owner) for info in store.runs() if info.holder is not None)
+                _refuse_while_training((info.run_id, info.owner, info.heartbeat) for info in store.runs())
             runs = len(store.runs())
             findings.extend(_foreign_keys(store, repair))
             findings.extend(_orphaned_runs(store, repair))
@@ -161,24 +152,26 @@ def _damage(path: Path) -> str | None:
     return None if messages == ["ok"] else "; ".join(messages[:5]) + ("; ..." if len(messages) > 5 else "")
 
 
-def _live_owners(path: Path) -> list[tuple[str, str]]:
+def _live_owners(path: Path) -> list[tuple[str, str | None, float | None]]:
     """The runs of a damaged store that read as running, with their owners, as far as they can be read."""
-    try:
-        conn = _connect_raw(path)
+    for heartbeat in ("heartbeat", "NULL"):  # (stores before schema 4 kept no heartbeat)
         try:
-            return list(conn.execute("SELECT run_id, owner FROM runs WHERE status = 'running'"))
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return []
+            conn = _connect_raw(path)
+            try:
+                return list(conn.execute(f"SELECT run_id, owner, {heartbeat} FROM runs WHERE status = 'running'"))
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            continue
+    return []
 
 
-def _refuse_while_training(runs: Iterable[tuple[str, str | None]]) -> None:
+def _refuse_while_training(runs: Iterable[tuple[str, str | None, float | None]]) -> None:
     """A repair moves and rewrites files: never while another live process writes to the store."""
-    for run_id, owner in runs:
-        if owner and _owner_alive(owner) and owner != _owner_token():
+    for run_id, owner, heartbeat in runs:
+        if _holds(owner, heartbeat):
             raise StoreError(
-                f"{_trained_elsewhere(run_id, owner)} Repair the store once nothing is training in it "
+                f"{_trained_elsewhere(run_id, owner, heartbeat)} Repair the store once nothing is training in it "
                 "(checking it is fine meanwhile)."
             )
 
@@ -227,9 +220,10 @@ def _drop_orphan_rows(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 def _orphaned_runs(store: Store, repair: bool) -> Iterator[Finding]:
-    rows = store._conn.execute("SELECT run_id, owner FROM runs WHERE status = 'running'").fetchall()
-    for run_id, owner in rows:
-        if not _owner_gone(owner):
+    heartbeat = "heartbeat" if store.schema >= 4 else "NULL"
+    rows = store._conn.execute(f"SELECT run_id, owner, {heartbeat} FROM runs WHERE status = 'running'").fetchall()
+    for run_id, owner, beat in rows:
+        if owner_state(owner, beat) != "gone":
             continue
         if repair:
             with store.transaction() as conn:  # (only if nothing claimed it meanwhile)

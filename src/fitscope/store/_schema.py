@@ -95,6 +95,7 @@ UPDATE runs SET group_kind = CASE WHEN group_id LIKE 'cv-%' THEN 'cv' WHEN group
     WHERE group_id IS NOT NULL
 """
 
+# Schema 4 also records a heartbeat of the process training a run (see _owner.py).
 # Before schema 4, what a cv or search driver kept about a trial (its key, fold and the
 # fingerprint of its initial weights) was mixed into the run's params under these names;
 # schema 4 keeps it in its own column (``trial``) under the names on the right.
@@ -107,6 +108,7 @@ _TRIAL_FROM_PARAMS = (
 _PARAMS_WITHOUT_TRIAL = "json_remove(params, " + ", ".join(f"'$.{old}'" for old in LEGACY_TRIAL_KEYS) + ")"
 _V4 = f"""
 ALTER TABLE runs ADD COLUMN trial TEXT;
+ALTER TABLE runs ADD COLUMN heartbeat REAL;
 ALTER TABLE removed_runs ADD COLUMN trial TEXT;
 UPDATE runs SET trial = {_TRIAL_FROM_PARAMS}, params = {_PARAMS_WITHOUT_TRIAL}
     WHERE json_extract(params, '$.trial_key') IS NOT NULL;

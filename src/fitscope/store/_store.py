@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ArgumentError, Interrupted, StoreError, argument_error
-from .._process import pid_alive
 from ..data import Split, SplitManifest
+from ._owner import Owner, heartbeats, owner_state
 from ._schema import APPLICATION_ID, LEGACY_TRIAL_KEYS, migrate, too_new
 from ._sqlite import connect
 from ._values import decode_value, encode_value, normalize_metric_name
@@ -81,38 +81,38 @@ def _json(value: Any) -> str:
 
 
 def _owner_token() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return Owner.here().token
 
 
-def _owner_alive(owner: str | None) -> bool:
-    """Whether the process named by an owner token is still running on this host."""
-    if not owner:
-        return False
-    host, _, pid_text = owner.rpartition(":")
-    if host != socket.gethostname():
-        return True  # another machine: assume alive, it cannot be checked from here
-    try:
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if pid == os.getpid():
-        return False  # this process: the run is ours to continue
-    return pid_alive(pid)
+def _holds(owner: str | None, heartbeat: float | None) -> bool:
+    """Whether another process is (or, on another machine not heard from lately, may be) training the run."""
+    return owner_state(owner, heartbeat) in ("alive", "unknown")
 
 
-def _trained_elsewhere(run_id: str, owner: str | None) -> str:
-    host, _, pid = (owner or "").rpartition(":")
-    return f"run {run_id} is still being trained by process {pid} on {host}."
+def _trained_elsewhere(run_id: str, owner: str | None, heartbeat: float | None = None) -> str:
+    found = Owner.parse(owner)
+    host, pid = (found.host, found.pid) if found else ("?", "?")
+    elsewhere = host != socket.gethostname() and heartbeat is not None
+    heard = f", last heard from {max(0, round(time.time() - heartbeat))} s ago" if elsewhere and heartbeat else ""
+    return f"run {run_id} is still being trained by process {pid} on {host}{heard}."
 
 
-def _owner_gone(owner: str | None) -> bool:
-    """Whether the process named by an owner token has certainly ended (this host, another pid, no such process)."""
-    if not owner:
-        return False
-    host, _, pid_text = owner.rpartition(":")
-    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
-        return False
-    return not _owner_alive(owner)
+def _stop_it_first(run_id: str, owner: str | None, heartbeat: float | None, then: str) -> str:
+    """How to get a run that another process trains: stop that process, named for ``kill`` only when verified.
+
+    A process of this machine recorded with its start time is certainly the owner; one on
+    another machine, or recorded by an older fitscope without it, may be gone: then
+    ``force`` is the way for a user who knows.
+    """
+    found = Owner.parse(owner)
+    verified = found is not None and found.host == socket.gethostname() and found.started is not None
+    if verified and found is not None:
+        return f"{_trained_elsewhere(run_id, owner, heartbeat)} Stop it first (Ctrl-C where it runs, or " \
+               f"`kill {found.pid}`), then {then}."  # fmt: skip
+    return (
+        f"{_trained_elsewhere(run_id, owner, heartbeat)} Stop it first (Ctrl-C where it runs), then {then}. If you "
+        "know that process is gone (its machine was switched off, say), add <<force>>."
+    )
 
 
 # How a run whose process ended without saying so (kill -9, a crash, a power cut) reads.
@@ -166,6 +166,7 @@ class RunInfo:
     # What the program that ran the run as one trial of a group keeps about it (its key, fold...):
     # the store keeps it as given and reads nothing in it.
     trial: dict[str, Any] = field(default_factory=dict)
+    heartbeat: float | None = None  # when the training process last said it lives (every minute)
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -174,15 +175,19 @@ class RunInfo:
 
     @property
     def holder(self) -> tuple[str, str] | None:
-        """``(host, pid)`` of a live process other than this one that is training the run, else ``None``."""
-        if self.status == "running" and self.owner != _owner_token() and _owner_alive(self.owner):
-            host, _, pid = (self.owner or "").rpartition(":")
-            return host, pid
+        """``(host, pid)`` of a live process other than this one that is training the run, else ``None``.
+
+        A process on another machine holds the run until its heartbeat is older than
+        :data:`~fitscope.store._owner.STALE_AFTER` (it cannot be looked at from here).
+        """
+        if self.status == "running" and _holds(self.owner, self.heartbeat):
+            found = Owner.parse(self.owner)
+            return (found.host, str(found.pid)) if found else None
         return None
 
     def trained_elsewhere(self) -> str | None:
         """ "run ID is still being trained by process PID on HOST." while :attr:`holder` is set, else ``None``."""
-        return None if self.holder is None else _trained_elsewhere(self.run_id, self.owner)
+        return None if self.holder is None else _trained_elsewhere(self.run_id, self.owner, self.heartbeat)
 
     def why_it_ended(self) -> str:
         """ " (it failed: REASON)" for messages about a run that ended with a reason, else ``""``."""
@@ -445,15 +450,17 @@ class Store:
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO runs (run_id, name, status, started_at, params, spec, manifest, versions, backend,"
-                " seed, group_id, group_kind, resume_key, owner, trial) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " seed, group_id, group_kind, resume_key, owner, trial, heartbeat)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     run_id, name, "running", time.time(), _json(params or {}),
                     None if spec is None else _json(spec), None if manifest is None else _json(manifest.to_dict()),
                     _json(library_versions()), backend, seed, group, group_kind,
                     None if resume_key is None else _json(resume_key), _owner_token(),
-                    None if trial is None else _json(trial),
+                    None if trial is None else _json(trial), time.time(),
                 ),
             )  # fmt: skip
+        heartbeats.add(self.path, run_id)
         run = Run(self, run_id)
         run.dir.mkdir(parents=True, exist_ok=True)
         return run
@@ -589,7 +596,7 @@ class Store:
             arguments += (index_hash,)
         return [_params_and_trial(self, row[0])[0] for row in self._conn.execute(sql, arguments)]
 
-    def delete(self, *run_ids: str) -> list[str]:
+    def delete(self, *run_ids: str, force: bool = False) -> list[str]:
         """Delete runs' rows and folders, all of them or none; returns their full ids.
 
         Each run's configuration and split stay behind (see :meth:`params_on_split`).
@@ -602,11 +609,10 @@ class Store:
         with self.transaction() as conn:
             for run in runs:
                 info = run.info()  # read inside the transaction: no process can claim the run meanwhile
-                if info.holder is not None:
+                if info.holder is not None and not force:
                     kept = " Nothing was removed." if len(runs) > 1 else ""
-                    raise StoreError(
-                        f"{info.trained_elsewhere()} Stop it first (Ctrl-C where it runs, or "
-                        f"`kill {info.holder[1]}`), then remove it.{kept}"
+                    raise argument_error(
+                        _stop_it_first(info.run_id, info.owner, info.heartbeat, "remove it") + kept, StoreError
                     )
             for run in runs:
                 conn.execute(
@@ -628,7 +634,8 @@ class Store:
 _INFO_SQL = (
     "SELECT r.run_id, r.name, r.status, r.reason, r.started_at, r.ended_at, r.params, r.spec,"
     " r.manifest, r.versions, r.backend, r.seed, r.group_id, r.resume_key, r.owner,"
-    " r.checkpoint_epoch, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id), {kind}, {trial} FROM runs r"
+    " r.checkpoint_epoch, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id), {kind}, {trial}, {heartbeat}"
+    " FROM runs r"
 )
 # A store of schema 2 (read, not upgraded, by a command that only reads) keeps the kind in the id's prefix.
 _KIND_FROM_ID = "CASE WHEN group_id LIKE 'cv-%' THEN 'cv' WHEN group_id LIKE 'tune-%' THEN 'tune' END"
@@ -639,7 +646,10 @@ def _kind(store: Store, prefix: str = "") -> str:
 
 
 def _info_sql(store: Store) -> str:
-    return _INFO_SQL.format(kind=_kind(store, "r."), trial="r.trial" if store.schema >= 4 else "NULL")
+    newer = store.schema >= 4  # (the trial bookkeeping and the heartbeat came with schema 4)
+    return _INFO_SQL.format(
+        kind=_kind(store, "r."), trial="r.trial" if newer else "NULL", heartbeat="r.heartbeat" if newer else "NULL"
+    )
 
 
 def _params_and_trial(
@@ -660,13 +670,13 @@ def _info(store: Store, row: tuple[Any, ...]) -> RunInfo:
 
     params, trial = _params_and_trial(store, row[6], row[18])
     status, reason = row[2], row[3]
-    if status == "running" and _owner_gone(row[14]):
+    if status == "running" and owner_state(row[14], row[19]) == "gone":
         status, reason = "interrupted", _GONE_REASON  # read so, not written: reading never changes the store
     return RunInfo(
         run_id=row[0], name=row[1], status=status, reason=reason, started_at=row[4], ended_at=row[5],
         params=params, spec=load(row[7]), manifest=_manifest(load(row[8])), versions=load(row[9]) or {},
         backend=row[10], seed=row[11], group_id=row[12], resume_key=load(row[13]), owner=row[14],
-        checkpoint_epoch=row[15], epochs=int(row[16]), group_kind=row[17], trial=trial,
+        checkpoint_epoch=row[15], epochs=int(row[16]), group_kind=row[17], trial=trial, heartbeat=row[19],
     )  # fmt: skip
 
 
@@ -816,6 +826,8 @@ class Run:
             conn.executemany("INSERT OR REPLACE INTO batches VALUES (?,?,?,?,?,?)", rows)
 
     def _set_status(self, status: str, reason: str | None) -> None:
+        if status != "running":
+            heartbeats.remove(self.store.path, self.run_id)
         ended = None if status == "running" else time.time()
         with self.store.transaction() as conn:
             conn.execute(
@@ -846,22 +858,28 @@ class Run:
         """Mark the run interrupted; it can be resumed."""
         self._set_status("interrupted", reason)
 
-    def claim(self) -> None:
+    def claim(self, *, force: bool = False) -> None:
         """Take ownership of the run to resume it in this process.
+
+        Args:
+            force: take it even from a process that looks alive (one on another machine
+                whose heartbeat is recent): for when you know better.
 
         Raises:
             StoreError: another live process is training it (named in the message).
         """
         with self.store.transaction() as conn:
-            status, owner = conn.execute("SELECT status, owner FROM runs WHERE run_id = ?", (self.run_id,)).fetchone()
-            if status == "running" and _owner_alive(owner):
-                raise StoreError(
-                    f"{_trained_elsewhere(self.run_id, owner)} Wait for it to end (or stop it) before resuming."
-                )
+            status, owner, heartbeat = conn.execute(
+                "SELECT status, owner, heartbeat FROM runs WHERE run_id = ?", (self.run_id,)
+            ).fetchone()
+            if status == "running" and _holds(owner, heartbeat) and not force:
+                raise argument_error(_stop_it_first(self.run_id, owner, heartbeat, "resume it"), StoreError)
             conn.execute(
-                "UPDATE runs SET status = 'running', reason = NULL, ended_at = NULL, owner = ? WHERE run_id = ?",
-                (_owner_token(), self.run_id),
+                "UPDATE runs SET status = 'running', reason = NULL, ended_at = NULL, owner = ?, heartbeat = ?"
+                " WHERE run_id = ?",
+                (_owner_token(), time.time(), self.run_id),
             )
+        heartbeats.add(self.store.path, self.run_id)
 
     def truncate_after(self, epoch: int) -> None:
         """Delete the epochs after ``epoch`` (``-1`` deletes all): they will be trained again."""
