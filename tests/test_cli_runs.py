@@ -454,3 +454,34 @@ def test_commands_that_only_read_leave_the_store_byte_for_byte_as_it_was(
     with pytest.raises(StoreError, match="read-only"):
         reader.run(ids[0]).finish()  # a reader cannot write, even by mistake
     assert _snapshot(root) == before
+
+
+def test_a_store_on_a_read_only_mount_is_listed_shown_plotted_diagnosed_and_checked(
+    store_with_runs: tuple[Path, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A read-only bind mount: the readers work, a writer is refused with one clear error."""
+    import gc
+    import subprocess
+
+    root, ids = store_with_runs
+    gc.collect()  # (the fixture's writer gone: its log folded into the file)
+    mounted = tmp_path / "read-only"
+    mounted.mkdir()
+    if subprocess.run(["mount", "--bind", str(root), str(mounted)], capture_output=True).returncode != 0:
+        pytest.skip("cannot bind-mount a folder here (not root, or no mount namespace)")
+    try:
+        if subprocess.run(["mount", "-o", "remount,ro,bind", str(mounted)], capture_output=True).returncode != 0:
+            pytest.skip("cannot remount a bind mount read-only here")
+        out = tmp_path / "out"
+        out.mkdir()
+        readers = [["runs"], ["runs", "show", ids[0]], ["runs", "groups"], ["diagnose", ids[0]], ["doctor"],
+                   ["plot", ids[0], "-o", str(out / "c.png")],
+                   ["report", ids[0], "-o", str(out / "r.html")]]  # fmt: skip
+        for argv in readers:
+            assert main([*argv, "--runs", str(mounted)]) == 0, (argv, capsys.readouterr().err)
+        capsys.readouterr()
+        assert main(["runs", "rm", ids[0], "--runs", str(mounted)]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "read-only" in err and len(err.strip().splitlines()) == 1, err
+    finally:
+        subprocess.run(["umount", "-l", str(mounted)], check=False)

@@ -29,7 +29,8 @@ def test_overfitting_onset_is_found() -> None:
     assert report.verdict == "overfitting"
     assert report.overfit_onset is not None and 100 <= report.overfit_onset <= 140
     assert report.best_epoch is not None and 100 <= report.best_epoch <= 140
-    assert any("overfitting from about epoch" in f for f in report.findings)
+    assert any(f"overfitting starts around epoch {report.overfit_onset} (on the smoothed curve)" in f
+               for f in report.findings)  # fmt: skip
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -169,7 +170,9 @@ def test_the_folds_mean_curves_get_one_verdict_and_their_range_is_the_lesson() -
     result = diagnose_folds(epoch_bands(folds), finals, num_classes=10)
     assert result.curve is not None and result.curve.verdict == "overfitting"
     assert 100 <= (result.curve.overfit_onset or 0) <= 140
-    assert result.sentences[0].startswith("Validation loss bottomed out around epoch")
+    assert result.sentences[0] == f"The lowest val_loss, {result.curve.best_value:.4g}, was at epoch " \
+        f"{result.curve.best_epoch} (the best epoch)."  # fmt: skip
+    assert result.sentences[1].startswith("Overfitting starts around epoch")
     assert result.sentences[-1] == (
         "One validation split alone could have read a final val_accuracy anywhere from 0.4800 to 0.5600 (the folds' "
         f"range); the mean over the 3 folds, 0.5167 ± {np.std([0.48, 0.56, 0.51], ddof=1) / math.sqrt(3):.4f} (its "

@@ -52,7 +52,7 @@ def test_diagnose_run_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     run_id = stored_run(tmp_path)
     assert main(["diagnose", run_id, "--runs", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "overfitting from about epoch" in out and "Primary problem: variance" in out
+    assert "Overfitting starts around epoch" in out and "Primary problem: variance" in out
     assert "EarlyStopping(monitor='val_loss', patience=" in out
     diagnosis = diagnose_run(Store(tmp_path).run(run_id))
     assert str(diagnosis).splitlines() == diagnosis.sentences and diagnosis.sentences[0] in out  # print() in Python
@@ -182,7 +182,8 @@ def test_a_run_without_accuracy_gets_its_curves_read_and_no_made_up_error_levels
     assert "No error levels: the run records no accuracy, so the error analysis (avoidable bias, variance, data " \
         "mismatch), which compares error rates, is left out." in sentences  # fmt: skip
     assert not any(s.startswith(("Error levels", "Next:", "No human-level", "Primary problem")) for s in sentences)
-    assert sentences[0].startswith("Validation loss was still falling")
+    assert sentences[0] == "The lowest val_loss, 0.125, was at epoch 39 (the best epoch)."
+    assert sentences[1].startswith("Validation loss was still falling")
 
 
 def test_no_gap_standing_out_reads_as_one_sentence(tmp_path: Path) -> None:
@@ -205,7 +206,10 @@ def test_small_held_out_sets_show_their_noise_and_keep_chance_gaps_out(tmp_path:
     run.finish()
     sentences = diagnose_run(run, human_error=0.0).sentences
     # One standard error on 30 samples: about 6 points. The 9.5-point variance gap is within two of them.
-    assert "Error levels: human 0.0%, train 0.5%, dev 10.0% (±6.1%), test 13.3% (±6.5%)." in sentences
+    assert (
+        "Error levels (the weights after epoch 39, the last): human 0.0%, train 0.5%, dev 10.0% (±6.1%), "
+        "test 13.3% (±6.5%)." in sentences
+    )
     assert "No gap stands out beyond the sampling noise of the held-out sets." in sentences
     assert sentences[-1] == "Next: measure on bigger held-out sets before acting on these gaps."
 
@@ -252,3 +256,98 @@ def test_a_regression_gets_its_explained_variance(tmp_path: Path) -> None:
     worse.finish()
     assert "On validation data the model does worse than predicting the mean: it has not learned yet." \
         in diagnose_run(worse).sentences  # fmt: skip
+
+
+def _book_toy(root: Path) -> str:
+    """The book's toy model as fitscope recorded it (300 epochs, seed 0), with an MNIST manifest."""
+    recorded = json.loads((Path(__file__).parent / "data" / "book_toy_300.json").read_text())
+    store = Store(root)
+    split = {"index_hash": "toy", "dataset": "mnist", "sizes": recorded["sizes"],
+             "class_counts": {"train": {str(c): 70 for c in range(10)}}}  # fmt: skip
+    run = store.start_run(name="book-toy", split=split)
+    history = recorded["history"]
+    for epoch in range(len(history["loss"])):
+        run.record_epoch(epoch, {name: values[epoch] for name, values in history.items()}, started_at=epoch,
+                         duration=1)  # fmt: skip
+    run.finish()
+    return run.run_id
+
+
+def test_the_book_s_toy_curve_tells_one_story(tmp_path: Path) -> None:
+    """One best epoch (the raw minimum), the onset labelled as smoothed, both problems, one ordered list."""
+    sentences = diagnose_run(Store(tmp_path).run(_book_toy(tmp_path))).sentences
+    text = "\n".join(sentences)
+    assert sentences[0] == "The lowest val_loss, 1.255, was at epoch 150 (the best epoch)."
+    assert "bottomed out" not in text and text.count("best epoch") >= 1
+    assert "Overfitting starts around epoch 146 (on the smoothed curve)" in text
+    assert (
+        "After epoch 150 validation loss rose (1.255 -> 1.381) while validation accuracy stayed about the same "
+        "(57.3% -> 56.3%): the model grows more confident in its wrong answers." in text
+    )
+    assert "Error levels (the weights after epoch 299, the last): human 0.2%, train 22.0%, dev 43.7% (±2.8%)." in text
+    assert "Human-level error 0.2% is the human error usually quoted for MNIST (LeCun et al., 1995)" in text
+    assert "At the best epoch (150) they were train 30.7%, dev 42.7%: a model stopped there would be judged" in text
+    assert "The model both underfits and overfits from about epoch 146 (variance 21.7%). Fix the bias first" in text
+    assert (
+        "EarlyStopping(monitor='val_loss', patience=0) would have stopped after epoch 37, keeping that epoch's "
+        "weights (epoch 37: val_loss 1.467, val_accuracy 47.0%); with restore_best_weights=True it keeps epoch 36's"
+    ) in text
+    assert "EarlyStopping(monitor='val_loss', patience=41) would have stopped after epoch 191" in text
+    (next_line,) = [s for s in sentences if s.startswith("Next: ")]
+    assert next_line.startswith("Next: train a bigger model (more units or layers)")  # bias first...
+    assert next_line.endswith("; then stop at the best epoch (the EarlyStopping above).")  # ...then the overfitting
+    assert next_line.index("bigger model") < next_line.index("then get more training data")
+
+
+def test_the_best_epoch_is_the_same_in_runs_diagnose_and_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_id = _book_toy(tmp_path)
+    assert main(["runs", "--runs", str(tmp_path)]) == 0
+    assert "val_loss 1.255 @ 150" in capsys.readouterr().out
+    assert main(["diagnose", run_id, "--runs", str(tmp_path), "--json"]) == 0
+    curve = json.loads(capsys.readouterr().out)["curve"]
+    assert (curve["best_epoch"], round(curve["best_value"], 3), curve["overfit_onset"]) == (150, 1.255, 146)
+    assert [(r["patience"], r["stopped_epoch"], r["best_epoch"]) for r in curve["early_stopping"]] == [
+        (0, 37, 36), (41, 191, 150)]  # fmt: skip
+
+
+def test_a_given_human_error_replaces_the_dataset_s(tmp_path: Path) -> None:
+    diagnosis = diagnose_run(Store(tmp_path).run(_book_toy(tmp_path)), human_error=0.01)
+    assert diagnosis.gaps.errors["human"] == 0.01 and diagnosis.human_source == "given"
+    assert not any("usually quoted" in s for s in diagnosis.sentences)
+
+
+def test_early_stopping_replay_follows_keras_rule() -> None:
+    from fitscope.analysis._early_stopping import replay_early_stopping
+
+    values = [1.0, 0.8, 0.9, 0.7, 0.75, 0.76, 0.77, 0.6]
+    assert replay_early_stopping(values, patience=0).stopped_epoch == 2  # the first epoch without improvement
+    two = replay_early_stopping(values, patience=2)
+    assert (two.stopped_epoch, two.best_epoch, two.kept_epoch) == (5, 3, 5)
+    never = replay_early_stopping(values, patience=10)
+    assert (never.stopped_epoch, never.best_epoch, never.kept_epoch) == (None, 7, 7)
+
+
+@pytest.mark.parametrize("patience", [0, 2, 10])
+def test_early_stopping_replay_matches_keras_itself(patience: int) -> None:
+    """Keras's EarlyStopping, fed the same monitored values, stops after the same epoch."""
+    import keras
+
+    from fitscope.analysis._early_stopping import replay_early_stopping
+
+    values = [1.0, 0.8, 0.9, 0.7, 0.75, 0.76, 0.77, 0.6, 0.65, 0.66, 0.67]
+
+    class Feed(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            assert logs is not None
+            logs["val_loss"] = values[epoch]
+
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    history = model.fit(np.zeros((4, 2)), np.zeros(4), epochs=len(values), verbose=0, callbacks=[Feed(), stopper])
+    replay = replay_early_stopping(values, patience=patience)
+    trained = len(history.history["loss"])
+    assert (replay.stopped_epoch if replay.stopped_epoch is not None else len(values) - 1) == trained - 1
+    assert replay.best_epoch == stopper.best_epoch

@@ -31,10 +31,10 @@ def test_import_is_light() -> None:
 # Every layer and sub-package states its public names; changing them must be deliberate.
 SUB_PACKAGES = {
     "fitscope.data": {
-        "AuditReport", "BUILTIN_DATASETS", "Dataset", "HoldoutSplit", "KFoldSplit", "Location", "Preprocessing",
-        "Split", "SplitManifest", "Subsample", "ValidationSplit", "audit_parts", "concat_datasets", "kfold_dataset",
-        "load_dataset", "load_digits", "load_fashion_mnist", "load_file", "load_mnist", "locate_builtin", "one_hot",
-        "split_dataset", "train_dev_split",
+        "AuditReport", "BUILTIN_DATASETS", "HUMAN_LEVEL_ERROR", "Dataset", "HoldoutSplit", "KFoldSplit", "Location",
+        "Preprocessing", "Split", "SplitManifest", "Subsample", "ValidationSplit", "audit_parts", "concat_datasets",
+        "kfold_dataset", "load_dataset", "load_digits", "load_fashion_mnist", "load_file", "load_mnist",
+        "locate_builtin", "one_hot", "split_dataset", "train_dev_split",
     },
     "fitscope.store": {
         "Bundle", "Checkpoint", "CheckpointDir", "Checkpointed", "DB_NAME", "DEFAULT_ROOT", "Ended", "EpochEnded",

@@ -61,7 +61,7 @@ def test_book_figure_matches_the_book() -> None:
     assert [line.get_label() for line in acc_ax.get_lines()] == ["train acc", "val acc"]
     assert loss_ax.get_xlabel() == "epoch" and loss_ax.get_ylabel() == "loss" and acc_ax.get_ylabel() == "accuracy"
     assert loss_ax.get_legend()._loc == 2 and acc_ax.get_legend()._loc == 3  # upper left, lower left
-    assert "best epoch 50" in lines and "overfitting from 52" in lines
+    assert "best epoch 50" in lines and "overfitting starts ~52 (smoothed)" in lines
     assert list(lines["val loss"].get_xdata()) == list(range(120))
 
 
@@ -103,7 +103,8 @@ def test_band_figure_shows_mean_and_std() -> None:
     # The mean curves' best epoch and onset, as `fitscope cv` names them.
     curve = analyse_curves({k: list(v) for k, v in HISTORY.items()})
     labels = [line.get_label() for line in ax.get_lines()]
-    assert f"best epoch {curve.best_epoch}" in labels and f"overfitting from {curve.overfit_onset}" in labels
+    assert f"best epoch {curve.best_epoch}" in labels
+    assert f"overfitting starts ~{curve.overfit_onset} (smoothed)" in labels
 
 
 def test_band_figure_of_a_regression_shows_its_metric() -> None:

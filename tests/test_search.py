@@ -209,7 +209,7 @@ def test_a_search_on_one_split_says_how_precisely_it_measures_accuracy(
     suggested = f"the winner's curves in words: fitscope diagnose {ranking[0]['run_ids'][0]} --runs {tmp_path}\n"
     assert out.endswith(suggested)
     assert main(suggested.split(": ", 1)[1].split()[1:]) == 0  # it works as printed
-    assert "Error levels: " in capsys.readouterr().out
+    assert "Error levels (the weights after epoch 1, the last): " in capsys.readouterr().out
     # The wording: within the noise, beyond it, or a single configuration.
     near = {"samples": 300, "winner_accuracy": 0.557, "runner_up_accuracy": 0.543, "standard_error": 0.0285,
             "within_noise": True}  # fmt: skip

@@ -15,8 +15,11 @@ from typing import Any
 import numpy as np
 
 from .._errors import ArgumentError
+from ._early_stopping import EarlyStoppingReplay, replay_early_stopping
 
-__all__ = ["MIN_EPOCHS", "CurveReport", "analyse_curves", "curve_sentences"]
+__all__ = [
+    "MIN_EPOCHS", "CurveReport", "analyse_curves", "best_epoch_sentence", "curve_sentences", "early_stopping_sentences",
+]  # fmt: skip
 
 MIN_EPOCHS = 3
 VERDICTS = ("diverging", "stalled", "overfitting", "underfitting", "still_improving", "oscillating", "good_fit")
@@ -42,6 +45,8 @@ class CurveReport:
         findings: plain sentences, most important first.
         suggested_patience: an ``EarlyStopping`` patience fitted to this curve.
         suggested_epochs: how many epochs to train (best epoch + patience).
+        early_stopping: what ``EarlyStopping`` would have done on this curve, with patience 0
+            and with the suggested patience.
     """
 
     epochs: int
@@ -55,20 +60,38 @@ class CurveReport:
     underfitting: bool = False
     suggested_patience: int | None = None
     suggested_epochs: int | None = None
+    early_stopping: tuple[EarlyStoppingReplay, ...] = ()  # replayed with patience 0 and the suggested patience
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def curve_sentences(curve: CurveReport) -> list[str]:
-    """The findings as sentences, then the best epoch and an EarlyStopping that fits the curve."""
-    out = [f[:1].upper() + f[1:] for f in curve.findings]
-    if curve.best_epoch is not None and curve.verdict != "stalled":  # no best epoch of a model that never moved
-        out.append(
-            f"Best epoch {curve.best_epoch} by {curve.monitor}; a fitting EarlyStopping is "
-            f"EarlyStopping(monitor='{curve.monitor}', patience={curve.suggested_patience}, "
-            f"restore_best_weights=True), or about {curve.suggested_epochs} epochs."
-        )
+def best_epoch_sentence(curve: CurveReport) -> str | None:
+    """ "The lowest val_loss, V, was at epoch B (the best epoch)." : the one definition of the best epoch."""
+    if curve.best_epoch is None or curve.best_value is None or curve.verdict == "stalled":
+        return None  # (no best epoch of a model that never moved)
+    lowest = "lowest" if "loss" in curve.monitor or "error" in curve.monitor else "highest"
+    return f"The {lowest} {curve.monitor}, {curve.best_value:.4g}, was at epoch {curve.best_epoch} (the best epoch)."
+
+
+def early_stopping_sentences(curve: CurveReport, history: dict[str, list[float]]) -> list[str]:
+    """What EarlyStopping would have done on this curve, and the one that fits it."""
+    if curve.best_epoch is None or curve.verdict == "stalled":
+        return []
+    out = [replay.sentence(history, curve.epochs) for replay in curve.early_stopping]
+    out.append(
+        f"A fitting EarlyStopping is EarlyStopping(monitor='{curve.monitor}', patience={curve.suggested_patience}, "
+        f"restore_best_weights=True), or about {curve.suggested_epochs} epochs."
+    )
+    return out
+
+
+def curve_sentences(curve: CurveReport, history: dict[str, list[float]] | None = None) -> list[str]:
+    """The best epoch, the findings as sentences, then what EarlyStopping would do on the curve."""
+    best = best_epoch_sentence(curve)
+    out = [best] if best else []
+    out.extend(f[:1].upper() + f[1:] for f in curve.findings)
+    out.extend(early_stopping_sentences(curve, history or {}))
     return out
 
 
@@ -132,6 +155,8 @@ def analyse_curves(
     # A model that underfits because it stopped moving needs scaled inputs, not a bigger model.
     stalled = underfit and _stalled(train, findings)
     onset = None if diverging or stalled else _overfit_onset(train, val_loss, findings)
+    if onset is not None and best_epoch is not None:
+        _confident_mistakes(history, best_epoch, findings)
     if not stalled:
         findings.extend(underfitting)
     improving = not diverging and onset is None and _still_improving(val_loss, findings)
@@ -154,13 +179,18 @@ def analyse_curves(
         findings.append("training and validation curves have levelled off together: a good fit for this model.")
 
     patience = epochs = None
+    replays: tuple[EarlyStoppingReplay, ...] = ()
     if best_epoch is not None:
         patience = int(min(50, max(3, round(0.1 * (best_epoch + 1)), _window(n))))
         epochs = best_epoch + 1 + patience
+        replays = tuple(
+            replay_early_stopping(list(values), patience=p, monitor=monitor, lower_is_better=lower_is_better)
+            for p in (0, patience)
+        )
     return CurveReport(
         epochs=n, monitor=monitor, best_epoch=best_epoch, best_value=best_value, gap_at_best=gap,
         overfit_onset=onset, verdict=verdict, findings=findings, underfitting=underfit,
-        suggested_patience=patience, suggested_epochs=epochs,
+        suggested_patience=patience, suggested_epochs=epochs, early_stopping=replays,
     )  # fmt: skip
 
 
@@ -227,11 +257,34 @@ def _overfit_onset(train: np.ndarray, val: np.ndarray, findings: list[str]) -> i
     train_falling = st[-1] < st[low] - max(noise * 0.5, 1e-4)
     if rise > threshold and tail.size and float(tail.min()) > sv[low] + threshold / 2 and train_falling:
         findings.append(
-            f"validation loss bottomed out around epoch {low} ({val[low]:.4g}) and then rose to "
-            f"{val[-1]:.4g} while training loss kept falling: overfitting from about epoch {low}."
+            f"overfitting starts around epoch {low} (on the smoothed curve): from there validation loss rose, to "
+            f"{val[-1]:.4g} at the last epoch, while training loss kept falling."
         )
         return low
     return None
+
+
+def _accuracy_curve(history: dict[str, list[float]], prefix: str = "val_") -> np.ndarray | None:
+    values = history.get(f"{prefix}accuracy", history.get(f"{prefix}acc"))
+    return None if not values else np.asarray(values, dtype=float)
+
+
+def _confident_mistakes(history: dict[str, list[float]], best: int, findings: list[str]) -> None:
+    """Validation loss rising after the best epoch while validation accuracy holds: the book's lesson on it."""
+    accuracy = _accuracy_curve(history)
+    loss = np.asarray(history.get("val_loss", []), dtype=float)
+    if accuracy is None or len(accuracy) != len(loss) or best >= len(loss) - 1:
+        return
+    window = _window(len(accuracy))
+    smoothed = smooth(np.nan_to_num(accuracy, nan=0.0), window)
+    held = float(smoothed[-1]) >= float(smoothed[best]) - 0.02  # (within two points: flat, or better)
+    if held:
+        findings.append(
+            f"after epoch {best} validation loss rose ({loss[best]:.4g} -> {loss[-1]:.4g}) while validation accuracy "
+            f"stayed about the same ({accuracy[best]:.1%} -> {accuracy[-1]:.1%}): the model grows more confident in "
+            "its wrong answers. The loss weighs how sure each answer is; accuracy counts only whether the "
+            "top-scoring class is right."
+        )
 
 
 def _underfitting(

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .._errors import ArgumentError
-from ..data import SplitManifest
+from ..data import HUMAN_LEVEL_ERROR, SplitManifest
 from ..store import Run
-from ._curves import MIN_EPOCHS, CurveReport, analyse_curves, curve_sentences
-from ._gaps import GapReport, analyse_gaps
+from ._curves import MIN_EPOCHS, CurveReport, analyse_curves, best_epoch_sentence, early_stopping_sentences
+from ._gaps import ACTIONS, GapReport, analyse_gaps
 
 __all__ = ["Diagnosis", "diagnose_run"]
 
@@ -29,6 +29,13 @@ class Diagnosis:
     error_metric: str = "accuracy"  # what the error levels are read from (error = 1 - accuracy)
     # A regression's R² per part (train, val, test) from its mean squared error and the part's target variance.
     explained: dict[str, float | None] = field(default_factory=dict)
+    # The epoch of the weights the error levels are of: the last, or the best one EarlyStopping restored.
+    judged_epoch: int | None = None
+    epochs: int = 0  # how many epochs the run has
+    # Training and dev error at the best epoch, when the judged weights are another epoch's.
+    best_levels: dict[str, float | None] = field(default_factory=dict)
+    # Where the human-level error comes from: "given", the dataset's published figure, or None (no estimate).
+    human_source: str | None = None
 
     @property
     def has_error_levels(self) -> bool:
@@ -47,6 +54,11 @@ class Diagnosis:
                 "best_epoch": c.best_epoch, "overfit_onset": c.overfit_onset, "verdict": c.verdict,
                 "suggested_patience": c.suggested_patience, "suggested_epochs": c.suggested_epochs,
                 "gap_at_best": c.gap_at_best, "findings": c.findings, "monitor": c.monitor,
+                "best_value": c.best_value,
+                "early_stopping": [
+                    {"patience": r.patience, "stopped_epoch": r.stopped_epoch, "best_epoch": r.best_epoch,
+                     "kept_epoch": r.kept_epoch} for r in c.early_stopping
+                ],
             }  # fmt: skip
         return {
             **self.gaps.to_dict(),
@@ -57,6 +69,9 @@ class Diagnosis:
                 "test_evaluations": self.test_evaluations,
             },
             "explained_variance": self.explained or None,
+            "judged_epoch": self.judged_epoch,
+            "best_epoch_errors": self.best_levels or None,
+            "human_error_source": self.human_source,
             "summary": self.sentences,
         }
 
@@ -68,6 +83,12 @@ def _last(values: list[float] | None) -> float | None:
     return finite[-1] if finite else None
 
 
+def _at(values: list[float] | None, epoch: int) -> float | None:
+    if not values or not 0 <= epoch < len(values) or not math.isfinite(values[epoch]):
+        return None
+    return values[epoch]
+
+
 def _error(accuracy: float | None) -> float | None:
     return None if accuracy is None else min(1.0, max(0.0, 1.0 - accuracy))
 
@@ -75,10 +96,13 @@ def _error(accuracy: float | None) -> float | None:
 def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: str = "accuracy") -> Diagnosis:
     """Diagnose one run from the store.
 
-    Errors are ``1 - accuracy`` (or the named error metric): training and dev from
-    the last epoch (dev from the latest validation evaluation when there is one),
-    train-dev from a ``train_dev_`` metric when recorded, test from the latest test
-    evaluation in the ledger.
+    Errors are ``1 - accuracy`` (or the named error metric), of the weights the run
+    ended with: the last epoch's, or the best epoch's when EarlyStopping restored them
+    (the epoch the latest validation evaluation names). Training and train-dev error
+    come from that epoch's metrics, dev error from the validation evaluation (else that
+    epoch's), test error from the latest test evaluation in the ledger. The levels at
+    the best epoch are given beside them. Without ``human_error``, a built-in dataset's
+    published human-level error is used (its source is said).
 
     Raises:
         ArgumentError: the run has no validation data at all.
@@ -93,14 +117,17 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
             "train with validation data (fitscope run always has a val split)."
         )
     is_error = error_metric != "accuracy"
-
-    def level(prefix: str) -> float | None:
-        value = _last(history.get(prefix + error_metric))
-        return value if is_error else _error(value)
-
+    epochs = len(next(iter(history.values())))
     val_evals = run.evaluations("val")
     test_evals = run.evaluations("test")
-    dev = level("val_")
+    ended = val_evals[-1].get("epoch") if val_evals else None
+    judged = ended if isinstance(ended, int) and 0 <= ended < epochs else epochs - 1
+
+    def level(prefix: str, epoch: int) -> float | None:
+        value = _at(history.get(prefix + error_metric), epoch)
+        return value if is_error else _error(value)
+
+    dev = level("val_", judged)
     if val_evals and error_metric in val_evals[-1]["metrics"]:
         v = float(val_evals[-1]["metrics"][error_metric])
         dev = v if is_error else _error(v)
@@ -108,8 +135,12 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
     if test_evals and error_metric in test_evals[-1]["metrics"]:
         t = float(test_evals[-1]["metrics"][error_metric])
         test = t if is_error else _error(t)
-    errors = {"human": human_error, "train": level(""), "train_dev": level("train_dev_"), "dev": dev, "test": test}
     manifest = info.manifest
+    human_source = "given" if human_error is not None else None
+    if human_error is None and manifest is not None and manifest.dataset in HUMAN_LEVEL_ERROR and not is_error:
+        human_error, human_source = HUMAN_LEVEL_ERROR[manifest.dataset]
+    errors = {"human": human_error, "train": level("", judged), "train_dev": level("train_dev_", judged), "dev": dev,
+              "test": test}  # fmt: skip
     parts = manifest.sizes if manifest else {}  # the split's part sizes: how noisy each held-out level is
     sizes = {"train_dev": parts.get("train_dev"), "dev": parts.get("val"), "test": parts.get("test")}
     gaps = analyse_gaps(errors, sizes)
@@ -129,10 +160,14 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
         same = run.store.params_on_split(manifest.index_hash)
         configurations = len({json.dumps(params, sort_keys=True) for params in same}) or 1
     explained = _explained_variance(info.spec or {}, manifest, history, val_evals, test_evals)
+    best_levels: dict[str, float | None] = {}
+    if curve is not None and curve.best_epoch is not None and curve.best_epoch != judged:
+        best_levels = {"train": level("", curve.best_epoch), "dev": level("val_", curve.best_epoch)}
     diagnosis = Diagnosis(
-        gaps, curve, note, configurations, len(test_evals), error_metric=error_metric, explained=explained
-    )
-    return replace(diagnosis, sentences=explain(diagnosis))
+        gaps, curve, note, configurations, len(test_evals), error_metric=error_metric, explained=explained,
+        judged_epoch=judged, epochs=epochs, best_levels=best_levels, human_source=human_source,
+    )  # fmt: skip
+    return replace(diagnosis, sentences=explain(diagnosis, history))
 
 
 _MSE = ("mse", "mean_squared_error")
@@ -186,11 +221,20 @@ _NAMES = {
 }
 
 
-def explain(d: Diagnosis) -> list[str]:
-    """Plain sentences: curve verdict, error levels, primary problem, what to do."""
+def explain(d: Diagnosis, history: dict[str, list[float]] | None = None) -> list[str]:
+    """One account: the best epoch, what the curves show, the error levels, the problems in Ng's order, what to do.
+
+    The curve verdict and the error analysis are told together: a model that both
+    underfits and overfits is said to, with which to fix first (bias first, as Ng
+    orders them), and one list of actions follows from both.
+    """
+    history = history or {}
     out: list[str] = []
-    if d.curve is not None:
-        out.extend(curve_sentences(d.curve))
+    curve = d.curve
+    if curve is not None:
+        best = best_epoch_sentence(curve)
+        out.extend([best] if best else [])
+        out.extend(f[:1].upper() + f[1:] for f in curve.findings)
     elif d.curve_note:
         out.append(d.curve_note)
     shown = {part: value for part, value in d.explained.items() if value is not None}
@@ -208,14 +252,8 @@ def explain(d: Diagnosis) -> list[str]:
             "variance, data mismatch), which compares error rates, is left out."
         )
     else:
-        out.append(f"Error levels: {d.gaps.levels_text()}.")
-        if d.gaps.primary == "none" and d.gaps.within_noise:
-            out.append("No gap stands out beyond the sampling noise of the held-out sets.")
-        elif d.gaps.primary == "none":
-            out.append("No gap stands out: the model is close to the best this data and estimate allow.")
-        else:
-            gap = d.gaps.gaps[d.gaps.primary] or 0.0
-            out.append(f"Primary problem: {_NAMES[d.gaps.primary]}, {gap:.1%}.")
+        out.extend(_levels_sentences(d))
+        out.extend(_problems_sentences(d))
         out.extend(d.gaps.notes)
     if d.configurations_on_split > 1:
         out.append(
@@ -224,8 +262,89 @@ def explain(d: Diagnosis) -> list[str]:
         )
     if d.test_evaluations > 1:
         out.append(f"The test set of this run was evaluated {d.test_evaluations} times: it is no longer unseen.")
+    if curve is not None:
+        out.extend(early_stopping_sentences(curve, history))
     if d.has_error_levels:
-        # The bias and variance of a model that never learned say little: first make it learn.
-        stalled = d.curve is not None and d.curve.verdict == "stalled"
-        out.append("Next: " + ("; ".join(_STALLED_ACTIONS if stalled else d.gaps.actions)) + ".")
+        out.append("Next: " + "; ".join(_actions(d)) + ".")
     return out
+
+
+def _levels_sentences(d: Diagnosis) -> list[str]:
+    """The error levels, of which weights, and beside them the best epoch's."""
+    last = d.judged_epoch == d.epochs - 1
+    which = "" if d.judged_epoch is None else (
+        f" (the weights after epoch {d.judged_epoch}, the last)" if last
+        else f" (the weights of epoch {d.judged_epoch}, which the run ended with)"
+    )  # fmt: skip
+    out = [f"Error levels{which}: {d.gaps.levels_text()}."]
+    if d.human_source not in (None, "given"):
+        human = d.gaps.errors.get("human") or 0.0
+        out.append(f"Human-level error {human:.1%} is {d.human_source}; give your own estimate to replace it.")
+    train, dev = d.best_levels.get("train"), d.best_levels.get("dev")
+    if d.curve is not None and d.curve.best_epoch is not None and train is not None and dev is not None:
+        out.append(
+            f"At the best epoch ({d.curve.best_epoch}) they were train {train:.1%}, dev {dev:.1%}: a model stopped "
+            "there would be judged by these."
+        )
+    return out
+
+
+_NAMES = {
+    "avoidable_bias": "avoidable bias (the model underfits its training data)",
+    "variance": "variance (the model does much worse on data it was not trained on)",
+    "data_mismatch": "data mismatch (the dev data differs from the training data)",
+    "dev_overfitting": "overfitting of the dev set (tuned on it too often)",
+}
+
+
+def _overfits(d: Diagnosis) -> bool:
+    return d.curve is not None and d.curve.overfit_onset is not None
+
+
+def _problems_sentences(d: Diagnosis) -> list[str]:
+    gaps = d.gaps
+    if gaps.primary == "none":
+        if gaps.within_noise:
+            return ["No gap stands out beyond the sampling noise of the held-out sets."]
+        return ["No gap stands out: the model is close to the best this data and estimate allow."]
+    primary = gaps.gaps[gaps.primary] or 0.0
+    out = [f"Primary problem: {_NAMES[gaps.primary]}, {primary:.1%}."]
+    onset = d.curve.overfit_onset if d.curve is not None else None
+    if gaps.primary == "avoidable_bias" and ("variance" in gaps.problems or onset is not None):
+        variance = gaps.gaps.get("variance")
+        since = f" from about epoch {onset}" if onset is not None else ""
+        size = f" (variance {variance:.1%})" if variance is not None and variance > 0 else ""
+        out.append(
+            f"The model both underfits and overfits{since}{size}. Fix the bias first, in Ng's order: a bigger model "
+            "lowers the training error; the overfitting it may bring is then met with regularisation, more data, or "
+            "stopping at the best epoch."
+        )
+    elif len(gaps.problems) > 1:
+        others = ", ".join(_NAMES[name].split(" (")[0] for name in gaps.problems[1:])
+        out.append(f"Also large: {others}; fix them in this order, after the primary problem.")
+    return out
+
+
+_STALLED_ACTIONS = [
+    "make the model learn first: scale the inputs or lower the learning rate, and train again",
+    "then read the error levels",
+]
+_STOP_AT_BEST = "stop at the best epoch (the EarlyStopping above)"
+
+
+def _actions(d: Diagnosis) -> list[str]:
+    """One ordered list: the problems in Ng's order, each one's first actions, and stopping at the best epoch."""
+    if d.curve is not None and d.curve.verdict == "stalled":
+        return list(_STALLED_ACTIONS)  # (the bias and variance of a model that never learned say little)
+    if d.gaps.primary == "none":
+        first = list(d.gaps.actions)
+        return [_STOP_AT_BEST, *first] if _overfits(d) else first
+    steps: list[str] = []
+    for number, name in enumerate(d.gaps.problems):
+        wanted = ACTIONS[name] if number == 0 else ACTIONS[name][:2]
+        if name == "variance" or (number == 0 and _overfits(d) and "variance" not in d.gaps.problems):
+            wanted = [action for action in wanted if "stop early" not in action]
+        steps.extend(("then " + action) if number and i == 0 else action for i, action in enumerate(wanted))
+    if _overfits(d) or "variance" in d.gaps.problems:
+        steps.append(("then " if d.gaps.primary != "variance" else "") + _STOP_AT_BEST)
+    return steps

@@ -51,7 +51,7 @@ def diagnose_folds(
     mean_history = {name: list(band.mean) for name, band in bands.items()}
     if len(mean_history.get("val_loss", [])) >= MIN_EPOCHS:
         curve = analyse_curves(mean_history, num_classes=num_classes)
-        sentences.extend(curve_sentences(curve))
+        sentences.extend(curve_sentences(curve, mean_history))
     metric = "accuracy" if finals and all("accuracy" in f for f in finals) else "loss"
     values = np.array([f[metric] for f in finals if metric in f], dtype=float)
     if len(values) >= 2:

@@ -91,6 +91,8 @@ class GapReport:
     uncertainty: dict[str, float | None] = field(default_factory=dict)
     # Gaps that could have been the problem, not counted because they are within the sets' sampling noise.
     within_noise: list[str] = field(default_factory=list)
+    # Every gap that counts as a problem, in Ng's order (the first is ``primary``).
+    problems: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -236,12 +238,11 @@ def analyse_gaps(errors: dict[str, float | None], sizes: Mapping[str, int | None
             "the estimate is too high, or the model fits the training set too closely. Focus on variance."
         )
         counted["avoidable_bias"] = None
-    primary = "none"
-    for name in GAPS:
-        gap = counted[name]
-        if gap is not None and gap >= _ABSOLUTE and gap >= _RELATIVE * largest:
-            primary = name
-            break
+    problems = [
+        name for name in GAPS
+        if (gap := counted[name]) is not None and gap >= _ABSOLUTE and gap >= _RELATIVE * largest
+    ]  # fmt: skip
+    primary = problems[0] if problems else "none"
     if primary == "data_mismatch" and train_dev is not None and dev is not None:
         notes.append(
             f"The train-dev set is held-out data from the training distribution: the model does well there "
@@ -256,5 +257,5 @@ def analyse_gaps(errors: dict[str, float | None], sizes: Mapping[str, int | None
         actions = ["no gap stands out: the model is near the best this data allows"]
     return GapReport(
         errors=levels, gaps=gaps, primary=primary, actions=actions, notes=notes,
-        uncertainty=uncertainty, within_noise=within_noise,
+        uncertainty=uncertainty, within_noise=within_noise, problems=problems,
     )  # fmt: skip

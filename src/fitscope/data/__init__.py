@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._audit import AuditReport, audit_parts
 from ._datasets import (
     BUILTIN_DATASETS,
+    HUMAN_LEVEL_ERROR,
     Dataset,
     Location,
     load_dataset,
@@ -34,6 +35,7 @@ from ._splits import (
 
 __all__ = [
     "BUILTIN_DATASETS",
+    "HUMAN_LEVEL_ERROR",
     "AuditReport",
     "Dataset",
     "HoldoutSplit",

@@ -22,33 +22,14 @@ def explain(title: str, result: RunResult, *, runs: str | Path | None = None) ->
     from ..analysis import diagnose_run
     from ..store import Store
 
-    history = result.history
-    val_acc = history.get("val_accuracy", [])
+    val_acc = result.history.get("val_accuracy", [])
     lines = [f"{title}: {result.epochs} epochs."]
-    diagnosis = diagnose_run(Store(runs).run(result.run_id))
-    curve = diagnosis.curve
-    if curve is not None and curve.best_epoch is not None:
-        best = curve.best_epoch
-        lines.append(f"Validation loss was lowest ({history['val_loss'][best]:.3f}) at epoch {best}.")
-        if curve.overfit_onset is not None:
-            lines.append(
-                f"From about epoch {curve.overfit_onset} it rose again (to {history['val_loss'][-1]:.3f}) while "
-                "training loss kept falling: the model started to overfit, learning its few training images "
-                "rather than digits in general."
-            )
-        elif curve.verdict == "still_improving":
-            lines.append("It was still falling at the last epoch: more epochs would help.")
-        else:
-            lines.append("It did not rise again: no overfitting within these epochs.")
     if val_acc:
         lines.append(f"Validation accuracy ended at {val_acc[-1]:.1%} (best {max(val_acc):.1%}).")
     if result.test:
         lines.append(f"On the sealed test set (evaluated once): accuracy {result.test.get('accuracy', math.nan):.1%}.")
-    primary = diagnosis.gaps.primary
-    if primary != "none":
-        gap = diagnosis.gaps.gaps[primary] or 0.0
-        lines.append(f"Diagnosis: the largest gap is {primary.replace('_', ' ')} ({gap:.1%}); next: "
-                     f"{diagnosis.gaps.actions[0]}.")  # fmt: skip
+    # The same account `fitscope diagnose` gives: one story, one best epoch, one list of actions.
+    lines.extend(diagnose_run(Store(runs).run(result.run_id)).sentences)
     return lines
 
 

@@ -192,7 +192,7 @@ def _mark_epochs(ax: Any, best_epoch: int | None, onset: int | None) -> None:
     if best_epoch is not None:
         ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1, label=f"best epoch {best_epoch}")
     if onset is not None and onset != best_epoch:
-        ax.axvline(onset, color="0.55", linestyle=":", linewidth=1.5, label=f"overfitting from {onset}")
+        ax.axvline(onset, color="0.55", linestyle=":", linewidth=1.5, label=f"overfitting starts ~{onset} (smoothed)")
 
 
 @with_korean_fonts
