@@ -351,3 +351,43 @@ def test_early_stopping_replay_matches_keras_itself(patience: int) -> None:
     trained = len(history.history["loss"])
     assert (replay.stopped_epoch if replay.stopped_epoch is not None else len(values) - 1) == trained - 1
     assert replay.best_epoch == stopper.best_epoch
+
+
+def test_a_model_that_cannot_fit_its_training_data_is_told_to_suspect_the_data(tmp_path: Path) -> None:
+    from fitscope.data import Dataset, split_dataset
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 4)).astype("float32")
+    x[100:120] = x[:20]  # the same inputs again...
+    y = np.repeat([0, 1], 100)  # ...with the other label
+    split = split_dataset(Dataset("conflicts", x, y, ["a", "b"]), val=0.25, seed=0)
+    assert split.audit.conflicting_labels["train"] > 0
+    assert any("share their input with a sample of another label" in w for w in split.audit.warnings)
+    run = Store(tmp_path).start_run(name="conflicts", split=split)
+    for epoch in range(60):
+        run.record_epoch(epoch, {"loss": 0.9 - epoch / 1000, "accuracy": 0.6, "val_loss": 0.95 - epoch / 1000,
+                                 "val_accuracy": 0.55}, started_at=epoch, duration=1)  # fmt: skip
+    run.finish()
+    sentences = diagnose_run(run).sentences
+    conflicting = split.audit.conflicting_labels["train"]
+    assert (
+        f"The data may be part of it: {conflicting} training sample(s) share their input with a sample of another "
+        "label, and no model can fit both. Check those labels (the split's audit lists examples)."
+    ) in sentences
+
+
+def test_a_test_error_far_above_validation_is_explained(tmp_path: Path) -> None:
+    sizes = {"train": 5000, "val": 2000, "test": 2000}
+    run = Store(tmp_path).start_run(name="tuned", split={"index_hash": "abc", "sizes": sizes})
+    for epoch in range(30):
+        run.record_epoch(epoch, {"loss": 0.1, "accuracy": 0.97, "val_loss": 0.15, "val_accuracy": 0.95},
+                         started_at=epoch, duration=1)  # fmt: skip
+    run.record_evaluation("test", {"loss": 0.5, "accuracy": 0.85}, epoch=29)
+    run.finish()
+    sentences = diagnose_run(run, human_error=0.02).sentences
+    assert (
+        "The test error (15.0%) is well above the validation error (5.0%), beyond the sets' sampling noise: training "
+        "and validation look fine but the test does not. Either the validation set was tuned on too often (only one "
+        "configuration was scored on the validation split, so tuning on it explains little), or the test data "
+        "differs from the validation data (a mismatch: compare a few of each by hand)."
+    ) in sentences

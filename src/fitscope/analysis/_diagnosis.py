@@ -36,6 +36,8 @@ class Diagnosis:
     best_levels: dict[str, float | None] = field(default_factory=dict)
     # Where the human-level error comes from: "given", the dataset's published figure, or None (no estimate).
     human_source: str | None = None
+    # Training samples whose input occurs with another label too (the split's audit), when it was recorded.
+    conflicting_labels: int | None = None
 
     @property
     def has_error_levels(self) -> bool:
@@ -166,6 +168,7 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
     diagnosis = Diagnosis(
         gaps, curve, note, configurations, len(test_evals), error_metric=error_metric, explained=explained,
         judged_epoch=judged, epochs=epochs, best_levels=best_levels, human_source=human_source,
+        conflicting_labels=((manifest.audit or {}).get("conflicting_labels") or {}).get("train") if manifest else None,
     )  # fmt: skip
     return replace(diagnosis, sentences=explain(diagnosis, history))
 
@@ -235,6 +238,8 @@ def explain(d: Diagnosis, history: dict[str, list[float]] | None = None) -> list
         best = best_epoch_sentence(curve)
         out.extend([best] if best else [])
         out.extend(f[:1].upper() + f[1:] for f in curve.findings)
+        if curve.underfitting and curve.verdict != "stalled":
+            out.append(_suspect_the_data(d.conflicting_labels))
     elif d.curve_note:
         out.append(d.curve_note)
     shown = {part: value for part, value in d.explained.items() if value is not None}
@@ -267,6 +272,19 @@ def explain(d: Diagnosis, history: dict[str, list[float]] | None = None) -> list
     if d.has_error_levels:
         out.append("Next: " + "; ".join(_actions(d)) + ".")
     return out
+
+
+def _suspect_the_data(conflicting: int | None) -> str:
+    """What else keeps a model from fitting its training data, beside its size (the book's checklist)."""
+    if conflicting:
+        return (
+            f"The data may be part of it: {conflicting} training sample(s) share their input with a sample of another "
+            "label, and no model can fit both. Check those labels (the split's audit lists examples)."
+        )
+    return (
+        "If a bigger model cannot fit the training data either, suspect the data: the same input with different "
+        "labels, or input columns on very different scales (`data.scale: standardize`)."
+    )
 
 
 def _levels_sentences(d: Diagnosis) -> list[str]:
@@ -322,6 +340,18 @@ def _problems_sentences(d: Diagnosis) -> list[str]:
     elif len(gaps.problems) > 1:
         others = ", ".join(_NAMES[name].split(" (")[0] for name in gaps.problems[1:])
         out.append(f"Also large: {others}; fix them in this order, after the primary problem.")
+    if "dev_overfitting" in gaps.problems:
+        test, dev = gaps.errors.get("test") or 0.0, gaps.errors.get("dev") or 0.0
+        tuned = d.configurations_on_split
+        why = (f"{tuned} configurations were scored on this validation split, so its score flatters the chosen one"
+               if tuned > 1 else "only one configuration was scored on the validation split, so tuning on it "
+               "explains little")  # fmt: skip
+        out.append(
+            f"The test error ({test:.1%}) is well above the validation error ({dev:.1%}), beyond the sets' sampling "
+            f"noise: training and validation look fine but the test does not. Either the validation set was tuned on "
+            f"too often ({why}), or the test data differs from the validation data (a mismatch: compare a few of "
+            "each by hand)."
+        )
     return out
 
 

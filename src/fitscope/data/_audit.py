@@ -38,6 +38,8 @@ class AuditReport:
         examples_across: per pair, up to 5 ``(index in first, index in second)``.
         class_counts: per part, samples per class name.
         warnings: plain-sentence findings, most serious first.
+        conflicting_labels: per part, the samples whose input occurs in that part with
+            another label too (no model can fit both).
     """
 
     duplicates_within: dict[str, int]
@@ -46,9 +48,11 @@ class AuditReport:
     examples_across: dict[str, list[list[int]]] = field(default_factory=dict)
     class_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    conflicting_labels: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "conflicting_labels": dict(self.conflicting_labels),
             "duplicates_within": dict(self.duplicates_within),
             "duplicates_across": dict(self.duplicates_across),
             "examples_within": {k: [list(g) for g in v] for k, v in self.examples_within.items()},
@@ -71,6 +75,7 @@ def audit_parts(dataset: Dataset, parts: dict[str, np.ndarray]) -> AuditReport:
     within: dict[str, int] = {}
     examples_within: dict[str, list[list[int]]] = {}
     first_seen: dict[str, dict[bytes, int]] = {}
+    conflicting: dict[str, int] = {}
     for name, idx in parts.items():
         seen: dict[bytes, int] = {}
         groups: dict[bytes, list[int]] = defaultdict(list)
@@ -82,6 +87,9 @@ def audit_parts(dataset: Dataset, parts: dict[str, np.ndarray]) -> AuditReport:
                 seen[h] = i
         within[name] = len(idx) - len(seen)
         examples_within[name] = [[seen[h], *rest] for h, rest in list(groups.items())[:_EXAMPLES]]
+        if not dataset.is_regression:
+            members = ([seen[h], *rest] for h, rest in groups.items())
+            conflicting[name] = sum(len(group) for group in members if len(set(dataset.y[group].tolist())) > 1)
         first_seen[name] = seen
 
     across: dict[str, int] = {}
@@ -95,10 +103,14 @@ def audit_parts(dataset: Dataset, parts: dict[str, np.ndarray]) -> AuditReport:
 
     counts = {name: class_counts(dataset, idx) for name, idx in parts.items()}
     warnings = _leak_warnings(across, examples_across, within, examples_within)
+    warnings += [
+        f"{n} sample(s) of {part} share their input with a sample of another label: no model can fit both; "
+        "check those labels." for part, n in conflicting.items() if n
+    ]  # fmt: skip
     warnings += _label_warnings(dataset, counts)  # before the class warnings it explains
     warnings += _balance_warnings(dataset, parts, counts)
     warnings += _size_warnings(dataset, parts)
-    return AuditReport(within, across, examples_within, examples_across, counts, warnings)
+    return AuditReport(within, across, examples_within, examples_across, counts, warnings, conflicting)
 
 
 def _leak_warnings(
