@@ -39,3 +39,9 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("KERAS_HOME", str(home))
     # Tables are as wide as a pipe gets them (pytest-xdist's workers inherit the terminal's COLUMNS).
     monkeypatch.delenv("COLUMNS", raising=False)
+    # English, whatever the developer's locale (LANG=ko_KR.UTF-8 would make fitscope speak Korean);
+    # the tests of the Korean catalog choose it themselves.
+    monkeypatch.setenv("FITSCOPE_LANG", "en")
+    from fitscope._i18n import set_language
+
+    set_language(None)

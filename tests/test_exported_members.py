@@ -12,7 +12,7 @@ EXPECTED = {
     "KFoldSplit", "LivePlot", "Preprocessing", "Recorder", "Run", "RunInfo", "SpecError", "Split", "SplitManifest",
     "Store", "StoreError", "Subsample", "ValidationSplit", "__version__", "kfold_dataset", "load_dataset",
     "load_digits", "load_fashion_mnist", "load_file", "load_mnist", "plot_history", "reset_stateful_layers",
-    "resume_model", "run_spec", "split_dataset", "train_dev_split",
+    "resume_model", "run_spec", "set_language", "split_dataset", "train_dev_split",
 }  # fmt: skip
 
 
@@ -106,7 +106,7 @@ def test_every_sub_package_exports_what_it_promises() -> None:
 
 
 # The shared base of every layer (errors, version, backend choice, process set-up) sits at the top.
-_BASE = {"_errors", "_version", "_backend", "_process"}
+_BASE = {"_errors", "_i18n", "_version", "_backend", "_process"}  # (base modules below every layer)
 
 
 def test_the_cli_imports_only_public_names() -> None:

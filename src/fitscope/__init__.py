@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ._backend import choose_default_backend
 from ._errors import ArgumentError, DataError, FitscopeError, Interrupted, SpecError, StoreError
+from ._i18n import set_language
 from ._version import __version__
 from .data import (
     AuditReport,
@@ -70,6 +71,7 @@ __all__ = [
     "reset_stateful_layers",
     "resume_model",
     "run_spec",
+    "set_language",
     "split_dataset",
     "train_dev_split",
 ]

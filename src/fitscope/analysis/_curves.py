@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ArgumentError
+from .._i18n import _
 from ._early_stopping import EarlyStoppingReplay, replay_early_stopping
 
 __all__ = [
@@ -70,8 +71,11 @@ def best_epoch_sentence(curve: CurveReport) -> str | None:
     """ "The lowest val_loss, V, was at epoch B (the best epoch)." : the one definition of the best epoch."""
     if curve.best_epoch is None or curve.best_value is None or curve.verdict == "stalled":
         return None  # (no best epoch of a model that never moved)
-    lowest = "lowest" if "loss" in curve.monitor or "error" in curve.monitor else "highest"
-    return f"The {lowest} {curve.monitor}, {curve.best_value:.4g}, was at epoch {curve.best_epoch} (the best epoch)."
+    if "loss" in curve.monitor or "error" in curve.monitor:
+        said = _("The lowest {monitor}, {value}, was at epoch {epoch} (the best epoch).")
+    else:
+        said = _("The highest {monitor}, {value}, was at epoch {epoch} (the best epoch).")
+    return said.format(monitor=curve.monitor, value=f"{curve.best_value:.4g}", epoch=curve.best_epoch)
 
 
 def early_stopping_sentences(curve: CurveReport, history: dict[str, list[float]]) -> list[str]:
@@ -80,8 +84,11 @@ def early_stopping_sentences(curve: CurveReport, history: dict[str, list[float]]
         return []
     out = [replay.sentence(history, curve.epochs) for replay in curve.early_stopping]
     out.append(
-        f"A fitting EarlyStopping is EarlyStopping(monitor='{curve.monitor}', patience={curve.suggested_patience}, "
-        f"restore_best_weights=True), or about {curve.suggested_epochs} epochs."
+        _("A fitting EarlyStopping is {call}, or about {epochs} epochs.").format(
+            call=f"EarlyStopping(monitor='{curve.monitor}', patience={curve.suggested_patience}, "
+            "restore_best_weights=True)",
+            epochs=curve.suggested_epochs,
+        )
     )
     return out
 
@@ -176,7 +183,7 @@ def analyse_curves(
         verdict = "oscillating"
     else:
         verdict = "good_fit"
-        findings.append("training and validation curves have levelled off together: a good fit for this model.")
+        findings.append(_("training and validation curves have levelled off together: a good fit for this model."))
 
     patience = epochs = None
     replays: tuple[EarlyStoppingReplay, ...] = ()
@@ -199,16 +206,20 @@ def _diverging(loss: np.ndarray, findings: list[str]) -> bool:
     if bad.any():
         first = int(np.argmax(bad))
         findings.append(
-            f"the loss became {loss[first]} at epoch {first}: training diverged. Lower the learning rate, "
-            "check the inputs for extreme values, or clip gradients."
+            _(
+                "the loss became {value} at epoch {epoch}: training diverged. Lower the learning rate, "
+                "check the inputs for extreme values, or clip gradients."
+            ).format(value=loss[first], epoch=first)
         )
         return True
     if len(loss) >= MIN_EPOCHS:
         s = smooth(loss, _window(len(loss)))
         if s[-1] > s[0] * 1.05 and np.all(np.diff(s[: max(3, len(s) // 3)]) >= -1e-12):
             findings.append(
-                f"the training loss rose from {loss[0]:.4g} to {loss[-1]:.4g} from the start: training is "
-                "diverging. Lower the learning rate."
+                _(
+                    "the training loss rose from {first} to {last} from the start: training is diverging. "
+                    "Lower the learning rate."
+                ).format(first=f"{loss[0]:.4g}", last=f"{loss[-1]:.4g}")
             )
             return True
     return False
@@ -229,9 +240,12 @@ def _stalled(loss: np.ndarray, findings: list[str]) -> bool:
         return False
     since = len(loss) - int(np.argmin(flat[::-1])) if not flat.all() else 0
     findings.append(
-        f"the training loss has not moved since epoch {since} ({level:.4g} at every epoch): the model stopped "
-        "learning (dead ReLU units or a saturated output, typically after a first step too large for the inputs). "
-        "Scale the inputs (`data.scale: standardize` for columns of different ranges) or lower the learning rate."
+        _(
+            "the training loss has not moved since epoch {epoch} ({level} at every epoch): the model stopped "
+            "learning (dead ReLU units or a saturated output, typically after a first step too large for the "
+            "inputs). Scale the inputs (`data.scale: standardize` for columns of different ranges) or lower the "
+            "learning rate."
+        ).format(epoch=since, level=f"{level:.4g}")
     )
     return True
 
@@ -257,8 +271,10 @@ def _overfit_onset(train: np.ndarray, val: np.ndarray, findings: list[str]) -> i
     train_falling = st[-1] < st[low] - max(noise * 0.5, 1e-4)
     if rise > threshold and tail.size and float(tail.min()) > sv[low] + threshold / 2 and train_falling:
         findings.append(
-            f"overfitting starts around epoch {low} (on the smoothed curve): from there validation loss rose, to "
-            f"{val[-1]:.4g} at the last epoch, while training loss kept falling."
+            _(
+                "overfitting starts around epoch {epoch} (on the smoothed curve): from there validation loss rose, "
+                "to {last} at the last epoch, while training loss kept falling."
+            ).format(epoch=low, last=f"{val[-1]:.4g}")
         )
         return low
     return None
@@ -280,10 +296,18 @@ def _confident_mistakes(history: dict[str, list[float]], best: int, findings: li
     held = float(smoothed[-1]) >= float(smoothed[best]) - 0.02  # (within two points: flat, or better)
     if held:
         findings.append(
-            f"after epoch {best} validation loss rose ({loss[best]:.4g} -> {loss[-1]:.4g}) while validation accuracy "
-            f"stayed about the same ({accuracy[best]:.1%} -> {accuracy[-1]:.1%}): the model grows more confident in "
-            "its wrong answers. The loss weighs how sure each answer is; accuracy counts only whether the "
-            "top-scoring class is right."
+            _(
+                "after epoch {epoch} validation loss rose ({loss_then} -> {loss_last}) while validation accuracy "
+                "stayed about the same ({accuracy_then} -> {accuracy_last}): the model grows more confident in its "
+                "wrong answers. The loss weighs how sure each answer is; accuracy counts only whether the "
+                "top-scoring class is right."
+            ).format(
+                epoch=best,
+                loss_then=f"{loss[best]:.4g}",
+                loss_last=f"{loss[-1]:.4g}",
+                accuracy_then=f"{accuracy[best]:.1%}",
+                accuracy_last=f"{accuracy[-1]:.1%}",
+            )
         )
 
 
@@ -297,18 +321,27 @@ def _underfitting(
         last = max(1, len(accuracy) // 10)
         train_error = 1.0 - float(np.nanmean(np.asarray(accuracy[-last:], dtype=float)))
         if train_error > _HIGH_TRAIN_ERROR:
-            over = "in the last epoch" if last == 1 else f"on average over the last {last} epochs"
-            findings.append(
-                f"training accuracy is only {1 - train_error:.1%} {over}: the model cannot even fit its "
-                "training data (high bias). A bigger model, longer training or a better architecture should help."
-            )
+            if last == 1:
+                said = _(
+                    "training accuracy is only {accuracy} in the last epoch: the model cannot even fit its training "
+                    "data (high bias). A bigger model, longer training or a better architecture should help."
+                )
+            else:
+                said = _(
+                    "training accuracy is only {accuracy} on average over the last {epochs} epochs: the model cannot "
+                    "even fit its training data (high bias). A bigger model, longer training or a better "
+                    "architecture should help."
+                )
+            findings.append(said.format(accuracy=f"{1 - train_error:.1%}", epochs=last))
             return True
     if num_classes and len(train) and math.isfinite(train[-1]):
         chance = math.log(num_classes)
         if train[-1] > 0.5 * chance:
             findings.append(
-                f"training loss ends at {train[-1]:.3g}, close to chance level (ln {num_classes} = "
-                f"{chance:.3g}): the model is underfitting."
+                _(
+                    "training loss ends at {loss}, close to chance level (ln {classes} = {chance}): the model is "
+                    "underfitting."
+                ).format(loss=f"{train[-1]:.3g}", classes=num_classes, chance=f"{chance:.3g}")
             )
             return True
     return False
@@ -323,8 +356,10 @@ def _still_improving(val: np.ndarray, findings: list[str]) -> bool:
     drop = float(s[-tail] - s[-1])
     if drop > 0.01 * abs(s[-1]) and int(np.argmin(s)) >= n - 2:
         findings.append(
-            f"validation loss was still falling at the last epoch ({s[-tail]:.4g} -> {s[-1]:.4g} over the "
-            f"last {tail} epochs): train longer."
+            _(
+                "validation loss was still falling at the last epoch ({then} -> {last} over the last {epochs} "
+                "epochs): train longer."
+            ).format(then=f"{s[-tail]:.4g}", last=f"{s[-1]:.4g}", epochs=tail)
         )
         return True
     return False
@@ -338,8 +373,10 @@ def _oscillating(loss: np.ndarray, findings: list[str]) -> bool:
     amplitude = float(np.median(np.abs(diffs)) / max(float(np.median(np.abs(loss))), 1e-12))
     if flips > 0.6 and amplitude > 0.10:
         findings.append(
-            "the training loss jumps up and down from epoch to epoch: the learning rate may be too high or "
-            "the batch too small."
+            _(
+                "the training loss jumps up and down from epoch to epoch: the learning rate may be too high or "
+                "the batch too small."
+            )
         )
         return True
     return False

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .._errors import ArgumentError
+from .._i18n import N_, _
 from ..data import HUMAN_LEVEL_ERROR, SplitManifest
 from ..store import Run
 from ._curves import MIN_EPOCHS, CurveReport, analyse_curves, best_epoch_sentence, early_stopping_sentences
@@ -155,7 +156,9 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
     except ArgumentError as exc:
         note = str(exc)
         if len(next(iter(history.values()), [])) < MIN_EPOCHS:
-            note = f"curve verdicts need at least {MIN_EPOCHS} epochs; this run has {info.epochs}."
+            note = _("curve verdicts need at least {needed} epochs; this run has {epochs}.").format(
+                needed=MIN_EPOCHS, epochs=info.epochs
+            )
 
     configurations = 1
     if manifest and manifest.index_hash:
@@ -211,25 +214,13 @@ def _explained_variance(
     }
 
 
-_STALLED_ACTIONS = [
-    "make the model learn first: scale the inputs or lower the learning rate, and train again",
-    "then read the error levels",
-]
-
-_NAMES = {
-    "avoidable_bias": "avoidable bias (the model underfits its training data)",
-    "variance": "variance (the model does much worse on data it was not trained on)",
-    "data_mismatch": "data mismatch (the dev data differs from the training data)",
-    "dev_overfitting": "overfitting of the dev set (tuned on it too often)",
-}
-
-
 def explain(d: Diagnosis, history: dict[str, list[float]] | None = None) -> list[str]:
     """One account: the best epoch, what the curves show, the error levels, the problems in Ng's order, what to do.
 
     The curve verdict and the error analysis are told together: a model that both
     underfits and overfits is said to, with which to fix first (bias first, as Ng
-    orders them), and one list of actions follows from both.
+    orders them), and one list of actions follows from both. Said in the language in
+    use (:mod:`fitscope._i18n`).
     """
     history = history or {}
     out: list[str] = []
@@ -244,17 +235,21 @@ def explain(d: Diagnosis, history: dict[str, list[float]] | None = None) -> list
         out.append(d.curve_note)
     shown = {part: value for part, value in d.explained.items() if value is not None}
     if shown:  # a regression's counterpart of error levels
-        parts = ", ".join(f"{part} {value:.2f}" for part, value in shown.items())
+        parts = ", ".join(f"{_(_PARTS.get(part, part))} {value:.2f}" for part, value in shown.items())
         out.append(
-            f"Explained variance (R², from the mean squared error): {parts}. 0 is what predicting the mean scores, "
-            "1 a perfect fit."
+            _(
+                "Explained variance (R², from the mean squared error): {parts}. 0 is what predicting the mean "
+                "scores, 1 a perfect fit."
+            ).format(parts=parts)
         )
         if (shown.get("val") or 0.0) < 0:
-            out.append("On validation data the model does worse than predicting the mean: it has not learned yet.")
+            out.append(_("On validation data the model does worse than predicting the mean: it has not learned yet."))
     elif not d.has_error_levels:  # a regression, or a metric other than accuracy: there are no error rates to compare
         out.append(
-            f"No error levels: the run records no {d.error_metric}, so the error analysis (avoidable bias, "
-            "variance, data mismatch), which compares error rates, is left out."
+            _(
+                "No error levels: the run records no {metric}, so the error analysis (avoidable bias, variance, data "
+                "mismatch), which compares error rates, is left out."
+            ).format(metric=d.error_metric)
         )
     else:
         out.extend(_levels_sentences(d))
@@ -262,26 +257,35 @@ def explain(d: Diagnosis, history: dict[str, list[float]] | None = None) -> list
         out.extend(d.gaps.notes)
     if d.configurations_on_split > 1:
         out.append(
-            f"{d.configurations_on_split} different configurations were scored on this validation split: "
-            "the more you tune on it, the more optimistic its score becomes."
+            _(
+                "{count} different configurations were scored on this validation split: the more you tune on it, "
+                "the more optimistic its score becomes."
+            ).format(count=d.configurations_on_split)
         )
     if d.test_evaluations > 1:
-        out.append(f"The test set of this run was evaluated {d.test_evaluations} times: it is no longer unseen.")
+        out.append(
+            _("The test set of this run was evaluated {count} times: it is no longer unseen.").format(
+                count=d.test_evaluations
+            )
+        )
     if curve is not None:
         out.extend(early_stopping_sentences(curve, history))
     if d.has_error_levels:
-        out.append("Next: " + "; ".join(_actions(d)) + ".")
+        out.append(_("Next: {actions}.").format(actions="; ".join(_actions(d))))
     return out
+
+
+_PARTS = {"train": N_("train"), "val": N_("val"), "test": N_("test")}
 
 
 def _suspect_the_data(conflicting: int | None) -> str:
     """What else keeps a model from fitting its training data, beside its size (the book's checklist)."""
     if conflicting:
-        return (
-            f"The data may be part of it: {conflicting} training sample(s) share their input with a sample of another "
+        return _(
+            "The data may be part of it: {count} training sample(s) share their input with a sample of another "
             "label, and no model can fit both. Check those labels (the split's audit lists examples)."
-        )
-    return (
+        ).format(count=conflicting)
+    return _(
         "If a bigger model cannot fit the training data either, suspect the data: the same input with different "
         "labels, or input columns on very different scales (`data.scale: standardize`)."
     )
@@ -289,29 +293,47 @@ def _suspect_the_data(conflicting: int | None) -> str:
 
 def _levels_sentences(d: Diagnosis) -> list[str]:
     """The error levels, of which weights, and beside them the best epoch's."""
-    last = d.judged_epoch == d.epochs - 1
-    which = "" if d.judged_epoch is None else (
-        f" (the weights after epoch {d.judged_epoch}, the last)" if last
-        else f" (the weights of epoch {d.judged_epoch}, which the run ended with)"
-    )  # fmt: skip
-    out = [f"Error levels{which}: {d.gaps.levels_text()}."]
+    levels = d.gaps.levels_text()
+    if d.judged_epoch is None:
+        said = _("Error levels: {levels}.").format(levels=levels)
+    elif d.judged_epoch == d.epochs - 1:
+        said = _("Error levels (the weights after epoch {epoch}, the last): {levels}.").format(
+            epoch=d.judged_epoch, levels=levels
+        )
+    else:
+        said = _("Error levels (the weights of epoch {epoch}, which the run ended with): {levels}.").format(
+            epoch=d.judged_epoch, levels=levels
+        )
+    out = [said]
     if d.human_source not in (None, "given"):
         human = d.gaps.errors.get("human") or 0.0
-        out.append(f"Human-level error {human:.1%} is {d.human_source}; give your own estimate to replace it.")
+        out.append(
+            _("Human-level error {human} is {source}; give your own estimate to replace it.").format(
+                human=f"{human:.1%}", source=_(d.human_source) if d.human_source else ""
+            )
+        )
     train, dev = d.best_levels.get("train"), d.best_levels.get("dev")
     if d.curve is not None and d.curve.best_epoch is not None and train is not None and dev is not None:
         out.append(
-            f"At the best epoch ({d.curve.best_epoch}) they were train {train:.1%}, dev {dev:.1%}: a model stopped "
-            "there would be judged by these."
+            _(
+                "At the best epoch ({epoch}) they were train {train}, dev {dev}: a model stopped there would be "
+                "judged by these."
+            ).format(epoch=d.curve.best_epoch, train=f"{train:.1%}", dev=f"{dev:.1%}")
         )
     return out
 
 
 _NAMES = {
-    "avoidable_bias": "avoidable bias (the model underfits its training data)",
-    "variance": "variance (the model does much worse on data it was not trained on)",
-    "data_mismatch": "data mismatch (the dev data differs from the training data)",
-    "dev_overfitting": "overfitting of the dev set (tuned on it too often)",
+    "avoidable_bias": N_("avoidable bias (the model underfits its training data)"),
+    "variance": N_("variance (the model does much worse on data it was not trained on)"),
+    "data_mismatch": N_("data mismatch (the dev data differs from the training data)"),
+    "dev_overfitting": N_("overfitting of the dev set (tuned on it too often)"),
+}
+_SHORT_NAMES = {
+    "avoidable_bias": N_("avoidable bias"),
+    "variance": N_("variance"),
+    "data_mismatch": N_("data mismatch"),
+    "dev_overfitting": N_("overfitting of the dev set"),
 }
 
 
@@ -323,58 +345,72 @@ def _problems_sentences(d: Diagnosis) -> list[str]:
     gaps = d.gaps
     if gaps.primary == "none":
         if gaps.within_noise:
-            return ["No gap stands out beyond the sampling noise of the held-out sets."]
-        return ["No gap stands out: the model is close to the best this data and estimate allow."]
+            return [_("No gap stands out beyond the sampling noise of the held-out sets.")]
+        return [_("No gap stands out: the model is close to the best this data and estimate allow.")]
     primary = gaps.gaps[gaps.primary] or 0.0
-    out = [f"Primary problem: {_NAMES[gaps.primary]}, {primary:.1%}."]
+    out = [_("Primary problem: {problem}, {gap}.").format(problem=_(_NAMES[gaps.primary]), gap=f"{primary:.1%}")]
     onset = d.curve.overfit_onset if d.curve is not None else None
     if gaps.primary == "avoidable_bias" and ("variance" in gaps.problems or onset is not None):
         variance = gaps.gaps.get("variance")
-        since = f" from about epoch {onset}" if onset is not None else ""
-        size = f" (variance {variance:.1%})" if variance is not None and variance > 0 else ""
+        if onset is not None:
+            said = _("The model both underfits and overfits from about epoch {epoch}{size}.")
+        else:
+            said = _("The model both underfits and overfits{size}.")
+        size = _(" (variance {gap})").format(gap=f"{variance:.1%}") if variance is not None and variance > 0 else ""
         out.append(
-            f"The model both underfits and overfits{since}{size}. Fix the bias first, in Ng's order: a bigger model "
-            "lowers the training error; the overfitting it may bring is then met with regularisation, more data, or "
-            "stopping at the best epoch."
+            said.format(epoch=onset, size=size)
+            + " "
+            + _(
+                "Fix the bias first, in Ng's order: a bigger model lowers the training error; the overfitting it may "
+                "bring is then met with regularisation, more data, or stopping at the best epoch."
+            )
         )
     elif len(gaps.problems) > 1:
-        others = ", ".join(_NAMES[name].split(" (")[0] for name in gaps.problems[1:])
-        out.append(f"Also large: {others}; fix them in this order, after the primary problem.")
+        others = ", ".join(_(_SHORT_NAMES[name]) for name in gaps.problems[1:])
+        out.append(_("Also large: {others}; fix them in this order, after the primary problem.").format(others=others))
     if "dev_overfitting" in gaps.problems:
         test, dev = gaps.errors.get("test") or 0.0, gaps.errors.get("dev") or 0.0
         tuned = d.configurations_on_split
-        why = (f"{tuned} configurations were scored on this validation split, so its score flatters the chosen one"
-               if tuned > 1 else "only one configuration was scored on the validation split, so tuning on it "
-               "explains little")  # fmt: skip
+        if tuned > 1:
+            why = _(
+                "{count} configurations were scored on this validation split, so its score flatters the chosen one"
+            ).format(count=tuned)
+        else:
+            why = _("only one configuration was scored on the validation split, so tuning on it explains little")
         out.append(
-            f"The test error ({test:.1%}) is well above the validation error ({dev:.1%}), beyond the sets' sampling "
-            f"noise: training and validation look fine but the test does not. Either the validation set was tuned on "
-            f"too often ({why}), or the test data differs from the validation data (a mismatch: compare a few of "
-            "each by hand)."
+            _(
+                "The test error ({test}) is well above the validation error ({dev}), beyond the sets' sampling "
+                "noise: training and validation look fine but the test does not. Either the validation set was "
+                "tuned on too often ({why}), or the test data differs from the validation data (a mismatch: compare "
+                "a few of each by hand)."
+            ).format(test=f"{test:.1%}", dev=f"{dev:.1%}", why=why)
         )
     return out
 
 
 _STALLED_ACTIONS = [
-    "make the model learn first: scale the inputs or lower the learning rate, and train again",
-    "then read the error levels",
+    N_("make the model learn first: scale the inputs or lower the learning rate, and train again"),
+    N_("then read the error levels"),
 ]
-_STOP_AT_BEST = "stop at the best epoch (the EarlyStopping above)"
+_STOP_AT_BEST = N_("stop at the best epoch (the EarlyStopping above)")
+_STOP_EARLY = ACTIONS["variance"][2]  # (replaced by the EarlyStopping the account shows)
 
 
 def _actions(d: Diagnosis) -> list[str]:
     """One ordered list: the problems in Ng's order, each one's first actions, and stopping at the best epoch."""
     if d.curve is not None and d.curve.verdict == "stalled":
-        return list(_STALLED_ACTIONS)  # (the bias and variance of a model that never learned say little)
+        return [_(action) for action in _STALLED_ACTIONS]  # (a model that never learned: its gaps say little)
     if d.gaps.primary == "none":
         first = list(d.gaps.actions)
-        return [_STOP_AT_BEST, *first] if _overfits(d) else first
+        return [_(_STOP_AT_BEST), *first] if _overfits(d) else first
     steps: list[str] = []
     for number, name in enumerate(d.gaps.problems):
         wanted = ACTIONS[name] if number == 0 else ACTIONS[name][:2]
         if name == "variance" or (number == 0 and _overfits(d) and "variance" not in d.gaps.problems):
-            wanted = [action for action in wanted if "stop early" not in action]
-        steps.extend(("then " + action) if number and i == 0 else action for i, action in enumerate(wanted))
+            wanted = [action for action in wanted if action != _STOP_EARLY]
+        for i, action in enumerate(wanted):
+            steps.append(_("then {action}").format(action=_(action)) if number and i == 0 else _(action))
     if _overfits(d) or "variance" in d.gaps.problems:
-        steps.append(("then " if d.gaps.primary != "variance" else "") + _STOP_AT_BEST)
+        stop = _(_STOP_AT_BEST)
+        steps.append(_("then {action}").format(action=stop) if d.gaps.primary != "variance" else stop)
     return steps

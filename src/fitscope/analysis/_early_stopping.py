@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .._i18n import _
+
 __all__ = ["EarlyStoppingReplay", "replay_early_stopping"]
 
 
@@ -35,19 +37,21 @@ class EarlyStoppingReplay:
         """``EarlyStopping(patience=P)`` would have stopped ... and kept ...: the numbers from ``history``."""
         call = f"EarlyStopping(monitor='{self.monitor}', patience={self.patience})"
         if self.stopped_epoch is None:
-            return (
-                f"{call} would not have stopped within these {epochs} epochs; with restore_best_weights=True the "
-                f"run would end with epoch {self.best_epoch}'s weights ({_described(history, self.best_epoch)})."
-            )
-        stop = f"{call} would have stopped after epoch {self.stopped_epoch}"
+            return _(
+                "{call} would not have stopped within these {epochs} epochs; with restore_best_weights=True the run "
+                "would end with epoch {best}'s weights ({described})."
+            ).format(call=call, epochs=epochs, best=self.best_epoch, described=_described(history, self.best_epoch))
         kept = _described(history, self.kept_epoch)
         if self.kept_epoch == self.best_epoch:
-            return f"{stop}, with the weights of its best epoch, {kept}; restore_best_weights changes nothing here."
-        best = _described(history, self.best_epoch)
-        return (
-            f"{stop}, keeping that epoch's weights ({kept}); with restore_best_weights=True it keeps epoch "
-            f"{self.best_epoch}'s ({best})."
-        )
+            return _(
+                "{call} would have stopped after epoch {stopped}, with the weights of its best epoch, {kept}; "
+                "restore_best_weights changes nothing here."
+            ).format(call=call, stopped=self.stopped_epoch, kept=kept)
+        return _(
+            "{call} would have stopped after epoch {stopped}, keeping that epoch's weights ({kept}); with "
+            "restore_best_weights=True it keeps epoch {best}'s ({described})."
+        ).format(call=call, stopped=self.stopped_epoch, kept=kept, best=self.best_epoch,
+                 described=_described(history, self.best_epoch))  # fmt: skip
 
 
 def _described(history: dict[str, list[float]], epoch: int) -> str:
@@ -57,7 +61,8 @@ def _described(history: dict[str, list[float]], epoch: int) -> str:
         if values and epoch < len(values) and math.isfinite(values[epoch]):
             value = values[epoch]
             shown.append(f"{name} {value:.1%}" if name.endswith("accuracy") else f"{name} {value:.4g}")
-    return f"epoch {epoch}: " + ", ".join(shown) if shown else f"epoch {epoch}"
+    where = _("epoch {epoch}").format(epoch=epoch)
+    return f"{where}: " + ", ".join(shown) if shown else where
 
 
 def replay_early_stopping(

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._i18n import _
 from ._bands import EpochBand
 from ._curves import MIN_EPOCHS, CurveReport, analyse_curves, curve_sentences
 
@@ -57,8 +58,17 @@ def diagnose_folds(
     if len(values) >= 2:
         error = values.std(ddof=1) / math.sqrt(len(values))
         sentences.append(
-            f"One validation split alone could have read a final val_{metric} anywhere from {values.min():.4f} to "
-            f"{values.max():.4f} (the folds' range); the mean over the {len(values)} folds, {values.mean():.4f} "
-            f"± {error:.4f} (its standard error), is the figure to compare models by."
+            _(
+                "One validation split alone could have read a final {metric} anywhere from {low} to {high} (the "
+                "folds' range); the mean over the {folds} folds, {mean} ± {error} (its standard error), is the figure "
+                "to compare models by."
+            ).format(
+                metric=f"val_{metric}",
+                low=f"{values.min():.4f}",
+                high=f"{values.max():.4f}",
+                folds=len(values),
+                mean=f"{values.mean():.4f}",
+                error=f"{error:.4f}",
+            )
         )
     return FoldsDiagnosis(curve, sentences)

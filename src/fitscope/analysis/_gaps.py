@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .._errors import ArgumentError, argument_error
+from .._i18n import N_, _
 
 __all__ = [
     "ACTIONS",
@@ -49,31 +50,34 @@ _BETWEEN = {
 # training error is the model's error on the very set it fitted: no sample of anything.
 _HELD_OUT = ("train_dev", "dev", "test")
 _LABELS = {
-    "avoidable_bias": "avoidable-bias",
-    "variance": "variance",
-    "data_mismatch": "data-mismatch",
-    "dev_overfitting": "dev-overfitting",
+    "avoidable_bias": N_("avoidable-bias"),
+    "variance": N_("variance"),
+    "data_mismatch": N_("data-mismatch"),
+    "dev_overfitting": N_("dev-overfitting"),
 }
 
+# Marked for translation here, translated where they are said (see fitscope._i18n).
+_LEVEL_NAMES = {"human": N_("human"), "train": N_("train"), "train_dev": N_("train-dev"), "dev": N_("dev"),
+                "test": N_("test")}  # fmt: skip
 ACTIONS = {
     "avoidable_bias": [
-        "train a bigger model (more units or layers)",
-        "train longer, or with a better optimizer (e.g. adam, rmsprop)",
-        "try a new architecture, or reduce regularisation",
+        N_("train a bigger model (more units or layers)"),
+        N_("train longer, or with a better optimizer (e.g. adam, rmsprop)"),
+        N_("try a new architecture, or reduce regularisation"),
     ],
     "variance": [
-        "get more training data (or augment it)",
-        "add regularisation (L2, dropout)",
-        "stop early at the best validation epoch",
-        "try a new architecture",
+        N_("get more training data (or augment it)"),
+        N_("add regularisation (L2, dropout)"),
+        N_("stop early at the best validation epoch"),
+        N_("try a new architecture"),
     ],
     "data_mismatch": [
-        "make the training data more like the dev/test data (collect more of it, or synthesise it)",
-        "compare errors on train-dev and dev by hand to see what differs",
-        "try a new architecture",
+        N_("make the training data more like the dev/test data (collect more of it, or synthesise it)"),
+        N_("compare errors on train-dev and dev by hand to see what differs"),
+        N_("try a new architecture"),
     ],
     "dev_overfitting": [
-        "get a bigger, fresh dev set: this one has been tuned on too often",
+        N_("get a bigger, fresh dev set: this one has been tuned on too often"),
     ],
 }
 
@@ -105,7 +109,7 @@ class GapReport:
                 continue
             noise = self.uncertainty.get(name)
             spread = f" (±{noise:.1%})" if noise and noise >= 0.01 else ""
-            shown.append(f"{name.replace('_', '-')} {value:.1%}{spread}")
+            shown.append(f"{_(_LEVEL_NAMES[name])} {value:.1%}{spread}")
         return ", ".join(shown)
 
 
@@ -192,7 +196,7 @@ def analyse_gaps(errors: dict[str, float | None], sizes: Mapping[str, int | None
     notes: list[str] = []
     if levels["human"] is None:
         levels["human"] = 0.0
-        notes.append("No human-level error given: 0 is used, so avoidable bias is the whole training error.")
+        notes.append(_("No human-level error given: 0 is used, so avoidable bias is the whole training error."))
     human, train, train_dev, dev, test = (levels[n] for n in ERROR_LEVELS)
 
     def minus(a: float | None, b: float | None) -> float | None:
@@ -206,8 +210,10 @@ def analyse_gaps(errors: dict[str, float | None], sizes: Mapping[str, int | None
     }
     if train_dev is None and gaps["variance"] is not None:
         notes.append(
-            "Without a train-dev set, variance is measured as dev - train, which also holds any "
-            "train/dev data mismatch; carve a train-dev set to tell them apart."
+            _(
+                "Without a train-dev set, variance is measured as dev - train, which also holds any "
+                "train/dev data mismatch; carve a train-dev set to tell them apart."
+            )
         )
     counted = dict(gaps)
     uncertainty: dict[str, float | None] = {}
@@ -227,15 +233,19 @@ def analyse_gaps(errors: dict[str, float | None], sizes: Mapping[str, int | None
             if gap >= _ABSOLUTE and gap >= _RELATIVE * largest:  # said only where it could have been the problem
                 within_noise.append(name)
                 notes.append(
-                    f"The {_LABELS[name]} gap ({gap:.1%}) is within the sampling noise of the sets it compares "
-                    f"(two standard errors: {noise:.1%}), so it is not counted as a problem: it may be chance. "
-                    "Bigger held-out sets would tell."
+                    _(
+                        "The {gap_name} gap ({gap}) is within the sampling noise of the sets it compares (two "
+                        "standard errors: {noise}), so it is not counted as a problem: it may be chance. Bigger "
+                        "held-out sets would tell."
+                    ).format(gap_name=_(_LABELS[name]), gap=f"{gap:.1%}", noise=f"{noise:.1%}")
                 )
     bias = gaps["avoidable_bias"]
     if bias is not None and bias < 0:
         notes.append(
-            "Training error is below the human-level estimate, so avoidable bias cannot be measured: "
-            "the estimate is too high, or the model fits the training set too closely. Focus on variance."
+            _(
+                "Training error is below the human-level estimate, so avoidable bias cannot be measured: "
+                "the estimate is too high, or the model fits the training set too closely. Focus on variance."
+            )
         )
         counted["avoidable_bias"] = None
     problems = [
@@ -245,16 +255,18 @@ def analyse_gaps(errors: dict[str, float | None], sizes: Mapping[str, int | None
     primary = problems[0] if problems else "none"
     if primary == "data_mismatch" and train_dev is not None and dev is not None:
         notes.append(
-            f"The train-dev set is held-out data from the training distribution: the model does well there "
-            f"({train_dev:.1%} error) but badly on the dev set ({dev:.1%}), so the difference comes from the "
-            "data being different, not from overfitting the training set."
+            _(
+                "The train-dev set is held-out data from the training distribution: the model does well there "
+                "({train_dev} error) but badly on the dev set ({dev}), so the difference comes from the data being "
+                "different, not from overfitting the training set."
+            ).format(train_dev=f"{train_dev:.1%}", dev=f"{dev:.1%}")
         )
     if primary != "none":
-        actions = list(ACTIONS[primary])
+        actions = [_(action) for action in ACTIONS[primary]]
     elif within_noise:
-        actions = ["measure on bigger held-out sets before acting on these gaps"]
+        actions = [_("measure on bigger held-out sets before acting on these gaps")]
     else:
-        actions = ["no gap stands out: the model is near the best this data allows"]
+        actions = [_("no gap stands out: the model is near the best this data allows")]
     return GapReport(
         errors=levels, gaps=gaps, primary=primary, actions=actions, notes=notes,
         uncertainty=uncertainty, within_noise=within_noise, problems=problems,

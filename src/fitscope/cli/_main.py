@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from .._backend import backend_note
 from .._errors import FitscopeError, Interrupted
+from .._i18n import LANGUAGES, set_language
 from .._process import own_process
 from .._version import __version__
 from . import _data, _diagnose, _doctor, _plot, _run, _runs, _search, _split
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fitscope {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback when something fails")
+    parser.add_argument("--lang", choices=LANGUAGES, help="the language to speak: en or ko (default: the locale's; "
+                        "LANG=ko_KR.UTF-8 is Korean, and so is FITSCOPE_LANG=ko)")  # fmt: skip
     _runs.add_runs_option(parser, help_text=f"{_runs.RUNS_HELP}; also taken after the command")
     parser.set_defaults(uses_store=False)  # each command that reads or writes runs sets it
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -81,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if note:
         print(f"note: {note}", file=sys.stderr)
     try:
+        if args.lang is not None:
+            set_language(args.lang)
         with _sigterm_as_interrupt():
             return int(args.handler(args) or EXIT_OK)
     except FitscopeError as exc:

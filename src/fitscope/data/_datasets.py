@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import DataError, argument_error, invalid_argument
+from .._i18n import N_
 from ._readers import read_csv, read_idx, read_npz
 
 __all__ = [
@@ -57,8 +58,11 @@ BUILTIN_DATASETS = ("mnist", "fashion_mnist", "digits")
 # Human-level error of the built-in datasets, with where the figure comes from: the diagnosis's
 # default for Ng's avoidable bias (a user's own estimate overrides it).
 HUMAN_LEVEL_ERROR: dict[str, tuple[float, str]] = {
-    "mnist": (0.002, "the human error usually quoted for MNIST (LeCun et al., 1995)"),
-    "fashion_mnist": (0.165, "crowd-sourced human accuracy, 83.5%, in the Fashion-MNIST benchmark (Xiao et al., 2017)"),
+    "mnist": (0.002, N_("the human error usually quoted for MNIST (LeCun et al., 1995)")),
+    "fashion_mnist": (
+        0.165,
+        N_("crowd-sourced human accuracy, 83.5%, in the Fashion-MNIST benchmark (Xiao et al., 2017)"),
+    ),
 }
 # What a dataset's labels are: classes, or numbers to predict.
 TASKS = ("classification", "regression")

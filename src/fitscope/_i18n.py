@@ -1,0 +1,67 @@
+"""The language fitscope speaks to its users: English, or Korean.
+
+Sentences are written in English in the code and looked up, when another language is
+chosen, in gettext catalogs (``locale/<lang>/LC_MESSAGES/fitscope.po``, compiled to
+``.mo`` beside it by ``python tools/compile_catalogs.py``). The language is the one
+set with :func:`set_language` (``fitscope --lang ko``), else ``FITSCOPE_LANG``, else
+the locale (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``ko_KR.UTF-8`` is
+Korean). Numbers and JSON keys never change with the language.
+
+Each translatable sentence is a template with named fields, ``_("... {epoch} ...")``,
+filled with ``.format(...)`` after the lookup, so a translation may put the fields in
+its own order.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from functools import cache
+from pathlib import Path
+
+__all__ = ["LANGUAGES", "LOCALE_DIR", "N_", "_", "language", "set_language"]
+
+LANGUAGES = ("en", "ko")
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "fitscope"
+_chosen: str | None = None
+
+
+def set_language(lang: str | None) -> None:
+    """Speak ``lang`` (``"en"`` or ``"ko"``) from now on; ``None`` goes back to the environment's choice."""
+    global _chosen
+    if lang is not None and lang not in LANGUAGES:
+        from ._errors import invalid_argument
+
+        raise invalid_argument("lang", lang, f"Expected one of {', '.join(LANGUAGES)}.")
+    _chosen = lang
+
+
+def language() -> str:
+    """The language in use: the one set, else ``FITSCOPE_LANG``, else the locale's (Korean or English)."""
+    if _chosen is not None:
+        return _chosen
+    own = os.environ.get("FITSCOPE_LANG")
+    if own in LANGUAGES:
+        return own
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable)
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    return "en"
+
+
+@cache
+def _catalog(lang: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+
+
+def _(message: str) -> str:
+    """``message`` in the language in use (itself in English, or when a catalog lacks it)."""
+    lang = language()
+    return message if lang == "en" else _catalog(lang).gettext(message)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation where it is defined (a constant); :func:`_` translates it where it is used."""
+    return message
