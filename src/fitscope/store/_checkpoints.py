@@ -20,7 +20,7 @@ import numpy as np
 from .._atomic import write_atomically
 from .._errors import StoreError
 
-__all__ = ["Checkpoint", "CheckpointDir"]
+__all__ = ["Checkpoint", "CheckpointDir", "unreadable"]
 
 _NAME = re.compile(r"^epoch-(\d{6,})\.npz$")
 KEEP = 2
@@ -82,10 +82,8 @@ class CheckpointDir:
             if at_most is not None and epoch > at_most:
                 continue
             try:
-                with np.load(path, allow_pickle=False) as archive:
-                    arrays = {k: archive[k] for k in archive.files}
-                meta = json.loads(arrays.pop("__meta__").tobytes().decode())
-            except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+                arrays, meta = _read_npz(path)
+            except _UNREADABLE as exc:
                 warnings.warn(
                     f"checkpoint {path} is unreadable ({exc}); falling back to an older one.",
                     RuntimeWarning,
@@ -120,10 +118,8 @@ class CheckpointDir:
         if not path.is_file():
             return None
         try:
-            with np.load(path, allow_pickle=False) as archive:
-                arrays = {k: archive[k] for k in archive.files}
-            meta = json.loads(arrays.pop("__meta__").tobytes().decode())
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+            arrays, meta = _read_npz(path)
+        except _UNREADABLE as exc:
             if set_aside_unreadable:
                 path.replace(path.with_name("best.npz.unreadable"))
                 warnings.warn(f"{path} is unreadable ({exc}); it was set aside as best.npz.unreadable and the run "
@@ -137,6 +133,26 @@ class CheckpointDir:
         for number, path in self.paths():
             if number > epoch:
                 path.unlink(missing_ok=True)
+
+
+# What reading a torn, truncated or foreign .npz raises.
+_UNREADABLE = (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError)
+
+
+def _read_npz(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays of a checkpoint file and the JSON record of what they are."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    return arrays, json.loads(arrays.pop("__meta__").tobytes().decode())
+
+
+def unreadable(path: Path) -> str | None:
+    """Why a checkpoint file cannot be read (``None``: it can)."""
+    try:
+        _read_npz(path)
+    except _UNREADABLE as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _write_npz(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:

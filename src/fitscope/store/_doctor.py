@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .._errors import StoreError
-from ._checkpoints import CheckpointDir
+from ._checkpoints import CheckpointDir, unreadable
 from ._owner import owner_state
 from ._schema import APPLICATION_ID, create_schema
 from ._sqlite import is_damage
@@ -254,7 +254,7 @@ def _unreadable_weights(store: Store, repair: bool) -> Iterator[Finding]:
         if (checkpoints.folder / "best.npz").is_file():
             paths.append(checkpoints.folder / "best.npz")
         for path in paths:
-            problem = _unreadable(path)
+            problem = unreadable(path)
             if problem is None:
                 continue
             if repair:
@@ -262,22 +262,6 @@ def _unreadable_weights(store: Store, repair: bool) -> Iterator[Finding]:
             what = "best weights" if path.name == "best.npz" else "checkpoint"
             yield Finding(f"unreadable {what}", str(path), problem,
                           f"set aside as {path.name}.unreadable" if repair else None)  # fmt: skip
-
-
-def _unreadable(path: Path) -> str | None:
-    import json
-    import zipfile
-
-    import numpy as np
-
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            for name in archive.files:
-                archive[name]  # (reads and checks every array)
-            json.loads(archive["__meta__"].tobytes().decode())
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None
 
 
 def _tensorboard(store: Store, repair: bool) -> Iterator[Finding]:

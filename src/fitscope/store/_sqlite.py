@@ -8,8 +8,9 @@ store goes through :class:`StoreConnection`, which words that (and a garbled hea
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -40,46 +41,29 @@ def damaged(path: Path, exc: BaseException) -> StoreError:
     )
 
 
+def _wording_damage(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` of a cursor, its damage errors worded by :func:`damaged` (the rest as SQLite raises them)."""
+
+    @functools.wraps(method)
+    def worded(self: StoreCursor, *args: Any) -> Any:
+        try:
+            return method(self, *args)
+        except sqlite3.DatabaseError as exc:
+            raise _worded(self.path, exc) from exc
+
+    return worded
+
+
 class StoreCursor(sqlite3.Cursor):
     """A cursor whose damage errors, raised while stepping through rows too, are :func:`damaged`."""
 
     path: Path
-
-    def execute(self, sql: str, parameters: Any = (), /) -> StoreCursor:
-        try:
-            return super().execute(sql, parameters)
-        except sqlite3.DatabaseError as exc:
-            raise _worded(self.path, exc) from exc
-
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> StoreCursor:
-        try:
-            return super().executemany(sql, parameters)
-        except sqlite3.DatabaseError as exc:
-            raise _worded(self.path, exc) from exc
-
-    def fetchone(self) -> Any:
-        try:
-            return super().fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise _worded(self.path, exc) from exc
-
-    def fetchmany(self, size: int | None = 1) -> list[Any]:
-        try:
-            return super().fetchmany(size if size is not None else self.arraysize)
-        except sqlite3.DatabaseError as exc:
-            raise _worded(self.path, exc) from exc
-
-    def fetchall(self) -> list[Any]:
-        try:
-            return super().fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise _worded(self.path, exc) from exc
-
-    def __next__(self) -> Any:
-        try:
-            return super().__next__()
-        except sqlite3.DatabaseError as exc:
-            raise _worded(self.path, exc) from exc
+    execute = _wording_damage(sqlite3.Cursor.execute)
+    executemany = _wording_damage(sqlite3.Cursor.executemany)
+    fetchone = _wording_damage(sqlite3.Cursor.fetchone)
+    fetchmany = _wording_damage(sqlite3.Cursor.fetchmany)
+    fetchall = _wording_damage(sqlite3.Cursor.fetchall)
+    __next__ = _wording_damage(sqlite3.Cursor.__next__)
 
 
 class StoreConnection(sqlite3.Connection):
