@@ -95,3 +95,18 @@ def test_diagnose_speaks_korean_with_the_same_numbers_and_json_keys(
     assert set(in_korean) == set(in_english) and in_korean["errors"] == in_english["errors"]
     assert all(HANGUL.search(sentence) for sentence in in_korean["summary"])
     assert _("train") == "train"  # English again
+
+
+def test_a_run_s_summary_and_the_split_audit_speak_korean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny: object
+) -> None:
+    from fitscope import split_dataset
+
+    argv = ["--lang", "ko", "run", "digits_quick", "--set", "fit.epochs=2", "--quiet", "--runs", str(tmp_path)]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("실행 ") and lines[0].endswith(": 완료, 2 에포크")
+    assert all(HANGUL.search(line) for line in lines), lines
+    set_language("ko")
+    warnings = split_dataset(tiny, val=6, seed=0).audit.warnings  # a validation part too small to trust
+    assert warnings and all(HANGUL.search(warning) for warning in warnings), warnings

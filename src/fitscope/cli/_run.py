@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from .._errors import StoreError
+from .._i18n import N_, _
 from ._output import HelpFormatter, console, print_json
 from ._runs import (
     add_data_dir_option,
@@ -71,35 +72,41 @@ def run_run(args: argparse.Namespace) -> int:
         if exc.run_id is None:
             raise
         again = resume_command(args.spec, spec_overrides(args), exc.run_id, getattr(args, "runs", None))
-        raise StoreError(f"{exc}\nresume: {again}") from exc
+        raise StoreError(f"{exc}\n" + _("resume: {command}").format(command=again)) from exc
     if args.json:
         print_json(result.to_dict())
         return 0 if result.status == "finished" else 1
     out = console()
-    out.print(f"run {result.run_id}: {result.status}, {result.epochs} epochs")
+    status = _(_STATUSES.get(result.status, result.status))
+    out.print(_("run {run_id}: {status}, {epochs} epochs").format(run_id=result.run_id, status=status,
+                                                                   epochs=result.epochs))  # fmt: skip
     if result.extra.get("reason"):
-        out.print(f"reason: {result.extra['reason']}", markup=False)
+        out.print(_("reason: {reason}").format(reason=result.extra["reason"]), markup=False)
     history = result.history
     if result.best_epoch is not None:
         best = result.best_epoch
         acc = history.get("val_accuracy", [None] * (best + 1))[best]
         shown = f", val_accuracy {acc:.4f}" if acc is not None else ""
-        out.print(f"best epoch {best}: val_loss {history['val_loss'][best]:.4f}{shown}")
+        metrics = f"val_loss {history['val_loss'][best]:.4f}{shown}"
+        out.print(_("best epoch {epoch}: {metrics}").format(epoch=best, metrics=metrics))
     held = result.weights_epoch
     restored = held is not None and held != result.epochs - 1
     if result.val:
-        label = f"validation (weights of epoch {held}, restored by EarlyStopping)" if restored else "final validation"
-        out.print(f"{label}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.val.items()))
+        label = _("validation (weights of epoch {epoch}, restored by EarlyStopping)") if restored else _(
+            "final validation")  # fmt: skip
+        out.print(f"{label.format(epoch=held)}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.val.items()))
     if result.test:
-        label = f"test (weights of epoch {held}, restored by EarlyStopping)" if restored else "test"
-        out.print(f"{label}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
-    out.print(f"run folder: {result.run_dir}", markup=False)  # paths may hold [brackets]
+        label = _("test (weights of epoch {epoch}, restored by EarlyStopping)") if restored else _("test")
+        out.print(f"{label.format(epoch=held)}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.test.items()))
+    out.print(_("run folder: {path}").format(path=result.run_dir), markup=False)  # paths may hold [brackets]
     if result.report:
-        out.print(f"report: {result.report}", markup=False)
-    out.print(f"tensorboard: {result.tensorboard_dir}  (fitscope board{runs_option(args)})", markup=False)
+        out.print(_("report: {path}").format(path=result.report), markup=False)
+    out.print(_("tensorboard: {path}  ({command})").format(path=result.tensorboard_dir,
+                                                           command=f"fitscope board{runs_option(args)}"),
+              markup=False)  # fmt: skip
     if result.status == "interrupted":
         again = resume_command(args.spec, spec_overrides(args), result.run_id, getattr(args, "runs", None))
-        out.print(f"resume: {again}", markup=False)
+        out.print(_("resume: {command}").format(command=again), markup=False)
     return 0 if result.status == "finished" else 1
 
 
@@ -147,6 +154,10 @@ def add_demo_parser(commands: Any) -> None:
     demo.set_defaults(handler=run_demo_command, trains=True)
 
 
+_STATUSES = {"finished": N_("finished"), "failed": N_("failed"), "interrupted": N_("interrupted"),
+             "running": N_("running")}  # fmt: skip
+
+
 def run_demo_command(args: argparse.Namespace) -> int:
     from ..experiment import run_demo
 
@@ -155,7 +166,11 @@ def run_demo_command(args: argparse.Namespace) -> int:
     )
     toy, store = results["book_toy"], runs_option(args)
     print(
-        f"Look next: `fitscope diagnose {toy.run_id}{store}`, `fitscope runs show {toy.run_id}{store}`, "
-        f"`fitscope board{store}` (TensorBoard), run folder {toy.run_dir}."
+        _("Look next: `{diagnose}`, `{show}`, `{board}` (TensorBoard), run folder {folder}.").format(
+            diagnose=f"fitscope diagnose {toy.run_id}{store}",
+            show=f"fitscope runs show {toy.run_id}{store}",
+            board=f"fitscope board{store}",
+            folder=toy.run_dir,
+        )
     )
     return 0 if all(r.status == "finished" for r in results.values()) else 1

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._i18n import _
 from ._datasets import Dataset
 
 __all__ = ["AuditReport", "audit_parts"]
@@ -104,8 +105,12 @@ def audit_parts(dataset: Dataset, parts: dict[str, np.ndarray]) -> AuditReport:
     counts = {name: class_counts(dataset, idx) for name, idx in parts.items()}
     warnings = _leak_warnings(across, examples_across, within, examples_within)
     warnings += [
-        f"{n} sample(s) of {part} share their input with a sample of another label: no model can fit both; "
-        "check those labels." for part, n in conflicting.items() if n
+        _(
+            "{count} sample(s) of {part} share their input with a sample of another label: no model can fit both; "
+            "check those labels."
+        ).format(count=n, part=part)
+        for part, n in conflicting.items()
+        if n
     ]  # fmt: skip
     warnings += _label_warnings(dataset, counts)  # before the class warnings it explains
     warnings += _balance_warnings(dataset, parts, counts)
@@ -125,14 +130,18 @@ def _leak_warnings(
             a, b = pair.split("-", 1)
             example = examples_across[pair][0]
             found.append(
-                f"{n} sample(s) of {b} also occur in {a} (e.g. index {example[1]} = "
-                f"index {example[0]}): scores on {b} are inflated by leakage."
+                _(
+                    "{count} sample(s) of {second} also occur in {first} (e.g. index {index} = index {other}): scores "
+                    "on {second} are inflated by leakage."
+                ).format(count=n, second=b, first=a, index=example[1], other=example[0])
             )
     for part, n in within.items():
         if n:
             example = examples_within[part][0]
             found.append(
-                f"{part} holds {n} repeated sample(s) (e.g. indices {', '.join(map(str, example))} are the same input)."
+                _("{part} holds {count} repeated sample(s) (e.g. indices {indices} are the same input).").format(
+                    part=part, count=n, indices=", ".join(map(str, example))
+                )
             )
     return found
 
@@ -154,13 +163,24 @@ def _balance_warnings(dataset: Dataset, parts: dict[str, np.ndarray], counts: di
             got = counts[name][cls]
             if got == 0 and expected >= 1:
                 found.append(
-                    f"class {cls!r} is missing from {name} (about {expected:.0f} expected "
-                    f"from its {share:.1%} overall share)."
+                    _(
+                        "class {name} is missing from {part} (about {expected} expected from its {share} overall "
+                        "share)."
+                    ).format(name=repr(cls), part=name, expected=f"{expected:.0f}", share=f"{share:.1%}")
                 )
             elif expected >= 10 and got < 0.5 * expected:
                 found.append(
-                    f"class {cls!r} is under-represented in {name}: {got} of {size} "
-                    f"({got / size:.1%}) against {share:.1%} overall. Consider stratify."
+                    _(
+                        "class {name} is under-represented in {part}: {got} of {size} ({fraction}) against {share} "
+                        "overall. Consider stratify."
+                    ).format(
+                        name=repr(cls),
+                        part=name,
+                        got=got,
+                        size=size,
+                        fraction=f"{got / size:.1%}",
+                        share=f"{share:.1%}",
+                    )
                 )
     return found
 
@@ -172,8 +192,10 @@ def _label_warnings(dataset: Dataset, counts: dict[str, dict[str, int]]) -> list
     if len(present) <= max(_MANY_CLASSES, samples / 10):
         return []
     return [
-        f"{len(present)} classes for {samples} samples: if the labels are numbers to predict (a measurement, a "
-        "price), make this a regression (`fitscope split --task regression`; a spec's `data.task: regression`)."
+        _(
+            "{classes} classes for {samples} samples: if the labels are numbers to predict (a measurement, a "
+            "price), make this a regression (`fitscope split --task regression`; a spec's `data.task: regression`)."
+        ).format(classes=len(present), samples=samples)
     ]
 
 
@@ -181,15 +203,22 @@ def _size_warnings(dataset: Dataset, parts: dict[str, np.ndarray]) -> list[str]:
     found = []
     for name, idx in parts.items():
         if name != "train" and 0 < len(idx) < _NOISY_PART:
-            moves = "" if dataset.is_regression else f" (one sample moves accuracy by {100 / len(idx):.1f} points)"
-            found.append(f"{name} has only {len(idx)} samples: its metrics will be noisy{moves}.")
+            if dataset.is_regression:
+                said = _("{part} has only {count} samples: its metrics will be noisy.")
+            else:
+                said = _("{part} has only {count} samples: its metrics will be noisy (one sample moves accuracy by "
+                         "{points} points).")  # fmt: skip
+            found.append(said.format(part=name, count=len(idx), points=f"{100 / len(idx):.1f}"))
         if 0 < len(idx) < dataset.num_classes:  # (a regression has none)
             found.append(
-                f"{name} has {len(idx)} samples for {dataset.num_classes} classes: some classes cannot appear in it."
+                _("{part} has {count} samples for {classes} classes: some classes cannot appear in it.").format(
+                    part=name, count=len(idx), classes=dataset.num_classes
+                )
             )
     if "train" in parts and "val" in parts and len(parts["train"]) < len(parts["val"]):
         found.append(
-            f"train ({len(parts['train'])}) is smaller than val ({len(parts['val'])}): "
-            "the model sees less data than it is judged on."
+            _("train ({train}) is smaller than val ({val}): the model sees less data than it is judged on.").format(
+                train=len(parts["train"]), val=len(parts["val"])
+            )
         )
     return found

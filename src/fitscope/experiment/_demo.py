@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import Interrupted
+from .._i18n import N_, _
 from ._runner import RunResult, resume_command, run_spec
 from .spec import BUNDLED_SPECS, data_dir_override
 
@@ -23,11 +24,19 @@ def explain(title: str, result: RunResult, *, runs: str | Path | None = None) ->
     from ..store import Store
 
     val_acc = result.history.get("val_accuracy", [])
-    lines = [f"{title}: {result.epochs} epochs."]
+    lines = [_("{title}: {epochs} epochs.").format(title=title, epochs=result.epochs)]
     if val_acc:
-        lines.append(f"Validation accuracy ended at {val_acc[-1]:.1%} (best {max(val_acc):.1%}).")
+        lines.append(
+            _("Validation accuracy ended at {last} (best {best}).").format(
+                last=f"{val_acc[-1]:.1%}", best=f"{max(val_acc):.1%}"
+            )
+        )
     if result.test:
-        lines.append(f"On the sealed test set (evaluated once): accuracy {result.test.get('accuracy', math.nan):.1%}.")
+        lines.append(
+            _("On the sealed test set (evaluated once): accuracy {accuracy}.").format(
+                accuracy=f"{result.test.get('accuracy', math.nan):.1%}"
+            )
+        )
     # The same account `fitscope diagnose` gives: one story, one best epoch, one list of actions.
     lines.extend(diagnose_run(Store(runs).run(result.run_id)).sentences)
     return lines
@@ -43,8 +52,9 @@ def run_demo(
 ) -> dict[str, RunResult]:
     """Run both book experiments, evaluate each once on the test set, and explain them."""
     results: dict[str, RunResult] = {}
-    for stem, title in (("book_toy", "The toy model (2 hidden units, sgd, 700 images)"),
-                        ("book_full", "The full model (512 hidden units, rmsprop, 50000 images)")):  # fmt: skip
+    for stem, titled in (("book_toy", N_("The toy model (2 hidden units, sgd, 700 images)")),
+                         ("book_full", N_("The full model (512 hidden units, rmsprop, 50000 images)"))):  # fmt: skip
+        title = _(titled)
         overrides = [f"fit.epochs={QUICK_EPOCHS[stem]}"] if quick else []
         if data_dir:
             overrides.append(data_dir_override(data_dir))
@@ -53,13 +63,17 @@ def run_demo(
         results[stem] = result
         if result.status == "interrupted":  # Ctrl-C or SIGTERM: the user wants the demo to stop, not go on
             again = resume_command(stem, overrides, result.run_id, runs)
-            say(f"Stopped after {result.epochs} epochs; `{again}` continues this run.")
+            say(_("Stopped after {epochs} epochs; `{command}` continues this run.").format(
+                epochs=result.epochs, command=again))  # fmt: skip
             raise Interrupted(result.stopped_by or "Ctrl-C")
         for line in explain(title, result, runs=runs):
             say(line)
     say(
-        "\nWhy the difference: two hidden units squeeze each 784-pixel image into two numbers, too few "
-        "to tell ten digits apart, so the small model stalls near 50 %; 512 units and 50000 images let "
-        "the second model reach about 98 %."
+        "\n"
+        + _(
+            "Why the difference: two hidden units squeeze each 784-pixel image into two numbers, too few to tell "
+            "ten digits apart, so the small model stalls near 50 %; 512 units and 50000 images let the second "
+            "model reach about 98 %."
+        )
     )
     return results
