@@ -110,3 +110,12 @@ def test_a_run_s_summary_and_the_split_audit_speak_korean(
     set_language("ko")
     warnings = split_dataset(tiny, val=6, seed=0).audit.warnings  # a validation part too small to trust
     assert warnings and all(HANGUL.search(warning) for warning in warnings), warnings
+
+
+def test_a_cross_validation_s_summary_speaks_korean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--lang", "ko", "cv", "digits_quick", "--folds", "2", "--set", "fit.epochs=3", "--runs", str(tmp_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    summary = out[out.index("교차 검증 그룹 ") :].splitlines()
+    assert summary[1].startswith("  폴드 0: 완료, 최종 val_")
+    assert all(HANGUL.search(line) for line in summary if line.strip()), summary

@@ -19,7 +19,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "LOCALE_DIR", "N_", "_", "language", "set_language"]
+__all__ = ["LANGUAGES", "LOCALE_DIR", "N_", "STATUS_NAMES", "_", "language", "set_language"]
 
 LANGUAGES = ("en", "ko")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -65,3 +65,10 @@ def _(message: str) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for translation where it is defined (a constant); :func:`_` translates it where it is used."""
     return message
+
+
+# A run's status, as a sentence says it (the store and JSON keep the English word).
+STATUS_NAMES = {
+    "finished": N_("finished"), "failed": N_("failed"), "interrupted": N_("interrupted"), "running": N_("running"),
+    "pending": N_("pending"),
+}  # fmt: skip

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from .._errors import StoreError
-from .._i18n import N_, _
+from .._i18n import STATUS_NAMES, _
 from ._output import HelpFormatter, console, print_json
 from ._runs import (
     add_data_dir_option,
@@ -77,7 +77,7 @@ def run_run(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
         return 0 if result.status == "finished" else 1
     out = console()
-    status = _(_STATUSES.get(result.status, result.status))
+    status = _(STATUS_NAMES.get(result.status, result.status))
     out.print(_("run {run_id}: {status}, {epochs} epochs").format(run_id=result.run_id, status=status,
                                                                    epochs=result.epochs))  # fmt: skip
     if result.extra.get("reason"):
@@ -152,10 +152,6 @@ def add_demo_parser(commands: Any) -> None:
     demo.add_argument("--quiet", action="store_true", help="no progress lines")
     add_runs_option(demo)
     demo.set_defaults(handler=run_demo_command, trains=True)
-
-
-_STATUSES = {"finished": N_("finished"), "failed": N_("failed"), "interrupted": N_("interrupted"),
-             "running": N_("running")}  # fmt: skip
 
 
 def run_demo_command(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import shlex
 import sys
 from typing import Any
 
+from .._i18n import _
 from ._output import HelpFormatter, print_json
 from ._runs import add_data_dir_option, add_runs_option, add_set_option, add_spec_argument, runs_option, spec_overrides
 
@@ -105,7 +106,7 @@ def run_cv(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
         return 0 if finished else 1  # as without --json: a script can tell a failed fold
     print(f"\n{result}")
-    print(f"fold bands: fitscope plot --group {result.group_id}{runs_option(args)}")
+    print(_("fold bands: {command}").format(command=f"fitscope plot --group {result.group_id}{runs_option(args)}"))
     return 0 if finished else 1
 
 
@@ -123,14 +124,18 @@ def run_tune(args: argparse.Namespace) -> int:
         return 0 if result.winner else 1
     print("\n" + "\n".join(result.ranking_lines()))
     if not result.winner:
-        print("no configuration finished: see the reasons above (fitscope runs show RUN has each one).")
+        print(_("no configuration finished: see the reasons above (fitscope runs show RUN has each one)."))
         return 1
     winner = assignments(result.winner["params"])
-    print(f"winner: {' '.join(winner)}")
+    print(_("winner: {configuration}").format(configuration=" ".join(winner)))
     sets = " ".join(f"--set {shlex.quote(item)}" for item in [*(args.overrides or []), *winner])
-    print(f"train it alone: fitscope run {shlex.quote(str(args.spec))} {sets}{runs_option(args)}")  # beside it
+    alone = f"fitscope run {shlex.quote(str(args.spec))} {sets}{runs_option(args)}"
+    print(_("train it alone: {command}").format(command=alone))  # (beside the winner)
     print("\n".join(result.trust_lines()))
-    print(f"compare the curves: fitscope plot --group {result.group_id}{runs_option(args)}")
+    print(
+        _("compare the curves: {command}").format(command=f"fitscope plot --group {result.group_id}{runs_option(args)}")
+    )
     if args.select == "val":  # (with --select cv the winner is several fold runs)
-        print(f"the winner's curves in words: fitscope diagnose {result.winner['run_ids'][0]}{runs_option(args)}")
+        diagnose = f"fitscope diagnose {result.winner['run_ids'][0]}{runs_option(args)}"
+        print(_("the winner's curves in words: {command}").format(command=diagnose))
     return 0

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..._errors import argument_error, invalid_argument
+from ..._i18n import STATUS_NAMES, _
 from ...analysis import FoldsDiagnosis, diagnose_folds, epoch_bands, standard_error
 from ...store import Store, normalize_metric_name
 from ..executors import Driver, Executor, start_executor
@@ -49,20 +50,24 @@ class CVResult:
 
     def __str__(self) -> str:
         """The summary `fitscope cv` prints (for ``print`` in a notebook)."""
-        lines = [f"cross-validation group {self.group_id}, validation metrics:"]
+        lines = [_("cross-validation group {group}, validation metrics:").format(group=self.group_id)]
         for fold in self.folds:
             final = ", ".join(f"val_{k} {v:.4f}" for k, v in fold["val"].items())
-            again = f" (attempt {fold['attempts']})" if fold["attempts"] > 1 else ""
-            line = f"  fold {fold['fold']}: {fold['status']}{again}" + (f", final {final}" if final else "")
+            status = _(STATUS_NAMES.get(fold["status"], fold["status"]))
+            if fold["attempts"] > 1:
+                status = _("{status} (attempt {attempt})").format(status=status, attempt=fold["attempts"])
+            line = "  " + _("fold {fold}: {status}").format(fold=fold["fold"], status=status)
+            line += _(", final {metrics}").format(metrics=final) if final else ""
             if fold["best_epoch"] is not None:
                 best = ", ".join(f"{k} {v:.4f}" for k, v in fold["best"].items())
-                line += f"; best at epoch {fold['best_epoch']}: {best}"
+                line += _("; best at epoch {epoch}: {metrics}").format(epoch=fold["best_epoch"], metrics=best)
             lines.append(line)
         for name in self.mean:
-            lines.append(f"  final val_{name}: {self.mean[name]:.4f} ± {self.std[name]:.4f} over the folds "
-                         f"(spread {self.spread[name]:.4f})")  # fmt: skip
+            lines.append("  " + _("final {metric}: {mean} ± {std} over the folds (spread {spread})").format(
+                metric=f"val_{name}", mean=f"{self.mean[name]:.4f}", std=f"{self.std[name]:.4f}",
+                spread=f"{self.spread[name]:.4f}"))  # fmt: skip
         if self.diagnosis.sentences:
-            lines += ["", "diagnosis of the folds' mean curves:", *(f"  {s}" for s in self.diagnosis.sentences)]
+            lines += ["", _("diagnosis of the folds' mean curves:"), *(f"  {s}" for s in self.diagnosis.sentences)]
         return "\n".join(lines)
 
 
@@ -87,14 +92,15 @@ class SearchResult:
 
     def ranking_lines(self) -> list[str]:
         """The ranked configurations as `fitscope tune` prints them (written as ``--set`` takes them)."""
-        lines = [f"search group {self.group_id}, ranked by {self.metric}:"]
+        lines = [_("search group {group}, ranked by {metric}:").format(group=self.group_id, metric=self.metric)]
         ranked_by = self.metric.removeprefix("val_")
         for rank, row in enumerate(self.ranking, start=1):
             score = "—" if row["score"] is None else f"{row['score']:.4f}"
             spread = f" ± {row['std']:.4f}" if row.get("std") else ""
             # The other validation metric beside the ranked one (accuracy beside the loss): scores often disagree.
             other = next((f", val_{name} {value:.4f}" for name, value in row["val"].items() if name != ranked_by), "")
-            lines.append(f"  {rank}. {score}{spread}  {' '.join(assignments(row['params']))}  ({row['status']}{other})")
+            status = _(STATUS_NAMES.get(row["status"], row["status"]))
+            lines.append(f"  {rank}. {score}{spread}  {' '.join(assignments(row['params']))}  ({status}{other})")
         return lines
 
     def noise_sentence(self) -> str | None:
@@ -103,44 +109,54 @@ class SearchResult:
         if not noise:
             return None
         first, error = noise["winner_accuracy"], noise["standard_error"]
-        sentence = (
-            f"The validation split has {noise['samples']} samples: the winner's validation accuracy, {first:.1%}, "
-            f"is uncertain by ±{error * 100:.1f} points (one standard error)"
-        )
+        fields = {"samples": noise["samples"], "first": f"{first:.1%}", "error": f"{error * 100:.1f}"}
         second = noise["runner_up_accuracy"]
         if second is None:
-            return sentence + "."
-        apart = f"{abs(first - second) * 100:.1f} points"
+            return _(
+                "The validation split has {samples} samples: the winner's validation accuracy, {first}, is uncertain "
+                "by ±{error} points (one standard error)."
+            ).format(**fields)
+        fields |= {"second": f"{second:.1%}", "apart": f"{abs(first - second) * 100:.1f}"}
         if noise["within_noise"]:
-            return (
-                f"{sentence}; the runner-up's is {second:.1%}, {apart} away, within twice that: this split alone does "
-                "not tell the two apart; a bigger validation split, or --select cv, would."
-            )
-        return f"{sentence}; the runner-up's is {second:.1%}, {apart} away, beyond that noise."
+            return _(
+                "The validation split has {samples} samples: the winner's validation accuracy, {first}, is uncertain "
+                "by ±{error} points (one standard error); the runner-up's is {second}, {apart} points away, within "
+                "twice that: this split alone does not tell the two apart; a bigger validation split, or --select "
+                "cv, would."
+            ).format(**fields)
+        return _(
+            "The validation split has {samples} samples: the winner's validation accuracy, {first}, is uncertain by "
+            "±{error} points (one standard error); the runner-up's is {second}, {apart} points away, beyond that "
+            "noise."
+        ).format(**fields)
 
     def __str__(self) -> str:
         """The ranking, the winner and how far its score can be trusted (for ``print`` in a notebook)."""
         lines = self.ranking_lines()
         if self.winner is not None:
-            lines.append(f"winner: {' '.join(assignments(self.winner['params']))}")
+            lines.append(
+                _("winner: {configuration}").format(configuration=" ".join(assignments(self.winner["params"])))
+            )
         return "\n".join([*lines, *self.trust_lines()])
 
     def trust_lines(self) -> list[str]:
         """How far the winning score can be trusted: the split's reuse, its sampling noise, the one test score."""
-        where = "the same folds" if self.select == "cv" else "this validation split"
+        where = _("the same folds") if self.select == "cv" else _("this validation split")
         if self.test:
-            advice = "the test score below is the unbiased one."
+            advice = _("the test score below is the unbiased one.")
         elif self.select == "cv":
-            advice = "confirm on the test set once (--test-best)."
+            advice = _("confirm on the test set once (--test-best).")
         else:
-            advice = "confirm on the test set once (--test-best) or with cross-validation (--select cv)."
+            advice = _("confirm on the test set once (--test-best) or with cross-validation (--select cv).")
         lines = [
-            f"{self.configurations_on_split} configuration(s) in this store were scored on {where}: the best score "
-            f"is optimistic; {advice}"
+            _(
+                "{count} configuration(s) in this store were scored on {where}: the best score is optimistic; {advice}"
+            ).format(count=self.configurations_on_split, where=where, advice=advice)
         ]
         lines += [sentence] if (sentence := self.noise_sentence()) else []
         if self.test:
-            lines.append("test (evaluated once): " + ", ".join(f"{k} {v:.4f}" for k, v in self.test.items()))
+            lines.append(_("test (evaluated once): {metrics}").format(
+                metrics=", ".join(f"{k} {v:.4f}" for k, v in self.test.items())))  # fmt: skip
         return lines
 
 
