@@ -10,6 +10,8 @@ from typing import Any, TextIO
 import keras
 import numpy as np
 
+from .._i18n import _
+
 __all__ = ["LiveView", "ProgressLine", "progress_callback"]
 
 
@@ -49,12 +51,17 @@ class ProgressLine(keras.callbacks.Callback):
             return
         self._last = now
         shown = _shown(logs)
-        best = f"  best val_loss {self._best[0]:.4f} at epoch {self._best[1]}" if self._best else ""
+        best = "  " + _best_text(self._best) if self._best else ""
         eta = ""
         if not last and self._done > 1:  # after the first epoch only: it includes compiling the model
             rate = (now - self._first_end) / (self._done - 1)
             eta = f"  ETA {rate * max(self.total - epoch - 1, 0):.0f}s"
-        print(f"{epoch + 1}/{self.total} epochs  {shown}{best}{eta}", file=self.stream, flush=True)
+        done = _("{done}/{total} epochs").format(done=epoch + 1, total=self.total)
+        print(f"{done}  {shown}{best}{eta}", file=self.stream, flush=True)
+
+
+def _best_text(best: tuple[float, int]) -> str:
+    return _("best val_loss {value} at epoch {epoch}").format(value=f"{best[0]:.4f}", epoch=best[1])
 
 
 def _shown(logs: dict[str, Any]) -> str:
@@ -112,7 +119,7 @@ class LiveView(keras.callbacks.Callback):
             self._best = (float(val_loss), epoch)
         shown = _shown(logs)
         if self._best:
-            shown += f"  | best val_loss {self._best[0]:.4f} at epoch {self._best[1]}"
+            shown += "  | " + _best_text(self._best)
         if self._live is not None:
             self._progress.update(self._task, completed=epoch + 1)
             if self._batches is not None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..._errors import FitscopeError
+from ..._i18n import STATUS_NAMES, _
 from ...store import Bundle, Ended, EpochEnded, Evaluated, Run, RunSink, Started, Status, Store
 from ..preparing import FoldPlans, TrialData, trial_data, warn_about_split
 from ..training import Trial
@@ -128,7 +129,8 @@ class Driver:
         # The metrics of the final weights on the validation split, named as in the curves.
         shown = ", ".join(f"val_{k} {v:.4f}" for k, v in outcome.val.items()) if ended.status == "finished" else None
         shown = shown or ended.reason
-        self.say(f"{outcome.trial.name}: {ended.status}" + (f" — {shown}" if shown else ""))
+        status = _(STATUS_NAMES.get(ended.status, ended.status))
+        self.say(f"{outcome.trial.name}: {status}" + (f" — {shown}" if shown else ""))
 
     def abandon(self, key: str, status: Status, reason: str) -> None:
         """End a trial whose worker vanished or that was cut short."""

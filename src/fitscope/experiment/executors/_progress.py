@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..._i18n import _
 from ..training import Trial
 
 __all__ = ["TrialsProgress"]
@@ -79,13 +80,20 @@ class TrialsProgress:
         now = self._clock() if now is None else now
         elapsed = now - self._start
         running = sorted(self._running, key=list(self._names).index)
-        where = ", ".join(f"{self._names[k]} {self._done_epochs.get(k, 0)}/{self._epochs[k]} epochs" for k in running)
-        text = f"{self._noun} {len(self._ended)}/{len(self._names)} done, {len(running)} running"
+        epochs = _("{done}/{total} epochs")
+        where = ", ".join(
+            f"{self._names[k]} " + epochs.format(done=self._done_epochs.get(k, 0), total=self._epochs[k])
+            for k in running
+        )
+        noun = _("folds") if self._noun == "folds" else _("trials")
+        text = _("{noun} {ended}/{count} done, {running} running").format(
+            noun=noun, ended=len(self._ended), count=len(self._names), running=len(running)
+        )
         text += f": {where}" if where else ""
         text += f" · {elapsed:.0f} s"
         left = self._seconds_left(now)
         if left is not None:
-            text += f", about {left:.0f} s left" if left >= 0.5 else ", almost done"
+            text += _(", about {seconds} s left").format(seconds=f"{left:.0f}") if left >= 0.5 else _(", almost done")
         return text
 
     def _seconds_left(self, now: float) -> float | None:
