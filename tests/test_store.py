@@ -296,10 +296,13 @@ def test_checkpoints_keep_two_and_fall_back(tmp_path: Path) -> None:
     assert [e for e, _ in folder.paths()] == [3, 2]
     newest = folder.paths()[0][1]
     newest.write_bytes(newest.read_bytes()[:40])
-    with pytest.warns(RuntimeWarning, match=r"epoch-000003.npz is unreadable"):
+    with pytest.warns(RuntimeWarning, match=r"epoch-000003.npz is unreadable .*; falling back to an older one\."):
         found = folder.load_latest()
     assert found is not None and found.epoch == 2 and found.arrays["w0000"].tolist() == [2, 2, 2]
     assert folder.load_latest(at_most=1) is None
+    (tmp_path / "ck" / "epoch-000002.npz").unlink()  # the torn one alone: said so, not "falling back"
+    with pytest.warns(RuntimeWarning, match=r"epoch-000003.npz is unreadable .*; there is no older one\."):
+        assert folder.load_latest() is None
 
 
 def test_checkpoint_disk_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -84,8 +84,10 @@ class CheckpointDir:
             try:
                 arrays, meta = _read_npz(path)
             except _UNREADABLE as exc:
+                older = any(number < epoch and (at_most is None or number <= at_most) for number, _ in self.paths())
                 warnings.warn(
-                    f"checkpoint {path} is unreadable ({exc}); falling back to an older one.",
+                    f"checkpoint {path} is unreadable ({exc})"
+                    + ("; falling back to an older one." if older else "; there is no older one."),
                     RuntimeWarning,
                     stacklevel=2,
                 )
