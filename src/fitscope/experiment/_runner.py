@@ -103,10 +103,10 @@ def run_spec(
     if resume:
         run = store.run(resume)
         run.check_resume_key(resume_key)
-        if not from_scratch:
-            check_resumable(run)  # (before the claim: a refused resume changes nothing)
+        # Before the claim, so that a refused resume changes nothing; its checkpoint is read once.
+        checked = {} if from_scratch else {"checkpoint": check_resumable(run)}
         run.claim(force=force)
-        initial_epoch = resume_model(run, model, from_scratch=from_scratch)
+        initial_epoch = resume_model(run, model, from_scratch=from_scratch, **checked)
         _warn_if_tested(run)
     else:
         import keras

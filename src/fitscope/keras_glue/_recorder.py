@@ -377,7 +377,10 @@ def check_resumable(run: Run) -> Checkpoint | None:
     return found
 
 
-def resume_model(run: Run, model: Any, *, from_scratch: bool = False) -> int:
+_NOT_CHECKED: Any = object()
+
+
+def resume_model(run: Run, model: Any, *, from_scratch: bool = False, checkpoint: Any = _NOT_CHECKED) -> int:
     """Load a run's last good checkpoint into ``model``; returns the epoch to continue from.
 
     The checkpoint used is the newest readable one whose epoch's rows are committed
@@ -389,6 +392,8 @@ def resume_model(run: Run, model: Any, *, from_scratch: bool = False) -> int:
     Args:
         from_scratch: train the run again from epoch 0, keeping its epochs and files
             as an earlier attempt (:meth:`~fitscope.store.Run.set_aside`), not deleting them.
+        checkpoint: what :func:`check_resumable` returned for the run, when it was called
+            already (before the claim): the checkpoint is then not read a second time.
 
     Returns:
         The ``initial_epoch`` to pass to ``model.fit``.
@@ -405,7 +410,7 @@ def resume_model(run: Run, model: Any, *, from_scratch: bool = False) -> int:
             warnings.warn(f"run {run.run_id} starts again from epoch 0; its {committed + 1} earlier epoch(s) are "
                           f"kept as run {earlier}.", UserWarning, stacklevel=2)  # fmt: skip
         return 0
-    found = check_resumable(run)
+    found = check_resumable(run) if checkpoint is _NOT_CHECKED else checkpoint
     if found is None:
         checkpoints.discard_after(-1)  # (written before a kill, for an epoch never committed)
         return 0

@@ -23,8 +23,8 @@ from .._errors import StoreError
 from ._checkpoints import CheckpointDir, unreadable
 from ._owner import owner_state
 from ._schema import APPLICATION_ID, create_schema
-from ._sqlite import is_damage
-from ._store import _GONE_REASON, _RUN_FOLDER, DB_NAME, Store, _holds, _root, _trained_elsewhere
+from ._sqlite import immediate, is_damage
+from ._store import _GONE_REASON, _RUN_FOLDER, DB_NAME, RunInfo, Store, _holds, _root, _trained_elsewhere
 
 __all__ = ["DoctorReport", "Finding", "doctor"]
 
@@ -112,14 +112,15 @@ def doctor(root: str | os.PathLike[str] | None = None, *, repair: bool = False) 
     if not damage or repair:
         store = Store(folder, readonly=not repair)
         try:
+            infos = store.runs()
             if repair:
-                _refuse_while_training((info.run_id, info.owner, info.heartbeat) for info in store.runs())
-            runs = len(store.runs())
+                _refuse_while_training((info.run_id, info.owner, info.heartbeat) for info in infos)
+            runs = len(infos)
             findings.extend(_foreign_keys(store, repair))
             findings.extend(_orphaned_runs(store, repair))
-            findings.extend(_folders(store, folder))
-            findings.extend(_unreadable_weights(store, repair))
-            findings.extend(_tensorboard(store, repair))
+            findings.extend(_folders(infos, folder))
+            findings.extend(_unreadable_weights(store, infos, repair))
+            findings.extend(_tensorboard(store, infos, repair))
         finally:
             store.close()
     return DoctorReport(folder, tuple(findings), repair, runs, damaged_copy, tuple(notes))
@@ -206,16 +207,8 @@ def _drop_orphan_rows(conn: sqlite3.Connection) -> dict[str, int]:
             for table in ("epochs", "batches", "evaluations")
         },
     }
-    removed = {}
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for table, sql in statements.items():
-            removed[table] = conn.execute(sql).rowcount
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+    with immediate(conn):
+        removed = {table: conn.execute(sql).rowcount for table, sql in statements.items()}
     return {table: count for table, count in removed.items() if count}
 
 
@@ -236,8 +229,8 @@ def _orphaned_runs(store: Store, repair: bool) -> Iterator[Finding]:
                       "marked interrupted (resume or re-run it)" if repair else None)  # fmt: skip
 
 
-def _folders(store: Store, folder: Path) -> Iterator[Finding]:
-    ids = {info.run_id for info in store.runs()}
+def _folders(infos: Sequence[RunInfo], folder: Path) -> Iterator[Finding]:
+    ids = {info.run_id for info in infos}
     on_disk = {path.name for path in folder.iterdir() if path.is_dir() and _RUN_FOLDER.match(path.name)}
     for name in sorted(on_disk - ids):
         yield Finding("run folder without a row", str(folder / name),
@@ -247,8 +240,8 @@ def _folders(store: Store, folder: Path) -> Iterator[Finding]:
                       "TensorBoard files are gone; `fitscope runs rm` removes it", repairable=False)  # fmt: skip
 
 
-def _unreadable_weights(store: Store, repair: bool) -> Iterator[Finding]:
-    for info in store.runs():
+def _unreadable_weights(store: Store, infos: Sequence[RunInfo], repair: bool) -> Iterator[Finding]:
+    for info in infos:
         checkpoints = CheckpointDir(store.run(info.run_id).checkpoint_dir)
         paths = [path for _, path in checkpoints.paths()]
         if (checkpoints.folder / "best.npz").is_file():
@@ -264,8 +257,8 @@ def _unreadable_weights(store: Store, repair: bool) -> Iterator[Finding]:
                           f"set aside as {path.name}.unreadable" if repair else None)  # fmt: skip
 
 
-def _tensorboard(store: Store, repair: bool) -> Iterator[Finding]:
-    for info in store.runs():
+def _tensorboard(store: Store, infos: Sequence[RunInfo], repair: bool) -> Iterator[Finding]:
+    for info in infos:
         run = store.run(info.run_id)
         train = run.tensorboard_dir / "train"
         if not train.is_dir():

@@ -11,6 +11,8 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
+from ._sqlite import immediate
+
 __all__ = [
     "APPLICATION_ID", "LEGACY_TRIAL_KEYS", "SCHEMA_VERSION", "backup_path", "create_schema", "migrate", "too_new",
 ]  # fmt: skip
@@ -133,32 +135,20 @@ def migrate(conn: sqlite3.Connection, path: Path) -> int:
     there: the first copy is the untouched one), then upgraded in one transaction:
     a crash leaves either the old store or the new one, never a mix.
     """
-    conn.execute("BEGIN IMMEDIATE")  # (held from the check to the commit: one process upgrades, once)
-    try:
+    with immediate(conn):  # (held from the check to the commit: one process upgrades, once)
         found = int(conn.execute("PRAGMA user_version").fetchone()[0])
         if found > SCHEMA_VERSION:
             raise too_new(conn, path, found)
         if 0 < found < SCHEMA_VERSION:
             _back_up(path, backup_path(path, found))
         _upgrade(conn, found, SCHEMA_VERSION)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # (a commit that failed on a full disk has rolled back already)
-            conn.execute("ROLLBACK")
-        raise
     return found
 
 
 def create_schema(conn: sqlite3.Connection, version: int) -> None:
     """Make an empty database a store of schema ``version`` (a repair copies an old store's rows into one)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         _upgrade(conn, 0, version)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # (a commit that failed on a full disk has rolled back already)
-            conn.execute("ROLLBACK")
-        raise
 
 
 def _upgrade(conn: sqlite3.Connection, found: int, version: int) -> None:

@@ -161,7 +161,8 @@ class RunSink:
             )  # fmt: skip
             self._scalars(record)
             if event.checkpointed and self._writer is not None:
-                # The epoch a resume would start after is in the event files as soon as its rows are committed.
+                # TensorBoard follows at the checkpoints' pace: the epoch a resume would start after is in
+                # the event files as soon as its rows are committed (a final checkpoint: fit_ended flushes).
                 self._writer.flush()
         elif isinstance(event, Checkpointed):
             mine = {"run_id": run.run_id}
@@ -172,8 +173,6 @@ class RunSink:
                 )
             if event.after_epoch:
                 run.mark_checkpoint(event.epoch)
-            if self._writer is not None:
-                self._writer.flush()  # TensorBoard follows at the checkpoints' pace
         elif isinstance(event, Evaluated):
             run.record_evaluation(event.split, event.metrics, fingerprint=event.fingerprint, epoch=event.epoch)
         elif isinstance(event, Ended):

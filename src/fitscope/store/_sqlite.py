@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .._errors import StoreError
 
-__all__ = ["StoreConnection", "connect", "damaged", "is_damage"]
+__all__ = ["StoreConnection", "connect", "damaged", "immediate", "is_damage"]
 
 _CORRUPT, _NOTADB = 11, 26  # SQLite's primary result codes SQLITE_CORRUPT and SQLITE_NOTADB
 
@@ -81,6 +82,19 @@ class StoreConnection(sqlite3.Connection):
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> StoreCursor:
         return self.cursor().executemany(sql, parameters)
+
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction (``BEGIN IMMEDIATE``) on an autocommit connection, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # (a commit that failed on a full disk has rolled back already)
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _worded(path: Path, exc: sqlite3.DatabaseError) -> Exception:

@@ -92,8 +92,8 @@ def _holds(owner: str | None, heartbeat: float | None) -> bool:
 def _trained_elsewhere(run_id: str, owner: str | None, heartbeat: float | None = None) -> str:
     found = Owner.parse(owner)
     host, pid = (found.host, found.pid) if found else ("?", "?")
-    elsewhere = host != socket.gethostname() and heartbeat is not None
-    heard = f", last heard from {max(0, round(time.time() - heartbeat))} s ago" if elsewhere and heartbeat else ""
+    elsewhere = heartbeat is not None and host != socket.gethostname()  # (this machine's processes are looked at)
+    heard = f", last heard from {max(0, round(time.time() - heartbeat))} s ago" if heartbeat and elsewhere else ""
     return f"run {run_id} is still being trained by process {pid} on {host}{heard}."
 
 
@@ -105,8 +105,7 @@ def _stop_it_first(run_id: str, owner: str | None, heartbeat: float | None, then
     ``force`` is the way for a user who knows.
     """
     found = Owner.parse(owner)
-    verified = found is not None and found.host == socket.gethostname() and found.started is not None
-    if verified and found is not None:
+    if found is not None and found.host == socket.gethostname() and found.started is not None:  # (verified)
         return f"{_trained_elsewhere(run_id, owner, heartbeat)} Stop it first (Ctrl-C where it runs, or " \
                f"`kill {found.pid}`), then {then}."  # fmt: skip
     return (
@@ -269,7 +268,6 @@ class Store:
                 "Fix its permissions or choose another folder with <<runs=DIR>> or FITSCOPE_HOME.",
                 StoreError,
             )
-        self.path = self.root / DB_NAME
         if self.path.exists():
             self._conn = self._connect()
             return
@@ -322,10 +320,7 @@ class Store:
                     if conn is not None:
                         conn.close()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"cannot read the run store {self.path} ({exc}). If the file is damaged, "
-                "move it aside; the TensorBoard files of each run remain readable."
-            ) from exc
+            raise StoreError(f"cannot read the run store {self.path} ({exc}).") from exc  # (damage: worded by connect)
         assert conn is not None  # (the loop either connected or raised; for the type checker)
         if self.schema > SCHEMA_VERSION:
             error = too_new(conn, self.path, self.schema)
@@ -379,10 +374,7 @@ class Store:
             migrate(conn, self.path)
             self.schema = int(conn.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"cannot open the run store {self.path} ({exc}). If the file is damaged, "
-                "move it aside; the TensorBoard files of each run remain readable."
-            ) from exc
+            raise StoreError(f"cannot open the run store {self.path} ({exc}).") from exc  # (damage: worded by connect)
         return conn
 
     def __repr__(self) -> str:
