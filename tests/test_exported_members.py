@@ -44,7 +44,7 @@ SUB_PACKAGES = {
     },
     "fitscope.analysis": {
         "ACTIONS", "CurveReport", "Diagnosis", "ERROR_LEVELS", "EpochBand", "FoldsDiagnosis", "GAPS", "GapReport",
-        "MIN_EPOCHS", "analyse_curves", "analyse_gaps", "diagnose_folds", "diagnose_run", "epoch_bands",
+        "LEVEL_NAMES", "MIN_EPOCHS", "analyse_curves", "analyse_gaps", "diagnose_folds", "diagnose_run", "epoch_bands",
         "parse_errors", "parse_sizes", "standard_error",
     },
     "fitscope.report": {

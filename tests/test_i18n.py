@@ -5,8 +5,11 @@ from __future__ import annotations
 import gettext
 import io
 import json
+import os
 import re
+import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -121,3 +124,149 @@ def test_a_cross_validation_s_summary_speaks_korean(tmp_path: Path, capsys: pyte
     summary = out[out.index("교차 검증 그룹 ") :].splitlines()
     assert summary[1].startswith("  폴드 0: 완료, 최종 val_")
     assert all(HANGUL.search(line) for line in out.splitlines() if line.strip()), out  # progress lines too
+
+
+ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}[.,:;!?]?")
+
+
+def untranslated(chunks: list[str]) -> list[str]:
+    """Sentences a user reads that have no Korean in them: two English words or more and no Hangul.
+
+    A lone identifier (a metric, a part's key, a run name) is not a sentence and passes.
+    """
+    words = [[word for word in chunk.split() if ENGLISH_WORD.fullmatch(word)] for chunk in chunks]
+    return [chunk for chunk, english in zip(chunks, words) if len(english) >= 2 and not HANGUL.search(chunk)]
+
+
+class _ReadText(HTMLParser):
+    """The text of the report's headings, sentences, list items and labels (not code, tables of numbers or SVG)."""
+
+    READ = frozenset({"title", "h1", "h2", "p", "li", "th", "summary", "div"})
+    SKIP = frozenset({"pre", "code", "svg", "style", "td"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: list[str] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.open and self.open.pop() != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        if data.strip() and self.open and self.open[-1] in self.READ and not self.SKIP & set(self.open):
+            self.chunks.append(data.strip())
+
+
+def report_text(html: str) -> list[str]:
+    reader = _ReadText()
+    reader.feed(html)
+    return reader.chunks
+
+
+def test_the_html_report_and_its_figure_speak_korean(tmp_path: Path) -> None:
+    from fitscope.report import render_report
+    from fitscope.store import Store
+    from test_diagnose import _book_toy
+
+    run = Store(tmp_path).run(_book_toy(tmp_path))
+    english = render_report(run)
+    assert '<html lang="en">' in english and not HANGUL.search(english.split("<svg")[0])
+    assert untranslated(report_text(english)), "the check below would pass on anything"
+    set_language("ko")
+    korean = render_report(run)
+    assert '<html lang="ko">' in korean
+    text = report_text(korean)
+    assert untranslated(text) == []
+    for heading in ("요약", "곡선", "진단", "분할", "평가", "스펙과 환경", "재현하기"):
+        assert f"<h2>{heading}</h2>" in korean
+    assert "가장 낮은 val_loss는 에포크 150의 1.255입니다(최적 에포크)." in text
+    assert "이 실행의 테스트 세트는 0번 평가되었습니다." in text
+    assert [f"<th>{name}</th>" in korean for name in ("사람", "훈련", "개발")] == [True] * 3  # the error levels' table
+    labels = {line.get_label() for line in _book_figure_lines(run)}
+    assert {"훈련 손실", "검증 손실", "최적 에포크 150", "과대적합 시작 ~146(평활화)"} <= labels
+
+
+def _book_figure_lines(run: object) -> list[object]:
+    from fitscope.analysis import diagnose_run
+    from fitscope.report import book_figure
+
+    curve = diagnose_run(run).curve  # type: ignore[arg-type]
+    assert curve is not None
+    figure = book_figure(run.history(), best_epoch=curve.best_epoch, onset=curve.overfit_onset)  # type: ignore[attr-defined]
+    assert figure.axes[0].get_xlabel() == "에포크"
+    return [line for ax in figure.axes for line in ax.get_lines()]
+
+
+def test_a_spec_can_ask_for_korean_and_an_explicit_choice_wins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fitscope.experiment.training import Trial
+
+    runs = ["--set", "fit.epochs=1", "--set", "lang=ko", "--runs", str(tmp_path), "--quiet"]
+    assert main(["run", "digits_quick", *runs]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[0].startswith("실행 ") and said[0].endswith(": 완료, 1 에포크"), said
+    set_language(None)
+    assert main(["--lang", "en", "run", "digits_quick", *runs]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(": finished, 1 epochs")
+    set_language(None)
+    assert language() == "en"  # the spec's choice lasts until the language is set again
+    spec = {"model": [{"Dense": {"units": 3}}], "seed": 0}
+    assert (
+        Trial(spec={**spec, "lang": "ko"}, name="t").key == Trial(spec=spec, name="t").key
+    )  # a finished trial stays found
+    assert main(["run", "digits_quick", "--set", "lang=fr", "--runs", str(tmp_path)]) == 2
+    assert "lang" in capsys.readouterr().err
+
+
+def test_an_unknown_fitscope_lang_is_said_once_and_the_locale_is_followed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import fitscope._i18n as i18n
+    from test_diagnose import _book_toy
+
+    run_id = _book_toy(tmp_path)
+    monkeypatch.setattr(i18n, "_warned_about", set())
+    monkeypatch.setenv("FITSCOPE_LANG", "fr")
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    with pytest.warns(UserWarning) as said:
+        assert language() == "ko" and language() == "ko"
+    assert [str(w.message) for w in said] == [
+        "FITSCOPE_LANG='fr' is not a language fitscope speaks (en, ko); it follows the locale instead. "
+        "Set FITSCOPE_LANG=ko or en, or unset it."
+    ]
+    monkeypatch.setattr(i18n, "_warned_about", set())
+    command = [sys.executable, "-m", "fitscope", "diagnose", run_id, "--runs", str(tmp_path)]
+    ran = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "FITSCOPE_LANG": "fr"}, timeout=120
+    )
+    assert ran.returncode == 0
+    assert ran.stderr.splitlines() == ["warning: " + str(said[0].message)]  # one line, no file name or source line
+    assert ran.stdout.startswith("가장 낮은 val_loss는")
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_the_quick_demo_and_a_korean_terminal_s_diagnose_speak_korean_throughout(
+    mnist_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = ["--runs", str(tmp_path)]
+    assert main(["--lang", "ko", "demo", "--quick", "--data-dir", str(mnist_path.parent), *runs]) == 0
+    captured = capsys.readouterr()
+    lines = [line for line in (captured.out + captured.err).splitlines() if line.strip()]
+    assert "== 장난감 모델(은닉 유닛 2개, sgd, 이미지 700장)" in lines
+    assert any(line.startswith("EarlyStopping(monitor='val_loss', patience=0)는 에포크 ") for line in lines)
+    assert untranslated(lines) == [] and all(HANGUL.search(line) for line in lines), lines
+    set_language(None)
+    monkeypatch.delenv("FITSCOPE_LANG")
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")  # a Korean terminal, no option
+    assert main(["diagnose", "last", *runs]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[0].startswith("가장 낮은 val_loss는 에포크 ") and all(HANGUL.search(line) for line in said), said
+    assert main(["report", "last", *runs, "-o", str(tmp_path / "report.html")]) == 0
+    capsys.readouterr()
+    assert untranslated(report_text((tmp_path / "report.html").read_text(encoding="utf-8"))) == []

@@ -343,7 +343,7 @@ def test_report_sections_and_self_containment(tmp_path: Path) -> None:
     text = render_report(run)
     for section in ("summary", "curves", "diagnosis", "split", "evaluations", "environment", "reproduce"):
         assert f'<section id="{section}">' in text
-    assert "<svg" in text and "evaluated <b>1</b> time(s)" in text and "보고서 test" in text
+    assert "<svg" in text and "evaluated 1 time(s)." in text and "보고서 test" in text
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)|url\((?!#)|@import|<link|<script""", text)
     assert "<th>error level</th>" in text
     losses = [1.0, 0.5, 0.4]

@@ -3,7 +3,7 @@
     python tools/compile_catalogs.py          # add new sentences to each .po (untranslated), compile each .mo
     python tools/compile_catalogs.py --check  # exit 1, listing them, if a sentence lacks a translation
 
-The sentences are the strings the code marks with ``_()`` or ``N_()`` (see
+The sentences are the strings the code and the report's templates mark with ``_()`` or ``N_()`` (see
 ``src/fitscope/_i18n.py``); each language's ``locale/<lang>/LC_MESSAGES/fitscope.po``
 holds their translations, written by hand, and ``fitscope.mo`` is compiled from it with
 Babel (``pip install babel``; the installed package needs only Python's gettext).
@@ -23,13 +23,15 @@ from babel.messages.pofile import read_po, write_po
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "fitscope"
 LOCALES = PACKAGE / "locale"
 KEYWORDS = {"_": None, "N_": None}
+# The code, and the Jinja templates of the HTML report (their sentences are marked with _() too).
+METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 
 
 def marked_sentences() -> dict[str, list[tuple[str, int]]]:
     """Every sentence marked in the package's code, with where it is."""
     found: dict[str, list[tuple[str, int]]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS
+        str(PACKAGE), method_map=METHODS, keywords=KEYWORDS
     ):
         found.setdefault(str(message), []).append((f"fitscope/{filename}", lineno))
     return found

@@ -3,7 +3,8 @@
 Sentences are written in English in the code and looked up, when another language is
 chosen, in gettext catalogs (``locale/<lang>/LC_MESSAGES/fitscope.po``, compiled to
 ``.mo`` beside it by ``python tools/compile_catalogs.py``). The language is the one
-set with :func:`set_language` (``fitscope --lang ko``), else ``FITSCOPE_LANG``, else
+set with :func:`set_language` (``fitscope --lang ko``), else the one an experiment's
+spec asks for (its ``lang`` key, :func:`prefer_language`), else ``FITSCOPE_LANG``, else
 the locale (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``ko_KR.UTF-8`` is
 Korean). Numbers and JSON keys never change with the language.
 
@@ -16,34 +17,56 @@ from __future__ import annotations
 
 import gettext
 import os
+import warnings
 from functools import cache
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "LOCALE_DIR", "N_", "STATUS_NAMES", "_", "language", "set_language"]
+__all__ = ["LANGUAGES", "LOCALE_DIR", "N_", "STATUS_NAMES", "_", "language", "prefer_language", "set_language"]
 
 LANGUAGES = ("en", "ko")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "fitscope"
 _chosen: str | None = None
+_preferred: str | None = None
+_warned_about: set[str] = set()
 
 
 def set_language(lang: str | None) -> None:
     """Speak ``lang`` (``"en"`` or ``"ko"``) from now on; ``None`` goes back to the environment's choice."""
-    global _chosen
+    global _chosen, _preferred
     if lang is not None and lang not in LANGUAGES:
         from ._errors import invalid_argument
 
         raise invalid_argument("lang", lang, f"Expected one of {', '.join(LANGUAGES)}.")
     _chosen = lang
+    if lang is None:
+        _preferred = None
+
+
+def prefer_language(lang: str | None) -> None:
+    """Speak ``lang`` from now on unless a language was set (:func:`set_language`, ``--lang``): a spec's ``lang``."""
+    global _preferred
+    if lang is not None:
+        _preferred = lang
 
 
 def language() -> str:
-    """The language in use: the one set, else ``FITSCOPE_LANG``, else the locale's (Korean or English)."""
+    """The language in use: the one set, else a spec's, else ``FITSCOPE_LANG``, else the locale's (ko or en)."""
     if _chosen is not None:
         return _chosen
+    if _preferred is not None:
+        return _preferred
     own = os.environ.get("FITSCOPE_LANG")
     if own in LANGUAGES:
         return own
+    if own and own not in _warned_about:  # said once, not on every sentence
+        _warned_about.add(own)
+        warnings.warn(
+            f"FITSCOPE_LANG={own!r} is not a language fitscope speaks ({', '.join(LANGUAGES)}); "
+            "it follows the locale instead. Set FITSCOPE_LANG=ko or en, or unset it.",
+            UserWarning,
+            stacklevel=3,
+        )
     for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(variable)
         if value:

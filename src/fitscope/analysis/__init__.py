@@ -9,12 +9,23 @@ from ._bands import EpochBand, epoch_bands
 from ._curves import MIN_EPOCHS, CurveReport, analyse_curves
 from ._diagnosis import Diagnosis, diagnose_run
 from ._folds import FoldsDiagnosis, diagnose_folds
-from ._gaps import ACTIONS, ERROR_LEVELS, GAPS, GapReport, analyse_gaps, parse_errors, parse_sizes, standard_error
+from ._gaps import (
+    ACTIONS,
+    ERROR_LEVELS,
+    GAPS,
+    LEVEL_NAMES,
+    GapReport,
+    analyse_gaps,
+    parse_errors,
+    parse_sizes,
+    standard_error,
+)
 
 __all__ = [
     "ACTIONS",
     "ERROR_LEVELS",
     "GAPS",
+    "LEVEL_NAMES",
     "MIN_EPOCHS",
     "CurveReport",
     "Diagnosis",

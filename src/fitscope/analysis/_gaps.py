@@ -26,6 +26,7 @@ __all__ = [
     "ACTIONS",
     "ERROR_LEVELS",
     "GAPS",
+    "LEVEL_NAMES",
     "GapReport",
     "analyse_gaps",
     "parse_errors",
@@ -56,8 +57,8 @@ _LABELS = {
     "dev_overfitting": N_("dev-overfitting"),
 }
 
-# Marked for translation here, translated where they are said (see fitscope._i18n).
-_LEVEL_NAMES = {"human": N_("human"), "train": N_("train"), "train_dev": N_("train-dev"), "dev": N_("dev"),
+# How a sentence or a table names each error level; marked for translation here, translated where said.
+LEVEL_NAMES = {"human": N_("human"), "train": N_("train"), "train_dev": N_("train-dev"), "dev": N_("dev"),
                 "test": N_("test")}  # fmt: skip
 ACTIONS = {
     "avoidable_bias": [
@@ -109,7 +110,7 @@ class GapReport:
                 continue
             noise = self.uncertainty.get(name)
             spread = f" (±{noise:.1%})" if noise and noise >= 0.01 else ""
-            shown.append(f"{_(_LEVEL_NAMES[name])} {value:.1%}{spread}")
+            shown.append(f"{_(LEVEL_NAMES[name])} {value:.1%}{spread}")
         return ", ".join(shown)
 
 

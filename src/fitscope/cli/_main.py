@@ -7,8 +7,10 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from .._backend import backend_note
 from .._errors import FitscopeError, Interrupted
@@ -86,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.lang is not None:
             set_language(args.lang)
-        with _sigterm_as_interrupt():
+        with _sigterm_as_interrupt(), _plain_warnings(args.debug):
             return int(args.handler(args) or EXIT_OK)
     except FitscopeError as exc:
         if args.debug:
@@ -122,6 +124,27 @@ def _flags(parser: argparse.ArgumentParser) -> dict[str, str]:
 
     walk(parser)
     return found
+
+
+@contextmanager
+def _plain_warnings(debug: bool) -> Iterator[None]:
+    """fitscope's own warnings as one line, ``warning: ...``, without a file name and source line (unless --debug)."""
+    original = warnings.formatwarning
+    package = Path(__file__).resolve().parents[1]
+
+    def plain(
+        message: Warning | str, category: type[Warning], filename: str, lineno: int, line: str | None = None
+    ) -> str:
+        if Path(filename).resolve().is_relative_to(package):
+            return f"warning: {message}\n"
+        return original(message, category, filename, lineno, line)
+
+    if not debug:
+        warnings.formatwarning = plain
+    try:
+        yield
+    finally:
+        warnings.formatwarning = original
 
 
 @contextmanager

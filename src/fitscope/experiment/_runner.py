@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import FitscopeError, SpecError, StoreError, argument_error
+from .._i18n import prefer_language
 from .._process import freeze_imports
 from ..store import Run, RunSink, Store
 from .preparing import prepare, warn_about_split
@@ -85,6 +86,7 @@ def run_spec(
     if force and not resume:
         raise argument_error("<<force>> goes with <<resume=RUN>>: it takes that run from a process that looks alive.")
     spec = as_spec(spec, overrides)
+    prefer_language(spec.lang)
     prepared = prepare(spec)
     if test and "test" not in prepared.split.parts:
         raise argument_error(

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._atomic import write_atomically
 from .._errors import ArgumentError, DataError
+from .._i18n import _
 from ._fonts import with_korean_fonts
 
 __all__ = ["CurveSet", "band_figure", "book_figure", "compare_figure", "grid_figure", "save_figure"]
@@ -77,7 +78,9 @@ def book_figure(
     """
     figure = _figure()
     loss_ax = figure.add_subplot(1, 1, 1)
-    labels = {"loss": "train loss", "val_loss": "val loss", "accuracy": "train acc", "val_accuracy": "val acc"}
+    labels = {
+        "loss": _("train loss"), "val_loss": _("val loss"), "accuracy": _("train acc"), "val_accuracy": _("val acc"),
+    }  # fmt: skip
     for metric in ("loss", "val_loss"):
         if metric in history:
             loss_ax.plot(_epochs(history[metric]), history[metric], BOOK_COLOURS[metric], label=labels[metric])
@@ -86,7 +89,8 @@ def book_figure(
         right_ax = loss_ax.twinx()
         for metric, colour in ((right, BOOK_COLOURS["accuracy"]), (f"val_{right}", BOOK_COLOURS["val_accuracy"])):
             if metric in history:
-                label = labels.get(metric, f"val {right}" if metric.startswith("val_") else f"train {right}")
+                named = _("val {metric}") if metric.startswith("val_") else _("train {metric}")
+                label = labels.get(metric, named.format(metric=right))
                 right_ax.plot(_epochs(history[metric]), history[metric], colour, label=label)
         right_ax.set_ylabel(right)
         right_ax.legend(loc="lower left")
@@ -115,7 +119,7 @@ def _epoch_axis(ax: Any) -> None:
     """Label the x axis and keep its ticks on whole epochs (no "epoch 2.5" on short runs)."""
     from matplotlib.ticker import MaxNLocator
 
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(_("epoch"))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
@@ -180,7 +184,7 @@ def compare_figure(sets: Sequence[CurveSet], *, metrics: Sequence[str] | None = 
     hashes = {s.split_hash for s in sets}
     if len(hashes) > 1:
         figure.suptitle(
-            "warning: these runs were scored on different validation sets — compare with care", color="tab:red"
+            _("warning: these runs were scored on different validation sets — compare with care"), color="tab:red"
         )
     elif title:
         figure.suptitle(title)
@@ -190,9 +194,11 @@ def compare_figure(sets: Sequence[CurveSet], *, metrics: Sequence[str] | None = 
 def _mark_epochs(ax: Any, best_epoch: int | None, onset: int | None) -> None:
     """Vertical lines at the best epoch and at the overfitting onset (when it is another epoch)."""
     if best_epoch is not None:
-        ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1, label=f"best epoch {best_epoch}")
+        label = _("best epoch {epoch}").format(epoch=best_epoch)
+        ax.axvline(best_epoch, color="0.35", linestyle="--", linewidth=1, label=label)
     if onset is not None and onset != best_epoch:
-        ax.axvline(onset, color="0.55", linestyle=":", linewidth=1.5, label=f"overfitting starts ~{onset} (smoothed)")
+        label = _("overfitting starts ~{epoch} (smoothed)").format(epoch=onset)
+        ax.axvline(onset, color="0.55", linestyle=":", linewidth=1.5, label=label)
 
 
 @with_korean_fonts
@@ -218,8 +224,10 @@ def band_figure(histories: Sequence[dict[str, list[float]]], *, title: str = "")
                 continue
             mean, std = np.array(band.mean), np.array(band.std)
             epochs = np.arange(len(mean))
-            ax.plot(epochs, mean, color=colour, label=f"{metric} (mean of {band.runs} folds)")
-            ax.fill_between(epochs, mean - std, mean + std, color=colour, alpha=0.25, label=f"{metric} ± 1 std")
+            label = _("{name} (mean of {folds} folds)").format(name=metric, folds=band.runs)
+            ax.plot(epochs, mean, color=colour, label=label)
+            label = _("{metric} ± 1 std").format(metric=metric)
+            ax.fill_between(epochs, mean - std, mean + std, color=colour, alpha=0.25, label=label)
         if name == "loss" and curve is not None:
             _mark_epochs(ax, curve.best_epoch, curve.overfit_onset)
         _epoch_axis(ax)

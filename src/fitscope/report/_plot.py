@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ArgumentError, DataError
+from .._i18n import _
 from ..analysis import analyse_curves, epoch_bands
 from ..store import Run
 from ._figures import (
@@ -83,8 +84,8 @@ def plot_runs(runs: Sequence[Run], output: str | os.PathLike[str], *, metrics: S
     get the first other validation metric they all recorded instead, if any.
     """
     histories = [(run, run.info(), run.history()) for run in runs]
-    wanted = list(metrics) if metrics else comparison_metrics([history for _, _, history in histories])
-    names = [info.name for _, info, _ in histories]
+    wanted = list(metrics) if metrics else comparison_metrics([history for _run, _info, history in histories])
+    names = [info.name for _run, info, _history in histories]
     sets = []
     for run, info, history in histories:
         check_metrics(history, wanted, where=f"run {run.run_id}")
@@ -112,15 +113,15 @@ def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: st
         configurations.setdefault(json.dumps(info.params, sort_keys=True, default=str), []).append((info, history))
     if len(configurations) == 1:
         (members,) = configurations.values()
-        return save_figure(band_figure([history for _, history in members], title=title), output)
+        return save_figure(band_figure([history for _info, history in members], title=title), output)
     sets = []
     for members in configurations.values():
-        infos = [info for info, _ in members]
+        infos = [info for info, _history in members]
         label = infos[0].name
         if len(members) > 1:
-            label = f"{label.rsplit('-fold', 1)[0]} (mean of {len(members)} folds)"
+            label = _("{name} (mean of {folds} folds)").format(name=label.rsplit("-fold", 1)[0], folds=len(members))
         split = "+".join(sorted(str(info.manifest.index_hash if info.manifest else None) for info in infos))
-        history = _mean_history([history for _, history in members])
+        history = _mean_history([history for _info, history in members])
         sets.append(CurveSet(label, history, split, infos[0].params))
     return save_figure(compare_figure(sets, title=title), output)
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..._errors import argument_error, invalid_argument
-from ..._i18n import STATUS_NAMES, _
+from ..._i18n import STATUS_NAMES, _, prefer_language
 from ...analysis import FoldsDiagnosis, diagnose_folds, epoch_bands, standard_error
 from ...store import Store, normalize_metric_name
 from ..executors import Driver, Executor, start_executor
@@ -247,6 +247,7 @@ def cross_validate(
     metrics, their mean, standard deviation and spread, and per-epoch mean ± std curves.
     """
     spec_obj = as_spec(spec, overrides)
+    prefer_language(spec_obj.lang)
     check_new_arguments(spec, overrides)
     plans = FoldPlans()
     _check_fold_count(folds)
@@ -344,6 +345,7 @@ def search(
     ``test_best`` is the winner evaluated, once, on the sealed test split.
     """
     spec_obj = as_spec(spec, overrides)
+    prefer_language(spec_obj.lang)
     check_new_arguments(spec, overrides)
     base = spec_obj.model_dump(mode="json")
     if not params:

@@ -122,6 +122,7 @@ class Spec(_Section):
     callbacks: list[dict[str, dict[str, Any] | None]] = Field(default_factory=list)
     record: RecordSpec = Field(default_factory=RecordSpec)
     seed: int | None = 0
+    lang: Literal["en", "ko"] | None = None  # what fitscope says about this experiment; not part of a trial's key
 
     @model_validator(mode="after")
     def _regression_defaults(self) -> Spec:

@@ -47,7 +47,8 @@ class Trial:
     @property
     def key(self) -> str:
         """A stable identity: the same command re-run finds the trials it already finished."""
-        return digest({"spec": self.spec, "fold": self.fold, "folds": self.folds, "stratify": self.stratify,
+        spec = {key: value for key, value in self.spec.items() if key != "lang"}  # the same trial in either language
+        return digest({"spec": spec, "fold": self.fold, "folds": self.folds, "stratify": self.stratify,
                         "group_by": self.group_by})  # fmt: skip
 
     @property
