@@ -43,9 +43,9 @@ SUB_PACKAGES = {
         "doctor", "library_versions", "normalize_metric_name", "scalar_tag",
     },
     "fitscope.analysis": {
-        "ACTIONS", "CurveReport", "Diagnosis", "ERROR_LEVELS", "EpochBand", "FoldsDiagnosis", "GAPS", "GapReport",
-        "LEVEL_NAMES", "MIN_EPOCHS", "analyse_curves", "analyse_gaps", "diagnose_folds", "diagnose_run", "epoch_bands",
-        "parse_errors", "parse_sizes", "standard_error",
+        "ACTIONS", "CurveReport", "Diagnosis", "ERROR_LEVELS", "EpochBand", "FoldsDiagnosis", "GAPS", "GAP_NAMES",
+        "GapReport", "LEVEL_NAMES", "MIN_EPOCHS", "analyse_curves", "analyse_gaps", "diagnose_folds", "diagnose_run",
+        "epoch_bands", "parse_errors", "parse_sizes", "standard_error",
     },
     "fitscope.report": {
         "CurveSet", "as_history", "band_figure", "board_command", "book_figure", "bundled_font_file", "cjk_font",

@@ -87,6 +87,15 @@ def test_diagnose_speaks_korean_with_the_same_numbers_and_json_keys(
         numbers = re.compile(r"\d+(?:\.\d+)?%?")
         assert sorted(numbers.findall(ko)) == sorted(numbers.findall(en)), (ko, en)  # ...with the same figures
     assert korean[0] == "가장 낮은 val_loss는 에포크 150의 1.255입니다(최적 에포크)."
+    assert (  # the book's lesson on its own figure
+        "에포크 150 이후 검증 손실은 올라갔지만(1.255 -> 1.381) 검증 정확도는 거의 그대로입니다(57.3% -> 56.3%). "
+        "모델이 틀린 답을 점점 더 확신하고 있습니다." in korean[2]
+    )
+    assert any("앤드류 응(Andrew Ng)의 순서대로 편향부터 고치세요." in line for line in korean)  # one story: bias first
+    assert (
+        "EarlyStopping(monitor='val_loss', patience=0)는 에포크 37 뒤에 멈추고 그 에포크의 가중치를 남겼을 것입니다"
+        "(에포크 37: val_loss 1.467, val_accuracy 47.0%)." in "\n".join(korean)
+    )
     set_language(None)
     monkeypatch.setenv("FITSCOPE_LANG", "")
     monkeypatch.setenv("LANG", "ko_KR.UTF-8")  # as a Korean user's terminal has it
@@ -132,8 +141,9 @@ ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}[.,:;!?]?")
 def untranslated(chunks: list[str]) -> list[str]:
     """Sentences a user reads that have no Korean in them: two English words or more and no Hangul.
 
-    A lone identifier (a metric, a part's key, a run name) is not a sentence and passes.
+    A lone identifier (a metric, a part's key, a run name, a table cell) is not a sentence and passes.
     """
+    chunks = [cell for chunk in chunks for cell in re.split(r"[│┃]", chunk)]  # a table's cells one by one
     words = [[word for word in chunk.split() if ENGLISH_WORD.fullmatch(word)] for chunk in chunks]
     return [chunk for chunk, english in zip(chunks, words) if len(english) >= 2 and not HANGUL.search(chunk)]
 

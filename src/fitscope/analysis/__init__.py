@@ -12,6 +12,7 @@ from ._folds import FoldsDiagnosis, diagnose_folds
 from ._gaps import (
     ACTIONS,
     ERROR_LEVELS,
+    GAP_NAMES,
     GAPS,
     LEVEL_NAMES,
     GapReport,
@@ -25,6 +26,7 @@ __all__ = [
     "ACTIONS",
     "ERROR_LEVELS",
     "GAPS",
+    "GAP_NAMES",
     "LEVEL_NAMES",
     "MIN_EPOCHS",
     "CurveReport",

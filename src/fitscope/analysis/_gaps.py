@@ -26,6 +26,7 @@ __all__ = [
     "ACTIONS",
     "ERROR_LEVELS",
     "GAPS",
+    "GAP_NAMES",
     "LEVEL_NAMES",
     "GapReport",
     "analyse_gaps",
@@ -57,6 +58,11 @@ _LABELS = {
     "dev_overfitting": N_("dev-overfitting"),
 }
 
+# How a table of gaps names each one (``GapReport.gaps``' keys), and ``GapReport.primary``'s "none".
+GAP_NAMES = {
+    "avoidable_bias": N_("avoidable bias"), "variance": N_("variance"), "data_mismatch": N_("data mismatch"),
+    "dev_overfitting": N_("dev overfitting"), "none": N_("none"),
+}  # fmt: skip
 # How a sentence or a table names each error level; marked for translation here, translated where said.
 LEVEL_NAMES = {"human": N_("human"), "train": N_("train"), "train_dev": N_("train-dev"), "dev": N_("dev"),
                 "test": N_("test")}  # fmt: skip

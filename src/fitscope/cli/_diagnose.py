@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from .._errors import ArgumentError
+from .._i18n import _
 from ._output import HelpFormatter, print_json
 from ._runs import GROUP_HELP, add_run_argument, add_runs_option, open_store
 
@@ -34,7 +35,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run_diagnose(args: argparse.Namespace) -> int:
-    from ..analysis import analyse_gaps, diagnose_run, parse_errors, parse_sizes
+    from ..analysis import GAP_NAMES, analyse_gaps, diagnose_run, parse_errors, parse_sizes
 
     if [args.run, args.group, args.errors].count(None) != 2:
         raise ArgumentError("give a RUN to diagnose, a cv group (--group GROUP), or --errors NAME=VALUE,... (one).")
@@ -51,13 +52,13 @@ def run_diagnose(args: argparse.Namespace) -> int:
         if args.json:
             print_json(payload)
             return 0
-        print(f"Error levels: {report.levels_text()}.")
-        gaps = ", ".join(f"{k.replace('_', ' ')} {v:+.1%}" for k, v in report.gaps.items() if v is not None)
-        print(f"Gaps: {gaps}.")
-        print(f"Primary problem: {report.primary.replace('_', ' ')}.")
+        print(_("Error levels: {levels}.").format(levels=report.levels_text()))
+        gaps = ", ".join(f"{_(GAP_NAMES[k])} {v:+.1%}" for k, v in report.gaps.items() if v is not None)
+        print(_("Gaps: {gaps}.").format(gaps=gaps))
+        print(_("Primary problem: {problem}.").format(problem=_(GAP_NAMES[report.primary])))
         for note in report.notes:
             print(note)
-        print("Next: " + "; ".join(report.actions) + ".")
+        print(_("Next: {actions}.").format(actions="; ".join(report.actions)))
         return 0
     if args.human_error is not None and not 0 <= args.human_error <= 1:
         raise ArgumentError(f"--human-error {args.human_error} is outside [0, 1]; give it as a fraction.")
@@ -88,7 +89,7 @@ def _diagnose_folds(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"group_id": group, **result.diagnosis.to_dict()})
         return 0
-    print(f"diagnosis of the folds' mean curves ({group}):")
+    print(_("diagnosis of the folds' mean curves ({group}):").format(group=group))
     for sentence in result.diagnosis.sentences:
         print(f"  {sentence}")
     return 0

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from .._errors import StoreError
-from .._i18n import STATUS_NAMES, _
+from .._i18n import N_, STATUS_NAMES, _
 from ._output import HelpFormatter, console, print_json
 from ._runs import (
     add_data_dir_option,
@@ -110,6 +110,11 @@ def run_run(args: argparse.Namespace) -> int:
     return 0 if result.status == "finished" else 1
 
 
+# Which weights `fitscope test` evaluated (TestResult.weights), as its line says it.
+_WEIGHTS = {"restored": N_("weights restored by EarlyStopping"), "best": N_("best weights"),
+            "last saved": N_("last saved weights")}  # fmt: skip
+
+
 def run_test(args: argparse.Namespace) -> int:
     import sys
 
@@ -118,20 +123,18 @@ def run_test(args: argparse.Namespace) -> int:
     tested = test_run(args.run, runs=getattr(args, "runs", None), best=args.best, data_dir=args.data_dir)
     if tested.earlier:
         dates = ", ".join(time.strftime("%Y-%m-%d %H:%M", time.localtime(e["at"])) for e in tested.earlier)
-        print(
-            f"warning: this run's test set was already evaluated {len(tested.earlier)} time(s) ({dates}). "
-            "Each look at the test set makes it a less honest estimate.",
-            file=sys.stderr,
-        )
+        print(_("warning: this run's test set was already evaluated {count} time(s) ({dates}). Each look at the "
+                "test set makes it a less honest estimate.").format(count=len(tested.earlier), dates=dates),
+              file=sys.stderr)  # fmt: skip
     if tested.note:
-        print(f"note: {tested.note}", file=sys.stderr)
+        print(_("note: {note}").format(note=tested.note), file=sys.stderr)
     if args.json:
         print_json({"run_id": tested.run_id, "epoch": tested.epoch, "weights": tested.weights,
                     "test": tested.metrics, "test_evaluations": len(tested.earlier) + 1})  # fmt: skip
     else:
-        which = {"restored": "weights restored by EarlyStopping"}.get(tested.weights, f"{tested.weights} weights")
+        which = _(_WEIGHTS.get(tested.weights, tested.weights))
         scores = ", ".join(f"{k} {v:.4f}" for k, v in tested.metrics.items())
-        print(f"test ({which}, epoch {tested.epoch}): {scores}")
+        print(_("test ({weights}, epoch {epoch}): {scores}").format(weights=which, epoch=tested.epoch, scores=scores))
     return 0
 
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .._i18n import STATUS_NAMES, _
 from ._output import HelpFormatter, console, print_json
 
 RUNS_HELP = "the run store folder (default: $FITSCOPE_HOME or ./fitscope-runs)"
@@ -192,19 +193,20 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     out = console()
     if not rows:
-        out.print(f"no runs in {store.root} yet", markup=False)
+        out.print(_("no runs in {root} yet").format(root=store.root), markup=False)
         return 0
     from rich.markup import escape
 
-    table = _store_table(store, "run id", ("name", "status", "epochs", "best val"))
+    table = _store_table(store, _("run id"), (_("name"), _("status"), _("epochs"), _("best val")))
     for row in rows:
         best = row["best"]
         shown = "" if best is None else f"{best['metric']} {best['value']:.4g} @ {best['epoch']}"
-        status = row["status"] + (", ran again" if row.get("superseded_by") else "")
+        status = _(STATUS_NAMES.get(row["status"], row["status"]))
+        status += _(", ran again") if row.get("superseded_by") else ""
         table.add_row(row["run_id"], escape(row["name"]), status, str(row["epochs"]), shown)
     out.print(table)
     if older:
-        out.print(f"{older} older run(s) not shown (--last {last})")
+        out.print(_("{count} older run(s) not shown (--last {last})").format(count=older, last=last))
     return 0
 
 
@@ -279,24 +281,32 @@ def run_show(args: argparse.Namespace) -> int:
 
     out = console()
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.started_at))
-    out.print(f"[bold]{escape(info.run_id)}[/]  {escape(info.name)}  ({info.status})  started {started}")
+    status = _(STATUS_NAMES.get(info.status, info.status))
+    out.print(f"[bold]{escape(info.run_id)}[/]  {escape(info.name)}  ({status})  "
+              + escape(_("started {when}").format(when=started)))  # fmt: skip
     if info.reason:
-        out.print(f"reason: {escape(info.reason)}")
-    out.print(f"params: {escape(str(info.params))}")
+        out.print(_("reason: {reason}").format(reason=info.reason), markup=False)
+    out.print(_("params: {params}").format(params=info.params), markup=False)
     if info.group_id:
-        fold = f", fold {info.trial['fold']}" if "fold" in info.trial else ""
-        out.print(f"group: {escape(info.group_id)}{fold}  (fitscope runs --group {escape(info.group_id)})")
+        fold = _(", fold {fold}").format(fold=info.trial["fold"]) if "fold" in info.trial else ""
+        command = f"fitscope runs --group {info.group_id}"
+        out.print(_("group: {group}{fold}  ({command})").format(group=info.group_id, fold=fold, command=command),
+                  markup=False)  # fmt: skip
     if info.trial.get("initial_weights"):
-        out.print(f"initial weights: fingerprint {escape(str(info.trial['initial_weights'])[:16])}…")
+        out.print(_("initial weights: fingerprint {fingerprint}…").format(
+            fingerprint=str(info.trial["initial_weights"])[:16]), markup=False)  # fmt: skip
     if info.manifest:
         m = info.manifest
-        out.print(f"split: {dict(m.sizes)}  seed {m.seed}  index hash {m.index_hash[:16]}…")
+        out.print(_("split: {sizes}  seed {seed}  index hash {hash}…").format(
+            sizes=dict(m.sizes), seed=m.seed, hash=m.index_hash[:16]), markup=False)  # fmt: skip
     if epochs:
-        shown = _shown_epochs([number for number, _, _ in epochs], args.tail, args.epochs)
+        shown = _shown_epochs([number for number, _started, _metrics in epochs], args.tail, args.epochs)
         if shown:
-            part = "" if len(shown) == len(epochs) else f", epochs {epochs[shown[0]][0]}–{epochs[shown[-1]][0]} shown"
-            table = Table(title=f"{len(epochs)} epochs{part}")
-            table.add_column("epoch", justify="right")
+            title = _("{count} epochs").format(count=len(epochs))
+            if len(shown) < len(epochs):
+                title += _(", epochs {first}–{last} shown").format(first=epochs[shown[0]][0], last=epochs[shown[-1]][0])
+            table = Table(title=title)
+            table.add_column(_("epoch"), justify="right")
             names = sorted(history)
             for name in names:
                 table.add_column(name, justify="right")
@@ -304,20 +314,23 @@ def run_show(args: argparse.Namespace) -> int:
                 table.add_row(str(epochs[i][0]), *(f"{history[n][i]:.4f}" for n in names))
             out.print(table)
             if len(shown) < len(epochs) and args.tail is None and args.epochs is None:
-                out.print("(--tail N or --epochs A:B for others, --json for every epoch)")
+                out.print(_("(--tail N or --epochs A:B for others, --json for every epoch)"), markup=False)
         else:
             wanted = f"{args.epochs.start or ''}:{'' if args.epochs.stop is None else args.epochs.stop}"
-            out.print(f"no epochs in {wanted} (the run has epochs {epochs[0][0]}–{epochs[-1][0]})")
+            out.print(_("no epochs in {wanted} (the run has epochs {first}–{last})").format(
+                wanted=wanted, first=epochs[0][0], last=epochs[-1][0]))  # fmt: skip
     else:
-        out.print("no epochs recorded")
-    out.print(f"test set evaluated {test_count} time(s); {len(evaluations)} evaluation(s) in all")
+        out.print(_("no epochs recorded"))
+    out.print(_("test set evaluated {count} time(s); {total} evaluation(s) in all").format(
+        count=test_count, total=len(evaluations)))  # fmt: skip
     for e in evaluations:
         at = time.strftime("%Y-%m-%d %H:%M", time.localtime(e["at"]))
-        weights = "" if e["epoch"] is None else f", weights of epoch {e['epoch']}"
+        weights = "" if e["epoch"] is None else _(", weights of epoch {epoch}").format(epoch=e["epoch"])
         scores = ", ".join(f"{name} {value:.4f}" if isinstance(value, float) else f"{name} {value}"
                            for name, value in e["metrics"].items())  # fmt: skip
-        out.print(f"  {e['split']} at {at}{weights}: {escape(scores)}")
-    out.print(f"tensorboard: {escape(str(run.tensorboard_dir))}")
+        out.print("  " + _("{split} at {when}{weights}: {scores}").format(split=e["split"], when=at, weights=weights,
+                                                                          scores=scores), markup=False)  # fmt: skip
+    out.print(_("tensorboard: {path}").format(path=run.tensorboard_dir), markup=False)
     return 0
 
 
@@ -341,13 +354,14 @@ def run_groups(args: argparse.Namespace) -> int:
         return 0
     out = console()
     if not groups:
-        out.print(f"no cv or tune groups in {store.root} yet", markup=False)
+        out.print(_("no cv or tune groups in {root} yet").format(root=store.root), markup=False)
         return 0
     from rich.markup import escape
 
-    table = _store_table(store, "group id", ("runs", "status", "started", "last run started"))
+    table = _store_table(store, _("group id"), (_("runs"), _("status"), _("started"), _("last run started")))
     for group in groups:
-        statuses = ", ".join(f"{count} {status}" for status, count in sorted(group.statuses.items()))
+        statuses = ", ".join(f"{count} {_(STATUS_NAMES.get(status, status))}"
+                             for status, count in sorted(group.statuses.items()))  # fmt: skip
         first, last = (time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) for t in (group.first_started,
                                                                                   group.last_started))  # fmt: skip
         table.add_row(escape(group.group_id), str(group.runs), statuses, first, last)

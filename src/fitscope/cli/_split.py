@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ArgumentError
+from .._i18n import _
 from ._output import HelpFormatter, console, print_json
 from ._runs import add_runs_option
 
@@ -174,24 +175,28 @@ def _print_split(split: Any, *, title: str) -> None:
     table.add_column("")
     for part in parts:
         table.add_column(part, justify="right")
-    table.add_row("size", *(str(len(split.parts[p])) for p in parts), end_section=True)
+    table.add_row(_("size"), *(str(len(split.parts[p])) for p in parts), end_section=True)
     table.add_row(
-        "repeated samples", *(str(split.audit.duplicates_within[p]) for p in parts),
+        _("repeated samples"), *(str(split.audit.duplicates_within[p]) for p in parts),
         end_section=True,
     )  # fmt: skip
     for name in names:
-        table.add_row(f"class {escape(str(name))}", *(str(split.audit.class_counts[p][name]) for p in parts))
+        label = escape(_("class {name}").format(name=name))
+        table.add_row(label, *(str(split.audit.class_counts[p][name]) for p in parts))
     stats = split.manifest.target_stats
     if stats:  # a regression: are the parts' targets alike? (there are no classes to stratify by)
-        table.add_row("target mean", *(f"{stats[p]['mean']:.4g}" for p in parts))
-        table.add_row("target std", *(f"{stats[p]['variance'] ** 0.5:.4g}" for p in parts))
+        table.add_row(_("target mean"), *(f"{stats[p]['mean']:.4g}" for p in parts))
+        table.add_row(_("target std"), *(f"{stats[p]['variance'] ** 0.5:.4g}" for p in parts))
     out.print(table)
     across = ", ".join(f"{k}: {v}" for k, v in split.audit.duplicates_across.items())
-    out.print(f"shared samples across parts — {across}")
+    out.print(_("shared samples across parts — {counts}").format(counts=across))
     m = split.manifest
-    out.print(f"seed {m.seed}   index hash {m.index_hash[:16]}…")
+    out.print(_("seed {seed}   index hash {hash}…").format(seed=m.seed, hash=m.index_hash[:16]))
     if split.audit.warnings:
+        label = escape(_("warning:"))
         for warning in split.audit.warnings:
-            out.print(f"[yellow]warning:[/] {escape(warning)}")
+            out.print(f"[yellow]{label}[/] {escape(warning)}")
     else:
-        out.print("[green]audit: no duplicates" + ("" if split.dataset.is_regression else ", classes balanced") + "[/]")
+        regression = split.dataset.is_regression
+        verdict = _("audit: no duplicates") if regression else _("audit: no duplicates, classes balanced")
+        out.print(f"[green]{escape(verdict)}[/]")
