@@ -44,13 +44,14 @@ SUB_PACKAGES = {
     },
     "fitscope.analysis": {
         "ACTIONS", "CurveReport", "Diagnosis", "ERROR_LEVELS", "EpochBand", "FoldsDiagnosis", "GAPS", "GAP_NAMES",
-        "GapReport", "LEVEL_NAMES", "MIN_EPOCHS", "analyse_curves", "analyse_gaps", "diagnose_folds", "diagnose_run",
-        "epoch_bands", "parse_errors", "parse_sizes", "standard_error",
+        "GapReport", "LEVEL_NAMES", "LearningCurveVerdict", "MIN_EPOCHS", "SizePoint", "analyse_curves",
+        "analyse_gaps", "diagnose_folds", "diagnose_run", "epoch_bands", "judge_learning_curve", "parse_errors",
+        "parse_sizes", "size_point", "standard_error",
     },
     "fitscope.report": {
         "CurveSet", "as_history", "band_figure", "board_command", "book_figure", "bundled_font_file", "cjk_font",
-        "compare_figure", "configure_fonts", "korean_fonts", "plot_group", "plot_history", "plot_runs",
-        "render_report", "save_figure", "start_board", "write_report",
+        "compare_figure", "configure_fonts", "korean_fonts", "learning_curve_figure", "plot_group", "plot_history",
+        "plot_runs", "render_report", "save_figure", "start_board", "write_report",
     },
     "fitscope.keras_glue": {
         "EvaluateEachEpoch", "LivePlot", "LiveView", "OFF_SWITCH", "ProgressLine", "Recorder", "STATEFUL_RNN",
@@ -61,9 +62,10 @@ SUB_PACKAGES = {
         "speedups_on", "weight_programs", "weights_fingerprint",
     },
     "fitscope.experiment": {
-        "CVResult", "RunResult", "SealedEvaluation", "SearchResult", "Spec", "TrialRun", "assignments",
-        "cross_validate", "explain", "load_spec", "resume_command", "run_demo", "run_spec", "search", "standing_runs",
-        "summarise_cv", "test_run",
+        "CVResult", "LearningCurveResult", "RunResult", "SealedEvaluation", "SearchResult", "Spec", "TrialRun",
+        "assignments", "cross_validate", "explain", "learning_curve", "learning_curve_groups", "load_spec",
+        "resume_command", "run_demo", "run_spec", "search", "standing_runs", "summarise_cv",
+        "summarise_learning_curve", "test_run",
     },
     "fitscope.experiment.spec": {
         "BUNDLED_SPECS", "Spec", "apply_override", "as_spec", "bundled_spec_names", "data_dir_override",
@@ -73,8 +75,8 @@ SUB_PACKAGES = {
     },
     "fitscope.experiment.preparing": {
         "FoldPlans", "Prepared", "TrialData", "TrialDataCache", "describe_holdout", "digest", "fold_pool",
-        "group_labels", "prepare", "prepare_parts", "prepare_trial", "split_of", "trial_data", "trial_data_for",
-        "warn_about_split",
+        "group_labels", "nested_subset", "prepare", "prepare_parts", "prepare_trial", "split_of", "trial_data",
+        "trial_data_for", "warn_about_split",
     },
     "fitscope.experiment.training": {
         "PreparedArrays", "Trainer", "TrainingResult", "Trial", "build_callbacks", "build_model",
@@ -84,8 +86,9 @@ SUB_PACKAGES = {
     "fitscope.experiment.sealed": {"SealedEvaluation", "evaluate_test", "test_run"},
     "fitscope.experiment.executors": {"Driver", "EXECUTORS", "Executor", "TrialOutcome", "execute", "start_executor"},
     "fitscope.experiment.search": {
-        "CVResult", "SearchResult", "TrialRun", "assignments", "cross_validate", "search", "standing_runs",
-        "summarise_cv",
+        "CVResult", "LearningCurveResult", "SearchResult", "TrialRun", "assignments", "cross_validate",
+        "learning_curve", "learning_curve_groups", "learning_curve_sizes", "search", "standing_runs", "summarise_cv",
+        "summarise_learning_curve",
     },
     "fitscope.cli": {"main"},
 }  # fmt: skip

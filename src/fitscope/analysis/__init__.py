@@ -21,6 +21,7 @@ from ._gaps import (
     parse_sizes,
     standard_error,
 )
+from ._learning_curve import LearningCurveVerdict, SizePoint, judge_learning_curve, size_point
 
 __all__ = [
     "ACTIONS",
@@ -34,12 +35,16 @@ __all__ = [
     "EpochBand",
     "FoldsDiagnosis",
     "GapReport",
+    "LearningCurveVerdict",
+    "SizePoint",
     "analyse_curves",
     "analyse_gaps",
     "diagnose_folds",
     "diagnose_run",
     "epoch_bands",
+    "judge_learning_curve",
     "parse_errors",
     "parse_sizes",
+    "size_point",
     "standard_error",
 ]

@@ -63,13 +63,29 @@ def run_diagnose(args: argparse.Namespace) -> int:
     if args.human_error is not None and not 0 <= args.human_error <= 1:
         raise ArgumentError(f"--human-error {args.human_error} is outside [0, 1]; give it as a fraction.")
     store = open_store(args)
-    diagnosis = diagnose_run(store.run(args.run), human_error=args.human_error)
+    run = store.run(args.run)
+    diagnosis = diagnose_run(run, human_error=args.human_error)
+    curve = _learning_curve_of(store, run.info().spec, args.human_error)
     if args.json:
-        print_json(diagnosis.to_dict())
+        print_json({**diagnosis.to_dict(), "learning_curve": curve.to_dict() if curve else None})
     else:
         for sentence in diagnosis.sentences:
             print(sentence)
+        if curve is not None and curve.verdict is not None:
+            print(_("Would more data help? The learning curve of this spec ({group}):").format(group=curve.group_id))
+            for sentence in curve.verdict.sentences:
+                print(sentence)
     return 0
+
+
+def _learning_curve_of(store: Any, spec: dict[str, Any] | None, human_error: float | None) -> Any:
+    """The latest learning-curve group of the store that trained ``spec`` (this run's configuration), summarised."""
+    if not spec:
+        return None
+    from ..experiment import learning_curve_groups, summarise_learning_curve
+
+    groups = learning_curve_groups(store, spec)
+    return summarise_learning_curve(store, groups[-1], human_error) if groups else None
 
 
 def _diagnose_folds(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .._errors import ArgumentError
+from .._errors import ArgumentError, DataError
 from ._output import HelpFormatter
 from ._runs import GROUP_HELP, RUN_IDS_HELP, add_run_argument, add_runs_option, open_store, runs_of_group
 
@@ -44,6 +44,17 @@ def add_parser(commands: Any) -> None:
     report.set_defaults(handler=run_report)
 
 
+def _plot_learning_curve(store: Any, group: str, output: Path) -> int:
+    from ..experiment import summarise_learning_curve
+    from ..report import learning_curve_figure, save_figure
+
+    result = summarise_learning_curve(store, group)
+    if not result.points:
+        raise DataError(f"no run of {group} has finished yet: there is nothing to draw.")
+    print(save_figure(learning_curve_figure(result.points, result.curves, desired=result.desired, title=group), output))
+    return 0
+
+
 def run_plot(args: argparse.Namespace) -> int:
     from ..report import plot_group, plot_history, plot_runs
 
@@ -53,6 +64,8 @@ def run_plot(args: argparse.Namespace) -> int:
 
         infos = runs_of_group(store, args.group)
         group = infos[0].group_id  # the whole id, where a prefix or `last` was given
+        if store.group_kind(group) == "learning-curve":
+            return _plot_learning_curve(store, group, args.output or store.root / f"{group}.png")
         runs = [store.run(trial.info.run_id) for trial in standing_runs(infos)]
         output = args.output or store.root / f"{group}.png"
         print(plot_group(runs, output, title=group))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 from .._i18n import _
@@ -88,6 +89,43 @@ def add_parser(commands: Any) -> None:
     _executor_options(tune)
     tune.set_defaults(handler=run_tune, trains=True)
 
+    curve = commands.add_parser(
+        "learning-curve",
+        help="would more data help? train the spec on growing subsets of its training data",
+        description="Train the spec at each training-set size (nested subsets of its training part, drawn with the "
+        "spec's seed; the validation part stays the same), each a recorded run in one group with a fresh model, "
+        "and say whether more data is likely to help (Ng: variance) or not (bias). With --folds each size is "
+        "cross-validated, with --repeats drawn several times; the errors are those of each run's best epoch.",
+        epilog="examples:\n"
+        "  fitscope learning-curve book_toy --sizes 100,200,400,700 --folds 3 --set fit.epochs=300\n"
+        "  fitscope learning-curve digits_quick --steps 4 --repeats 3 --executor process -o curve.png",
+        formatter_class=HelpFormatter,
+    )
+    add_spec_argument(curve)
+    sizes = curve.add_mutually_exclusive_group()
+    sizes.add_argument("--sizes", type=_sizes, metavar="N,N,...", help="training-set sizes (two or more)")
+    sizes.add_argument("--steps", type=int, metavar="S",
+                       help="this many sizes from a tenth of the training part to all of it (default: 5)")  # fmt: skip
+    draws = curve.add_mutually_exclusive_group()
+    draws.add_argument("--folds", type=int, metavar="K", help="cross-validate each size with K folds")
+    draws.add_argument("--repeats", type=int, metavar="R",
+                       help="draw each size R times from one split (other samples and initial weights)")  # fmt: skip
+    curve.add_argument("--stratify", action="store_true", help="stratified folds with --folds")
+    curve.add_argument("--human-error", type=float, metavar="E",
+                       help="the desired (human-level) error, 0..1 (default: the dataset's published one)")  # fmt: skip
+    curve.add_argument("-o", "--output", metavar="FILE", help="also draw the figure into FILE (.png, .svg, .pdf)")
+    _executor_options(curve)
+    curve.set_defaults(handler=run_learning_curve, trains=True)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas (100,200,400); got {text!r}"
+        ) from None
+
 
 def _say(args: argparse.Namespace) -> Any:
     return (lambda text: print(text, file=sys.stderr)) if args.json else print
@@ -139,3 +177,37 @@ def run_tune(args: argparse.Namespace) -> int:
         diagnose = f"fitscope diagnose {result.winner['run_ids'][0]}{runs_option(args)}"
         print(_("the winner's curves in words: {command}").format(command=diagnose))
     return 0
+
+
+def run_learning_curve(args: argparse.Namespace) -> int:
+    from .._errors import ArgumentError
+    from ..experiment import learning_curve, summarise_learning_curve
+    from ..report import learning_curve_figure, save_figure
+
+    if args.human_error is not None and not 0 <= args.human_error <= 1:
+        raise ArgumentError(f"--human-error {args.human_error} is outside [0, 1]; give it as a fraction.")
+    if args.output is not None and Path(args.output).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ArgumentError(f"cannot write {args.output}: use a .png, .svg or .pdf file name.")  # (before training)
+    result = learning_curve(
+        args.spec, sizes=args.sizes, steps=args.steps, folds=args.folds, repeats=args.repeats, stratify=args.stratify,
+        overrides=spec_overrides(args), executor=args.executor, workers=args.workers, address=args.address,
+        runs=getattr(args, "runs", None), say=_say(args),
+    )  # fmt: skip
+    if args.human_error is not None:
+        from ..store import Store
+
+        result = summarise_learning_curve(Store(getattr(args, "runs", None)), result.group_id, args.human_error)
+    complete = not result.unfinished
+    if args.output is not None:
+        save_figure(learning_curve_figure(result.points, result.curves, desired=result.desired,
+                                          title=result.group_id), args.output)  # fmt: skip
+    if args.json:
+        print_json(result.to_dict())
+        return 0 if complete else 1
+    print(f"\n{result}")
+    if args.output is not None:
+        print(_("figure: {path}").format(path=args.output))
+    else:
+        print(_("figure: {command}").format(command=f"fitscope plot --group {result.group_id} -o learning-curve.png"
+                                                    f"{runs_option(args)}"))  # fmt: skip
+    return 0 if complete else 1

@@ -11,11 +11,25 @@ from __future__ import annotations
 from ._demo import explain, run_demo
 from ._runner import RunResult, resume_command, run_spec
 from .sealed import SealedEvaluation, test_run
-from .search import CVResult, SearchResult, TrialRun, assignments, cross_validate, search, standing_runs, summarise_cv
+from .search import (
+    CVResult,
+    LearningCurveResult,
+    SearchResult,
+    TrialRun,
+    assignments,
+    cross_validate,
+    learning_curve,
+    learning_curve_groups,
+    search,
+    standing_runs,
+    summarise_cv,
+    summarise_learning_curve,
+)
 from .spec import Spec, load_spec
 
 __all__ = [
     "CVResult",
+    "LearningCurveResult",
     "RunResult",
     "SealedEvaluation",
     "SearchResult",
@@ -24,6 +38,8 @@ __all__ = [
     "assignments",
     "cross_validate",
     "explain",
+    "learning_curve",
+    "learning_curve_groups",
     "load_spec",
     "resume_command",
     "run_demo",
@@ -31,5 +47,6 @@ __all__ = [
     "search",
     "standing_runs",
     "summarise_cv",
+    "summarise_learning_curve",
     "test_run",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._board import board_command, start_board
-from ._figures import CurveSet, band_figure, book_figure, compare_figure, save_figure
+from ._figures import CurveSet, band_figure, book_figure, compare_figure, learning_curve_figure, save_figure
 from ._fonts import bundled_font_file, cjk_font, configure_fonts, korean_fonts
 from ._history import as_history
 from ._html import render_report, write_report
@@ -20,6 +20,7 @@ __all__ = [
     "compare_figure",
     "configure_fonts",
     "korean_fonts",
+    "learning_curve_figure",
     "plot_group",
     "plot_history",
     "plot_runs",

@@ -7,7 +7,7 @@ they work headless. :func:`save_figure` writes atomically.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,7 +19,9 @@ from .._errors import ArgumentError, DataError
 from .._i18n import _
 from ._fonts import with_korean_fonts
 
-__all__ = ["CurveSet", "band_figure", "book_figure", "compare_figure", "grid_figure", "save_figure"]
+__all__ = [
+    "CurveSet", "band_figure", "book_figure", "compare_figure", "grid_figure", "learning_curve_figure", "save_figure",
+]  # fmt: skip
 
 # The book's colours: loss yellow (train) and red (validation), accuracy blue and green.
 BOOK_COLOURS = {"loss": "y", "val_loss": "r", "accuracy": "b", "val_accuracy": "g"}
@@ -237,6 +239,61 @@ def band_figure(histories: Sequence[dict[str, list[float]]], *, title: str = "")
     if title:
         figure.suptitle(title)
     return figure
+
+
+@with_korean_fonts
+def learning_curve_figure(
+    points: Sequence[Any], curves: Mapping[int, Mapping[str, Sequence[float]]], *, desired: float | None = None,
+    title: str = "",
+) -> Any:  # fmt: skip
+    """A learning curve: training and validation error against the training-set size, and each size's curves.
+
+    Left, the error (1 - accuracy; a regression's loss) at each size's best epoch, mean ±
+    standard deviation over its runs, on a log axis when the sizes span a decade, with
+    the desired (human-level) error as a line. Right, each size's mean validation loss
+    per epoch, its best epoch marked. ``points`` are :class:`fitscope.analysis.SizePoint`.
+    """
+    figure = _figure(width=11.5, height=4.6)
+    left, right = figure.add_subplot(1, 2, 1), figure.add_subplot(1, 2, 2)
+    sizes = np.array([p.size for p in points], dtype=float)
+    measure = points[0].measure if points else "error"
+    for part, colour, label in (("train", "tab:blue", _("training error")), ("val", "tab:orange",
+                                                                           _("validation error"))):  # fmt: skip
+        mean = np.array([getattr(p, f"{part}_error") for p in points])
+        std = np.array([getattr(p, f"{part}_error_std") for p in points])
+        left.plot(sizes, mean, "o-", color=colour, label=label)
+        if any(p.runs > 1 for p in points):
+            left.fill_between(sizes, mean - std, mean + std, color=colour, alpha=0.2)
+    if desired is not None:
+        left.axhline(desired, color="0.3", linestyle=":", label=_("desired (human-level) error {error}").format(
+            error=f"{desired:.1%}" if measure == "error" else f"{desired:.4g}"))  # fmt: skip
+    if len(sizes) and sizes.max() >= 10 * sizes.min():
+        left.set_xscale("log")
+    left.set_xlabel(_("training-set size"))
+    left.set_ylabel(_("error (1 - accuracy) at the best epoch") if measure == "error" else _("loss at the best epoch"))
+    left.legend(fontsize="small")
+    colours = _colours(len(curves))
+    for colour, (size, curve) in zip(colours, sorted(curves.items())):
+        values = curve.get("val_loss")
+        if not values:
+            continue
+        best = int(np.nanargmin(values))
+        right.plot(_epochs(values), values, color=colour, label=_("{size} samples").format(size=size))
+        right.plot([best], [values[best]], "o", color=colour)
+    _epoch_axis(right)
+    right.set_ylabel(_("mean validation loss (o: best epoch)"))
+    if right.get_lines():
+        right.legend(fontsize="small")
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def _colours(count: int) -> list[Any]:
+    """``count`` colours of one sequential map, light to dark: small to large training sets."""
+    from matplotlib import colormaps
+
+    return [colormaps["viridis"](0.9 * i / max(count - 1, 1)) for i in range(count)]
 
 
 def save_figure(figure: Any, path: str | os.PathLike[str]) -> Path:

@@ -205,13 +205,15 @@ def ship_data(driver: Driver, trials: Sequence[Trial], put: Callable[[TrialData]
 def _bookkeeping(trial: Trial, started: Started) -> dict[str, Any]:
     """What a trial's run keeps beside its hyperparameters (:attr:`~fitscope.store.RunInfo.trial`).
 
-    Its key (a later run of the same command skips it once finished), its fold, and the
+    Its key (a later run of the same command skips it once finished), its fold (a learning curve's
+    training-set size and repeat), and the
     fingerprint of its initial weights (folds that start from the same weights are not
     independent). A trial that failed before it started has a key and a fold only.
     """
     kept: dict[str, Any] = {"key": trial.key}
-    if trial.fold is not None:
-        kept["fold"] = trial.fold
+    for name in ("fold", "train_size", "repeat"):
+        if getattr(trial, name) is not None:
+            kept[name] = getattr(trial, name)
     if started.initial is not None:
         kept["initial_weights"] = started.initial
     return kept

@@ -92,12 +92,15 @@ def _check_train_dev_split(split: Any) -> None:
 
 
 def prepare_parts(
-    spec: Spec, dataset: Any, parts: dict[str, Any], *, kind: str, fold: int | None = None, folds: int | None = None
-) -> Prepared:
-    """Like :func:`prepare`, for parts chosen by the caller (a cross-validation fold)."""
-    split = Split.from_parts(
-        dataset, parts, kind=kind, seed=spec.seed, params={"folds": folds, "fold": fold}, fold=fold
-    )
+    spec: Spec, dataset: Any, parts: dict[str, Any], *, kind: str, fold: int | None = None, folds: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Prepared:  # fmt: skip
+    """Like :func:`prepare`, for parts chosen by the caller (a cross-validation fold, a learning curve's subset).
+
+    ``extra`` goes into the manifest's parameters (a learning curve's ``train_size``).
+    """
+    params = {"folds": folds, "fold": fold, **(extra or {})}
+    split = Split.from_parts(dataset, parts, kind=kind, seed=spec.seed, params=params, fold=fold)
     return _prepared(spec, dataset, split)
 
 

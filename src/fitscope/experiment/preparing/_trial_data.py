@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FoldPlans", "TrialData", "TrialDataCache", "describe_holdout", "digest", "fold_pool", "group_labels",
-    "prepare_trial", "trial_data", "trial_data_for",
+    "nested_subset", "prepare_trial", "trial_data", "trial_data_for",
 ]  # fmt: skip
 
 
@@ -114,12 +114,35 @@ def prepare_trial(trial: Trial, spec: Any, plans: FoldPlans | None = None) -> An
     """
     plans = plans or FoldPlans()
     if trial.fold is None or trial.folds is None:
-        return prepare(spec, plans.holdout(spec))  # (a search's check of its data made it already)
+        holdout = plans.holdout(spec)  # (a search's check of its data made it already)
+        if trial.train_size is None:
+            return prepare(spec, holdout)
+        parts = dict(holdout.parts)
+        parts["train"] = nested_subset(parts["train"], trial.train_size, seed=(spec.seed or 0, trial.repeat or 0))
+        return prepare_parts(spec, holdout.dataset, parts, kind=holdout.manifest.kind,
+                             extra={"train_size": trial.train_size, "repeat": trial.repeat})  # fmt: skip
     plan = plans.get(trial, spec)
     parts = {name: plan.pool[idx] for name, idx in plan.folds[trial.fold].parts.items()}
     if "test" in plan.holdout.parts:
         parts["test"] = plan.holdout.parts["test"]
-    return prepare_parts(spec, plan.holdout.dataset, parts, kind="kfold", fold=trial.fold, folds=trial.folds)
+    extra = {}
+    if trial.train_size is not None:
+        parts["train"] = nested_subset(parts["train"], trial.train_size, seed=(spec.seed or 0, trial.fold))
+        extra = {"train_size": trial.train_size}
+    return prepare_parts(spec, plan.holdout.dataset, parts, kind="kfold", fold=trial.fold, folds=trial.folds,
+                         extra=extra)  # fmt: skip
+
+
+def nested_subset(indices: Any, size: int, *, seed: tuple[int, int]) -> Any:
+    """``size`` of ``indices``, in their order: one shuffle per seed, so a smaller size is inside every larger one."""
+    import numpy as np
+
+    if size > len(indices):
+        from ..._errors import invalid_argument
+
+        raise invalid_argument("train_size", size, f"The training part has {len(indices)} samples.")
+    order = np.random.default_rng(list(seed)).permutation(len(indices))
+    return indices[np.sort(order[:size])]
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,10 @@ class Trial:
         stratify: stratified folds.
         group_by: a CSV column whose values keep samples together in one fold.
         params: the searched parameters of this trial (``{"model[0].Dense.units": 32}``).
+        train_size: train on this many samples of the training part (a learning curve), a
+            subset nested in every larger one of the same fold or repeat.
+        repeat: another draw of the same configuration: its subset and initial weights are
+            drawn with the spec's seed plus ``repeat`` (the split stays the spec's).
     """
 
     spec: dict[str, Any]
@@ -43,19 +47,26 @@ class Trial:
     stratify: bool = False
     group_by: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    train_size: int | None = None
+    repeat: int | None = None
 
     @property
     def key(self) -> str:
         """A stable identity: the same command re-run finds the trials it already finished."""
         spec = {key: value for key, value in self.spec.items() if key != "lang"}  # the same trial in either language
         return digest({"spec": spec, "fold": self.fold, "folds": self.folds, "stratify": self.stratify,
-                        "group_by": self.group_by})  # fmt: skip
+                       "group_by": self.group_by, **self._draw()})  # fmt: skip
 
     @property
     def data_key(self) -> str:
         """Trials with the same data key train and validate on the same arrays."""
         loss = self.spec.get("compile", {}).get("loss")  # the default one-hot encoding follows the loss
-        return digest({**self._folding(), "fold": self.fold, "loss": loss})
+        return digest({**self._folding(), "fold": self.fold, "loss": loss, **self._draw()})
+
+    def _draw(self) -> dict[str, int]:
+        """A learning curve's subset, a repeat's number (nothing for other trials: their keys stay as they were)."""
+        return {name: value for name, value in (("train_size", self.train_size), ("repeat", self.repeat))
+                if value is not None}  # fmt: skip
 
     @property
     def folding_key(self) -> str:
@@ -110,6 +121,8 @@ def _run(trial: Trial, sink: QueueSink, data: TrialData | None, cache: TrialData
     spec = validate_spec(trial.spec)
     if data is None:
         data = cache.get(trial, spec) if cache is not None else trial_data_for(trial, spec)
+    if trial.repeat:  # another draw: other initial weights (its data was drawn above, the split is the spec's)
+        spec = spec.model_copy(update={"seed": (spec.seed or 0) + trial.repeat})
     trainer = Trainer(spec, data, one_of_many=True)
     start = Started(manifest=data.manifest, initial=weights_fingerprint(trainer.model))
     trainer.fit(sink, start=start, handle_signals=False)  # (the driver handles Ctrl-C)
