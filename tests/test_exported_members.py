@@ -37,20 +37,23 @@ SUB_PACKAGES = {
         "locate_builtin", "one_hot", "split_dataset", "train_dev_split",
     },
     "fitscope.store": {
-        "Bundle", "Checkpoint", "CheckpointDir", "Checkpointed", "DB_NAME", "DEFAULT_ROOT", "Ended", "EpochEnded",
+        "Bundle", "Checkpoint", "CheckpointDir", "PredictionsDir", "Checkpointed", "DB_NAME", "DEFAULT_ROOT", "Ended",
+        "EpochEnded",
         "EpochRecord", "Evaluated", "Event", "GroupInfo", "QueueSink", "Ready", "Run", "RunInfo", "RunSink", "Sink",
         "Rewound", "Started", "Status", "Store", "TensorBoardWriter", "default_root", "DoctorReport", "Finding",
         "doctor", "library_versions", "normalize_metric_name", "scalar_tag",
     },
     "fitscope.analysis": {
-        "ACTIONS", "CurveReport", "Diagnosis", "ERROR_LEVELS", "EpochBand", "FoldsDiagnosis", "GAPS", "GAP_NAMES",
+        "ACTIONS", "ConfusedPair", "CurveReport", "ErrorAnalysis", "analyse_errors", "Diagnosis", "ERROR_LEVELS",
+        "EpochBand", "FoldsDiagnosis", "GAPS", "GAP_NAMES",
         "GapReport", "LEVEL_NAMES", "LearningCurveVerdict", "MIN_EPOCHS", "SizePoint", "analyse_curves",
         "analyse_gaps", "diagnose_folds", "diagnose_run", "epoch_bands", "judge_learning_curve", "parse_errors",
         "parse_sizes", "size_point", "standard_error",
     },
     "fitscope.report": {
         "CurveSet", "as_history", "band_figure", "board_command", "book_figure", "bundled_font_file", "cjk_font",
-        "compare_figure", "configure_fonts", "korean_fonts", "learning_curve_figure", "plot_group", "plot_history",
+        "compare_figure", "confusion_figure", "configure_fonts", "gallery_figure", "image_shape", "korean_fonts",
+        "learning_curve_figure", "plot_group", "plot_history",
         "plot_runs", "render_report", "save_figure", "start_board", "write_report",
     },
     "fitscope.keras_glue": {
@@ -62,9 +65,10 @@ SUB_PACKAGES = {
         "speedups_on", "weight_programs", "weights_fingerprint",
     },
     "fitscope.experiment": {
-        "CVResult", "LearningCurveResult", "RunResult", "SealedEvaluation", "SearchResult", "Spec", "TrialRun",
+        "CVResult", "LearningCurveResult", "RunErrors", "RunResult", "SealedEvaluation", "SearchResult", "Spec",
+        "TrialRun",
         "assignments", "cross_validate", "explain", "learning_curve", "learning_curve_groups", "load_spec",
-        "resume_command", "run_demo", "run_spec", "search", "standing_runs", "summarise_cv",
+        "resume_command", "run_demo", "run_errors", "run_spec", "search", "standing_runs", "summarise_cv",
         "summarise_learning_curve", "test_run",
     },
     "fitscope.experiment.spec": {
@@ -83,7 +87,10 @@ SUB_PACKAGES = {
         "check_argument_name", "check_names", "evaluate_on", "keras_reason", "needs_every_step", "restored_epoch",
         "run_trial", "steps_per_execution", "train_dev_evaluation",
     },
-    "fitscope.experiment.sealed": {"SealedEvaluation", "evaluate_test", "test_run"},
+    "fitscope.experiment.sealed": {
+        "GALLERY_SIZE", "EndedModel", "RunErrors", "SealedEvaluation", "evaluate_test", "load_ended_model",
+        "run_errors", "test_run",
+    },
     "fitscope.experiment.executors": {"Driver", "EXECUTORS", "Executor", "TrialOutcome", "execute", "start_executor"},
     "fitscope.experiment.search": {
         "CVResult", "LearningCurveResult", "SearchResult", "TrialRun", "assignments", "cross_validate",

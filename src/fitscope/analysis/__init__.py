@@ -8,6 +8,7 @@ from __future__ import annotations
 from ._bands import EpochBand, epoch_bands
 from ._curves import MIN_EPOCHS, CurveReport, analyse_curves
 from ._diagnosis import Diagnosis, diagnose_run
+from ._errors import ConfusedPair, ErrorAnalysis, analyse_errors
 from ._folds import FoldsDiagnosis, diagnose_folds
 from ._gaps import (
     ACTIONS,
@@ -30,14 +31,17 @@ __all__ = [
     "GAP_NAMES",
     "LEVEL_NAMES",
     "MIN_EPOCHS",
+    "ConfusedPair",
     "CurveReport",
     "Diagnosis",
     "EpochBand",
+    "ErrorAnalysis",
     "FoldsDiagnosis",
     "GapReport",
     "LearningCurveVerdict",
     "SizePoint",
     "analyse_curves",
+    "analyse_errors",
     "analyse_gaps",
     "diagnose_folds",
     "diagnose_run",

@@ -94,6 +94,7 @@ class Dataset:
     value_max: float | None = None
     groups: np.ndarray | None = field(default=None, repr=False)
     group_column: str | None = None
+    feature_names: tuple[str, ...] = ()  # a table's input columns (a CSV's header), for showing its rows
     _fingerprint: list[bytes] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -573,9 +574,10 @@ def load_file(
             groups = x[:, at].copy()
             x = np.delete(x, at, axis=1)
         dataset = Dataset.from_arrays(x, y, name=path.stem, source=str(path), task=task)
+        named = replace(dataset, feature_names=tuple(c for c in columns if c != group), _fingerprint=[])
         if groups is None:
-            return dataset
-        return replace(dataset, groups=groups, group_column=group, _fingerprint=[])
+            return named
+        return replace(named, groups=groups, group_column=group, _fingerprint=[])
     if not path.exists():
         raise DataError(f"{path}: no such file or directory. Check the path.")
     if suffix in (".gz", ".idx") or "idx" in path.name:

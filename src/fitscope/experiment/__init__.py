@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ._demo import explain, run_demo
 from ._runner import RunResult, resume_command, run_spec
-from .sealed import SealedEvaluation, test_run
+from .sealed import RunErrors, SealedEvaluation, run_errors, test_run
 from .search import (
     CVResult,
     LearningCurveResult,
@@ -30,6 +30,7 @@ from .spec import Spec, load_spec
 __all__ = [
     "CVResult",
     "LearningCurveResult",
+    "RunErrors",
     "RunResult",
     "SealedEvaluation",
     "SearchResult",
@@ -43,6 +44,7 @@ __all__ = [
     "load_spec",
     "resume_command",
     "run_demo",
+    "run_errors",
     "run_spec",
     "search",
     "standing_runs",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._board import board_command, start_board
+from ._errors import confusion_figure, gallery_figure, image_shape
 from ._figures import CurveSet, band_figure, book_figure, compare_figure, learning_curve_figure, save_figure
 from ._fonts import bundled_font_file, cjk_font, configure_fonts, korean_fonts
 from ._history import as_history
@@ -19,6 +20,9 @@ __all__ = [
     "cjk_font",
     "compare_figure",
     "configure_fonts",
+    "confusion_figure",
+    "gallery_figure",
+    "image_shape",
     "korean_fonts",
     "learning_curve_figure",
     "plot_group",

@@ -58,6 +58,7 @@ def render_report(run: Run) -> str:
             best, onset = d.curve.best_epoch, d.curve.overfit_onset
     except ArgumentError as exc:
         note = str(exc)
+    errors = _errors_section(run)
     figure = None
     if history and any(history.values()):
         with matplotlib.rc_context({"svg.fonttype": "path"}):
@@ -95,6 +96,7 @@ def render_report(run: Run) -> str:
         figure=jinja2.filters.Markup(figure) if figure else None,
         diagnosis=diagnosis,
         diagnosis_note=note,
+        errors=errors,
         manifest=manifest,
         classes=classes,
         parts=parts,
@@ -106,6 +108,29 @@ def render_report(run: Run) -> str:
         version=__version__,
         made=time.strftime("%Y-%m-%d %H:%M"),
     )
+
+
+def _errors_section(run: Run) -> dict[str, Any] | None:
+    """The error analysis of the run's newest kept validation predictions (``fitscope errors`` keeps them)."""
+    import jinja2
+    import matplotlib
+
+    from ..analysis import analyse_errors
+    from ..store import PredictionsDir
+    from ._errors import confusion_figure, gallery_figure, image_shape
+
+    kept = PredictionsDir(run.predictions_dir).latest("val")
+    if kept is None or "class_names" not in kept:
+        return None
+    analysis = analyse_errors(kept["labels"], kept["probabilities"], [str(n) for n in kept["class_names"]])
+    gallery = kept.get("gallery")
+    with matplotlib.rc_context({"svg.fonttype": "path"}):
+        matrix = _svg(confusion_figure(analysis))
+        shown = None
+        if gallery is not None and len(gallery) and image_shape(gallery[0]) is not None:
+            shown = _svg(gallery_figure(gallery, analysis.mistakes))
+    return {"sentences": analysis.sentences, "matrix": jinja2.filters.Markup(matrix),
+            "gallery": jinja2.filters.Markup(shown) if shown else None}  # fmt: skip
 
 
 def _class_order(name: str) -> tuple[int, int | str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ._checkpoints import Checkpoint, CheckpointDir
 from ._doctor import DoctorReport, Finding, doctor
 from ._events import Bundle, Checkpointed, Ended, EpochEnded, Evaluated, Event, Ready, Rewound, Started, Status
+from ._predictions import PredictionsDir
 from ._sinks import QueueSink, RunSink, Sink
 from ._store import (
     DB_NAME,
@@ -38,6 +39,7 @@ __all__ = [
     "Event",
     "Finding",
     "GroupInfo",
+    "PredictionsDir",
     "QueueSink",
     "Ready",
     "Rewound",

@@ -751,6 +751,11 @@ class Run:
     def checkpoint_dir(self) -> Path:
         return self.dir / "checkpoints"
 
+    @property
+    def predictions_dir(self) -> Path:
+        """Where the run's predictions are kept (:class:`~fitscope.store.PredictionsDir`)."""
+        return self.dir / "predictions"
+
     def info(self) -> RunInfo:
         row = self.store._conn.execute(_info_sql(self.store) + " WHERE r.run_id = ?", (self.run_id,)).fetchone()
         if row is None:

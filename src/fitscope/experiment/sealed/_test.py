@@ -18,7 +18,7 @@ from ..preparing import Prepared, prepare
 from ..spec import validate_spec
 from ..training import build_model, evaluate_on
 
-__all__ = ["SealedEvaluation", "evaluate_test", "test_run"]
+__all__ = ["EndedModel", "SealedEvaluation", "evaluate_test", "load_ended_model", "test_run"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,17 @@ def evaluate_test(run: Run, model: Any, prepared: Prepared, *, epoch: int | None
     return metrics
 
 
+@dataclass(frozen=True)
+class EndedModel:
+    """A finished run's model rebuilt from its spec with the weights it ended with, and its prepared data."""
+
+    model: Any
+    prepared: Prepared
+    epoch: int  # the epoch whose weights these are
+    weights: str  # "last saved", "best" or "restored" (what EarlyStopping put back at the end)
+    note: str | None = None
+
+
 def test_run(
     run_id: str, *, runs: str | Path | None = None, best: bool = False, data_dir: str | Path | None = None
 ) -> SealedEvaluation:
@@ -54,35 +65,59 @@ def test_run(
         SpecError: the run has no spec, no test split or no saved weights.
         StoreError: another live process is still training the run.
     """
+    run = Store(runs, create=False).run(run_id)
+    earlier = run.evaluations("test")
+    ended = load_ended_model(run, best=best, data_dir=data_dir, needs_test=True)
+    metrics = evaluate_test(run, ended.model, ended.prepared, epoch=ended.epoch)
+    from ...report import write_report
+
+    write_report(run)  # the report shows the new test count
+    return SealedEvaluation(run.run_id, ended.epoch, ended.weights, metrics, earlier, ended.note)
+
+
+def load_ended_model(
+    run: Run, *, best: bool = False, data_dir: str | Path | None = None, verb: str = "tested",
+    needs_test: bool = False,
+) -> EndedModel:  # fmt: skip
+    """Rebuild ``run``'s model from its spec with the weights it ended with (or its best epoch's, ``best``).
+
+    The weights a finished run ended with: EarlyStopping's restored ones when it put
+    them back, else the newest checkpoint. ``verb`` says what is done with them, in errors.
+
+    Raises:
+        SpecError: the run has no spec or no saved weights (or, ``needs_test``, no test split).
+        StoreError: another live process is still training the run; the data splits otherwise now.
+    """
     from ...keras_glue import restore_state, weights_fingerprint
     from ...store import CheckpointDir
 
-    store = Store(runs, create=False)
-    run = store.run(run_id)
     info = run.info()
     busy = info.trained_elsewhere()
     if busy:
-        raise StoreError(f"{busy} Test it once it has finished, or stop it first (its last checkpoint is then tested).")
+        what = "Test" if verb == "tested" else "Analyse"
+        raise StoreError(f"{busy} {what} it once it has finished, or stop it first (its last checkpoint is then "
+                         f"{verb}).")  # fmt: skip
     if info.spec is None:
         raise SpecError(f"run {run.run_id} was not started from a spec; evaluate it from Python instead.")
     spec = validate_spec(info.spec, source=f"run {run.run_id}")
     if data_dir is not None:
         spec = spec.model_copy(update={"data": spec.data.model_copy(update={"data_dir": str(data_dir)})})
     if CheckpointDir(run.checkpoint_dir).load_latest() is None:
+        noun = "test" if verb == "tested" else "analyse"
         if run.next_epoch == 0:
-            raise SpecError(f"run {run.run_id} has no epochs{info.why_it_ended()}, so it has no weights to test.")
-        raise SpecError(f"run {run.run_id} has no saved weights (checkpoints were off); it cannot be tested.")
+            raise SpecError(f"run {run.run_id} has no epochs{info.why_it_ended()}, so it has no weights to {noun}.")
+        raise SpecError(f"run {run.run_id} has no saved weights (checkpoints were off); it cannot be {verb}.")
     prepared = prepare(spec)
-    if "test" not in prepared.split.parts:
-        raise SpecError(f"run {run.run_id} has no test split (its spec sets split.test to 0).")
-    if not _same_test_split(info.manifest, prepared.split.manifest):
-        raise StoreError(f"run {run.run_id}: the data no longer splits as recorded (its test part differs).")
+    if needs_test:
+        if "test" not in prepared.split.parts:
+            raise SpecError(f"run {run.run_id} has no test split (its spec sets split.test to 0).")
+        if not _same_test_split(info.manifest, prepared.split.manifest):
+            raise StoreError(f"run {run.run_id}: the data no longer splits as recorded (its test part differs).")
     x, y = prepared.arrays["train"]
     model = build_model(
         spec, input_shape=tuple(x.shape[1:]), num_classes=prepared.num_classes, one_hot=prepared.one_hot,
         target_shape=tuple(y.shape[1:]),
     )  # fmt: skip
-    earlier = run.evaluations("test")
     checkpoints = CheckpointDir(run.checkpoint_dir)
     note = None
     if best:
@@ -107,11 +142,7 @@ def test_run(
                     f"this run ended with the weights of epoch {ended['epoch']} (restored by EarlyStopping), "
                     "which were not kept (fitscope keeps the best by val_loss); these are its last saved weights."
                 )
-    metrics = evaluate_test(run, model, prepared, epoch=epoch)
-    from ...report import write_report
-
-    write_report(run)  # the report shows the new test count
-    return SealedEvaluation(run.run_id, epoch, weights, metrics, earlier, note)
+    return EndedModel(model, prepared, epoch, weights, note)
 
 
 def _same_test_split(recorded: SplitManifest | None, now: SplitManifest) -> bool:
