@@ -44,7 +44,8 @@ SUB_PACKAGES = {
         "doctor", "library_versions", "normalize_metric_name", "scalar_tag",
     },
     "fitscope.analysis": {
-        "ACTIONS", "ConfusedPair", "CurveReport", "ErrorAnalysis", "analyse_errors", "Diagnosis", "ERROR_LEVELS",
+        "ACTIONS", "Comparison", "ScoreSummary", "compare_scores", "summarise_scores", "ConfusedPair", "CurveReport",
+        "ErrorAnalysis", "analyse_errors", "Diagnosis", "ERROR_LEVELS",
         "EpochBand", "FoldsDiagnosis", "GAPS", "GAP_NAMES",
         "GapReport", "LEVEL_NAMES", "LearningCurveVerdict", "MIN_EPOCHS", "SizePoint", "analyse_curves",
         "analyse_gaps", "diagnose_folds", "diagnose_run", "epoch_bands", "judge_learning_curve", "parse_errors",
@@ -65,7 +66,8 @@ SUB_PACKAGES = {
         "speedups_on", "weight_programs", "weights_fingerprint",
     },
     "fitscope.experiment": {
-        "CVResult", "LearningCurveResult", "RunErrors", "RunResult", "SealedEvaluation", "SearchResult", "Spec",
+        "CVResult", "LearningCurveResult", "RepeatsResult", "compare_runs", "repeat_runs", "summarise_repeats",
+        "RunErrors", "RunResult", "SealedEvaluation", "SearchResult", "Spec",
         "TrialRun",
         "assignments", "cross_validate", "explain", "learning_curve", "learning_curve_groups", "load_spec",
         "resume_command", "run_demo", "run_errors", "run_spec", "search", "standing_runs", "summarise_cv",
@@ -93,7 +95,8 @@ SUB_PACKAGES = {
     },
     "fitscope.experiment.executors": {"Driver", "EXECUTORS", "Executor", "TrialOutcome", "execute", "start_executor"},
     "fitscope.experiment.search": {
-        "CVResult", "LearningCurveResult", "SearchResult", "TrialRun", "assignments", "cross_validate",
+        "CVResult", "LearningCurveResult", "RepeatsResult", "compare_runs", "repeat_runs", "summarise_repeats",
+        "SearchResult", "TrialRun", "assignments", "cross_validate",
         "learning_curve", "learning_curve_groups", "learning_curve_sizes", "search", "standing_runs", "summarise_cv",
         "summarise_learning_curve",
     },

@@ -6,6 +6,7 @@ Never imports Keras.
 from __future__ import annotations
 
 from ._bands import EpochBand, epoch_bands
+from ._compare import Comparison, ScoreSummary, compare_scores, summarise_scores
 from ._curves import MIN_EPOCHS, CurveReport, analyse_curves
 from ._diagnosis import Diagnosis, diagnose_run
 from ._errors import ConfusedPair, ErrorAnalysis, analyse_errors
@@ -31,6 +32,7 @@ __all__ = [
     "GAP_NAMES",
     "LEVEL_NAMES",
     "MIN_EPOCHS",
+    "Comparison",
     "ConfusedPair",
     "CurveReport",
     "Diagnosis",
@@ -39,10 +41,12 @@ __all__ = [
     "FoldsDiagnosis",
     "GapReport",
     "LearningCurveVerdict",
+    "ScoreSummary",
     "SizePoint",
     "analyse_curves",
     "analyse_errors",
     "analyse_gaps",
+    "compare_scores",
     "diagnose_folds",
     "diagnose_run",
     "epoch_bands",
@@ -51,4 +55,5 @@ __all__ = [
     "parse_sizes",
     "size_point",
     "standard_error",
+    "summarise_scores",
 ]

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     _runs.add_parser(commands)
     _diagnose.add_parser(commands)
     _errors.add_parser(commands)
+    _errors.add_compare_parser(commands)
     _search.add_parser(commands)
     _plot.add_parser(commands)
     _doctor.add_parser(commands)

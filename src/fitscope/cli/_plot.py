@@ -68,7 +68,8 @@ def run_plot(args: argparse.Namespace) -> int:
             return _plot_learning_curve(store, group, args.output or store.root / f"{group}.png")
         runs = [store.run(trial.info.run_id) for trial in standing_runs(infos)]
         output = args.output or store.root / f"{group}.png"
-        print(plot_group(runs, output, title=group))
+        members = "runs" if store.group_kind(group) == "repeats" else "folds"
+        print(plot_group(runs, output, title=group, members=members))
         left_out = [run.info() for run in runs if run.next_epoch == 0]
         if left_out:
             names = ", ".join(f"{info.name} ({info.status})" for info in left_out)

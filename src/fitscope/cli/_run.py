@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
 
-from .._errors import StoreError
+from .._errors import ArgumentError, StoreError
 from .._i18n import N_, STATUS_NAMES, _
 from ._output import HelpFormatter, console, print_json
 from ._runs import (
@@ -39,6 +40,13 @@ def add_parser(commands: Any) -> None:
                      "recorded as training it may be alive (you know it is gone: its machine was switched off, "
                      "say)")  # fmt: skip
     run.add_argument("--test", action="store_true", help="also evaluate once on the sealed test split")
+    run.add_argument("--repeats", type=int, metavar="N", help="train N runs of the spec with other seeds (initial "
+                     "weights; the same split), as one group, and summarise how their scores vary")  # fmt: skip
+    run.add_argument("--vary-split", action="store_true", help="with --repeats: a new split for each repeat too")
+    run.add_argument("--executor", choices=("local", "process", "ray"), help="with --repeats: where they train "
+                     "(default: local)")  # fmt: skip
+    run.add_argument("--workers", type=int, help="with --repeats and --executor process or ray (default: 2)")
+    run.add_argument("--address", metavar="RAY_ADDRESS", help="with --repeats --executor ray: a running cluster")
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.add_argument("--quiet", action="store_true", help="print only the summary")
     add_data_dir_option(run)
@@ -61,6 +69,13 @@ def add_parser(commands: Any) -> None:
 
 def run_run(args: argparse.Namespace) -> int:
     from ..experiment import resume_command, run_spec
+
+    if args.repeats is not None:
+        return _run_repeats(args)
+    for flag, given in (("--vary-split", args.vary_split), ("--executor", args.executor), ("--workers", args.workers),
+                        ("--address", args.address)):  # fmt: skip
+        if given:
+            raise ArgumentError(f"{flag} goes with --repeats N (several runs of the spec); one run trains here.")
 
     try:
         result = run_spec(
@@ -108,6 +123,28 @@ def run_run(args: argparse.Namespace) -> int:
         again = resume_command(args.spec, spec_overrides(args), result.run_id, getattr(args, "runs", None))
         out.print(_("resume: {command}").format(command=again), markup=False)
     return 0 if result.status == "finished" else 1
+
+
+def _run_repeats(args: argparse.Namespace) -> int:
+    from ..experiment import repeat_runs
+
+    for flag, given in (("--resume", args.resume), ("--from-scratch", args.from_scratch), ("--force", args.force),
+                        ("--test", args.test)):  # fmt: skip
+        if given:
+            raise ArgumentError(f"{flag} does not go with --repeats: it takes one run (`fitscope test RUN` for the "
+                                "test set of the run you choose).")  # fmt: skip
+    say = (lambda text: print(text, file=sys.stderr)) if args.json else print
+    result = repeat_runs(
+        args.spec, repeats=args.repeats, vary_split=args.vary_split, overrides=spec_overrides(args), name=args.name,
+        executor=args.executor or "local", workers=args.workers or 2, address=args.address,
+        runs=getattr(args, "runs", None), say=say,
+    )  # fmt: skip
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        print(f"\n{result}")
+        print(_("bands: {command}").format(command=f"fitscope plot --group {result.group_id}{runs_option(args)}"))
+    return 0 if not result.unfinished else 1
 
 
 # Which weights `fitscope test` evaluated (TestResult.weights), as its line says it.

@@ -85,6 +85,8 @@ def add_parser(commands: Any) -> None:
         help="selection metric: a validation metric the spec reports, e.g. val_accuracy (default: val_loss)",
     )
     tune.add_argument("--seed", type=int, default=0, help="seed for --search random (default: 0)")
+    tune.add_argument("--repeats", type=int, metavar="N", help="with --select val: train each configuration N "
+                      "times (other initial weights) and rank by the mean")  # fmt: skip
     tune.add_argument("--test-best", action="store_true", help="evaluate the winner once on the sealed test set")
     _executor_options(tune)
     tune.set_defaults(handler=run_tune, trains=True)
@@ -154,6 +156,7 @@ def run_tune(args: argparse.Namespace) -> int:
     result = search(
         args.spec, args.params, method=args.method, trials=args.trials, select=args.select, folds=args.folds,
         stratify=args.stratify, group_by=args.group_by, metric=args.metric, test_best=args.test_best, seed=args.seed,
+        repeats=args.repeats,
         overrides=spec_overrides(args), executor=args.executor, workers=args.workers, address=args.address,
         runs=getattr(args, "runs", None), say=_say(args),
     )  # fmt: skip

@@ -14,22 +14,27 @@ from .sealed import RunErrors, SealedEvaluation, run_errors, test_run
 from .search import (
     CVResult,
     LearningCurveResult,
+    RepeatsResult,
     SearchResult,
     TrialRun,
     assignments,
+    compare_runs,
     cross_validate,
     learning_curve,
     learning_curve_groups,
+    repeat_runs,
     search,
     standing_runs,
     summarise_cv,
     summarise_learning_curve,
+    summarise_repeats,
 )
 from .spec import Spec, load_spec
 
 __all__ = [
     "CVResult",
     "LearningCurveResult",
+    "RepeatsResult",
     "RunErrors",
     "RunResult",
     "SealedEvaluation",
@@ -37,11 +42,13 @@ __all__ = [
     "Spec",
     "TrialRun",
     "assignments",
+    "compare_runs",
     "cross_validate",
     "explain",
     "learning_curve",
     "learning_curve_groups",
     "load_spec",
+    "repeat_runs",
     "resume_command",
     "run_demo",
     "run_errors",
@@ -50,5 +57,6 @@ __all__ = [
     "standing_runs",
     "summarise_cv",
     "summarise_learning_curve",
+    "summarise_repeats",
     "test_run",
 ]

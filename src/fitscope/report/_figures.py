@@ -204,7 +204,7 @@ def _mark_epochs(ax: Any, best_epoch: int | None, onset: int | None) -> None:
 
 
 @with_korean_fonts
-def band_figure(histories: Sequence[dict[str, list[float]]], *, title: str = "") -> Any:
+def band_figure(histories: Sequence[dict[str, list[float]]], *, title: str = "", members: str = "folds") -> Any:
     """Cross-validation folds: mean ± standard deviation per epoch, training and validation.
 
     The loss, and beside it the book figure's second metric (accuracy; a regression's mae).
@@ -226,7 +226,7 @@ def band_figure(histories: Sequence[dict[str, list[float]]], *, title: str = "")
                 continue
             mean, std = np.array(band.mean), np.array(band.std)
             epochs = np.arange(len(mean))
-            label = _("{name} (mean of {folds} folds)").format(name=metric, folds=band.runs)
+            label = _mean_label(metric, band.runs, members)
             ax.plot(epochs, mean, color=colour, label=label)
             label = _("{metric} ± 1 std").format(metric=metric)
             ax.fill_between(epochs, mean - std, mean + std, color=colour, alpha=0.25, label=label)
@@ -294,6 +294,13 @@ def _colours(count: int) -> list[Any]:
     from matplotlib import colormaps
 
     return [colormaps["viridis"](0.9 * i / max(count - 1, 1)) for i in range(count)]
+
+
+def _mean_label(name: str, count: int, members: str) -> str:
+    """A mean curve's label: over a cross-validation's folds, or over repeated runs (``members="runs"``)."""
+    if members == "runs":
+        return _("{name} (mean of {count} runs)").format(name=name, count=count)
+    return _("{name} (mean of {folds} folds)").format(name=name, folds=count)
 
 
 def save_figure(figure: Any, path: str | os.PathLike[str]) -> Path:

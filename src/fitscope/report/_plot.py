@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .._errors import ArgumentError, DataError
-from .._i18n import _
 from ..analysis import analyse_curves, epoch_bands
 from ..store import Run
 from ._figures import (
     CurveSet,
+    _mean_label,
     band_figure,
     book_figure,
     check_metrics,
@@ -94,13 +95,13 @@ def plot_runs(runs: Sequence[Run], output: str | os.PathLike[str], *, metrics: S
     return save_figure(compare_figure(sets, metrics=wanted), output)
 
 
-def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: str = "") -> Path:
+def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: str = "", members: str = "folds") -> Path:
     """A group's figure.
 
-    The folds of one configuration (a cross-validation group) are drawn as mean ± std
-    bands. Several configurations (a search group) are drawn side by side as
-    validation curves, each the mean over its folds when it was cross-validated.
-    Runs without epochs (trials that failed before training) are left out.
+    The folds of one configuration (a cross-validation group), or its repeated runs
+    (``members="runs"``), are drawn as mean ± std bands. Several configurations (a
+    search group) are drawn side by side as validation curves, each the mean over its
+    folds (or repeats). Runs without epochs (trials that failed before training) are left out.
     """
     configurations: dict[str, list[tuple[Any, dict[str, list[float]]]]] = {}
     drawn = [run for run in runs if run.next_epoch > 0]  # a trial that failed before training has no curve
@@ -112,16 +113,16 @@ def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: st
         check_metrics(history, [], where=f"run {run.run_id}")
         configurations.setdefault(json.dumps(info.params, sort_keys=True, default=str), []).append((info, history))
     if len(configurations) == 1:
-        (members,) = configurations.values()
-        return save_figure(band_figure([history for _info, history in members], title=title), output)
+        (group,) = configurations.values()
+        return save_figure(band_figure([history for _info, history in group], title=title, members=members), output)
     sets = []
-    for members in configurations.values():
-        infos = [info for info, _history in members]
+    for group in configurations.values():
+        infos = [info for info, _history in group]
         label = infos[0].name
-        if len(members) > 1:
-            label = _("{name} (mean of {folds} folds)").format(name=label.rsplit("-fold", 1)[0], folds=len(members))
+        if len(group) > 1:
+            label = _mean_label(re.sub(r"-(fold|r)\d+$", "", label), len(group), members)
         split = "+".join(sorted(str(info.manifest.index_hash if info.manifest else None) for info in infos))
-        history = _mean_history([history for _info, history in members])
+        history = _mean_history([history for _info, history in group])
         sets.append(CurveSet(label, history, split, infos[0].params))
     return save_figure(compare_figure(sets, title=title), output)
 

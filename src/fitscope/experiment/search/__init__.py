@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._compare import compare_runs
 from ._groups import TrialRun, standing_runs
 from ._learning_curve import (
     LearningCurveResult,
@@ -10,20 +11,25 @@ from ._learning_curve import (
     learning_curve_sizes,
     summarise_learning_curve,
 )
+from ._repeats import RepeatsResult, repeat_runs, summarise_repeats
 from ._search import CVResult, SearchResult, assignments, cross_validate, search, summarise_cv
 
 __all__ = [
     "CVResult",
     "LearningCurveResult",
+    "RepeatsResult",
     "SearchResult",
     "TrialRun",
     "assignments",
+    "compare_runs",
     "cross_validate",
     "learning_curve",
     "learning_curve_groups",
     "learning_curve_sizes",
+    "repeat_runs",
     "search",
     "standing_runs",
     "summarise_cv",
     "summarise_learning_curve",
+    "summarise_repeats",
 ]

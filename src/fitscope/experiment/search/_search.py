@@ -330,6 +330,7 @@ def search(
     group_by: str | None = None,
     test_best: bool = False,
     seed: int = 0,
+    repeats: int | None = None,
     overrides: list[str] | None = None,
     executor: str = "local",
     workers: int = 2,
@@ -342,7 +343,9 @@ def search(
     Every trial is a run in one search group with its parameters; configurations are
     ranked by ``metric`` (mean over folds with ``select="cv"``; ``group_by`` keeps the
     samples of a group in one fold, as in :func:`cross_validate`). Only with
-    ``test_best`` is the winner evaluated, once, on the sealed test split.
+    ``test_best`` is the winner evaluated, once, on the sealed test split. ``repeats`` trains
+    each configuration that many times with other initial weights (``select="val"``) and
+    ranks the configurations by the mean, with its spread.
     """
     spec_obj = as_spec(spec, overrides)
     prefer_language(spec_obj.lang)
@@ -375,7 +378,15 @@ def search(
     metric = _check_metric(spec_obj, metric)
     if select == "cv":
         _check_fold_count(folds)
-    count = len(grid) * (folds if select == "cv" else 1)
+    if repeats is not None:
+        if repeats < 2:
+            raise invalid_argument(
+                "repeats", repeats, "Expected 2 or more; leave it out for one run per configuration."
+            )
+        if select == "cv":
+            raise argument_error("<<repeats>> goes with <<select=val>>: a cross-validated selection already trains "
+                                 "each configuration once per fold.")  # fmt: skip
+    count = len(grid) * (folds if select == "cv" else repeats or 1)
     # Started before the data is loaded: a process pool's workers import Keras meanwhile.
     with start_executor(executor, workers=workers, address=address, trials=count, say=say) as started:
         plans = FoldPlans()
@@ -396,6 +407,9 @@ def search(
             name = f"{spec_obj.name}-trial{number}"
             if select == "cv":
                 trial_list = _fold_trials(config_spec, name, folds, stratify, group_by, values)
+            elif repeats:
+                trial_list = [Trial(spec=config_spec.model_dump(mode="json"), name=f"{name}-r{k}", params=values,
+                                    repeat=k) for k in range(repeats)]  # fmt: skip
             else:
                 trial_list = [Trial(spec=config_spec.model_dump(mode="json"), name=name, params=values)]
             configs.append((values, trial_list))

@@ -1,0 +1,81 @@
+"""``fitscope compare A B``: do two runs, or two groups of runs, differ beyond their noise?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..._errors import ArgumentError, StoreError, invalid_argument
+from ...analysis import Comparison, compare_scores
+from ...store import Store
+from ._groups import standing_runs
+from ._repeats import run_scores
+
+__all__ = ["compare_runs"]
+
+
+def compare_runs(a: str, b: str, *, metric: str | None = None, runs: str | Path | None = None) -> Comparison:
+    """Compare the final validation ``metric`` of ``a`` and ``b``: each a run or a group (its finished runs).
+
+    The comparison is paired when both are groups whose runs share their seeds and
+    their validation split, one run of each per seed. The default metric is
+    ``val_accuracy`` when both report it, else ``val_loss``.
+
+    Raises:
+        StoreError: no such run or group.
+        ArgumentError: a side has no finished run, or the metric is not reported by both.
+    """
+    store = Store(runs, create=False)
+    sides = [_side(store, name) for name in (a, b)]
+    reported = [set.intersection(*(set(row["final"]) for row in rows)) for _label, rows in sides]
+    shared = reported[0] & reported[1]
+    if metric is None:
+        metric = "val_accuracy" if "val_accuracy" in shared else "val_loss"
+    wanted = metric if metric.startswith("val_") else f"val_{metric}"
+    if wanted not in shared:
+        raise invalid_argument("metric", metric, f"Both sides report {', '.join(sorted(shared)) or 'none'}.")
+    (label_a, rows_a), (label_b, rows_b) = sides
+    paired = _pairs(rows_a, rows_b)
+    if paired:
+        rows_a, rows_b = paired
+    sizes = {row["val_size"] for row in rows_a + rows_b if row["val_size"]}
+    return compare_scores(
+        [row["final"][wanted] for row in rows_a], [row["final"][wanted] for row in rows_b], metric=wanted,
+        names=(label_a, label_b), paired=bool(paired), val_size=min(sizes) if sizes else None,
+    )  # fmt: skip
+
+
+def _side(store: Store, name: str) -> tuple[str, list[dict[str, Any]]]:
+    """A side's label and the scores of its finished runs: one run's (as a RUN argument names it), else a group's."""
+    try:
+        info = store.run(name).info()
+    except StoreError as not_a_run:
+        try:
+            group = store.group(name)
+        except StoreError:
+            raise StoreError(f"{not_a_run} Nor is it a group (`fitscope runs groups` lists them).") from None
+        rows = [s for t in standing_runs(store.runs(group=group)) if (s := run_scores(store, t.info)) is not None]
+        label = group
+    else:
+        found = run_scores(store, info)
+        rows = [found] if found is not None else []
+        label = info.run_id
+    if not rows:
+        raise ArgumentError(f"{name}: no finished run to compare; wait for it to finish, or compare another.")
+    return label, rows
+
+
+def _pairs(
+    a: list[dict[str, Any]], b: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """Both sides' runs matched seed by seed on one validation split, when they ran the same seeds; else ``None``."""
+
+    def key(row: dict[str, Any]) -> tuple[Any, Any]:
+        return (row["repeat"], row["seed"])
+
+    by_a, by_b = {key(r): r for r in a}, {key(r): r for r in b}
+    splits = {r["split"] for r in a + b}
+    if len(a) < 2 or set(by_a) != set(by_b) or len(by_a) != len(a) or len(by_b) != len(b) or len(splits) != 1:
+        return None
+    order = sorted(by_a, key=str)
+    return [by_a[k] for k in order], [by_b[k] for k in order]
