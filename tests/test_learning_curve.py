@@ -78,6 +78,7 @@ def test_a_point_is_the_mean_and_spread_of_its_runs_at_their_best_epochs() -> No
     assert point.val_error == pytest.approx(((1 - 0.7) + (1 - 0.8)) / 2)
     assert point.val_error_std == pytest.approx(np.std([0.3, 0.2], ddof=1))
     assert point.final_train_error == pytest.approx(((1 - 0.9) + (1 - 0.7)) / 2)
+    assert point.final_val_error_std == pytest.approx(np.std([1 - 0.6, 1 - 0.8], ddof=1))
     regression = size_point(50, [{"loss": [2.0, 1.0], "val_loss": [3.0, 2.5]}])
     assert (regression.measure, regression.val_error, regression.val_error_std) == ("loss", 2.5, 0.0)
 

@@ -41,6 +41,8 @@ class SizePoint:
     final_val_error: float
     best_epoch: float
     measure: str = "error"
+    final_train_error_std: float = 0.0
+    final_val_error_std: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,6 +77,7 @@ def size_point(size: int, runs: Sequence[Mapping[str, list[float]]]) -> SizePoin
         size=size, runs=len(runs), train_error=float(np.mean(train)), train_error_std=spread(train),
         val_error=float(np.mean(val)), val_error_std=spread(val), final_train_error=float(np.mean(final_train)),
         final_val_error=float(np.mean(final_val)), best_epoch=float(np.mean(best)), measure=measure,
+        final_train_error_std=spread(final_train), final_val_error_std=spread(final_val),
     )  # fmt: skip
 
 
