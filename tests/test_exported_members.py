@@ -54,6 +54,7 @@ SUB_PACKAGES = {
     "fitscope.report": {
         "CurveSet", "as_history", "band_figure", "board_command", "book_figure", "bundled_font_file", "cjk_font",
         "compare_figure", "confusion_figure", "configure_fonts", "gallery_figure", "image_shape", "korean_fonts",
+        "param_figure",
         "learning_curve_figure", "plot_group", "plot_history",
         "plot_runs", "render_report", "save_figure", "start_board", "write_report",
     },
@@ -66,7 +67,8 @@ SUB_PACKAGES = {
         "speedups_on", "weight_programs", "weights_fingerprint",
     },
     "fitscope.experiment": {
-        "CVResult", "LearningCurveResult", "RepeatsResult", "compare_runs", "repeat_runs", "summarise_repeats",
+        "CVResult", "LearningCurveResult", "RepeatsResult", "compare_runs", "repeat_runs", "run_scores",
+        "summarise_repeats",
         "RunErrors", "RunResult", "SealedEvaluation", "SearchResult", "Spec",
         "TrialRun",
         "assignments", "cross_validate", "explain", "learning_curve", "learning_curve_groups", "load_spec",
@@ -95,8 +97,8 @@ SUB_PACKAGES = {
     },
     "fitscope.experiment.executors": {"Driver", "EXECUTORS", "Executor", "TrialOutcome", "execute", "start_executor"},
     "fitscope.experiment.search": {
-        "CVResult", "LearningCurveResult", "RepeatsResult", "compare_runs", "repeat_runs", "summarise_repeats",
-        "SearchResult", "TrialRun", "assignments", "cross_validate",
+        "CVResult", "LearningCurveResult", "RepeatsResult", "compare_runs", "repeat_runs", "run_scores",
+        "summarise_repeats", "SearchResult", "TrialRun", "assignments", "cross_validate",
         "learning_curve", "learning_curve_groups", "learning_curve_sizes", "search", "standing_runs", "summarise_cv",
         "summarise_learning_curve",
     },

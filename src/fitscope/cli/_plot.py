@@ -29,6 +29,8 @@ def add_parser(commands: Any) -> None:
     plot.add_argument("-o", "--output", type=Path, help="file to write (.png, .svg, .pdf); default in the run folder")
     plot.add_argument("--metric", action="append", default=[], metavar="NAME", help="metric(s) to draw (repeatable)")
     plot.add_argument("--style", choices=("book", "grid"), default="book", help="figure style (default: book)")
+    plot.add_argument("--vs", metavar="PARAM", help="with --group of a search: the validation metric against this "
+                      "searched parameter, each trial a point (--metric picks the metric)")  # fmt: skip
     add_runs_option(plot)
     plot.set_defaults(handler=run_plot)
 
@@ -42,6 +44,34 @@ def add_parser(commands: Any) -> None:
     report.add_argument("-o", "--output", type=Path, help="the .html file (default: <run folder>/report.html)")
     add_runs_option(report)
     report.set_defaults(handler=run_report)
+
+
+def _plot_vs(store: Any, group: str, param: str, metrics: list[str], output: Path) -> int:
+    from ..experiment import run_scores, standing_runs
+    from ..report import param_figure, save_figure
+
+    if store.group_kind(group) != "search":
+        raise ArgumentError(f"--vs {param}: {group} is not a search (`fitscope tune` makes one).")
+    rows: list[tuple[Any, dict[str, Any]]] = []
+    for trial in standing_runs(store.runs(group=group)):
+        scores = run_scores(store, trial.info)
+        if scores is not None:
+            rows.append((trial.info, scores))
+    searched = sorted({key for info, _scores in rows for key in info.params})
+    if param not in searched:
+        raise ArgumentError(f"--vs {param}: not a parameter of {group}; it searched {', '.join(searched) or 'none'}.")
+    wanted = metrics[0] if metrics else None
+    reported = set.intersection(*(set(scores["final"]) for _info, scores in rows)) if rows else set()
+    metric = (wanted if wanted is None or wanted.startswith("val_") else f"val_{wanted}") or (
+        "val_accuracy" if "val_accuracy" in reported else "val_loss")  # fmt: skip
+    points = [(info.params[param], scores["final"][metric]) for info, scores in rows
+              if param in info.params and metric in scores["final"]]  # fmt: skip
+    if not points or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x, _y in points):
+        raise ArgumentError(f"--vs {param}: needs finished trials with a number for it and {metric} ({group}).")
+    xs, ys = [float(x) for x, _y in points], [float(y) for _x, y in points]
+    figure = param_figure(xs, ys, param=param, metric=metric, lower_is_better="loss" in metric, title=group)
+    print(save_figure(figure, output))
+    return 0
 
 
 def _plot_learning_curve(store: Any, group: str, output: Path) -> int:
@@ -64,6 +94,8 @@ def run_plot(args: argparse.Namespace) -> int:
 
         infos = runs_of_group(store, args.group)
         group = infos[0].group_id  # the whole id, where a prefix or `last` was given
+        if args.vs is not None:
+            return _plot_vs(store, group, args.vs, args.metric, args.output or store.root / f"{group}-vs.png")
         if store.group_kind(group) == "learning-curve":
             return _plot_learning_curve(store, group, args.output or store.root / f"{group}.png")
         runs = [store.run(trial.info.run_id) for trial in standing_runs(infos)]

@@ -172,6 +172,16 @@ def run_tune(args: argparse.Namespace) -> int:
     sets = " ".join(f"--set {shlex.quote(item)}" for item in [*(args.overrides or []), *winner])
     alone = f"fitscope run {shlex.quote(str(args.spec))} {sets}{runs_option(args)}"
     print(_("train it alone: {command}").format(command=alone))  # (beside the winner)
+    if result.narrowed:
+        kept = [f"--param {shlex.quote(f'{k}={v}')}" for k, v in result.narrowed.items()]
+        listed = [
+            f"--param {shlex.quote(p)}" for p in args.params if p.partition("=")[0].strip() not in result.narrowed
+        ]
+        given = [f"--set {shlex.quote(item)}" for item in args.overrides or []]
+        again = (f"fitscope tune {shlex.quote(str(args.spec))} {' '.join([*given, *kept, *listed])} --search random "
+                 f"--trials {args.trials} --seed {args.seed + 1}{runs_option(args)}")  # fmt: skip
+        print(_("the ranges of the best {count}, to search next: {command}").format(count=result.narrowed_from,
+                                                                                    command=again))  # fmt: skip
     print("\n".join(result.trust_lines()))
     print(
         _("compare the curves: {command}").format(command=f"fitscope plot --group {result.group_id}{runs_option(args)}")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from ._board import board_command, start_board
 from ._errors import confusion_figure, gallery_figure, image_shape
-from ._figures import CurveSet, band_figure, book_figure, compare_figure, learning_curve_figure, save_figure
+from ._figures import (
+    CurveSet,
+    band_figure,
+    book_figure,
+    compare_figure,
+    learning_curve_figure,
+    param_figure,
+    save_figure,
+)
 from ._fonts import bundled_font_file, cjk_font, configure_fonts, korean_fonts
 from ._history import as_history
 from ._html import render_report, write_report
@@ -25,6 +33,7 @@ __all__ = [
     "image_shape",
     "korean_fonts",
     "learning_curve_figure",
+    "param_figure",
     "plot_group",
     "plot_history",
     "plot_runs",

@@ -20,7 +20,8 @@ from .._i18n import _
 from ._fonts import with_korean_fonts
 
 __all__ = [
-    "CurveSet", "band_figure", "book_figure", "compare_figure", "grid_figure", "learning_curve_figure", "save_figure",
+    "CurveSet", "band_figure", "book_figure", "compare_figure", "grid_figure", "learning_curve_figure", "param_figure",
+    "save_figure",
 ]  # fmt: skip
 
 # The book's colours: loss yellow (train) and red (validation), accuracy blue and green.
@@ -294,6 +295,31 @@ def _colours(count: int) -> list[Any]:
     from matplotlib import colormaps
 
     return [colormaps["viridis"](0.9 * i / max(count - 1, 1)) for i in range(count)]
+
+
+@with_korean_fonts
+def param_figure(
+    values: Sequence[float], scores: Sequence[float], *, param: str, metric: str, lower_is_better: bool,
+    title: str = "",
+) -> Any:  # fmt: skip
+    """A search's validation metric against one hyperparameter: each trial a point, the best marked.
+
+    A log axis when the values are positive and span two decades or more (a learning rate).
+    """
+    figure = _figure(width=6.5, height=4.6)
+    ax = figure.add_subplot(1, 1, 1)
+    ax.plot(values, scores, "o", color="tab:blue", alpha=0.75, label=_("trials"))
+    best = int(np.argmin(scores) if lower_is_better else np.argmax(scores))
+    ax.plot([values[best]], [scores[best]], "*", color="tab:red", markersize=14,
+            label=_("best: {value}").format(value=f"{values[best]:.3g}"))  # fmt: skip
+    if min(values) > 0 and max(values) >= 100 * min(values):
+        ax.set_xscale("log")
+    ax.set_xlabel(param)
+    ax.set_ylabel(metric)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    return figure
 
 
 def _mean_label(name: str, count: int, members: str) -> str:

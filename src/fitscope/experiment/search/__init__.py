@@ -11,7 +11,7 @@ from ._learning_curve import (
     learning_curve_sizes,
     summarise_learning_curve,
 )
-from ._repeats import RepeatsResult, repeat_runs, summarise_repeats
+from ._repeats import RepeatsResult, repeat_runs, run_scores, summarise_repeats
 from ._search import CVResult, SearchResult, assignments, cross_validate, search, summarise_cv
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "learning_curve_groups",
     "learning_curve_sizes",
     "repeat_runs",
+    "run_scores",
     "search",
     "standing_runs",
     "summarise_cv",

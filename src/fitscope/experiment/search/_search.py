@@ -26,6 +26,7 @@ from ..executors import Driver, Executor, start_executor
 from ..preparing import FoldPlans, fold_pool, group_labels, warn_about_split
 from ..spec import Spec, as_spec, validate_spec
 from ..training import Trial
+from ._distributions import Distribution, narrowed
 from ._groups import standing_runs
 from ._space import check_distinct, check_keras_names, check_new_arguments, parse_param, set_path
 
@@ -84,11 +85,14 @@ class SearchResult:
     # With --select val: how precisely the validation split measures accuracy (see _split_noise).
     split_noise: dict[str, Any] | None = None
     select: str = "val"  # how the configurations were scored: val (one split) or cv (folds)
+    # A random search over ranges: the ranges that hold its best configurations (the next search's).
+    narrowed: dict[str, str] = field(default_factory=dict)
+    narrowed_from: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"group_id": self.group_id, "metric": self.metric, "ranking": self.ranking, "winner": self.winner,
                 "configurations_on_split": self.configurations_on_split, "test": self.test,
-                "split_noise": self.split_noise}  # fmt: skip
+                "split_noise": self.split_noise, "narrowed": self.narrowed}  # fmt: skip
 
     def ranking_lines(self) -> list[str]:
         """The ranked configurations as `fitscope tune` prints them (written as ``--set`` takes them)."""
@@ -356,7 +360,13 @@ def search(
     parsed = [parse_param(p, base) for p in params]
     check_distinct([key for key, _ in parsed])
     space = dict(parsed)
-    grid = [dict(zip(space, combo)) for combo in itertools.product(*space.values())]
+    ranges = {key: value for key, value in space.items() if isinstance(value, Distribution)}
+    if ranges and method == "grid":
+        key, spread = next(iter(ranges.items()))
+        raise argument_error(f"<<params>> {key}={spread}: a range is sampled, not listed: search it with "
+                             "<<method=random>> and <<trials=N>>.")  # fmt: skip
+    listed = [values for values in space.values() if not isinstance(values, Distribution)]
+    grid = [dict(zip(space, combo)) for combo in itertools.product(*listed)] if not ranges else []
     if method == "grid" and trials is not None:
         raise argument_error(f"<<trials>> only applies with <<method=random>>; a grid search tries all {len(grid)} "
                             "combinations.")  # fmt: skip
@@ -367,10 +377,13 @@ def search(
     if method == "random":
         if not trials or trials < 1:
             raise argument_error("<<method=random>> needs <<trials=N>> (1 or more).")
-        if trials > len(grid):
-            say(f"note: --trials {trials} is more than the {len(grid)} configurations of the search space; "
-                "each is tried once.")  # fmt: skip
-        grid = random.Random(seed).sample(grid, min(trials, len(grid)))
+        if ranges:
+            grid = _sampled(space, trials, seed)
+        else:
+            if trials > len(grid):
+                say(f"note: --trials {trials} is more than the {len(grid)} configurations of the search space; "
+                    "each is tried once.")  # fmt: skip
+            grid = random.Random(seed).sample(grid, min(trials, len(grid)))
     elif method != "grid":
         raise invalid_argument("method", method, "Expected 'grid' or 'random'.")
     if select not in ("val", "cv"):
@@ -395,7 +408,8 @@ def search(
             warn_about_split(plans.holdout(spec_obj).audit.warnings)  # (a holdout selection's trials: the driver)
         else:
             plans.holdout(spec_obj)  # missing or bad data is one error now, not a failed trial each (kept for them)
-        check_keras_names(spec_obj, parsed, executor)
+        check_keras_names(spec_obj, [(k, v.endpoints() if isinstance(v, Distribution) else v) for k, v in parsed],
+                          executor)  # fmt: skip
         lower_is_better = "loss" in metric or "error" in metric
         all_trials: list[Trial] = []
         configs = []
@@ -443,11 +457,28 @@ def search(
     for index_hash in manifest_hashes:
         on_split = max(on_split, len({json.dumps(p, sort_keys=True) for p in store.params_on_split(index_hash)}))
     result = SearchResult(group, metric, ranking, winner, on_split, select=select)
+    if ranges and scored:  # Deep Learning from Scratch 6.5: search again inside the ranges of the best
+        best = [row["params"] for row in scored[: max(3, len(scored) // 5)]]
+        result.narrowed = {key: str(spread) for key, spread in narrowed(ranges, best).items()}
+        result.narrowed_from = len(best)
     if select == "val":
         result.split_noise = _split_noise(store, scored)
     if test_best and winner is not None:
         result.test = _test_winner(store, winner, select, spec_obj, configs, say)
     return result
+
+
+def _sampled(space: dict[str, Any], trials: int, seed: int) -> list[dict[str, Any]]:
+    """``trials`` configurations drawn from ranges and lists with ``seed`` (numbers kept to 4 significant digits)."""
+    rng = random.Random(seed)
+    drawn = []
+    for _number in range(trials):
+        values = {}
+        for key, spread in space.items():
+            value = spread.sample(rng) if isinstance(spread, Distribution) else rng.choice(spread)
+            values[key] = float(f"{value:.4g}") if isinstance(value, float) else value
+        drawn.append(values)
+    return drawn
 
 
 def _split_noise(store: Store, scored: list[dict[str, Any]]) -> dict[str, Any] | None:

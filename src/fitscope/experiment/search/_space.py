@@ -13,6 +13,7 @@ from typing import Any
 
 from ..._errors import SpecError, argument_error
 from ..spec import Spec, apply_override, as_spec, is_argument_path, parse_yaml, path_parts, validate_spec, yaml_problem
+from ._distributions import Distribution, parse_distribution
 
 __all__ = ["check_distinct", "check_keras_names", "check_new_arguments", "parse_param", "set_path"]
 
@@ -30,11 +31,12 @@ def check_distinct(keys: list[str]) -> None:
                 raise argument_error(f"<<params>> {inner} lies inside <<params>> {outer}: search one or the other.")
 
 
-def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
-    """Parse ``key.path=v1,v2,...`` and check the path exists and the values fit it.
+def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any] | Distribution]:
+    """Parse ``key.path=v1,v2,...`` (or a range, ``key.path=loguniform(1e-4,1e-1)``) and check it fits the spec.
 
     The values are read as one YAML flow sequence, so a value may itself be a mapping
-    or a list (``model[0]={Dense: {units: 8}},{Dense: {units: 64}}``).
+    or a list (``model[0]={Dense: {units: 8}},{Dense: {units: 64}}``). A range is
+    checked at its ends (every choice of a ``choice``).
     """
     import yaml
 
@@ -42,6 +44,12 @@ def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
     if not sep or not values_text.strip():
         raise argument_error(f"<<params>> {text!r}: expected key.path=v1,v2,... such as fit.batch_size=16,32.")
     key = key.strip()
+    spread = parse_distribution(key, values_text)
+    if spread is not None:
+        _check_new_argument(spec_data, key, "<<params>>")
+        for value in spread.endpoints():
+            _check_value(spec_data, key, value)
+        return key, spread
     try:
         values = parse_yaml(f"[{values_text}]")
     except yaml.YAMLError as exc:
@@ -59,18 +67,23 @@ def parse_param(text: str, spec_data: dict[str, Any]) -> tuple[str, list[Any]]:
         seen.add(described)
     _check_new_argument(spec_data, key, "<<params>>")
     for value in values:
-        try:
-            probe = apply_override(json.loads(json.dumps(spec_data)), f"{key}={json.dumps(value)}", option="<<params>>")
-            validate_spec(probe)
-        except SpecError as exc:
-            # A bad path already names the argument; a bad value is shown in front (without "spec: ",
-            # which names the file a spec error is in: here there is none).
-            message = (exc.template or str(exc)).removeprefix("spec: ")
-            raise argument_error(
-                message if message.startswith("<<params>>") else f"<<params>> {key}={value!r}: {message}"
-            ) from None
-        _check_kind(key, value, spec_data)
+        _check_value(spec_data, key, value)
     return key, values
+
+
+def _check_value(spec_data: dict[str, Any], key: str, value: Any) -> None:
+    """``value`` at ``key`` makes a valid spec, of the kind the spec writes there."""
+    try:
+        probe = apply_override(json.loads(json.dumps(spec_data)), f"{key}={json.dumps(value)}", option="<<params>>")
+        validate_spec(probe)
+    except SpecError as exc:
+        # A bad path already names the argument; a bad value is shown in front (without "spec: ",
+        # which names the file a spec error is in: here there is none).
+        message = (exc.template or str(exc)).removeprefix("spec: ")
+        raise argument_error(
+            message if message.startswith("<<params>>") else f"<<params>> {key}={value!r}: {message}"
+        ) from None
+    _check_kind(key, value, spec_data)
 
 
 def check_new_arguments(spec: Spec | dict[str, Any] | str | Path, overrides: list[str] | None) -> None:
@@ -136,7 +149,7 @@ def _check_kind(key: str, value: Any, spec_data: dict[str, Any]) -> None:
 _NAMED_SECTIONS = ("model", "compile", "callbacks")
 
 
-def check_keras_names(spec: Spec, parsed: list[tuple[str, list[Any]]], executor: str) -> None:
+def check_keras_names(spec: Spec, parsed: list[tuple[str, list[Any]]], executor: str) -> None:  # (ranges: their ends)
     """Refuse a name Keras does not know, in the spec or in a ``--param`` value, before any trial.
 
     A misspelt activation would otherwise fail every trial that has it, perhaps late in

@@ -1,0 +1,95 @@
+"""Search ranges (Deep Learning from Scratch 6.5): sampled values, the narrowed ranges, the validation curve."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from fitscope.cli import main
+from fitscope.experiment.search._distributions import Distribution, narrowed, parse_distribution
+
+
+def test_ranges_are_read_and_sampled_within_their_bounds() -> None:
+    rate = parse_distribution("lr", "loguniform(1e-4, 1e-1)")
+    assert rate == Distribution("loguniform", 1e-4, 1e-1)
+    rng = random.Random(0)
+    drawn = [rate.sample(rng) for _ in range(400)]
+    assert all(1e-4 <= v <= 1e-1 for v in drawn)
+    decades = [sum(1 for v in drawn if 10**-k <= v < 10 ** (-k + 1)) for k in (4, 3, 2)]
+    assert all(100 <= n <= 170 for n in decades), decades  # even on the log scale: about a third per decade
+    units = parse_distribution("units", "int(2, 8)")
+    assert {units.sample(rng) for _ in range(200)} == set(range(2, 9))
+    assert parse_distribution("opt", "choice(sgd, adam)") == Distribution("choice", values=("sgd", "adam"))
+    assert parse_distribution("units", "2,8,32") is None  # a list of values, as before
+    assert str(rate) == "loguniform(0.0001,0.1)"
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("loguniform(0,1)", "a log scale needs a low end above 0, such as loguniform(0.001,1)."),
+        ("int(5,2)", "the low end must be below the high end."),
+        ("int(1.5,4)", "int(low,high) takes whole numbers."),
+        ("uniform(1)", "expected two numbers, uniform(low,high)."),
+        ("choice(adam)", "a choice needs two values or more."),
+        ("normal(0,1)", "unknown range 'normal'; use uniform(a,b), loguniform(a,b), int(a,b) or choice(v1,v2,...)."),
+    ],
+)
+def test_a_malformed_range_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, error: str
+) -> None:
+    key = "compile.optimizer.adam.learning_rate"
+    argv = ["tune", "digits_quick", "--param", f"{key}={text}", "--search", "random", "--trials", "2"]
+    assert main([*argv, "--runs", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == f"fitscope tune: error: --param {key}={text}: {error}"
+    assert not (tmp_path / "fitscope.db").exists()
+
+
+def test_the_best_configurations_narrow_the_ranges() -> None:
+    ranges = {"lr": Distribution("loguniform", 1e-4, 1e-1), "units": Distribution("int", 2, 64),
+              "opt": Distribution("choice", values=("sgd", "adam", "rmsprop"))}  # fmt: skip
+    best = [{"lr": 0.003, "units": 16, "opt": "adam"}, {"lr": 0.01, "units": 40, "opt": "adam"},
+            {"lr": 0.005, "units": 24, "opt": "rmsprop"}]  # fmt: skip
+    found = narrowed(ranges, best)
+    assert found["lr"] == Distribution("loguniform", 0.003, 0.01)
+    assert found["units"] == Distribution("int", 16, 40)
+    assert found["opt"].values == ("adam", "rmsprop")
+    one = narrowed({"lr": Distribution("loguniform", 1e-4, 1e-1)}, [{"lr": 0.001}])["lr"]
+    assert one.low < 0.001 < one.high  # a tenth of the old range's decades either side of the one best value
+    assert math.log(one.high / one.low) == pytest.approx(2 * math.log(1000) / 10, rel=0.01)
+
+
+def test_a_random_search_over_a_range_suggests_the_next_one_and_draws_its_validation_curve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = "compile.optimizer.adam.learning_rate"
+    runs = ["--runs", str(tmp_path)]
+    argv = ["tune", "digits_quick", "--param", f"{key}=loguniform(1e-4,1e-1)", "--search", "random", "--trials", "4",
+            "--set", "fit.epochs=2", *runs]  # fmt: skip
+    assert main([*argv, "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    rates = [row["params"][key] for row in found["ranking"]]
+    assert len(rates) == 4 and all(1e-4 <= r <= 1e-1 for r in rates)
+    assert all(len(f"{r:.10g}".replace("0.", "").lstrip("0").replace(".", "")) <= 4 for r in rates)  # 4 digits
+    assert found["narrowed"][key].startswith("loguniform(")
+    assert main(argv) == 0  # again: the same draws (the seed is recorded), all finished
+    out = capsys.readouterr().out
+    assert "4 trial(s) already finished in group" in out
+    suggestion = next(line for line in out.splitlines() if line.startswith("the ranges of the best 3, to search next"))
+    assert "--set fit.epochs=2 --param 'compile.optimizer.adam.learning_rate=loguniform(" in suggestion
+    assert suggestion.endswith(f"--search random --trials 4 --seed 1 --runs {tmp_path}")
+    group = found["group_id"]
+    assert main(["plot", "--group", group, "--vs", key, "-o", str(tmp_path / "vs.png"), *runs]) == 0
+    assert (tmp_path / "vs.png").stat().st_size > 10_000
+    assert main(["plot", "--group", group, "--vs", "fit.epochs", *runs]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"not a parameter of {group}; it searched {key}.")
+    grid = ["tune", "digits_quick", "--param", f"{key}=loguniform(1e-4,1e-1)", *runs]
+    assert main(grid) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"fitscope tune: error: --param {key}=loguniform(0.0001,0.1): a range is sampled, not listed: search it "
+        "with --search random and --trials N."
+    )
