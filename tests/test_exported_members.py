@@ -48,8 +48,8 @@ SUB_PACKAGES = {
         "ErrorAnalysis", "analyse_errors", "Diagnosis", "ERROR_LEVELS",
         "EpochBand", "FoldsDiagnosis", "GAPS", "GAP_NAMES",
         "GapReport", "LEVEL_NAMES", "LearningCurveVerdict", "MIN_EPOCHS", "SizePoint", "analyse_curves",
-        "analyse_gaps", "diagnose_folds", "diagnose_run", "epoch_bands", "judge_learning_curve", "parse_errors",
-        "parse_sizes", "size_point", "standard_error",
+        "analyse_gaps", "diagnose_folds", "diagnose_run", "epoch_bands", "judge_learning_curve", "lowest_epoch",
+        "parse_errors", "parse_sizes", "size_point", "standard_error",
     },
     "fitscope.report": {
         "CurveSet", "as_history", "band_figure", "board_command", "book_figure", "bundled_font_file", "cjk_font",

@@ -93,3 +93,21 @@ def test_a_random_search_over_a_range_suggests_the_next_one_and_draws_its_valida
         f"fitscope tune: error: --param {key}=loguniform(0.0001,0.1): a range is sampled, not listed: search it "
         "with --search random and --trials N."
     )
+
+
+def test_a_spec_holds_its_search_space(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "space.yaml"
+    spec.write_text(
+        "name: space\ndata: {dataset: digits}\nsplit: {val: 0.2, test: 0.2}\n"
+        "model:\n  - Dense: {units: 8, activation: relu}\n  - Dense: {units: 10, activation: softmax}\n"
+        "compile: {optimizer: adam}\nfit: {epochs: 1}\n"
+        "search:\n  compile.optimizer.adam.learning_rate: loguniform(1e-3, 1e-1)\n  model[0].Dense.units: [4, 16]\n",
+        encoding="utf-8",
+    )
+    argv = ["tune", str(spec), "--search", "random", "--trials", "3", "--json", "--runs", str(tmp_path / "runs")]
+    assert main(argv) == 0
+    ranking = json.loads(capsys.readouterr().out)["ranking"]
+    assert all(
+        set(row["params"]) == {"compile.optimizer.adam.learning_rate", "model[0].Dense.units"} for row in ranking
+    )
+    assert all(row["params"]["model[0].Dense.units"] in (4, 16) for row in ranking)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ._bands import EpochBand, epoch_bands
 from ._compare import Comparison, ScoreSummary, compare_scores, summarise_scores
-from ._curves import MIN_EPOCHS, CurveReport, analyse_curves
+from ._curves import MIN_EPOCHS, CurveReport, analyse_curves, lowest_epoch
 from ._diagnosis import Diagnosis, diagnose_run
 from ._errors import ConfusedPair, ErrorAnalysis, analyse_errors
 from ._folds import FoldsDiagnosis, diagnose_folds
@@ -51,6 +51,7 @@ __all__ = [
     "diagnose_run",
     "epoch_bands",
     "judge_learning_curve",
+    "lowest_epoch",
     "parse_errors",
     "parse_sizes",
     "size_point",

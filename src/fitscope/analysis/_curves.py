@@ -9,6 +9,7 @@ uptick never counts as overfitting.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,7 +20,13 @@ from .._i18n import _
 from ._early_stopping import EarlyStoppingReplay, replay_early_stopping
 
 __all__ = [
-    "MIN_EPOCHS", "CurveReport", "analyse_curves", "best_epoch_sentence", "curve_sentences", "early_stopping_sentences",
+    "MIN_EPOCHS",
+    "CurveReport",
+    "analyse_curves",
+    "best_epoch_sentence",
+    "curve_sentences",
+    "early_stopping_sentences",
+    "lowest_epoch",
 ]  # fmt: skip
 
 MIN_EPOCHS = 3
@@ -65,6 +72,15 @@ class CurveReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def lowest_epoch(values: Sequence[float]) -> int | None:
+    """The epoch of the lowest finite value: a run's best epoch (of its ``val_loss``), as fitscope says it everywhere.
+
+    ``None`` when no value is finite; the first such epoch when several tie.
+    """
+    finite = [(value, epoch) for epoch, value in enumerate(values) if math.isfinite(value)]
+    return min(finite)[1] if finite else None
 
 
 def best_epoch_sentence(curve: CurveReport) -> str | None:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .._i18n import _
+from ._curves import lowest_epoch
 
 __all__ = ["LearningCurveVerdict", "SizePoint", "judge_learning_curve", "size_point"]
 
@@ -62,8 +63,8 @@ def size_point(size: int, runs: Sequence[Mapping[str, list[float]]]) -> SizePoin
     best, final_train, final_val, train, val = [], [], [], [], []
     for history in runs:
         losses = history["val_loss"]
-        finite = [(v, i) for i, v in enumerate(losses) if math.isfinite(v)]
-        epoch = min(finite)[1] if finite else len(losses) - 1
+        found = lowest_epoch(losses)
+        epoch = len(losses) - 1 if found is None else found
         best.append(epoch)
         train.append(error(history, "", epoch))
         val.append(error(history, "val_", epoch))

@@ -8,7 +8,6 @@ store's ledger.
 from __future__ import annotations
 
 import contextlib
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from .._errors import FitscopeError, SpecError, StoreError, argument_error
 from .._i18n import prefer_language
 from .._process import freeze_imports
+from ..analysis import lowest_epoch
 from ..store import Run, RunSink, Store
 from .preparing import prepare, warn_about_split
 from .sealed import evaluate_test
@@ -195,9 +195,7 @@ def _write_figures(run: Run) -> None:
 
 
 def _best_epoch(history: dict[str, list[float]]) -> int | None:
-    losses = history.get("val_loss") or []
-    finite = [(v, i) for i, v in enumerate(losses) if math.isfinite(v)]
-    return min(finite)[1] if finite else None
+    return lowest_epoch(history.get("val_loss") or [])
 
 
 def _params(spec: Spec) -> dict[str, Any]:

@@ -9,14 +9,13 @@ difference between two configurations the seeds alone could make.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..._errors import argument_error, invalid_argument
 from ..._i18n import STATUS_NAMES, _, prefer_language
-from ...analysis import ScoreSummary, summarise_scores
+from ...analysis import ScoreSummary, lowest_epoch, summarise_scores
 from ...store import Store
 from ..executors import start_executor
 from ..preparing import FoldPlans, warn_about_split
@@ -109,9 +108,7 @@ def run_scores(store: Store, info: Any) -> dict[str, Any] | None:
     final = {f"val_{k}": float(v) for k, v in (evaluations[-1]["metrics"] if evaluations else {}).items()}
     if not final:
         final = {k: v[-1] for k, v in history.items() if k.startswith("val_") and v}
-    losses = history.get("val_loss", [])
-    finite = [(v, i) for i, v in enumerate(losses) if math.isfinite(v)]
-    best_epoch = min(finite)[1] if finite else None
+    best_epoch = lowest_epoch(history.get("val_loss", []))
     best = {k: v[best_epoch] for k, v in history.items() if k.startswith("val_")} if best_epoch is not None else {}
     seed = info.trial.get("repeat")
     manifest = info.manifest

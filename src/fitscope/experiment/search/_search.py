@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 
 from ..._errors import argument_error, invalid_argument
 from ..._i18n import STATUS_NAMES, _, prefer_language
-from ...analysis import FoldsDiagnosis, diagnose_folds, epoch_bands, standard_error
+from ...analysis import FoldsDiagnosis, diagnose_folds, epoch_bands, lowest_epoch, standard_error
 from ...store import Store, normalize_metric_name
 from ..executors import Driver, Executor, start_executor
 from ..preparing import FoldPlans, fold_pool, group_labels, warn_about_split
@@ -289,9 +288,7 @@ def summarise_cv(store: Store, group: str) -> CVResult:
         history = run.history()
         evals = run.evaluations("val")
         val = evals[-1]["metrics"] if evals else {}
-        losses = history.get("val_loss", [])
-        finite = [(v, i) for i, v in enumerate(losses) if math.isfinite(v)]
-        best_epoch = min(finite)[1] if finite else None
+        best_epoch = lowest_epoch(history.get("val_loss", []))
         best = {k: v[best_epoch] for k, v in history.items() if k.startswith("val_")} if best_epoch is not None else {}
         folds.append({"run_id": info.run_id, "fold": info.trial.get("fold"), "status": info.status,
                       "best_epoch": best_epoch, "val": val, "best": best, "attempts": attempts})  # fmt: skip
@@ -355,8 +352,13 @@ def search(
     prefer_language(spec_obj.lang)
     check_new_arguments(spec, overrides)
     base = spec_obj.model_dump(mode="json")
+    base.pop("search", None)  # (what a configuration trains; the space is not part of it)
+    if not params and spec_obj.search:  # the spec holds its search space
+        params = [f"{key}={value}" if isinstance(value, str) else f"{key}={', '.join(json.dumps(v) for v in value)}"
+                  for key, value in spec_obj.search.items()]  # fmt: skip
     if not params:
-        raise argument_error("the search space is empty: give at least one <<params>> entry key.path=v1,v2.")
+        raise argument_error("the search space is empty: give at least one <<params>> entry key.path=v1,v2 (or "
+                             "write a search: section in the spec).")  # fmt: skip
     parsed = [parse_param(p, base) for p in params]
     check_distinct([key for key, _ in parsed])
     space = dict(parsed)

@@ -122,6 +122,8 @@ class Spec(_Section):
     callbacks: list[dict[str, dict[str, Any] | None]] = Field(default_factory=list)
     record: RecordSpec = Field(default_factory=RecordSpec)
     seed: int | None = 0
+    # What `fitscope tune SPEC` searches when no --param is given: key.path -> a list of values or a range.
+    search: dict[str, list[Any] | str] | None = None
     lang: Literal["en", "ko"] | None = None  # what fitscope says about this experiment; not part of a trial's key
 
     @model_validator(mode="after")
