@@ -60,7 +60,7 @@ def run_errors(
     if split not in SPLITS:
         raise argument_error(f"<<split>> {split!r}: give val (the validation split) or test (the sealed test split, "
                              "counted as a look).")  # fmt: skip
-    store = Store(runs, create=False)
+    store = Store(runs, create=False, readonly=split != "test")  # (a test look adds a ledger row)
     run = store.run(run_id)
     info = run.info()
     if info.spec is not None and info.spec.get("data", {}).get("task") == "regression":

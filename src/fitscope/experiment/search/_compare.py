@@ -25,7 +25,7 @@ def compare_runs(a: str, b: str, *, metric: str | None = None, runs: str | Path 
         StoreError: no such run or group.
         ArgumentError: a side has no finished run, or the metric is not reported by both.
     """
-    store = Store(runs, create=False)
+    store = Store(runs, readonly=True)  # (comparing only reads)
     sides = [_side(store, name) for name in (a, b)]
     reported = [set.intersection(*(set(row["final"]) for row in rows)) for _label, rows in sides]
     shared = reported[0] & reported[1]

@@ -136,8 +136,8 @@ def learning_curve(
         raise argument_error("<<stratify>> goes with <<folds>>: it keeps class shares in every fold.")
     plans = FoldPlans()
     draws = folds or repeats or 1
-    with start_executor(executor, workers=workers, address=address, trials=draws * len(sizes or [0] * 5),
-                        say=say) as started:  # fmt: skip
+    count = draws * (len(set(sizes)) if sizes else steps or DEFAULT_STEPS)
+    with start_executor(executor, workers=workers, address=address, trials=count, say=say) as started:
         holdout = plans.holdout(spec_obj)
         if folds is not None:
             _check_folds(plans, spec_obj, folds, stratify, None)
