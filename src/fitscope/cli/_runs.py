@@ -76,11 +76,14 @@ def open_store(args: argparse.Namespace) -> Any:
     return Store(getattr(args, "runs", None), readonly=True)
 
 
-GROUP_HELP = "a cv or tune group id (cv and tune print it; a unique prefix is enough; `last` is the most recent)"
+GROUP_HELP = (
+    "a group id (cv, tune, learning-curve and run --repeats print it; a unique prefix is enough; `last` is "
+    "the most recent)"
+)
 
 
 def runs_of_group(store: Any, group: str) -> list[Any]:
-    """The runs of a cv or tune group (named by its id, a unique prefix or ``last``); an error when there is none."""
+    """The runs of a group (named by its id, a unique prefix or ``last``); an error when there is none."""
     return list(store.runs(group=store.group(group)))
 
 
