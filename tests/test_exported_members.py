@@ -53,8 +53,8 @@ SUB_PACKAGES = {
     },
     "fitscope.report": {
         "CurveSet", "as_history", "band_figure", "board_command", "book_figure", "bundled_font_file", "cjk_font",
-        "compare_figure", "confusion_figure", "configure_fonts", "gallery_figure", "image_shape", "korean_fonts",
-        "param_figure",
+        "check_figure_name", "compare_figure", "confusion_figure", "configure_fonts", "gallery_figure", "image_shape",
+        "korean_fonts", "param_figure",
         "learning_curve_figure", "plot_group", "plot_history",
         "plot_runs", "render_report", "save_figure", "start_board", "write_report",
     },

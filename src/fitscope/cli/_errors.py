@@ -39,12 +39,12 @@ def add_parser(commands: Any) -> None:
 def run_errors_command(args: argparse.Namespace) -> int:
     from .._errors import ArgumentError
     from ..experiment import run_errors
-    from ..report import confusion_figure, gallery_figure, image_shape, save_figure
+    from ..report import check_figure_name, confusion_figure, gallery_figure, image_shape, save_figure
 
     if args.top < 0:
         raise ArgumentError(f"--top {args.top}: give how many mistakes to list, 0 or more.")
-    if args.output is not None and args.output.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise ArgumentError(f"cannot write {args.output}: use a .png, .svg or .pdf file name.")
+    if args.output is not None:
+        check_figure_name(args.output)  # (before predicting)
     found = run_errors(args.run, split=args.split, runs=getattr(args, "runs", None), data_dir=args.data_dir)
     analysis = found.analysis
     figures = Path(found.path).parent.parent / "figures"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from pathlib import Path
 from typing import Any
 
 from .._i18n import _
@@ -195,12 +194,12 @@ def run_tune(args: argparse.Namespace) -> int:
 def run_learning_curve(args: argparse.Namespace) -> int:
     from .._errors import ArgumentError
     from ..experiment import learning_curve, summarise_learning_curve
-    from ..report import learning_curve_figure, save_figure
+    from ..report import check_figure_name, learning_curve_figure, save_figure
 
     if args.human_error is not None and not 0 <= args.human_error <= 1:
         raise ArgumentError(f"--human-error {args.human_error} is outside [0, 1]; give it as a fraction.")
-    if args.output is not None and Path(args.output).suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise ArgumentError(f"cannot write {args.output}: use a .png, .svg or .pdf file name.")  # (before training)
+    if args.output is not None:
+        check_figure_name(args.output)  # (before training)
     result = learning_curve(
         args.spec, sizes=args.sizes, steps=args.steps, folds=args.folds, repeats=args.repeats, stratify=args.stratify,
         overrides=spec_overrides(args), executor=args.executor, workers=args.workers, address=args.address,

@@ -20,8 +20,8 @@ from .._i18n import _
 from ._fonts import with_korean_fonts
 
 __all__ = [
-    "CurveSet", "band_figure", "book_figure", "compare_figure", "grid_figure", "learning_curve_figure", "param_figure",
-    "save_figure",
+    "CurveSet", "band_figure", "book_figure", "check_figure_name", "compare_figure", "grid_figure",
+    "learning_curve_figure", "param_figure", "save_figure",
 ]  # fmt: skip
 
 # The book's colours: loss yellow (train) and red (validation), accuracy blue and green.
@@ -329,16 +329,22 @@ def _mean_label(name: str, count: int, members: str) -> str:
     return _("{name} (mean of {folds} folds)").format(name=name, folds=count)
 
 
+def check_figure_name(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a figure file fitscope can write (.png, .svg, .pdf): checked before any work that draws it."""
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise ArgumentError(f"cannot write {path}: use a .png, .svg or .pdf file name.")
+    return path
+
+
 def save_figure(figure: Any, path: str | os.PathLike[str]) -> Path:
     """Write ``figure`` to ``path`` (.png, .svg or .pdf) atomically.
 
     Raises:
         ArgumentError: an unknown format, or a folder that does not exist or cannot be written.
     """
-    path = Path(path)
+    path = check_figure_name(path)
     suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ArgumentError(f"cannot write {path}: use a .png, .svg or .pdf file name.")
     return write_output(path, lambda handle: figure.savefig(handle, format=suffix[1:]), example=f"curves{suffix}")
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..._errors import argument_error, invalid_argument
 from ..._i18n import STATUS_NAMES, _, prefer_language
-from ...analysis import LearningCurveVerdict, SizePoint, judge_learning_curve, size_point
+from ...analysis import LearningCurveVerdict, SizePoint, epoch_bands, judge_learning_curve, size_point
 from ...data import HUMAN_LEVEL_ERROR
 from ...store import Store
 from ..executors import start_executor
@@ -199,16 +199,9 @@ def summarise_learning_curve(store: Store, group: str, human_error: float | None
     if desired is None and dataset in HUMAN_LEVEL_ERROR and points and points[0].measure == "error":
         desired, source = HUMAN_LEVEL_ERROR[dataset]
     verdict = judge_learning_curve(points, desired=desired, val_size=val_size) if len(points) >= 2 else None
-    curves = {size: _mean_curves(histories) for size, histories in sorted(by_size.items())}
+    curves = {size: {name: band.mean for name, band in epoch_bands(histories).items()}
+              for size, histories in sorted(by_size.items())}  # fmt: skip
     return LearningCurveResult(group, points, verdict, desired, source, curves, unfinished)
-
-
-def _mean_curves(histories: list[dict[str, list[float]]]) -> dict[str, list[float]]:
-    """Each metric's mean over the runs, epoch by epoch (as long as the shortest run)."""
-    length = min(len(h["val_loss"]) for h in histories)
-    names = set.intersection(*(set(h) for h in histories))
-    return {name: [float(np.mean([h[name][i] for h in histories])) for i in range(length)] for name in sorted(names)
-            if all(len(h[name]) >= length for h in histories)}  # fmt: skip
 
 
 def learning_curve_groups(store: Store, spec: dict[str, Any]) -> list[str]:
