@@ -34,14 +34,15 @@ SUB_PACKAGES = {
         "AuditReport", "BUILTIN_DATASETS", "HUMAN_LEVEL_ERROR", "Dataset", "HoldoutSplit", "KFoldSplit", "Location",
         "Preprocessing", "Split", "SplitManifest", "Subsample", "ValidationSplit", "audit_parts", "concat_datasets",
         "kfold_dataset", "load_dataset", "load_digits", "load_fashion_mnist", "load_file", "load_mnist",
-        "locate_builtin", "one_hot", "split_dataset", "train_dev_split",
+        "locate_builtin", "one_hot", "split_dataset", "train_dev_split", "ModelInputs", "read_inputs",
     },
     "fitscope.store": {
         "Bundle", "Checkpoint", "CheckpointDir", "PredictionsDir", "Checkpointed", "DB_NAME", "DEFAULT_ROOT", "Ended",
         "EpochEnded",
         "EpochRecord", "Evaluated", "Event", "GroupInfo", "QueueSink", "Ready", "Run", "RunInfo", "RunSink", "Sink",
         "Rewound", "Started", "Status", "Store", "TensorBoardWriter", "default_root", "DoctorReport", "Finding",
-        "doctor", "library_versions", "normalize_metric_name", "scalar_tag",
+        "doctor", "library_versions", "normalize_metric_name", "scalar_tag", "MODELS", "MODEL_RECORD", "ModelSaved",
+        "custom_objects_in", "model_record",
     },
     "fitscope.analysis": {
         "ACTIONS", "Comparison", "ScoreSummary", "compare_scores", "summarise_scores", "ConfusedPair", "CurveReport",
@@ -64,7 +65,7 @@ SUB_PACKAGES = {
         "fit_arguments",
         "fuse_metric_resets", "fuse_steps", "inline_callbacks", "model_state", "progress_callback",
         "reset_stateful_layers", "restore_state", "results_from_step_logs", "resume_model", "shared_weight_programs",
-        "speedups_on", "weight_programs", "weights_fingerprint",
+        "speedups_on", "weight_programs", "weights_fingerprint", "keras_file_bytes",
     },
     "fitscope.experiment": {
         "CVResult", "LearningCurveResult", "RepeatsResult", "compare_runs", "repeat_runs", "run_scores",
@@ -73,7 +74,7 @@ SUB_PACKAGES = {
         "TrialRun",
         "assignments", "cross_validate", "explain", "learning_curve", "learning_curve_groups", "load_spec",
         "resume_command", "run_demo", "run_errors", "run_spec", "search", "standing_runs", "summarise_cv",
-        "summarise_learning_curve", "test_run",
+        "summarise_learning_curve", "test_run", "Predictions", "predict_run",
     },
     "fitscope.experiment.spec": {
         "BUNDLED_SPECS", "Spec", "apply_override", "as_spec", "bundled_spec_names", "data_dir_override",
@@ -89,7 +90,7 @@ SUB_PACKAGES = {
     "fitscope.experiment.training": {
         "PreparedArrays", "Trainer", "TrainingResult", "Trial", "build_callbacks", "build_model",
         "check_argument_name", "check_names", "evaluate_on", "keras_reason", "needs_every_step", "restored_epoch",
-        "run_trial", "steps_per_execution", "train_dev_evaluation",
+        "run_trial", "steps_per_execution", "train_dev_evaluation", "import_builder",
     },
     "fitscope.experiment.sealed": {
         "GALLERY_SIZE", "EndedModel", "RunErrors", "SealedEvaluation", "evaluate_test", "load_ended_model",

@@ -60,7 +60,8 @@ def test_run_cv_and_tune_keep_the_same_artefacts(tmp_path: Path) -> None:
             stored[f"{name} fold {fold['fold']}"] = _stored(Store(tmp_path / name), fold["run_id"])
     first = stored["run"]
     assert first["files"] == [
-        "checkpoints/best.npz", "checkpoints/epoch-000001.npz", "checkpoints/epoch-000002.npz",
+        "checkpoints/best.keras", "checkpoints/best.npz", "checkpoints/epoch-000001.npz",
+        "checkpoints/epoch-000002.npz", "checkpoints/final.keras",
     ]  # fmt: skip
     assert first["evaluations"] == [("val", 2, ["accuracy", "loss"])]
     assert set(first["tensorboard"]) == {"train", "validation", "."}  # (the HParams summary at the top)

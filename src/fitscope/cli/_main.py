@@ -17,7 +17,7 @@ from .._errors import FitscopeError, Interrupted
 from .._i18n import LANGUAGES, set_language
 from .._process import own_process
 from .._version import __version__
-from . import _compare, _data, _diagnose, _doctor, _errors, _plot, _run, _runs, _search, _split
+from . import _compare, _data, _diagnose, _doctor, _errors, _plot, _predict, _run, _runs, _search, _split
 from ._output import HelpFormatter
 
 EXIT_OK = 0
@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _diagnose.add_parser(commands)
     _errors.add_parser(commands)
     _compare.add_parser(commands)
+    _predict.add_parser(commands)
     _search.add_parser(commands)
     _plot.add_parser(commands)
     _doctor.add_parser(commands)

@@ -276,6 +276,7 @@ def run_show(args: argparse.Namespace) -> int:
                 "evaluations": evaluations,
                 "test_evaluations": test_count,
                 "tensorboard_dir": str(run.tensorboard_dir),
+                "models": {which: str(path) for which, path in _models(run).items()},
             }
         )
         return 0
@@ -333,8 +334,26 @@ def run_show(args: argparse.Namespace) -> int:
                            for name, value in e["metrics"].items())  # fmt: skip
         out.print("  " + _("{split} at {when}{weights}: {scores}").format(split=e["split"], when=at, weights=weights,
                                                                           scores=scores), markup=False)  # fmt: skip
+    models = _models(run)
+    for which, path in models.items():
+        label = _("final model") if which == "final" else _("best model")
+        out.print(_("{label} (keras.saving.load_model): {path}").format(label=label, path=path), markup=False)
+    from ..store import custom_objects_in
+
+    needed = sorted({name for path in models.values() for name in custom_objects_in(path)})
+    if needed:
+        out.print(_("loading it needs these classes importable or as custom_objects: {names}").format(
+            names=", ".join(needed)), markup=False)  # fmt: skip
     out.print(_("tensorboard: {path}").format(path=run.tensorboard_dir), markup=False)
     return 0
+
+
+def _models(run: Any) -> dict[str, Any]:
+    """The run's models in Keras's format that are on disk (a finished run with checkpoints keeps them)."""
+    from ..store import MODELS, CheckpointDir
+
+    folder = CheckpointDir(run.checkpoint_dir)
+    return {which: folder.model_path(which) for which in MODELS if folder.model_path(which).is_file()}
 
 
 def _store_table(store: Any, key: str, columns: tuple[str, ...]) -> Any:

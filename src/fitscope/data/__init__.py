@@ -20,6 +20,7 @@ from ._datasets import (
     locate_builtin,
 )
 from ._manifest import SplitManifest
+from ._model_inputs import ModelInputs, read_inputs
 from ._preprocess import Preprocessing, one_hot
 from ._splits import (
     HoldoutSplit,
@@ -41,6 +42,7 @@ __all__ = [
     "HoldoutSplit",
     "KFoldSplit",
     "Location",
+    "ModelInputs",
     "Preprocessing",
     "Split",
     "SplitManifest",
@@ -56,6 +58,7 @@ __all__ = [
     "load_mnist",
     "locate_builtin",
     "one_hot",
+    "read_inputs",
     "split_dataset",
     "train_dev_split",
 ]

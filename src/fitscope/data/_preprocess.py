@@ -74,6 +74,29 @@ class Preprocessing:
 
         return replace(self, scaler=StandardScaler().fit(_rows(np.asarray(x_train, dtype=np.float32))))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape, with a fitted ``"standardize"``'s per-feature mean and scale."""
+        out: dict[str, Any] = {"scale": self.scale, "flatten": self.flatten, "one_hot": self.one_hot}
+        if self.scaler is not None:
+            out["mean"] = self.scaler.mean_.tolist()
+            out["std"] = self.scaler.scale_.tolist()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
+        """The preprocessing :meth:`to_dict` described, fitted as it was."""
+        made = cls(scale=data["scale"], flatten=bool(data["flatten"]), one_hot=bool(data.get("one_hot", False)))
+        if made.scale != "standardize":
+            return made
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler()  # fitted as it was on the training part (scikit-learn keeps these four)
+        scaler.mean_ = np.asarray(data["mean"], dtype=np.float64)
+        scaler.scale_ = np.asarray(data["std"], dtype=np.float64)
+        scaler.var_ = scaler.scale_**2
+        scaler.n_features_in_ = len(scaler.mean_)
+        return replace(made, scaler=scaler)
+
     def apply(
         self,
         x: np.ndarray,

@@ -124,7 +124,7 @@ def read_idx(path: Path) -> np.ndarray:
     return data.astype(dtype.newbyteorder("="), copy=False)
 
 
-def _decode_csv(path: Path) -> str:
+def decode_csv(path: Path) -> str:
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "cp949"):
         try:
@@ -163,7 +163,7 @@ def read_csv(
         DataError: ragged rows, non-numeric cells, a missing label column, no rows.
     """
     sniff(path)
-    text = _decode_csv(path)
+    text = decode_csv(path)
     rows = [row for row in csv.reader(io.StringIO(text)) if row and any(c.strip() for c in row)]
     if not rows:
         raise DataError(f"{path}: has no rows. A CSV needs one row per sample.")

@@ -9,6 +9,7 @@ set), :mod:`.executors` (where trials run, the driver that records them),
 from __future__ import annotations
 
 from ._demo import explain, run_demo
+from ._predict import Predictions, predict_run
 from ._runner import RunResult, resume_command, run_spec
 from .sealed import RunErrors, SealedEvaluation, run_errors, test_run
 from .search import (
@@ -35,6 +36,7 @@ from .spec import Spec, load_spec
 __all__ = [
     "CVResult",
     "LearningCurveResult",
+    "Predictions",
     "RepeatsResult",
     "RunErrors",
     "RunResult",
@@ -49,6 +51,7 @@ __all__ = [
     "learning_curve",
     "learning_curve_groups",
     "load_spec",
+    "predict_run",
     "repeat_runs",
     "resume_command",
     "run_demo",

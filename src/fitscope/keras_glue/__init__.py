@@ -18,6 +18,7 @@ from ._initial_weights import shared_weight_programs  # noqa: E402
 from ._liveplot import LivePlot  # noqa: E402
 from ._progress import LiveView, ProgressLine, progress_callback  # noqa: E402
 from ._recorder import Recorder, check_resumable, resume_model  # noqa: E402
+from ._saving import keras_file_bytes  # noqa: E402
 from ._speedups import OFF_SWITCH, accelerate, speedups_on, weight_programs  # noqa: E402
 from ._stacked_epochs import fit_arguments  # noqa: E402
 from ._state import (  # noqa: E402
@@ -47,6 +48,7 @@ __all__ = [
     "fuse_metric_resets",
     "fuse_steps",
     "inline_callbacks",
+    "keras_file_bytes",
     "model_state",
     "progress_callback",
     "reset_stateful_layers",

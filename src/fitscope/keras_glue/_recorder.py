@@ -118,6 +118,7 @@ class Recorder(keras.callbacks.Callback):
         self._start = start
         self._best: tuple[float, int] | None = None
         self._best_weights: dict[str, Any] | None = None  # not yet sent
+        self._best_kept: tuple[int, dict[str, Any]] | None = None  # the best this recorder saw, sent or not
         self._best_loaded = False
         self._base = 0
         self._first_local: int | None = None
@@ -144,6 +145,22 @@ class Recorder(keras.callbacks.Callback):
     def ended_cleanly(self) -> bool:
         """The last ``fit`` was neither failed (NaN loss) nor interrupted."""
         return self.failed_at is None and self._stop_requested is None
+
+    def best_weights(self) -> tuple[int, list[Any]] | None:
+        """``(epoch, weights)`` of the run's best epoch by ``val_loss`` (as ``get_weights`` gives them), or ``None``.
+
+        Those this recorder saw, else those an earlier ``fit`` of the run kept (``best.npz``).
+        """
+        if not self.keep_best or self._best is None:
+            return None
+        if self._best_kept is not None and self._best_kept[0] == self._best[1]:
+            epoch, arrays = self._best_kept
+        else:
+            found = self.sink.best_weights()
+            if found is None or found[0] != self._best[1]:
+                return None
+            epoch, arrays = found
+        return epoch, [arrays[name] for name in sorted(arrays)]
 
     # -- Keras hooks ------------------------------------------------------------
 
@@ -191,6 +208,7 @@ class Recorder(keras.callbacks.Callback):
             # A copy in memory now; sent with the next paced checkpoint.
             self._best = (val_loss, global_epoch)
             self._best_weights = {f"w{i:04d}": w for i, w in enumerate(self.model.get_weights())}
+            self._best_kept = (global_epoch, self._best_weights)
         checkpoint = self.failed_at is None and self._checkpoint_due(global_epoch, duration)
         record = EpochRecord(global_epoch, metrics, self._epoch_start, duration)
         if checkpoint:
@@ -256,7 +274,7 @@ class Recorder(keras.callbacks.Callback):
         if epoch < recorded:
             self.sink.send(Rewound(epoch))
             if self.keep_best:
-                self._best, self._best_weights = self.sink.saved_best(), None
+                self._best, self._best_weights, self._best_kept = self.sink.saved_best(), None, None
         return epoch
 
     def _global(self, local_epoch: int) -> int:

@@ -5,9 +5,21 @@ Plain stdlib, numpy and the ``tensorboard`` package; never imports Keras.
 
 from __future__ import annotations
 
-from ._checkpoints import Checkpoint, CheckpointDir
+from ._checkpoints import MODEL_RECORD, MODELS, Checkpoint, CheckpointDir, custom_objects_in, model_record
 from ._doctor import DoctorReport, Finding, doctor
-from ._events import Bundle, Checkpointed, Ended, EpochEnded, Evaluated, Event, Ready, Rewound, Started, Status
+from ._events import (
+    Bundle,
+    Checkpointed,
+    Ended,
+    EpochEnded,
+    Evaluated,
+    Event,
+    ModelSaved,
+    Ready,
+    Rewound,
+    Started,
+    Status,
+)
 from ._predictions import PredictionsDir
 from ._sinks import QueueSink, RunSink, Sink
 from ._store import (
@@ -27,6 +39,8 @@ from ._values import normalize_metric_name
 __all__ = [
     "DB_NAME",
     "DEFAULT_ROOT",
+    "MODELS",
+    "MODEL_RECORD",
     "Bundle",
     "Checkpoint",
     "CheckpointDir",
@@ -39,6 +53,7 @@ __all__ = [
     "Event",
     "Finding",
     "GroupInfo",
+    "ModelSaved",
     "PredictionsDir",
     "QueueSink",
     "Ready",
@@ -51,9 +66,11 @@ __all__ = [
     "Status",
     "Store",
     "TensorBoardWriter",
+    "custom_objects_in",
     "default_root",
     "doctor",
     "library_versions",
+    "model_record",
     "normalize_metric_name",
     "scalar_tag",
 ]

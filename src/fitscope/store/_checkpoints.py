@@ -20,10 +20,12 @@ import numpy as np
 from .._atomic import write_atomically
 from .._errors import StoreError
 
-__all__ = ["Checkpoint", "CheckpointDir", "unreadable"]
+__all__ = ["MODELS", "MODEL_RECORD", "Checkpoint", "CheckpointDir", "custom_objects_in", "model_record", "unreadable"]
 
 _NAME = re.compile(r"^epoch-(\d{6,})\.npz$")
 KEEP = 2
+MODELS = ("final", "best")  # the models a finished run keeps in Keras's format
+MODEL_RECORD = "fitscope.json"  # what fitscope adds to a .keras file: the inputs the model takes
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,25 @@ class CheckpointDir:
             raise StoreError(f"{path} is unreadable ({exc}).") from exc
         return Checkpoint(epoch=int(meta["epoch"]), arrays=arrays, meta=meta, path=path)
 
+    def model_path(self, which: str) -> Path:
+        """Where the run's ``final`` or ``best`` model lies in Keras's format (``final.keras``, ``best.keras``)."""
+        return self.folder / f"{which}.keras"
+
+    def save_model(self, which: str, data: bytes) -> Path:
+        """Write a ``.keras`` file's bytes as the ``final`` or ``best`` model (atomically)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        final = self.model_path(which)
+        try:
+            write_atomically(final, lambda handle: handle.write(data), durable=True, shared=False)
+        except OSError as exc:
+            raise StoreError(f"cannot write {final} ({exc.strerror or exc}). Free disk space and resume.") from exc
+        return final
+
+    def drop_models(self) -> None:
+        """Remove the saved ``.keras`` models (training goes on, so they no longer hold what it ends with)."""
+        for which in MODELS:
+            self.model_path(which).unlink(missing_ok=True)
+
     def discard_after(self, epoch: int) -> None:
         """Remove checkpoints newer than ``epoch`` (their epochs will be trained again)."""
         for number, path in self.paths():
@@ -155,6 +176,47 @@ def unreadable(path: Path) -> str | None:
     except _UNREADABLE as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def model_record(path: Path) -> dict[str, Any]:
+    """What fitscope recorded inside the ``.keras`` file at ``path`` (``{}``: nothing, a file from elsewhere).
+
+    Raises:
+        StoreError: the file is not a readable ``.keras`` archive.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if MODEL_RECORD not in archive.namelist():
+                return {}
+            return dict(json.loads(archive.read(MODEL_RECORD)))
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise StoreError(f"{path} is not a readable .keras file ({exc}).") from exc
+
+
+def custom_objects_in(path: Path) -> list[str]:
+    """The classes from outside Keras that loading the ``.keras`` file at ``path`` needs (registered names).
+
+    Read from the file's ``config.json`` without Keras: Keras's own classes carry no
+    registered name and a ``keras`` module.
+    """
+    with zipfile.ZipFile(path) as archive:
+        config = json.loads(archive.read("config.json"))
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            module, registered = node.get("module"), node.get("registered_name")
+            outside = isinstance(module, str) and module.split(".")[0] not in ("keras", "builtins")
+            if "class_name" in node and (registered or outside):
+                found.add(str(registered or node["class_name"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config)
+    return sorted(found)
 
 
 def _write_npz(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:

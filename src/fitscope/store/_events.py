@@ -24,6 +24,7 @@ __all__ = [
     "EpochEnded",
     "Evaluated",
     "Event",
+    "ModelSaved",
     "Ready",
     "Rewound",
     "Started",
@@ -99,6 +100,18 @@ class Evaluated:
 
 
 @dataclass(frozen=True)
+class ModelSaved:
+    """The model as a ``.keras`` file's bytes: ``final`` (the weights training ended with) or ``best`` (by val_loss).
+
+    Bytes, not a path: a worker never writes on the driver's disk.
+    """
+
+    which: Literal["final", "best"]
+    data: bytes
+    epoch: int
+
+
+@dataclass(frozen=True)
 class Ended:
     """Training ended: ``finished``, ``failed`` (with the reason) or ``interrupted``."""
 
@@ -107,7 +120,7 @@ class Ended:
     traceback: str | None = None
 
 
-Event = Started | Rewound | EpochEnded | Checkpointed | Evaluated | Ended
+Event = Started | Rewound | EpochEnded | Checkpointed | Evaluated | ModelSaved | Ended
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from .._errors import StoreError
 from ._checkpoints import CheckpointDir
-from ._events import Bundle, Checkpointed, Ended, EpochEnded, Evaluated, Event, Rewound, Started
+from ._events import Bundle, Checkpointed, Ended, EpochEnded, Evaluated, Event, ModelSaved, Rewound, Started
 from ._store import EpochRecord, Run
 from ._tensorboard import TensorBoardWriter
 
@@ -39,6 +39,9 @@ class Sink(Protocol):
 
     def saved_best(self) -> tuple[float, int] | None:
         """``(val_loss, epoch)`` of the best weights kept so far, so a later ``fit`` keeps improving on them."""
+
+    def best_weights(self) -> tuple[int, dict[str, Any]] | None:
+        """``(epoch, arrays)`` of the best weights kept so far (in an earlier ``fit``), or ``None``."""
 
     def send(self, event: Event) -> None:
         """Take one event."""
@@ -103,6 +106,10 @@ class RunSink:
             return None
         return float(saved.meta["val_loss"]), saved.epoch
 
+    def best_weights(self) -> tuple[int, dict[str, Any]] | None:
+        saved = self.checkpoints.load_best(set_aside_unreadable=True)
+        return None if saved is None else (saved.epoch, saved.arrays)
+
     def send(self, event: Event) -> None:
         self.send_all((event,))
 
@@ -137,6 +144,7 @@ class RunSink:
         if isinstance(event, Started):
             _finished_at_exit.discard(run)
             run.claim()
+            self.checkpoints.drop_models()  # (training goes on: the saved models fall out of date)
             if event.backend and not self._backend_noted:
                 run.note_backend(event.backend)
                 self._backend_noted = True
@@ -173,6 +181,8 @@ class RunSink:
                 )
             if event.after_epoch:
                 run.mark_checkpoint(event.epoch)
+        elif isinstance(event, ModelSaved):
+            self.checkpoints.save_model(event.which, event.data)
         elif isinstance(event, Evaluated):
             run.record_evaluation(event.split, event.metrics, fingerprint=event.fingerprint, epoch=event.epoch)
         elif isinstance(event, Ended):
@@ -229,6 +239,9 @@ class QueueSink:
 
     def saved_best(self) -> tuple[float, int] | None:
         return None  # a trial starts from scratch
+
+    def best_weights(self) -> tuple[int, dict[str, Any]] | None:
+        return None
 
     def send(self, event: Event) -> None:
         self._held.append(event)

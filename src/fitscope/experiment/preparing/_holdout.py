@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..._errors import ArgumentError, SpecError
-from ...data import Preprocessing, Split, load_dataset, split_dataset, train_dev_split
+from ...data import ModelInputs, Preprocessing, Split, load_dataset, split_dataset, train_dev_split
 from ..spec import Spec
 
 __all__ = ["Prepared", "prepare", "prepare_parts", "split_of", "warn_about_split"]
@@ -24,6 +24,7 @@ class Prepared:
     arrays: dict[str, tuple[Any, Any]]
     num_classes: int
     one_hot: bool
+    inputs: ModelInputs  # what a model trained on these arrays takes, recorded with its .keras files
 
 
 def _load(spec: Spec, dataset: str | None = None) -> Any:
@@ -117,7 +118,11 @@ def _prepared(spec: Spec, dataset: Any, split: Split) -> Prepared:
         part: prep.apply(*split.take(part), value_max=dataset.value_max, num_classes=dataset.num_classes)
         for part in split.parts
     }
-    return Prepared(spec, split, arrays, dataset.num_classes, one_hot)
+    inputs = ModelInputs(
+        sample_shape=tuple(dataset.x.shape[1:]), preprocessing=prep, value_max=dataset.value_max,
+        class_names=dataset.class_names, feature_names=dataset.feature_names, task=spec.data.task,
+    )  # fmt: skip
+    return Prepared(spec, split, arrays, dataset.num_classes, one_hot, inputs)
 
 
 def warn_about_split(warnings: Iterable[str]) -> None:

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ...data import SplitManifest
+from ...data import ModelInputs, SplitManifest
 from ._holdout import prepare, prepare_parts, split_of
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class TrialData:
     manifest: SplitManifest
     num_classes: int
     one_hot: bool
+    inputs: ModelInputs
 
     @property
     def nbytes(self) -> int:
@@ -103,7 +104,7 @@ def trial_data_for(trial: Trial, spec: Any, plans: FoldPlans | None = None) -> T
     return TrialData(
         arrays={part: arrays for part, arrays in prepared.arrays.items() if part != "test"},
         manifest=prepared.split.manifest.with_audit(prepared.split.audit.to_dict()),
-        num_classes=prepared.num_classes, one_hot=prepared.one_hot,
+        num_classes=prepared.num_classes, one_hot=prepared.one_hot, inputs=prepared.inputs,
     )  # fmt: skip
 
 

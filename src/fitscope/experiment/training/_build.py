@@ -44,16 +44,7 @@ def _layers(spec: Spec, input_shape: tuple[int, ...]) -> Any:
     import keras
 
     if isinstance(spec.model, str):
-        module_name, _, function = spec.model.partition(":")
-        try:
-            _refuse_untrusted(spec.model, module_name)  # (before its code runs: importing runs it)
-            builder = getattr(importlib.import_module(module_name), function)
-        except (ImportError, AttributeError, ValueError) as exc:
-            raise SpecError(
-                f"model: cannot import the builder {spec.model!r} ({exc}). "
-                "Give it as 'package.module:function', importable from the spec's folder, the working folder "
-                "or the Python path."
-            ) from exc
+        builder = import_builder(spec.model)
         if not callable(builder) or isinstance(builder, type(len)):  # (sys:exit, os:abort: not Python functions)
             raise SpecError(
                 f"model: {spec.model!r} is not a model builder but a built-in of Python; give a function of your "
@@ -83,6 +74,24 @@ def _layers(spec: Spec, input_shape: tuple[int, ...]) -> Any:
             raise SpecError(f"model[{i}] ({name}) cannot take inputs of shape {shape}: {reason}") from None
         shape = tuple(model.output_shape[1:])
     return model
+
+
+def import_builder(builder: str) -> Any:
+    """The function a spec names as ``'package.module:function'`` (its module imported: its Keras classes registered).
+
+    Raises:
+        SpecError: it cannot be imported, or its module is not safe to run.
+    """
+    module_name, _, function = builder.partition(":")
+    try:
+        _refuse_untrusted(builder, module_name)  # (before its code runs: importing runs it)
+        return getattr(importlib.import_module(module_name), function)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise SpecError(
+            f"model: cannot import the builder {builder!r} ({exc}). "
+            "Give it as 'package.module:function', importable from the spec's folder, the working folder "
+            "or the Python path."
+        ) from exc
 
 
 def _refuse_untrusted(builder: str, module_name: str) -> None:

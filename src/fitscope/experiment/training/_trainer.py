@@ -15,14 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ...store import Ended, Evaluated, Sink, Started
+from ...data import ModelInputs
+from ...store import Ended, Evaluated, ModelSaved, Sink, Started
 from ..spec import Spec
 
 __all__ = ["PreparedArrays", "Trainer", "TrainingResult", "evaluate_on", "train_dev_evaluation"]
 
 
 class PreparedArrays(Protocol):
-    """Preprocessed arrays per part (``train``, ``val``, maybe ``train_dev``) and what the model is built for."""
+    """Preprocessed arrays per part (``train``, ``val``, maybe ``train_dev``), what the model is built for and takes."""
 
     @property
     def arrays(self) -> Mapping[str, tuple[Any, Any]]: ...
@@ -32,6 +33,9 @@ class PreparedArrays(Protocol):
 
     @property
     def one_hot(self) -> bool: ...
+
+    @property
+    def inputs(self) -> ModelInputs: ...
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ class Trainer:
         (a trial's manifest and initial weights); ``handle_signals`` lets Ctrl-C and
         SIGTERM stop after the epoch under way (the main process of ``fitscope run``).
         """
-        from ...keras_glue import Recorder, fit_arguments, inline_callbacks, weights_fingerprint
+        from ...keras_glue import Recorder, fit_arguments, inline_callbacks, keras_file_bytes, weights_fingerprint
         from ._build import restored_epoch
 
         spec, data, model = self.spec, self.data, self.model
@@ -126,6 +130,13 @@ class Trainer:
             held = sink.next_epoch - 1 if held is None else held
             val = evaluate_on(model, data.arrays["val"], spec.fit.batch_size)
             sink.send(Evaluated("val", val, fingerprint=weights_fingerprint(model), epoch=held))
+            if record.checkpoint is not None:  # (no checkpoints: nothing kept on disk, the models neither)
+                inputs = data.inputs.to_dict()  # (how to feed the model new data: fitscope predict)
+                sink.send(ModelSaved("final", keras_file_bytes(model, extra={"inputs": inputs, "epoch": held}), held))
+                best = recorder.best_weights()
+                if best is not None:
+                    saved = keras_file_bytes(model, best[1], extra={"inputs": inputs, "epoch": best[0]})
+                    sink.send(ModelSaved("best", saved, best[0]))
             sink.send(Ended("finished"))
             return TrainingResult("finished", held, val)
         finally:
