@@ -65,7 +65,7 @@ SUB_PACKAGES = {
         "fit_arguments",
         "fuse_metric_resets", "fuse_steps", "inline_callbacks", "model_state", "progress_callback",
         "reset_stateful_layers", "restore_state", "results_from_step_logs", "resume_model", "shared_weight_programs",
-        "speedups_on", "weight_programs", "weights_fingerprint", "keras_file_bytes",
+        "speedups_on", "weight_programs", "weights_fingerprint", "keras_file_bytes", "StopWhenTold",
     },
     "fitscope.experiment": {
         "CVResult", "LearningCurveResult", "RepeatsResult", "compare_runs", "repeat_runs", "run_scores",
@@ -90,7 +90,8 @@ SUB_PACKAGES = {
     "fitscope.experiment.training": {
         "PreparedArrays", "Trainer", "TrainingResult", "Trial", "build_callbacks", "build_model",
         "check_argument_name", "check_names", "evaluate_on", "keras_reason", "needs_every_step", "restored_epoch",
-        "run_trial", "steps_per_execution", "train_dev_evaluation", "import_builder",
+        "run_trial", "steps_per_execution", "train_dev_evaluation", "import_builder", "DIVERGENCE", "REDUCTION",
+        "PrunePlan", "Rungs", "plan_pruning", "pruning_check",
     },
     "fitscope.experiment.sealed": {
         "GALLERY_SIZE", "EndedModel", "RunErrors", "SealedEvaluation", "evaluate_test", "load_ended_model",

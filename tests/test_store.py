@@ -25,7 +25,7 @@ def test_run_ids_and_layout(tmp_path: Path) -> None:
     info = run.info()
     assert (info.status, info.params, info.epochs) == ("running", {"units": 2}, 0)
     assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 5
     assert store._conn.execute("PRAGMA application_id").fetchone()[0] == 0x46534350  # "FSCP": fitscope's
 
 
@@ -43,9 +43,13 @@ def test_a_store_of_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
         conn.execute("PRAGMA application_id = 0")
     store.close()
     again = Store(tmp_path)
-    assert again._conn.execute("PRAGMA user_version").fetchone()[0] == 4
-    assert again.run(run.run_id).history() == {"loss": [1.0]}
-    again.delete(run.run_id)
+    assert again._conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert again.run(run.run_id).history() == {"loss": [1.0]}  # (schema 5 made the runs table anew: epochs kept)
+    again.run(run.run_id).prune("stopped early by a search")  # a status schema 5 allows
+    assert (again.run(run.run_id).info().status, again.run(run.run_id).info().reason) == (
+        "pruned", "stopped early by a search")  # fmt: skip
+    again.delete(run.run_id)  # (its epochs go with it: the foreign keys name the new table)
+    assert again._conn.execute("SELECT count(*) FROM epochs").fetchone()[0] == 0
     assert again.params_on_split("abc") == [{"units": 2}] and again.runs() == []
 
 
@@ -108,7 +112,7 @@ def test_trial_bookkeeping_is_kept_apart_from_params_and_older_stores_are_upgrad
     assert not list(tmp_path.glob("*.bak-*")) and (tmp_path / "fitscope.db").read_bytes() == before
 
     again = Store(tmp_path)  # a writer upgrades, after copying the old store aside
-    assert again.schema == 4
+    assert again.schema == 5
     with sqlite3.connect(tmp_path / "fitscope.db.bak-3") as backup:  # the old store, as it was
         assert backup.execute("PRAGMA user_version").fetchone()[0] == 3
         assert backup.execute("SELECT run_id, params FROM runs ORDER BY run_id").fetchall() == rows
@@ -266,7 +270,7 @@ def test_newer_schema_is_refused_naming_both_versions(tmp_path: Path) -> None:
     before = (tmp_path / "fitscope.db").read_bytes()
     for readonly in (False, True):
         with pytest.raises(StoreError, match=re.escape(
-            f"was written by fitscope 9.1.0 (schema 99); this is fitscope {__version__} (schema 4). "
+            f"was written by fitscope 9.1.0 (schema 99); this is fitscope {__version__} (schema 5). "
             "Upgrade fitscope to use it; it was left as it was.")):  # fmt: skip
             Store(tmp_path, readonly=readonly)
     assert (tmp_path / "fitscope.db").read_bytes() == before and not list(tmp_path.glob("*.bak-*"))

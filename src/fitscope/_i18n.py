@@ -93,5 +93,5 @@ def N_(message: str) -> str:
 # A run's status, as a sentence says it (the store and JSON keep the English word).
 STATUS_NAMES = {
     "finished": N_("finished"), "failed": N_("failed"), "interrupted": N_("interrupted"), "running": N_("running"),
-    "pending": N_("pending"),
+    "pending": N_("pending"), "pruned": N_("pruned"),
 }  # fmt: skip

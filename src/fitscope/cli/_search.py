@@ -86,6 +86,15 @@ def add_parser(commands: Any) -> None:
     tune.add_argument("--seed", type=int, default=0, help="seed for --search random (default: 0)")
     tune.add_argument("--repeats", type=int, metavar="N", help="with --select val: train each configuration N "
                       "times (other initial weights) and rank by the mean")  # fmt: skip
+    tune.add_argument("--prune", action="store_true",
+                      help="stop hopeless trials early: a NaN or diverging loss at once, and at rungs of growing "
+                      "epochs all but the best quarter of the trials so far (asynchronous successive halving); "
+                      "pruned trials are recorded as pruned")  # fmt: skip
+    tune.add_argument("--prune-grace", type=int, metavar="E",
+                      help="with --prune: the first rung's epochs (default: fit.epochs / F³, at least 1)")  # fmt: skip
+    tune.add_argument("--prune-reduction", type=int, metavar="F",
+                      help="with --prune: keep the best 1/F at each rung, the next rung F times as many epochs "
+                      "(default: 4)")  # fmt: skip
     tune.add_argument("--test-best", action="store_true", help="evaluate the winner once on the sealed test set")
     _executor_options(tune)
     tune.set_defaults(handler=run_tune, trains=True)
@@ -155,7 +164,7 @@ def run_tune(args: argparse.Namespace) -> int:
     result = search(
         args.spec, args.params, method=args.method, trials=args.trials, select=args.select, folds=args.folds,
         stratify=args.stratify, group_by=args.group_by, metric=args.metric, test_best=args.test_best, seed=args.seed,
-        repeats=args.repeats,
+        repeats=args.repeats, prune=args.prune, prune_grace=args.prune_grace, prune_reduction=args.prune_reduction,
         overrides=spec_overrides(args), executor=args.executor, workers=args.workers, address=args.address,
         runs=getattr(args, "runs", None), say=_say(args),
     )  # fmt: skip
@@ -181,6 +190,8 @@ def run_tune(args: argparse.Namespace) -> int:
                  f"--trials {args.trials} --seed {args.seed + 1}{runs_option(args)}")  # fmt: skip
         print(_("the ranges of the best {count}, to search next: {command}").format(count=result.narrowed_from,
                                                                                     command=again))  # fmt: skip
+    if result.epochs is not None:
+        print(result.pruning_line())
     print("\n".join(result.trust_lines()))
     print(
         _("compare the curves: {command}").format(command=f"fitscope plot --group {result.group_id}{runs_option(args)}")

@@ -11,7 +11,7 @@ from .._process import import_keras
 choose_default_backend()
 import_keras()
 
-from ._extra import EvaluateEachEpoch  # noqa: E402
+from ._extra import EvaluateEachEpoch, StopWhenTold  # noqa: E402
 from ._fused import fuse_steps  # noqa: E402
 from ._fused_metrics import fuse_metric_resets, results_from_step_logs  # noqa: E402
 from ._initial_weights import shared_weight_programs  # noqa: E402
@@ -39,6 +39,7 @@ __all__ = [
     "LiveView",
     "ProgressLine",
     "Recorder",
+    "StopWhenTold",
     "SynchronousCallbacks",
     "accelerate",
     "architecture_fingerprint",

@@ -1,14 +1,16 @@
-"""Evaluate extra data sets each epoch (such as Ng's train-dev set) into the logs."""
+"""Callbacks fitscope adds to a fit: extra data sets scored each epoch (Ng's train-dev set), a stop on request."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
 
+from ..store import normalize_metric_name
 from ._sync import inline_callbacks
 
-__all__ = ["EvaluateEachEpoch"]
+__all__ = ["EvaluateEachEpoch", "StopWhenTold"]
 
 
 class EvaluateEachEpoch(keras.callbacks.Callback):
@@ -40,3 +42,28 @@ class EvaluateEachEpoch(keras.callbacks.Callback):
                                       callbacks=inline_callbacks())  # fmt: skip
         for key, value in results.items():
             logs[f"{self.name}_{key}"] = float(value)
+
+
+class StopWhenTold(keras.callbacks.Callback):
+    """Stop training after an epoch when ``check(epoch, logs)`` gives a reason (kept in :attr:`reason`).
+
+    Put it after the recorder: the epoch that decided is recorded first.
+    """
+
+    def __init__(self, check: Callable[[int, Mapping[str, float]], str | None]) -> None:
+        super().__init__()
+        self.check = check
+        self.reason: str | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.reason is not None:
+            return
+        values = {}
+        for name, value in (logs or {}).items():
+            try:
+                values[normalize_metric_name(name)] = float(value)
+            except (TypeError, ValueError):  # (not a number: nothing to judge by)
+                continue
+        self.reason = self.check(epoch, values)
+        if self.reason is not None:
+            self.model.stop_training = True

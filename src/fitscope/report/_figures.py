@@ -31,12 +31,16 @@ FORMATS = (".png", ".svg", ".pdf")
 
 @dataclass
 class CurveSet:
-    """One run's curves for a comparison: a label, its history, its split and parameters."""
+    """One run's curves for a comparison: a label, its history, its split and parameters.
+
+    ``pruned``: a search stopped the run early (its curve ends with a cross, and the legend says at which epoch).
+    """
 
     label: str
     history: dict[str, list[float]]
     split_hash: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    pruned: bool = False
 
 
 def _figure(width: float = 8.0, height: float = 5.0) -> Any:
@@ -175,9 +179,15 @@ def compare_figure(sets: Sequence[CurveSet], *, metrics: Sequence[str] | None = 
         label = curve.label
         if differing:
             label += " (" + ", ".join(f"{k}={curve.params.get(k)}" for k in differing) + ")"
+        if curve.pruned:
+            last = len(next(iter(curve.history.values()), [])) - 1
+            label += " — " + _("pruned at epoch {epoch}").format(epoch=last)
         for ax, metric in zip(axes, metrics):
             if metric in curve.history:
-                ax.plot(_epochs(curve.history[metric]), curve.history[metric], label=label)
+                values = curve.history[metric]
+                (line,) = ax.plot(_epochs(values), values, label=label)
+                if curve.pruned and values:
+                    ax.plot([len(values) - 1], [values[-1]], marker="x", markersize=8, color=line.get_color())
     for ax, metric in zip(axes, metrics):
         _epoch_axis(ax)
         ax.set_title(metric)

@@ -123,7 +123,8 @@ def plot_group(runs: Sequence[Run], output: str | os.PathLike[str], *, title: st
             label = _mean_label(re.sub(r"-(fold|r)\d+$", "", label), len(group), members)
         split = "+".join(sorted(str(info.manifest.index_hash if info.manifest else None) for info in infos))
         history = _mean_history([history for _info, history in group])
-        sets.append(CurveSet(label, history, split, infos[0].params))
+        pruned = any(info.status == "pruned" for info in infos)
+        sets.append(CurveSet(label, history, split, infos[0].params, pruned=pruned))
     return save_figure(compare_figure(sets, title=title), output)
 
 

@@ -31,7 +31,7 @@ __all__ = [
     "Status",
 ]
 
-Status = Literal["finished", "failed", "interrupted"]
+Status = Literal["finished", "failed", "interrupted", "pruned"]
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class ModelSaved:
 
 @dataclass(frozen=True)
 class Ended:
-    """Training ended: ``finished``, ``failed`` (with the reason) or ``interrupted``."""
+    """Training ended: ``finished``, ``failed`` (with the reason), ``interrupted`` or ``pruned`` (by a search)."""
 
     status: Status
     reason: str | None = None

@@ -118,8 +118,43 @@ UPDATE removed_runs SET trial = {_TRIAL_FROM_PARAMS}, params = {_PARAMS_WITHOUT_
     WHERE json_extract(params, '$.trial_key') IS NOT NULL
 """
 
+# Schema 5: a trial a search stopped early on evidence from its curves is "pruned" (neither
+# failed nor resumable). SQLite cannot change a CHECK constraint in place: the table is
+# made anew and its rows copied (with foreign keys off, so the drop removes no epochs).
+_RUN_COLUMNS = (
+    "run_id, name, status, reason, started_at, ended_at, params, spec, manifest, versions, backend, seed, group_id, "
+    "resume_key, owner, checkpoint_epoch, group_kind, trial, heartbeat"
+)
+_V5 = f"""
+CREATE TABLE runs_v5 (
+    run_id      TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'interrupted', 'pruned')),
+    reason      TEXT,
+    started_at  REAL NOT NULL,
+    ended_at    REAL,
+    params      TEXT NOT NULL DEFAULT '{{}}',
+    spec        TEXT,
+    manifest    TEXT,
+    versions    TEXT,
+    backend     TEXT,
+    seed        INTEGER,
+    group_id    TEXT,
+    resume_key  TEXT,
+    owner       TEXT,
+    checkpoint_epoch INTEGER,
+    group_kind  TEXT,
+    trial       TEXT,
+    heartbeat   REAL
+);
+INSERT INTO runs_v5 ({_RUN_COLUMNS}) SELECT {_RUN_COLUMNS} FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v5 RENAME TO runs;
+CREATE INDEX runs_group ON runs (group_id)
+"""
+
 # Each entry upgrades the schema from version i to i + 1.
-_MIGRATIONS = [_V1, _V2, _V3, _V4]
+_MIGRATIONS = [_V1, _V2, _V3, _V4, _V5]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
@@ -135,13 +170,18 @@ def migrate(conn: sqlite3.Connection, path: Path) -> int:
     there: the first copy is the untouched one), then upgraded in one transaction:
     a crash leaves either the old store or the new one, never a mix.
     """
-    with immediate(conn):  # (held from the check to the commit: one process upgrades, once)
-        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        if found > SCHEMA_VERSION:
-            raise too_new(conn, path, found)
-        if 0 < found < SCHEMA_VERSION:
-            _back_up(path, backup_path(path, found))
-        _upgrade(conn, found, SCHEMA_VERSION)
+    enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")  # (schema 5 drops a parent table: its children's rows must stay)
+    try:
+        with immediate(conn):  # (held from the check to the commit: one process upgrades, once)
+            found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if found > SCHEMA_VERSION:
+                raise too_new(conn, path, found)
+            if 0 < found < SCHEMA_VERSION:
+                _back_up(path, backup_path(path, found))
+            _upgrade(conn, found, SCHEMA_VERSION)
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
     return found
 
 

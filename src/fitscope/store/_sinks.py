@@ -191,6 +191,8 @@ class RunSink:
                 run.finish(event.reason)
             elif event.status == "interrupted":
                 run.interrupt(event.reason or "interrupted")
+            elif event.status == "pruned":
+                run.prune(event.reason or "pruned")
             else:
                 run.fail(event.reason or "failed")
 

@@ -45,7 +45,7 @@ DEFAULT_ROOT = "fitscope-runs"
 DB_NAME = "fitscope.db"
 # What a user may give for a run id to mean the most recently started run.
 LAST = "last"
-STATUSES = ("running", "finished", "failed", "interrupted")
+STATUSES = ("running", "finished", "failed", "interrupted", "pruned")
 _BUSY_TIMEOUT_MS = 60_000
 
 
@@ -854,6 +854,10 @@ class Run:
     def interrupt(self, reason: str = "interrupted") -> None:
         """Mark the run interrupted; it can be resumed."""
         self._set_status("interrupted", reason)
+
+    def prune(self, reason: str) -> None:
+        """Mark the run pruned: a search stopped it early on evidence from its curves (``reason`` says which)."""
+        self._set_status("pruned", reason)
 
     def claim(self, *, force: bool = False) -> None:
         """Take ownership of the run to resume it in this process.

@@ -15,7 +15,7 @@ from ..._errors import FitscopeError
 from ..._i18n import STATUS_NAMES, _
 from ...store import Bundle, Ended, EpochEnded, Evaluated, Run, RunSink, Started, Status, Store
 from ..preparing import FoldPlans, TrialData, trial_data, warn_about_split
-from ..training import Trial
+from ..training import PrunePlan, Rungs, Trial
 from ._progress import TrialsProgress
 
 __all__ = ["Driver", "PreparedData", "TrialOutcome", "feed", "ship_data"]
@@ -39,6 +39,7 @@ class Driver:
     def __init__(
         self, store: Store, group: str, trials: Sequence[Trial], *, say: Callable[[str], Any] = print,
         progress_every: float = 5.0, plans: FoldPlans | None = None, kind: str | None = None,
+        prune: PrunePlan | None = None,
     ) -> None:  # fmt: skip
         self.store = store
         self.group = group
@@ -50,9 +51,10 @@ class Driver:
         self._sinks: dict[str, RunSink] = {}  # the runs of the trials under way
         self.progress = TrialsProgress(trials, say, every_secs=progress_every)
         self._audited: set[str | None] = set()  # the holdout splits whose audit warnings were shown
+        self.rungs = Rungs(prune) if prune is not None else None  # a pruned search's rung records and decisions
 
     def pending(self) -> list[Trial]:
-        """Trials not finished in an earlier run of the same command (those are skipped).
+        """Trials not finished in an earlier run of the same command (those are skipped; pruned ones too, when pruning).
 
         Raises:
             FitscopeError: another live process is training one of the trials (the same
@@ -62,8 +64,10 @@ class Driver:
         held = {}
         for info in self.store.runs(group=self.group):
             key = info.trial.get("key")
-            if info.status == "finished" and key:
+            if key and (info.status == "finished" or (info.status == "pruned" and self.rungs is not None)):
                 done[key] = info
+                if self.rungs is not None:  # (the rungs it reached weigh on the trials still to come)
+                    self.rungs.remember(key, self.store.run(info.run_id).history())
             elif key in self.outcomes and (holder := info.holder) is not None:
                 held[key] = (info.name, *holder)
         for key, (name, host, pid) in held.items():
@@ -77,7 +81,8 @@ class Driver:
             if key in done:
                 info = done[key]
                 evals = self.store.run(info.run_id).evaluations("val")
-                outcome.run_id, outcome.status, outcome.skipped = info.run_id, "finished", True
+                outcome.run_id, outcome.status, outcome.skipped = info.run_id, info.status, True
+                outcome.reason = info.reason if info.status == "pruned" else None
                 outcome.val = evals[-1]["metrics"] if evals else {}
             else:
                 todo.append(outcome.trial)
@@ -132,9 +137,15 @@ class Driver:
         status = _(STATUS_NAMES.get(ended.status, ended.status))
         self.say(f"{outcome.trial.name}: {status}" + (f" — {shown}" if shown else ""))
 
+    def decide(self, key: str, epochs: int, value: float) -> str | None:
+        """Whether a trial may go on at a rung (see :class:`~fitscope.experiment.training.Rungs`): why not, or None."""
+        if self.rungs is None:
+            return None
+        return self.rungs.decide(key, epochs, value)
+
     def abandon(self, key: str, status: Status, reason: str) -> None:
         """End a trial whose worker vanished or that was cut short."""
-        if self.outcomes[key].status in ("finished", "failed", "interrupted"):
+        if self.outcomes[key].status in ("finished", "failed", "interrupted", "pruned"):
             return
         self.handle(Bundle(key, (Ended(status, reason),)))
 

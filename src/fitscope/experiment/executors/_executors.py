@@ -62,7 +62,8 @@ class Executor:
             if self.name == "local":
                 cache = TrialDataCache(plans=driver.plans)
                 for trial in trials:
-                    run_trial(trial, driver.handle, cache=cache, interval=0)  # (each event at once, as a run)
+                    # (each event at once, as a run; the driver's rungs judge it)
+                    run_trial(trial, driver.handle, cache=cache, interval=0, ask=driver.decide)
             elif self.name == "process":
                 if self._pool is None and trials:
                     raise ValueError(f"this executor was started for no trials and given {len(trials)}")

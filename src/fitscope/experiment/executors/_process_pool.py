@@ -9,11 +9,13 @@ Workers end when the driver does, however it ends.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import queue
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..._errors import FitscopeError
@@ -24,7 +26,17 @@ from ..training import Trial, run_trial
 from ._driver import Driver, PreparedData, feed
 from ._workers import run_inline, worker_env
 
-__all__ = ["ProcessPool"]
+__all__ = ["ProcessPool", "RungReached"]
+
+
+@dataclass(frozen=True)
+class RungReached:
+    """A worker's trial reached a rung of a pruned search: may it go on? The answer comes on the worker's task queue."""
+
+    worker: int
+    key: str
+    epochs: int
+    value: float
 
 
 def _worker_main(tasks: Any, messages: Any, worker: int) -> None:
@@ -60,7 +72,14 @@ def _worker_main(tasks: Any, messages: Any, worker: int) -> None:
         item, data = task
         if data is not None:
             held = data.read_only()
-        run_trial(Trial(**item), messages.put, held)
+        run_trial(Trial(**item), messages.put, held, ask=functools.partial(_ask_driver, messages, tasks, worker))
+
+
+def _ask_driver(messages: Any, tasks: Any, worker: int, key: str, epochs: int, value: float) -> str | None:
+    """Ask the driver whether the trial goes on at a rung; wait for the answer (the worker's only task meanwhile)."""
+    messages.put(RungReached(worker, key, epochs, value))
+    answer: str | None = tasks.get()
+    return answer
 
 
 def _exit_with_driver() -> None:
@@ -182,9 +201,12 @@ class ProcessPool:
 
         ready: set[int] = set()  # the workers that started (imported Keras) and take trials
 
-        def take(message: Ready | Bundle) -> None:
+        def take(message: Ready | Bundle | RungReached) -> None:
             if isinstance(message, Ready):
                 ready.add(message.worker)
+            elif isinstance(message, RungReached):
+                if message.worker in pool:
+                    pool[message.worker][1].put(driver.decide(message.key, message.epochs, message.value))
             else:
                 feed(driver, message, remaining, ended)
 

@@ -16,7 +16,7 @@ from ..._errors import FitscopeError, argument_error
 from ..._process import own_process
 from ..preparing import TrialData
 from ..spec import local_builder_files
-from ..training import Trial, run_trial
+from ..training import Rungs, Trial, run_trial
 from ._driver import Driver, feed, ship_data
 from ._workers import ONE_THREAD, ONE_THREAD_XLA, run_inline
 
@@ -125,18 +125,23 @@ def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str 
             ) from None
     try:
         messages = RayQueue()
+        # A pruned search's rungs in an actor the tasks ask (the driver's records so far go with it).
+        rungs = None
+        if driver.rungs is not None:
+            rungs = ray.remote(num_cpus=0)(Rungs).remote(driver.rungs.plan, driver.rungs.records)
 
         @ray.remote(num_cpus=1, max_retries=0)
-        def remote_trial(item: dict[str, Any], data: TrialData, queue_handle: Any) -> str:
+        def remote_trial(item: dict[str, Any], data: TrialData, queue_handle: Any, rungs: Any) -> str:
             run_inline()
             own_process()
             trial = Trial(**item)
-            run_trial(trial, queue_handle.put, data)
+            ask = (lambda key, epochs, value: ray.get(rungs.decide.remote(key, epochs, value))) if rungs else None
+            run_trial(trial, queue_handle.put, data, ask=ask)
             return trial.key
 
         if builders and not started_here:  # the caller's own ray.init: the modules go with each task
             remote_trial = remote_trial.options(runtime_env={"py_modules": builders})
-        pending = {remote_trial.remote(trial.to_dict(), data, messages): trial.key
+        pending = {remote_trial.remote(trial.to_dict(), data, messages, rungs): trial.key
                    for trial, data in ship_data(driver, trials, ray.put)}  # fmt: skip
         remaining = set(pending.values())
         while remaining:

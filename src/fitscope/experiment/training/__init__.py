@@ -13,11 +13,16 @@ from ._build import (
     restored_epoch,
     steps_per_execution,
 )
+from ._pruning import DIVERGENCE, REDUCTION, PrunePlan, Rungs, plan_pruning, pruning_check
 from ._trainer import PreparedArrays, Trainer, TrainingResult, evaluate_on, train_dev_evaluation
 from ._trial import Trial, run_trial
 
 __all__ = [
+    "DIVERGENCE",
+    "REDUCTION",
     "PreparedArrays",
+    "PrunePlan",
+    "Rungs",
     "Trainer",
     "TrainingResult",
     "Trial",
@@ -29,6 +34,8 @@ __all__ = [
     "import_builder",
     "keras_reason",
     "needs_every_step",
+    "plan_pruning",
+    "pruning_check",
     "restored_epoch",
     "run_trial",
     "steps_per_execution",

@@ -11,7 +11,7 @@ with a ``RunSink`` of its own. So every model keeps the same artefacts and rules
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,7 +43,8 @@ class TrainingResult:
     """How one :meth:`Trainer.fit` ended.
 
     Attributes:
-        status: ``finished``, ``failed`` (NaN loss) or ``interrupted`` (Ctrl-C, SIGTERM).
+        status: ``finished``, ``failed`` (NaN loss), ``interrupted`` (Ctrl-C, SIGTERM) or ``pruned``
+            (a search's check stopped it).
         weights_epoch: the epoch whose weights the model holds at the end (EarlyStopping
             may have restored an earlier one); ``None`` unless finished.
         val: the final weights' validation metrics (finished only).
@@ -94,16 +95,26 @@ class Trainer:
         )  # fmt: skip
 
     def fit(
-        self, sink: Sink, *, initial_epoch: int = 0, start: Started | None = None, handle_signals: bool = True
-    ) -> TrainingResult:
+        self, sink: Sink, *, initial_epoch: int = 0, start: Started | None = None, handle_signals: bool = True,
+        stop_check: Callable[[int, Mapping[str, float]], str | None] | None = None,
+    ) -> TrainingResult:  # fmt: skip
         """Train up to ``spec.fit.epochs`` (from ``initial_epoch``), then score the final weights on validation.
 
         Every event goes to ``sink``; a finished training ends with the validation
         ledger row and ``Ended("finished")``. ``start`` is the first ``Started`` event
         (a trial's manifest and initial weights); ``handle_signals`` lets Ctrl-C and
         SIGTERM stop after the epoch under way (the main process of ``fitscope run``).
+        ``stop_check(epoch, metrics)`` gives a reason to stop after an epoch (a search's
+        pruning): the training then ends ``pruned`` with that reason.
         """
-        from ...keras_glue import Recorder, fit_arguments, inline_callbacks, keras_file_bytes, weights_fingerprint
+        from ...keras_glue import (
+            Recorder,
+            StopWhenTold,
+            fit_arguments,
+            inline_callbacks,
+            keras_file_bytes,
+            weights_fingerprint,
+        )
         from ._build import restored_epoch
 
         spec, data, model = self.spec, self.data, self.model
@@ -114,14 +125,18 @@ class Trainer:
         x, y = data.arrays["train"]
         view = [self.view] if self.view is not None else []
         scored_too = train_dev_evaluation(data.arrays, spec.fit.batch_size)  # (before the recorder: it adds to logs)
+        stopper = [StopWhenTold(stop_check)] if stop_check is not None else []  # (after the recorder)
         try:
             if initial_epoch < spec.fit.epochs:
                 model.fit(
                     **fit_arguments(model, x, y, batch_size=spec.fit.batch_size, shuffle=spec.fit.shuffle,
                                     validation_data=data.arrays["val"]),
                     epochs=spec.fit.epochs, initial_epoch=initial_epoch, verbose=0,
-                    callbacks=[*scored_too, recorder, *self.callbacks, *view, *inline_callbacks()],
+                    callbacks=[*scored_too, recorder, *stopper, *self.callbacks, *view, *inline_callbacks()],
                 )  # fmt: skip
+            if stopper and stopper[0].reason is not None:  # (a NaN loss too: a search's pruning says why)
+                sink.send(Ended("pruned", stopper[0].reason))
+                return TrainingResult("pruned")
             if recorder.failed_at is not None:
                 return TrainingResult("failed")
             if not recorder.ended_cleanly:

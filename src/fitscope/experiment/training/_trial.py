@@ -16,6 +16,7 @@ from typing import Any
 
 from ...store import Bundle, Ended, QueueSink, Started
 from ..preparing import TrialData, TrialDataCache, describe_holdout, digest
+from ._pruning import Ask, PrunePlan, pruning_check
 
 __all__ = ["Trial", "run_trial"]
 
@@ -38,6 +39,8 @@ class Trial:
             subset nested in every larger one of the same fold or repeat.
         repeat: another draw of the same configuration: its subset and initial weights are
             drawn with the spec's seed plus ``repeat`` (the split stays the spec's).
+        prune: the search's :class:`PrunePlan` (as a dict) when it stops hopeless trials early;
+            not part of the key (the same trial, judged or not).
     """
 
     spec: dict[str, Any]
@@ -49,6 +52,7 @@ class Trial:
     params: dict[str, Any] = field(default_factory=dict)
     train_size: int | None = None
     repeat: int | None = None
+    prune: dict[str, Any] | None = None
 
     @property
     def key(self) -> str:
@@ -88,12 +92,15 @@ def run_trial(
     *,
     cache: TrialDataCache | None = None,
     interval: float = 0.25,
+    ask: Ask | None = None,
 ) -> None:
     """Train one trial from scratch and report it as :class:`~fitscope.store.Bundle` s through ``put``.
 
     ``data`` is the trial's prepared data when the caller made it (see
     :func:`trial_data`); without it, the trial takes it from ``cache`` or loads it itself.
     Epochs are bundled at most every ``interval`` seconds (see :class:`~fitscope.store.QueueSink`).
+    A trial with a pruning plan asks ``ask`` at each rung whether it goes on (its
+    executor's way to the search's :class:`Rungs`); without ``ask`` it is not judged.
 
     The events are those of any training (:class:`._trainer.Trainer`): ``Started``
     (manifest, initial weights fingerprint), the epochs and checkpoints, the final
@@ -102,7 +109,7 @@ def run_trial(
     """
     sink = QueueSink(trial.key, put, interval=interval)
     try:
-        _run(trial, sink, data, cache)
+        _run(trial, sink, data, cache, ask)
     except KeyboardInterrupt:
         sink.send(Ended("interrupted", "interrupted (Ctrl-C)"))
         raise
@@ -112,7 +119,7 @@ def run_trial(
         sink.close()
 
 
-def _run(trial: Trial, sink: QueueSink, data: TrialData | None, cache: TrialDataCache | None) -> None:
+def _run(trial: Trial, sink: QueueSink, data: TrialData | None, cache: TrialDataCache | None, ask: Ask | None) -> None:
     from ...keras_glue import weights_fingerprint
     from ..preparing import trial_data_for
     from ..spec import validate_spec
@@ -125,4 +132,5 @@ def _run(trial: Trial, sink: QueueSink, data: TrialData | None, cache: TrialData
         spec = spec.model_copy(update={"seed": (spec.seed or 0) + trial.repeat})
     trainer = Trainer(spec, data, one_of_many=True)
     start = Started(manifest=data.manifest, initial=weights_fingerprint(trainer.model))
-    trainer.fit(sink, start=start, handle_signals=False)  # (the driver handles Ctrl-C)
+    check = pruning_check(PrunePlan.from_dict(trial.prune), trial.key, ask) if trial.prune and ask else None
+    trainer.fit(sink, start=start, handle_signals=False, stop_check=check)  # (the driver handles Ctrl-C)
