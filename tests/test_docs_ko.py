@@ -53,8 +53,10 @@ def test_the_tutorial_is_korean_and_linked_from_the_readme() -> None:
 
 def _board(folder: Path, argv: list[str]) -> str:
     """Start `fitscope board` as the reader does, read the address it prints, ask it for its runs, stop it."""
+    # Ctrl-C as in the reader's terminal: pytest-xdist's workers ignore SIGINT, and a child would inherit that.
     job = subprocess.Popen([sys.executable, "-m", "fitscope", *argv], cwd=folder, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+                           stderr=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     try:
         assert job.stdout is not None
         first = job.stdout.readline()

@@ -776,7 +776,11 @@ def test_a_store_error_in_training_says_how_to_resume_the_run(
 
     monkeypatch.setattr(Run, "_write_epochs", fills_the_disk_at_epoch_3)
     runs = tmp_path / "my runs"
+    import signal
+
+    ctrl_c = signal.getsignal(signal.SIGINT)
     assert main(["run", "digits_quick", "--set", "fit.epochs=6", "--quiet", "--runs", str(runs)]) == 2
+    assert signal.getsignal(signal.SIGINT) is ctrl_c  # the stopped fit's Ctrl-C handler is not left behind
     (info,) = Store(runs).runs()
     assert info.epochs == 3
     assert capsys.readouterr().err.strip().splitlines()[-2:] == [

@@ -84,7 +84,8 @@ SUB_PACKAGES = {
     },
     "fitscope.experiment.preparing": {
         "FoldPlans", "Prepared", "TrialData", "TrialDataCache", "describe_holdout", "digest", "fold_pool",
-        "group_labels", "nested_subset", "prepare", "prepare_parts", "prepare_trial", "split_of", "trial_data",
+        "group_labels", "nested_subset", "prepare", "prepare_parts", "prepare_trial", "refit_parts", "split_of",
+        "trial_data",
         "trial_data_for", "warn_about_split",
     },
     "fitscope.experiment.training": {

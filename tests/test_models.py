@@ -205,3 +205,32 @@ def test_predict_with_a_run_that_kept_no_model(tmp_path: Path, capsys: pytest.Ca
         f"fitscope predict: error: run {run_id} kept no model (checkpoints were off, or an earlier fitscope trained "
         "it). Run it again with record.checkpoint on.\n"
     )
+
+
+def test_tune_refit_trains_the_winner_on_training_and_validation_data_and_that_run_is_tested(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "runs"
+    command = ["tune", "digits_quick", "--param", "model[0].Dense.units=8,32", "--set", "fit.epochs=6", "--refit",
+               "--test-best", "--runs", str(root), "--json"]  # fmt: skip
+    assert main(command) == 0
+    result = json.loads(capsys.readouterr().out)
+    store = Store(root)
+    winner = store.run(result["winner"]["run_ids"][0])
+    refit = store.run(result["refit"]["run_id"])
+    info, trained = refit.info(), winner.info()
+    assert info.status == "finished" and info.trial["refit"] is True and info.name == "digits-quick-refit"
+    assert info.manifest.sizes == {"train": trained.manifest.sizes["train"] + trained.manifest.sizes["val"],
+                                   "test": trained.manifest.sizes["test"]}  # fmt: skip
+    assert info.manifest.content_hash["test"] == trained.manifest.content_hash["test"]
+    epochs = int(np.argmin(winner.history()["val_loss"])) + 1  # where the winner's validation loss was lowest
+    assert info.epochs == result["refit"]["epochs"] == epochs
+    assert set(refit.history()) == {"loss", "accuracy"}  # nothing left to validate on
+    assert [e["split"] for e in refit.evaluations()] == ["test"] and winner.evaluations("test") == []
+    assert result["test"] == refit.evaluations("test")[0]["metrics"]
+    assert (refit.checkpoint_dir / "final.keras").is_file() and not (refit.checkpoint_dir / "best.keras").exists()
+    assert main([c for c in command if c != "--json"]) == 0  # again: nothing trained twice
+    out = capsys.readouterr().out
+    assert f"refit on training + validation data ({info.manifest.sizes['train']} samples, {epochs} epochs): run " \
+           f"{refit.run_id} (finished)\n" in out  # fmt: skip
+    assert len(store.runs(group=f"{result['group_id']}-refit")) == 1

@@ -111,3 +111,79 @@ def test_a_spec_holds_its_search_space(tmp_path: Path, capsys: pytest.CaptureFix
         set(row["params"]) == {"compile.optimizer.adam.learning_rate", "model[0].Dense.units"} for row in ranking
     )
     assert all(row["params"]["model[0].Dense.units"] in (4, 16) for row in ranking)
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_deep_learning_from_scratch_6_5_end_to_end_on_the_toy_model(
+    mnist_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """20 log-uniform draws of learning rate and weight decay, the narrowed ranges, a second search, the figure."""
+    import shlex
+
+    from fitscope.store import Store
+
+    spec = Path(__file__).resolve().parents[1] / "examples" / "weight_decay_search.yaml"
+    runs = ["--runs", str(tmp_path), "--data-dir", str(mnist_path.parent)]
+    assert main(["tune", str(spec), "--search", "random", "--trials", "20", "--set", "fit.epochs=10", *runs]) == 0
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("the ranges of the best 4, to search next: "))
+    words = shlex.split(line.split(": ", 1)[1])
+    assert words[:3] == ["fitscope", "tune", str(spec)] and "--trials" in words and "--seed" in words
+    ranges = dict(words[i + 1].split("=", 1) for i, word in enumerate(words) if word == "--param")
+    assert set(ranges) == {"compile.optimizer.sgd.learning_rate", "compile.optimizer.sgd.weight_decay"}
+    narrowed = {key: parse_distribution(key, value) for key, value in ranges.items()}
+    assert all(value.kind == "loguniform" for value in narrowed.values())
+    assert main([*words[1:], "--data-dir", str(mnist_path.parent)]) == 0  # the printed command, as it is
+    second = Store(tmp_path).groups()[-1].group_id
+    infos = Store(tmp_path).runs(group=second)
+    assert len(infos) == 20 and all(info.status == "finished" for info in infos)
+    for info in infos:  # every draw of the second search lies inside the narrowed ranges
+        for key, spread in narrowed.items():
+            low, high = spread.endpoints()
+            assert low * 0.9999 <= info.params[key] <= high * 1.0001, (key, info.params[key])
+    figure = tmp_path / "validation-vs-lr.png"
+    capsys.readouterr()
+    assert main(["plot", "--group", second, "--vs", "compile.optimizer.sgd.learning_rate", "-o", str(figure),
+                 *runs[:2]]) == 0  # fmt: skip
+    assert figure.stat().st_size > 0
+
+
+@pytest.mark.parametrize("executor", ["local", "process"])
+def test_a_tpe_search_proposes_trials_from_the_scores_before_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], executor: str
+) -> None:
+    pytest.importorskip("optuna", reason="Optuna is the optional extra fitscope[optuna]; .ci/run installs it")
+    from fitscope.store import Store
+
+    command = ["tune", "digits_quick", "--param", "compile.optimizer.adam.learning_rate=loguniform(1e-4,1e-1)",
+               "--param", "model[0].Dense.units=8,32", "--search", "tpe", "--trials", "5", "--set", "fit.epochs=2",
+               "--executor", executor, "--workers", "2", "--runs", str(tmp_path), "--json"]  # fmt: skip
+    assert main(command) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["ranking"]) == 5 and all(row["status"] == "finished" for row in result["ranking"])
+    infos = Store(tmp_path).runs(group=result["group_id"])
+    assert len(infos) == 5 and {info.name for info in infos} == {f"digits-quick-trial{n}" for n in range(5)}
+    for info in infos:  # every proposal a recorded run with its curves, inside the space
+        assert 1e-4 <= info.params["compile.optimizer.adam.learning_rate"] <= 1e-1
+        assert info.params["model[0].Dense.units"] in (8, 32) and info.epochs == 2
+    assert result["narrowed"]  # the ranges of the best, as after a random search
+    assert main(command) == 0  # the same proposals again (seeded, told the same scores): nothing trains twice
+    assert json.loads(capsys.readouterr().out)["ranking"] == result["ranking"]
+    assert len(Store(tmp_path).runs()) == 5
+
+
+def test_tpe_without_optuna_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna fails, as where it is not installed
+    command = ["tune", "digits_quick", "--param", "model[0].Dense.units=8,32", "--search", "tpe", "--trials", "3",
+               "--runs", str(tmp_path)]  # fmt: skip
+    assert main(command) == 2
+    assert capsys.readouterr().err == (
+        "fitscope tune: error: --search tpe needs Optuna, an optional dependency: pip install 'fitscope[optuna]' "
+        "(or use --search random).\n"
+    )
+    assert not (tmp_path / "fitscope.db").exists()

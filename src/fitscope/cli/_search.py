@@ -7,7 +7,7 @@ import shlex
 import sys
 from typing import Any
 
-from .._i18n import _
+from .._i18n import STATUS_NAMES, _
 from ._output import HelpFormatter, print_json
 from ._runs import add_data_dir_option, add_runs_option, add_set_option, add_spec_argument, runs_option, spec_overrides
 
@@ -71,9 +71,14 @@ def add_parser(commands: Any) -> None:
     tune.add_argument("--param", dest="params", action="append", default=[], metavar="KEY.PATH=V1,V2",
                       help="a value list to search (repeatable)")  # fmt: skip
     tune.add_argument(
-        "--search", dest="method", choices=("grid", "random"), default="grid", help="grid (default) or random"
+        "--search",
+        dest="method",
+        choices=("grid", "random", "tpe"),
+        default="grid",
+        help="grid (default), random, or tpe: Optuna's TPE sampler proposes each batch of trials from the scores "
+        "of those before (pip install 'fitscope[optuna]')",
     )  # (dest: the name search() gives it, for error messages)
-    tune.add_argument("--trials", type=int, help="configurations to draw with --search random")
+    tune.add_argument("--trials", type=int, help="configurations to draw with --search random or tpe")
     tune.add_argument("--select", choices=("val", "cv"), default="val", help="score on the validation split or by CV")
     tune.add_argument("--folds", type=int, metavar="K", help="folds with --select cv (default: 5)")
     tune.add_argument("--stratify", action="store_true", help="stratified folds with --select cv")
@@ -83,7 +88,7 @@ def add_parser(commands: Any) -> None:
         default="val_loss",
         help="selection metric: a validation metric the spec reports, e.g. val_accuracy (default: val_loss)",
     )
-    tune.add_argument("--seed", type=int, default=0, help="seed for --search random (default: 0)")
+    tune.add_argument("--seed", type=int, default=0, help="seed for --search random or tpe (default: 0)")
     tune.add_argument("--repeats", type=int, metavar="N", help="with --select val: train each configuration N "
                       "times (other initial weights) and rank by the mean")  # fmt: skip
     tune.add_argument("--prune", action="store_true",
@@ -95,6 +100,9 @@ def add_parser(commands: Any) -> None:
     tune.add_argument("--prune-reduction", type=int, metavar="F",
                       help="with --prune: keep the best 1/F at each rung, the next rung F times as many epochs "
                       "(default: 4)")  # fmt: skip
+    tune.add_argument("--refit", action="store_true",
+                      help="train the winner once more on training + validation data, for the epochs its validation "
+                      "loss took to reach its lowest: a run of its own, the one --test-best evaluates")  # fmt: skip
     tune.add_argument("--test-best", action="store_true", help="evaluate the winner once on the sealed test set")
     _executor_options(tune)
     tune.set_defaults(handler=run_tune, trains=True)
@@ -165,6 +173,7 @@ def run_tune(args: argparse.Namespace) -> int:
         args.spec, args.params, method=args.method, trials=args.trials, select=args.select, folds=args.folds,
         stratify=args.stratify, group_by=args.group_by, metric=args.metric, test_best=args.test_best, seed=args.seed,
         repeats=args.repeats, prune=args.prune, prune_grace=args.prune_grace, prune_reduction=args.prune_reduction,
+        refit=args.refit,
         overrides=spec_overrides(args), executor=args.executor, workers=args.workers, address=args.address,
         runs=getattr(args, "runs", None), say=_say(args),
     )  # fmt: skip
@@ -186,12 +195,18 @@ def run_tune(args: argparse.Namespace) -> int:
             f"--param {shlex.quote(p)}" for p in args.params if p.partition("=")[0].strip() not in result.narrowed
         ]
         given = [f"--set {shlex.quote(item)}" for item in args.overrides or []]
-        again = (f"fitscope tune {shlex.quote(str(args.spec))} {' '.join([*given, *kept, *listed])} --search random "
-                 f"--trials {args.trials} --seed {args.seed + 1}{runs_option(args)}")  # fmt: skip
+        again = (f"fitscope tune {shlex.quote(str(args.spec))} {' '.join([*given, *kept, *listed])} "
+                 f"--search {args.method} --trials {args.trials} --seed {args.seed + 1}"
+                 f"{runs_option(args)}")  # fmt: skip
         print(_("the ranges of the best {count}, to search next: {command}").format(count=result.narrowed_from,
                                                                                     command=again))  # fmt: skip
     if result.epochs is not None:
         print(result.pruning_line())
+    if result.refit is not None:
+        refit = result.refit
+        status = _(STATUS_NAMES.get(refit["status"], refit["status"]))
+        said = _("refit on training + validation data ({samples} samples, {epochs} epochs): run {run} ({status})")
+        print(said.format(samples=refit["samples"], epochs=refit["epochs"], run=refit["run_id"], status=status))
     print("\n".join(result.trust_lines()))
     print(
         _("compare the curves: {command}").format(command=f"fitscope plot --group {result.group_id}{runs_option(args)}")

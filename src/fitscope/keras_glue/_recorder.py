@@ -256,7 +256,12 @@ class Recorder(keras.callbacks.Callback):
     # -- helpers ----------------------------------------------------------------
 
     def close(self) -> None:
-        """Write out what the sink holds (TensorBoard files; ``Run.finish`` closes them too)."""
+        """Write out what the sink holds (TensorBoard files; ``Run.finish`` closes them too).
+
+        Also puts back the Ctrl-C and SIGTERM handlers a ``fit`` that raised left in place
+        (Keras calls ``on_train_end`` only when it returns).
+        """
+        self._restore_interrupt_handler()
         self.sink.close()
 
     def _first_epoch(self, epoch: int) -> int:

@@ -225,6 +225,8 @@ def _bookkeeping(trial: Trial, started: Started) -> dict[str, Any]:
     for name in ("fold", "train_size", "repeat"):
         if getattr(trial, name) is not None:
             kept[name] = getattr(trial, name)
+    if trial.refit:  # (trained on training + validation data: there is no validation score)
+        kept["refit"] = True
     if started.initial is not None:
         kept["initial_weights"] = started.initial
     return kept

@@ -56,7 +56,8 @@ class Executor:
         if self._pool is not None:
             self._pool.close()
 
-    def run(self, driver: Driver, trials: Sequence[Trial]) -> None:
+    def run(self, driver: Driver, trials: Sequence[Trial], *, last: bool = True) -> None:
+        """Train ``trials``, feeding ``driver``; unless ``last``, more trials follow in another ``run``."""
         trials = _grouped_by_data(trials)
         try:
             if self.name == "local":
@@ -68,7 +69,7 @@ class Executor:
                 if self._pool is None and trials:
                     raise ValueError(f"this executor was started for no trials and given {len(trials)}")
                 if self._pool is not None:  # (given none, its workers are told to stop)
-                    self._pool.run(driver, trials)
+                    self._pool.run(driver, trials, last=last)
             else:
                 from ._ray_pool import run_ray
 

@@ -152,6 +152,8 @@ class ProcessPool:
         self._pool: dict[int, tuple[Any, Any]] = {}  # worker -> (its process, its task queue)
         self._next_id = workers
         self._finished = False
+        self._ready: set[int] = set()  # the workers that started (imported Keras) and take trials
+        self._stopped: set[int] = set()  # the workers told to stop
         for worker in range(workers):
             self._spawn(worker)
 
@@ -167,8 +169,12 @@ class ProcessPool:
         process.start()
         self._pool[worker] = (process, tasks)
 
-    def run(self, driver: Driver, trials: Sequence[Trial]) -> None:
-        """Train ``trials`` on the workers, replacing any that dies, until each one ended; feed the driver."""
+    def run(self, driver: Driver, trials: Sequence[Trial], *, last: bool = True) -> None:
+        """Train ``trials`` on the workers, replacing any that dies, until each one ended; feed the driver.
+
+        Unless ``last``, the workers wait for the trials of another ``run`` (a model-based
+        search asks for its next trials once these ended) instead of stopping when idle.
+        """
         pool, messages = self._pool, self._messages
         assigner = _Assigner(trials)
         prepared = PreparedData(driver)
@@ -182,7 +188,9 @@ class ProcessPool:
                 trial = assigner.next_for(worker)
                 current[worker] = trial.key if trial else None
                 if trial is None:
-                    pool[worker][1].put(None)
+                    if last:
+                        pool[worker][1].put(None)
+                        self._stopped.add(worker)
                     return
                 data = None if trial.data_key == held else prepared.get(trial)
                 prepared.keep_only({t.data_key for t in assigner.pending})
@@ -199,7 +207,7 @@ class ProcessPool:
                     give(worker)
                     return
 
-        ready: set[int] = set()  # the workers that started (imported Keras) and take trials
+        ready = self._ready
 
         def take(message: Ready | Bundle | RungReached) -> None:
             if isinstance(message, Ready):
@@ -246,10 +254,12 @@ class ProcessPool:
         stop them now.
         """
         deadline = time.monotonic() + (10 if self._finished else 2)
-        for process, tasks in self._pool.values():
+        for worker, (process, tasks) in self._pool.items():
             if not self._finished:
                 tasks.cancel_join_thread()
                 process.terminate()
+            elif worker not in self._stopped:  # (idle, waiting for another run's trials)
+                tasks.put(None)
         for process, _ in self._pool.values():
             process.join(max(0.1, deadline - time.monotonic()))
             if process.is_alive():

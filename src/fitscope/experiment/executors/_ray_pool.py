@@ -79,13 +79,16 @@ def _speaks_grpc(target: str, timeout: float) -> bool:
 def _start_ray(ray: Any, kwargs: dict[str, Any], *, local: bool) -> None:
     """``ray.init``; a local cluster gets a second try when its start timed out.
 
-    Ray waits a fixed 30 s for its raylet to register; on a busy 2-core machine the first
-    start of a fresh environment can take longer. A cluster to connect to gets one try.
+    Ray waits a fixed 30 s for its raylet to register (and for its GCS server to write its
+    port); on a busy 2-core machine the first start of a fresh environment can take
+    longer. A cluster to connect to gets one try.
     """
     try:
         ray.init(**kwargs)
     except Exception as exc:
-        if not local or "timed out during startup" not in str(exc):
+        if not local or not any(
+            sign in str(exc) for sign in ("timed out during startup", "Timed out waiting for file")
+        ):
             raise
         ray.shutdown()
         ray.init(**kwargs)

@@ -13,6 +13,7 @@ from ._trial_data import (
     group_labels,
     nested_subset,
     prepare_trial,
+    refit_parts,
     trial_data,
     trial_data_for,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "prepare",
     "prepare_parts",
     "prepare_trial",
+    "refit_parts",
     "split_of",
     "trial_data",
     "trial_data_for",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FoldPlans", "TrialData", "TrialDataCache", "describe_holdout", "digest", "fold_pool", "group_labels",
-    "nested_subset", "prepare_trial", "trial_data", "trial_data_for",
+    "nested_subset", "prepare_trial", "refit_parts", "trial_data", "trial_data_for",
 ]  # fmt: skip
 
 
@@ -116,6 +116,9 @@ def prepare_trial(trial: Trial, spec: Any, plans: FoldPlans | None = None) -> An
     plans = plans or FoldPlans()
     if trial.fold is None or trial.folds is None:
         holdout = plans.holdout(spec)  # (a search's check of its data made it already)
+        if trial.refit:
+            return prepare_parts(spec, holdout.dataset, refit_parts(holdout.parts), kind="refit",
+                                 extra={"refit": True})  # fmt: skip
         if trial.train_size is None:
             return prepare(spec, holdout)
         parts = dict(holdout.parts)
@@ -132,6 +135,14 @@ def prepare_trial(trial: Trial, spec: Any, plans: FoldPlans | None = None) -> An
         extra = {"train_size": trial.train_size}
     return prepare_parts(spec, plan.holdout.dataset, parts, kind="kfold", fold=trial.fold, folds=trial.folds,
                          extra=extra)  # fmt: skip
+
+
+def refit_parts(parts: dict[str, Any]) -> dict[str, Any]:
+    """The holdout split's parts with validation merged into training (in index order); the test part as it was."""
+    import numpy as np
+
+    merged = {"train": np.sort(np.concatenate([parts["train"], parts["val"]]))}
+    return merged | ({"test": parts["test"]} if "test" in parts else {})
 
 
 def nested_subset(indices: Any, size: int, *, seed: tuple[int, int]) -> Any:

@@ -21,12 +21,13 @@ from ..._errors import argument_error, invalid_argument
 from ..._i18n import STATUS_NAMES, _, prefer_language
 from ...analysis import FoldsDiagnosis, diagnose_folds, epoch_bands, lowest_epoch, standard_error
 from ...store import Store, normalize_metric_name
-from ..executors import Driver, Executor, start_executor
+from ..executors import Driver, Executor, TrialOutcome, start_executor
 from ..preparing import FoldPlans, fold_pool, group_labels, warn_about_split
 from ..spec import Spec, as_spec, validate_spec
 from ..training import REDUCTION, PrunePlan, Trial, plan_pruning
 from ._distributions import Distribution, narrowed
 from ._groups import standing_runs
+from ._model_based import ModelBasedSearch
 from ._space import check_distinct, check_keras_names, check_new_arguments, parse_param, set_path
 
 __all__ = ["CVResult", "SearchResult", "cross_validate", "search"]
@@ -89,11 +90,14 @@ class SearchResult:
     narrowed_from: int = 0
     # A pruned search: epochs trained, epochs in full, trials pruned, trials.
     epochs: dict[str, int] | None = None
+    # tune --refit: the winner's run on training + validation data (run_id, status, epochs, samples).
+    refit: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"group_id": self.group_id, "metric": self.metric, "ranking": self.ranking, "winner": self.winner,
                 "configurations_on_split": self.configurations_on_split, "test": self.test,
-                "split_noise": self.split_noise, "narrowed": self.narrowed, "epochs": self.epochs}  # fmt: skip
+                "split_noise": self.split_noise, "narrowed": self.narrowed, "epochs": self.epochs,
+                "refit": self.refit}  # fmt: skip
 
     def ranking_lines(self) -> list[str]:
         """The ranked configurations as `fitscope tune` prints them (written as ``--set`` takes them)."""
@@ -354,6 +358,7 @@ def search(
     prune: bool = False,
     prune_grace: int | None = None,
     prune_reduction: int | None = None,
+    refit: bool = False,
     overrides: list[str] | None = None,
     executor: str = "local",
     workers: int = 2,
@@ -372,7 +377,10 @@ def search(
     early (see :mod:`fitscope.experiment.training._pruning`): a NaN or diverging loss at
     once, and at rungs of ``prune_grace``, ``prune_grace * prune_reduction``, ... epochs
     all but the best ``1 / prune_reduction`` of the trials that reached the rung so far,
-    judged by ``metric``; those trials are recorded as pruned.
+    judged by ``metric``; those trials are recorded as pruned. ``refit`` trains the winner
+    once more on the training and validation parts together, for as many epochs as its
+    validation loss took to reach its lowest (the mean over its folds or repeats): a run
+    of its own, the one ``test_best`` then evaluates.
     """
     spec_obj = as_spec(spec, overrides)
     prefer_language(spec_obj.lang)
@@ -402,7 +410,13 @@ def search(
         option = "folds" if folds is not None else "stratify" if stratify else "group_by"
         raise argument_error(f"<<{option}>> only applies with <<select=cv>> (cross-validated selection).")
     folds = 5 if folds is None else folds
-    if method == "random":
+    proposals = None
+    if method == "tpe":  # Optuna proposes the configurations as the search goes
+        if not trials or trials < 1:
+            raise argument_error("<<method=tpe>> needs <<trials=N>> (1 or more).")
+        lower = "loss" in metric or "error" in metric
+        proposals = ModelBasedSearch(space, seed=seed, lower_is_better=lower)
+    elif method == "random":
         if not trials or trials < 1:
             raise argument_error("<<method=random>> needs <<trials=N>> (1 or more).")
         if ranges:
@@ -413,7 +427,7 @@ def search(
                     "each is tried once.")  # fmt: skip
             grid = random.Random(seed).sample(grid, min(trials, len(grid)))
     elif method != "grid":
-        raise invalid_argument("method", method, "Expected 'grid' or 'random'.")
+        raise invalid_argument("method", method, "Expected 'grid', 'random' or 'tpe'.")
     if select not in ("val", "cv"):
         raise invalid_argument("select", select, "Expected 'val' or 'cv'.")
     metric = _check_metric(spec_obj, metric)
@@ -437,7 +451,8 @@ def search(
             f"rung the best 1/{plan.reduction} go on.")  # fmt: skip
     elif prune_grace is not None or prune_reduction is not None:
         raise argument_error("<<prune_grace>> and <<prune_reduction>> go with <<prune>>.")
-    count = len(grid) * (folds if select == "cv" else repeats or 1)
+    configurations = trials if proposals is not None and trials else len(grid)
+    count = configurations * (folds if select == "cv" else repeats or 1)
     # Started before the data is loaded: a process pool's workers import Keras meanwhile.
     with start_executor(executor, workers=workers, address=address, trials=count, say=say) as started:
         plans = FoldPlans()
@@ -449,44 +464,40 @@ def search(
         check_keras_names(spec_obj, [(k, v.endpoints() if isinstance(v, Distribution) else v) for k, v in parsed],
                           executor)  # fmt: skip
         lower_is_better = "loss" in metric or "error" in metric
-        all_trials: list[Trial] = []
-        configs = []
-        for number, values in enumerate(grid):
+        short = metric.removeprefix("val_")
+
+        def trials_of(number: int, values: dict[str, Any]) -> list[Trial]:
+            """The trials of one configuration: its folds, its repeats, or one run."""
             data = base
             for key, value in values.items():
                 data = set_path(data, key, value)
             config_spec = validate_spec(data)
             name = f"{spec_obj.name}-trial{number}"
             if select == "cv":
-                trial_list = _fold_trials(config_spec, name, folds, stratify, group_by, values)
-            elif repeats:
-                trial_list = [Trial(spec=config_spec.model_dump(mode="json"), name=f"{name}-r{k}", params=values,
-                                    repeat=k) for k in range(repeats)]  # fmt: skip
-            else:
-                trial_list = [Trial(spec=config_spec.model_dump(mode="json"), name=name, params=values,
-                                    prune=plan.to_dict() if plan else None)]  # fmt: skip
-            configs.append((values, trial_list))
-            all_trials.extend(trial_list)
-        store = Store(runs)
-        driver = _run_group(started, "search", spec_obj.name, all_trials, store, plans, say,
-                            "{done} trial(s) already finished in group {group}; running {todo}.", plan,
-                            seed)  # fmt: skip
-    group = driver.group
+                return _fold_trials(config_spec, name, folds, stratify, group_by, values)
+            if repeats:
+                return [Trial(spec=config_spec.model_dump(mode="json"), name=f"{name}-r{k}", params=values,
+                              repeat=k) for k in range(repeats)]  # fmt: skip
+            return [Trial(spec=config_spec.model_dump(mode="json"), name=name, params=values,
+                          prune=plan.to_dict() if plan else None)]  # fmt: skip
 
-    ranking: list[dict[str, Any]] = []
-    short = metric.removeprefix("val_")
-    for values, trial_list in configs:
-        outcomes = [driver.outcomes[t.key] for t in trial_list]
-        scores = [float(o.val[short]) for o in outcomes if o.status == "finished" and short in o.val]
-        status = "finished" if len(scores) == len(trial_list) else "failed"
-        if any(o.status == "pruned" for o in outcomes):
-            status = "pruned"
-        score = float(np.mean(scores)) if scores and status == "finished" else None
-        finals = [o.val for o in outcomes if o.status == "finished"]
-        val = _summarise_metrics(finals)[0] if status == "finished" else {}  # every validation metric (mean of folds)
-        ranking.append({"params": values, "score": score, "status": status,
-                        "run_ids": [o.run_id for o in outcomes], "val": val,
-                        "std": float(np.std(scores, ddof=1)) if len(scores) > 1 else None})  # fmt: skip
+        store = Store(runs)
+        if proposals is not None:
+            described = {"tpe": params, "seed": seed, "trials": trials, "spec": base, "select": select,
+                         "folds": folds if select == "cv" else None, "repeats": repeats}  # fmt: skip
+            group, outcomes, configs = _propose_and_train(
+                proposals, configurations, trials_of, started, Driver(store, _group_id("search", spec_obj.name,
+                described), [], say=say, plans=plans, kind="search", prune=plan), short,
+                batch=1 if executor == "local" else workers,
+            )  # fmt: skip
+        else:
+            configs = [(values, trials_of(number, values)) for number, values in enumerate(grid)]
+            driver = _run_group(started, "search", spec_obj.name, [t for _v, tl in configs for t in tl], store,
+                                plans, say, "{done} trial(s) already finished in group {group}; running {todo}.",
+                                plan, seed)  # fmt: skip
+            group, outcomes = driver.group, driver.outcomes
+
+    ranking = [_configuration_row(values, trial_list, outcomes, short) for values, trial_list in configs]
     scored = [r for r in ranking if r["score"] is not None]
     scored.sort(key=lambda r: float(r["score"]) if lower_is_better else -float(r["score"]))
     ranking = scored + [r for r in ranking if r["score"] is None]
@@ -500,23 +511,102 @@ def search(
         on_split = max(on_split, len({json.dumps(p, sort_keys=True) for p in store.params_on_split(index_hash)}))
     result = SearchResult(group, metric, ranking, winner, on_split, select=select)
     if plan is not None:
-        result.epochs = _epochs_trained(store, [t for _values, trial_list in configs for t in trial_list], driver)
+        result.epochs = _epochs_trained(store, [t for _values, trial_list in configs for t in trial_list], outcomes)
     if ranges and scored:  # Deep Learning from Scratch 6.5: search again inside the ranges of the best
         best = [row["params"] for row in scored[: max(3, len(scored) // 5)]]
         result.narrowed = {key: str(spread) for key, spread in narrowed(ranges, best).items()}
         result.narrowed_from = len(best)
     if select == "val":
         result.split_noise = _split_noise(store, scored)
+    if refit and winner is not None:
+        result.refit = _refit_winner(store, group, winner, base, say)
     if test_best and winner is not None:
-        result.test = _test_winner(store, winner, select, spec_obj, configs, say)
+        if result.refit is not None:
+            from ..sealed import test_run
+
+            result.test = test_run(result.refit["run_id"], runs=store.root).metrics
+        else:
+            result.test = _test_winner(store, winner, select, spec_obj, configs, say)
     return result
 
 
-def _epochs_trained(store: Store, trials: list[Trial], driver: Driver) -> dict[str, int]:
+def _refit_winner(store: Store, group: str, winner: dict[str, Any], base: dict[str, Any], say: Any) -> dict[str, Any]:
+    """Train the winner once more on training + validation data, for the epochs its validation loss took at best."""
+    from ..executors import execute
+
+    bests = [lowest_epoch(store.run(run_id).history().get("val_loss") or []) for run_id in winner["run_ids"]]
+    found = [epoch + 1 for epoch in bests if epoch is not None]
+    data = base
+    for key, value in winner["params"].items():
+        data = set_path(data, key, value)
+    epochs = max(1, round(float(np.mean(found)))) if found else int(data["fit"]["epochs"])
+    data = set_path(data, "fit.epochs", epochs)
+    spec = validate_spec(data)
+    trial = Trial(spec=spec.model_dump(mode="json"), name=f"{spec.name}-refit", params=winner["params"], refit=True)
+    say(_("refit: the winner trained once more on training + validation data for {epochs} epochs (where its "
+          "validation loss was lowest)").format(epochs=epochs))  # fmt: skip
+    driver = Driver(store, f"{group}-refit", [trial], say=say, kind="refit")
+    todo = driver.pending()
+    if todo:
+        execute(driver, todo)
+    outcome = driver.outcomes[trial.key]
+    samples = None
+    if outcome.run_id is not None and (manifest := store.run(outcome.run_id).info().manifest) is not None:
+        samples = manifest.sizes.get("train")
+    return {"run_id": outcome.run_id, "status": outcome.status, "epochs": epochs, "samples": samples}
+
+
+def _configuration_row(values: dict[str, Any], trials: list[Trial], outcomes: dict[str, TrialOutcome],
+                       short: str) -> dict[str, Any]:  # fmt: skip
+    """One configuration's line of the ranking: its score (the mean of its folds or repeats), status, runs, metrics."""
+    ended = [outcomes[t.key] for t in trials]
+    scores = [float(o.val[short]) for o in ended if o.status == "finished" and short in o.val]
+    status = "finished" if len(scores) == len(trials) else "failed"
+    if any(o.status == "pruned" for o in ended):
+        status = "pruned"
+    score = float(np.mean(scores)) if scores and status == "finished" else None
+    finals = [o.val for o in ended if o.status == "finished"]
+    val = _summarise_metrics(finals)[0] if status == "finished" else {}  # every validation metric (mean of folds)
+    return {"params": values, "score": score, "status": status, "run_ids": [o.run_id for o in ended], "val": val,
+            "std": float(np.std(scores, ddof=1)) if len(scores) > 1 else None}  # fmt: skip
+
+
+def _propose_and_train(
+    proposals: ModelBasedSearch, count: int, trials_of: Any, started: Executor, first: Driver, short: str, *,
+    batch: int,
+) -> tuple[str, dict[str, TrialOutcome], list[tuple[dict[str, Any], list[Trial]]]]:  # fmt: skip
+    """Ask for ``batch`` configurations at a time, train them, tell their scores; until ``count`` were proposed.
+
+    ``first`` is an empty driver of the search's group: each batch gets one like it (the
+    same rung records, when pruning). Returns the group, every trial's outcome and the
+    configurations in the order proposed (one proposed twice is trained and listed once).
+    """
+    outcomes: dict[str, TrialOutcome] = {}
+    configs: list[tuple[dict[str, Any], list[Trial]]] = []
+    number = 0
+    while number < count:
+        asked = proposals.ask(min(batch, count - number))
+        batch_configs = [(values, trials_of(number + i, values)) for i, (_proposal, values) in enumerate(asked)]
+        driver = Driver(first.store, first.group, [t for _v, tl in batch_configs for t in tl], say=first.say,
+                        plans=first.plans, kind=first.kind)  # fmt: skip
+        driver.rungs = first.rungs  # (one set of rung records for the whole search)
+        todo = driver.pending()
+        number += len(asked)
+        started.run(driver, todo, last=number >= count)
+        outcomes.update(driver.outcomes)
+        for (proposal, _values), (values, trial_list) in zip(asked, batch_configs, strict=True):
+            row = _configuration_row(values, trial_list, outcomes, short)
+            proposals.tell(proposal, row["status"], row["score"])
+            if all(values != listed for listed, _trials in configs):
+                configs.append((values, trial_list))
+    return first.group, outcomes, configs
+
+
+def _epochs_trained(store: Store, trials: list[Trial], outcomes: dict[str, TrialOutcome]) -> dict[str, int]:
     """The epochs a pruned search trained, the epochs its trials would have trained in full, and how many it pruned."""
     trained = full = pruned = 0
     for trial in trials:
-        outcome = driver.outcomes[trial.key]
+        outcome = outcomes[trial.key]
         full += int(trial.spec["fit"]["epochs"])
         if outcome.run_id is not None:
             trained += store.run(outcome.run_id).info().epochs

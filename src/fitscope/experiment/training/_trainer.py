@@ -130,7 +130,7 @@ class Trainer:
             if initial_epoch < spec.fit.epochs:
                 model.fit(
                     **fit_arguments(model, x, y, batch_size=spec.fit.batch_size, shuffle=spec.fit.shuffle,
-                                    validation_data=data.arrays["val"]),
+                                    validation_data=data.arrays.get("val")),  # (a refit has none)
                     epochs=spec.fit.epochs, initial_epoch=initial_epoch, verbose=0,
                     callbacks=[*scored_too, recorder, *stopper, *self.callbacks, *view, *inline_callbacks()],
                 )  # fmt: skip
@@ -143,8 +143,9 @@ class Trainer:
                 return TrainingResult("interrupted", stopped_by=recorder.stopped_by)
             held = restored_epoch(self.callbacks)
             held = sink.next_epoch - 1 if held is None else held
-            val = evaluate_on(model, data.arrays["val"], spec.fit.batch_size)
-            sink.send(Evaluated("val", val, fingerprint=weights_fingerprint(model), epoch=held))
+            val = evaluate_on(model, data.arrays["val"], spec.fit.batch_size) if "val" in data.arrays else None
+            if val is not None:
+                sink.send(Evaluated("val", val, fingerprint=weights_fingerprint(model), epoch=held))
             if record.checkpoint is not None:  # (no checkpoints: nothing kept on disk, the models neither)
                 inputs = data.inputs.to_dict()  # (how to feed the model new data: fitscope predict)
                 sink.send(ModelSaved("final", keras_file_bytes(model, extra={"inputs": inputs, "epoch": held}), held))

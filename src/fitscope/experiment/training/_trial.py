@@ -41,6 +41,8 @@ class Trial:
             drawn with the spec's seed plus ``repeat`` (the split stays the spec's).
         prune: the search's :class:`PrunePlan` (as a dict) when it stops hopeless trials early;
             not part of the key (the same trial, judged or not).
+        refit: train on the training and validation parts together (``tune --refit``: the
+            winner once more, for its final model); nothing is left to validate on.
     """
 
     spec: dict[str, Any]
@@ -53,6 +55,7 @@ class Trial:
     train_size: int | None = None
     repeat: int | None = None
     prune: dict[str, Any] | None = None
+    refit: bool = False
 
     @property
     def key(self) -> str:
@@ -68,9 +71,10 @@ class Trial:
         return digest({**self._folding(), "fold": self.fold, "loss": loss, **self._draw()})
 
     def _draw(self) -> dict[str, int]:
-        """A learning curve's subset, a repeat's number (nothing for other trials: their keys stay as they were)."""
-        return {name: value for name, value in (("train_size", self.train_size), ("repeat", self.repeat))
-                if value is not None}  # fmt: skip
+        """A learning curve's subset, a repeat's number, a refit (none for other trials: their keys stay the same)."""
+        drawn = {name: value for name, value in (("train_size", self.train_size), ("repeat", self.repeat))
+                 if value is not None}  # fmt: skip
+        return drawn | ({"refit": 1} if self.refit else {})
 
     @property
     def folding_key(self) -> str:
