@@ -25,7 +25,7 @@ def test_run_ids_and_layout(tmp_path: Path) -> None:
     info = run.info()
     assert (info.status, info.params, info.epochs) == ("running", {"units": 2}, 0)
     assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == 6
     assert store._conn.execute("PRAGMA application_id").fetchone()[0] == 0x46534350  # "FSCP": fitscope's
 
 
@@ -35,6 +35,7 @@ def test_a_store_of_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
     run.record_epoch(0, {"loss": 1.0}, started_at=0, duration=1)
     run.finish()
     with store.transaction() as conn:  # as fitscope wrote stores before removed runs were remembered
+        _drop_schema_6(conn)
         conn.execute("DROP TABLE removed_runs")
         conn.execute("ALTER TABLE runs DROP COLUMN group_kind")
         conn.execute("ALTER TABLE runs DROP COLUMN trial")
@@ -43,7 +44,7 @@ def test_a_store_of_schema_1_is_upgraded_in_place(tmp_path: Path) -> None:
         conn.execute("PRAGMA application_id = 0")
     store.close()
     again = Store(tmp_path)
-    assert again._conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert again._conn.execute("PRAGMA user_version").fetchone()[0] == 6
     assert again.run(run.run_id).history() == {"loss": [1.0]}  # (schema 5 made the runs table anew: epochs kept)
     again.run(run.run_id).prune("stopped early by a search")  # a status schema 5 allows
     assert (again.run(run.run_id).info().status, again.run(run.run_id).info().reason) == (
@@ -60,6 +61,7 @@ def test_a_group_s_kind_is_stored_and_read_from_older_stores_ids(tmp_path: Path)
     assert {g.group_id: g.kind for g in store.groups()} == {"cv-toy-1234abcd": "cv", "my-own-group": "tune"}
     assert store.group_kind("my-own-group") == "tune" and store.group_kind("nothing") is None
     with store.transaction() as conn:  # as schema 2 wrote them: the kind only in the id's prefix
+        _drop_schema_6(conn)
         conn.execute("ALTER TABLE runs DROP COLUMN group_kind")
         conn.execute("ALTER TABLE runs DROP COLUMN trial")
         conn.execute("ALTER TABLE runs DROP COLUMN heartbeat")
@@ -70,9 +72,16 @@ def test_a_group_s_kind_is_stored_and_read_from_older_stores_ids(tmp_path: Path)
     assert {g.group_id: g.kind for g in again.groups()} == {"cv-toy-1234abcd": "cv", "my-own-group": None}
 
 
+def _drop_schema_6(conn: sqlite3.Connection) -> None:
+    """Take away what schema 6 added (tags and notes), as a store written before it lacks them."""
+    conn.execute("DROP TABLE tags")
+    conn.execute("ALTER TABLE runs DROP COLUMN note")
+
+
 def _as_schema_3(root: Path) -> None:
     """Rewrite a store as fitscope wrote schema 3: trial bookkeeping inside params, no application id."""
     with sqlite3.connect(root / "fitscope.db") as conn:
+        _drop_schema_6(conn)
         conn.execute(
             "UPDATE runs SET params = json_set(params, '$.trial_key', json_extract(trial, '$.key'),"
             " '$.fold', json_extract(trial, '$.fold'), '$.initial_weights', json_extract(trial, '$.initial_weights'))"
@@ -112,7 +121,7 @@ def test_trial_bookkeeping_is_kept_apart_from_params_and_older_stores_are_upgrad
     assert not list(tmp_path.glob("*.bak-*")) and (tmp_path / "fitscope.db").read_bytes() == before
 
     again = Store(tmp_path)  # a writer upgrades, after copying the old store aside
-    assert again.schema == 5
+    assert again.schema == 6
     with sqlite3.connect(tmp_path / "fitscope.db.bak-3") as backup:  # the old store, as it was
         assert backup.execute("PRAGMA user_version").fetchone()[0] == 3
         assert backup.execute("SELECT run_id, params FROM runs ORDER BY run_id").fetchall() == rows
@@ -270,7 +279,7 @@ def test_newer_schema_is_refused_naming_both_versions(tmp_path: Path) -> None:
     before = (tmp_path / "fitscope.db").read_bytes()
     for readonly in (False, True):
         with pytest.raises(StoreError, match=re.escape(
-            f"was written by fitscope 9.1.0 (schema 99); this is fitscope {__version__} (schema 5). "
+            f"was written by fitscope 9.1.0 (schema 99); this is fitscope {__version__} (schema 6). "
             "Upgrade fitscope to use it; it was left as it was.")):  # fmt: skip
             Store(tmp_path, readonly=readonly)
     assert (tmp_path / "fitscope.db").read_bytes() == before and not list(tmp_path.glob("*.bak-*"))

@@ -73,10 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _descending_sort_keys(argv: list[str]) -> list[str]:
+    """``--sort -best.val_accuracy`` as ``--sort=-best.val_accuracy``: argparse takes ``-best...`` for an option."""
+    out: list[str] = []
+    for word in argv:
+        if out and out[-1] == "--sort" and word.startswith("-") and not word.startswith("--"):
+            out[-1] = f"--sort={word}"
+        else:
+            out.append(word)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_descending_sort_keys(sys.argv[1:] if argv is None else list(argv)))
     if args.command is None:
         parser.print_help()
         return EXIT_OK

@@ -91,8 +91,16 @@ def add_parser(commands: Any) -> None:
     runs = commands.add_parser(
         "runs",
         help="list recorded runs; show or remove them",
-        description="List the runs in the store (id, name, status, epochs, best validation metric).",
+        description="List the runs in the store (id, name, status, epochs, best validation metric), filtered and "
+        "sorted in the store: --where takes an expression over the fields name, status, group, kind, backend, seed, "
+        "note, started, ended, split, epochs, params.KEY (a recorded parameter), best.METRIC (its best value over "
+        "the epochs: the lowest loss, the highest accuracy), final.METRIC (its last epoch's) and tags ('x' in tags), "
+        "joined by and, or, not.",
         epilog="examples:\n  fitscope runs\n  fitscope runs --group GROUP    # the folds or trials of one cv/tune\n"
+        '  fitscope runs --where "params.model[0].Dense.units >= 16 and best.val_accuracy > 0.5" '
+        "--sort -best.val_accuracy\n"
+        "  fitscope runs --where \"'baseline' in tags\" --columns name,params.batch_size,final.val_loss\n"
+        '  fitscope runs tag RUN baseline   # and runs untag, runs note RUN "text"\n'
         "  fitscope runs --last 10       # the ten most recent\n  fitscope runs groups          # every cv and tune\n"
         "  fitscope runs show 20261128-1012 --json\n  fitscope runs rm RUN [RUN ...]\n"
         "  fitscope runs rm --group GROUP",
@@ -100,7 +108,14 @@ def add_parser(commands: Any) -> None:
     )
     add_runs_option(runs)
     runs.add_argument("--group", help=f"only the runs of this group: {GROUP_HELP}")
-    runs.add_argument("--last", type=int, metavar="N", help="only the N most recent runs")
+    runs.add_argument("--last", type=int, metavar="N",
+                      help="only N runs: the N most recent (with --sort, the first N in its order)")  # fmt: skip
+    runs.add_argument("--where", metavar="EXPR", help="only the runs for which EXPR holds (see above)")
+    runs.add_argument("--sort", metavar="KEY[,KEY...]",
+                      help="sort by these fields, - first for descending (-best.val_accuracy); default: when "
+                      "started")  # fmt: skip
+    runs.add_argument("--columns", metavar="FIELD[,FIELD...]",
+                      help="the columns beside the run id (default: name, status, epochs, best val)")  # fmt: skip
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(handler=run_list)
     actions = runs.add_subparsers(dest="runs_command", metavar="ACTION")
@@ -138,6 +153,39 @@ def add_parser(commands: Any) -> None:
                     "them looks alive (you know it is gone: its machine was switched off, say)")  # fmt: skip
     add_runs_option(rm)
     rm.set_defaults(handler=run_rm)
+    for action, verb, text in (("tag", "add", "label runs to find them again (--where \"'TAG' in tags\")"),
+                               ("untag", "take off", "take tags off a run")):  # fmt: skip
+        tagging = actions.add_parser(action, help=text, description=f"{verb.capitalize()} tags: a word or a few "
+                                     "words each, shown by runs show and the report, found by --where.")  # fmt: skip
+        add_run_argument(tagging)
+        tagging.add_argument("tags", nargs="+", metavar="TAG", help=f"the tags to {verb}")
+        add_runs_option(tagging)
+        tagging.set_defaults(handler=run_tag, untag=action == "untag")
+    export = actions.add_parser(
+        "export", help="write runs to a CSV, JSON or Parquet file", formatter_class=HelpFormatter,
+        description="Write the runs (all, or those --where selects) as a table: one row per run with its "
+        "parameters (params.KEY columns), each metric's best and final value (best.METRIC, final.METRIC), status, "
+        "group, tags, note and split hash; or with --epochs one row per run and epoch. Parquet needs pandas and "
+        "pyarrow (pip install 'fitscope[export]'); from Python, Store(...).to_dataframe() gives the same table.",
+        epilog="examples:\n  fitscope runs export -o runs.csv\n"
+        "  fitscope runs export --where \"'baseline' in tags\" --epochs -o curves.parquet",
+    )  # fmt: skip
+    export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="the file to write")
+    export.add_argument("--format", choices=("csv", "json", "parquet"),
+                        help="the file's format (default: its suffix's)")  # fmt: skip
+    export.add_argument("--epochs", action="store_true", help="one row per run and epoch (long form)")
+    export.add_argument("--where", metavar="EXPR", help="only the runs for which EXPR holds (as `runs --where`)")
+    export.add_argument("--sort", metavar="KEY[,KEY...]", help="the rows' order (as `runs --sort`)")
+    export.add_argument("--group", help=f"only the runs of this group: {GROUP_HELP}")
+    add_runs_option(export)
+    export.set_defaults(handler=run_export)
+    note = actions.add_parser("note", help="write a note on a run (\"\" removes it)",
+                              description="Set a run's note, shown by runs show and the report, found by --where "
+                              "(note == '...').")  # fmt: skip
+    add_run_argument(note)
+    note.add_argument("text", metavar="TEXT", help='the note ("" removes it)')
+    add_runs_option(note)
+    note.set_defaults(handler=run_note)
 
     board = commands.add_parser(
         "board",
@@ -179,13 +227,19 @@ def run_list(args: argparse.Namespace) -> int:
                             markup=False)  # fmt: skip
         return 0
     store = open_store(args)
-    infos = runs_of_group(store, group) if group else store.runs()
+    where, sort = getattr(args, "where", None), getattr(args, "sort", None)
+    infos = store.runs(group=store.group(group) if group else None, where=where, sort=sort)
     last = getattr(args, "last", None)
     if last is not None and last < 1:
         from .._errors import ArgumentError
 
         raise ArgumentError(f"--last {last}: give the number of recent runs to show, 1 or more.")
-    shown_from = max(0, len(infos) - last) if last else 0  # oldest first, as always: the last N rows
+    if sort and last:  # the first N in the order asked for
+        infos = infos[:last]
+    shown_from = max(0, len(infos) - last) if last and not sort else 0  # oldest first: the last N rows
+    columns = [name.strip() for name in (getattr(args, "columns", None) or "").split(",") if name.strip()]
+    if columns:
+        return _list_columns(store, infos[shown_from:], columns, args.json, shown_from, last)
     best = store.best_epochs([info.run_id for info in infos[shown_from:]])  # the rows shown only
     rows = [_summary(info, best.get(info.run_id)) for info in infos]
     if group:
@@ -196,7 +250,10 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     out = console()
     if not rows:
-        out.print(_("no runs in {root} yet").format(root=store.root), markup=False)
+        if where:
+            out.print(_("no run in {root} matches --where {where}").format(root=store.root, where=where), markup=False)
+        else:
+            out.print(_("no runs in {root} yet").format(root=store.root), markup=False)
         return 0
     from rich.markup import escape
 
@@ -210,6 +267,69 @@ def run_list(args: argparse.Namespace) -> int:
     out.print(table)
     if older:
         out.print(_("{count} older run(s) not shown (--last {last})").format(count=older, last=last))
+    return 0
+
+
+def _list_columns(store: Any, infos: list[Any], columns: list[str], as_json: bool, older: int,
+                  last: int | None) -> int:  # fmt: skip
+    """The runs with the columns asked for (``--columns``), as a table or JSON."""
+    values = store.columns([info.run_id for info in infos], columns)
+    rows = [{"run_id": info.run_id, **values[info.run_id]} for info in infos]
+    if as_json:
+        print_json(rows)
+        return 0
+    from rich.markup import escape
+
+    table = _store_table(store, _("run id"), tuple(columns))
+    for row in rows:
+        table.add_row(row["run_id"], *(escape(_cell(row[name])) for name in columns))
+    out = console()
+    out.print(table)
+    if older:
+        out.print(_("{count} older run(s) not shown (--last {last})").format(count=older, last=last))
+    return 0
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from ..store import epoch_rows, run_rows, write_rows
+
+    store = open_store(args)
+    infos = store.runs(group=store.group(args.group) if args.group else None, where=args.where, sort=args.sort)
+    rows = epoch_rows(store, infos) if args.epochs else run_rows(store, infos)
+    write_rows(rows, args.output, args.format)
+    print(_("{count} row(s) of {runs} run(s) written to {path}").format(count=len(rows), runs=len(infos),
+                                                                         path=args.output))  # fmt: skip
+    return 0
+
+
+def run_tag(args: argparse.Namespace) -> int:
+    from ..store import Store
+
+    store = Store(getattr(args, "runs", None), create=False)  # (it writes)
+    run = store.run(args.run)
+    (run.untag if args.untag else run.tag)(*args.tags)
+    tags = run.info().tags
+    print(_("{run}: tags {tags}").format(run=run.run_id, tags=", ".join(tags) if tags else "—"))
+    return 0
+
+
+def run_note(args: argparse.Namespace) -> int:
+    from ..store import Store
+
+    store = Store(getattr(args, "runs", None), create=False)  # (it writes)
+    run = store.run(args.run)
+    run.set_note(args.text)
+    print(_("{run}: note {note}").format(run=run.run_id, note=repr(args.text) if args.text else "—"))
     return 0
 
 
@@ -290,6 +410,10 @@ def run_show(args: argparse.Namespace) -> int:
               + escape(_("started {when}").format(when=started)))  # fmt: skip
     if info.reason:
         out.print(_("reason: {reason}").format(reason=info.reason), markup=False)
+    if info.tags:
+        out.print(_("tags: {tags}").format(tags=", ".join(info.tags)), markup=False)
+    if info.note:
+        out.print(_("note: {note}").format(note=info.note), markup=False)
     out.print(_("params: {params}").format(params=info.params), markup=False)
     if info.group_id:
         fold = _(", fold {fold}").format(fold=info.trial["fold"]) if "fold" in info.trial else ""

@@ -20,6 +20,7 @@ from ._events import (
     Started,
     Status,
 )
+from ._export import EXPORT_FORMATS, epoch_rows, run_rows, write_rows
 from ._predictions import PredictionsDir
 from ._sinks import QueueSink, RunSink, Sink
 from ._store import (
@@ -39,6 +40,7 @@ from ._values import normalize_metric_name
 __all__ = [
     "DB_NAME",
     "DEFAULT_ROOT",
+    "EXPORT_FORMATS",
     "MODELS",
     "MODEL_RECORD",
     "Bundle",
@@ -69,8 +71,11 @@ __all__ = [
     "custom_objects_in",
     "default_root",
     "doctor",
+    "epoch_rows",
     "library_versions",
     "model_record",
     "normalize_metric_name",
+    "run_rows",
     "scalar_tag",
+    "write_rows",
 ]

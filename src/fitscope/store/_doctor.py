@@ -332,6 +332,12 @@ def _salvage(path: Path, folder: Path) -> tuple[Path, list[str]]:
             _insert(target, "removed_runs", columns, rows)
             if error:
                 lost.append(f"removed runs: unreadable after {len(rows)} row(s) ({error})")
+        columns = _shared_columns(source, target, "tags")  # (schema 6 on)
+        if columns is not None:
+            rows, error = _read(source, f"SELECT {columns} FROM tags")
+            _insert(target, "tags", columns, [row for row in rows if row[0] in set(run_ids)])
+            if error:
+                lost.append(f"tags: unreadable after {len(rows)} row(s) ({error})")
         target.execute("COMMIT")
         dropped = _drop_orphan_rows(target)
         lost.extend(f"{count} {table} row(s) without their run or epoch dropped" for table, count in dropped.items())

@@ -153,8 +153,19 @@ ALTER TABLE runs_v5 RENAME TO runs;
 CREATE INDEX runs_group ON runs (group_id)
 """
 
+# Schema 6: a run's tags and note (fitscope runs tag / note), for finding and annotating runs.
+_V6 = """
+ALTER TABLE runs ADD COLUMN note TEXT;
+CREATE TABLE tags (
+    run_id      TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    tag         TEXT NOT NULL,
+    PRIMARY KEY (run_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX tags_tag ON tags (tag)
+"""
+
 # Each entry upgrades the schema from version i to i + 1.
-_MIGRATIONS = [_V1, _V2, _V3, _V4, _V5]
+_MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 

@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._errors import ArgumentError, Interrupted, StoreError, argument_error
+from .._errors import ArgumentError, Interrupted, StoreError, argument_error, invalid_argument
 from ..data import Split, SplitManifest
 from ._owner import Owner, heartbeats, owner_state
+from ._query import Query, compile_sort, compile_where, field_sql
 from ._schema import APPLICATION_ID, LEGACY_TRIAL_KEYS, migrate, too_new
 from ._sqlite import connect
 from ._values import decode_value, encode_value, normalize_metric_name
@@ -166,6 +167,8 @@ class RunInfo:
     # the store keeps it as given and reads nothing in it.
     trial: dict[str, Any] = field(default_factory=dict)
     heartbeat: float | None = None  # when the training process last said it lives (every minute)
+    tags: tuple[str, ...] = ()  # a user's labels (fitscope runs tag), sorted
+    note: str | None = None  # a user's note (fitscope runs note)
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -539,11 +542,72 @@ class Store:
         row = self._conn.execute(f"SELECT MAX({_kind(self)}) FROM runs WHERE group_id = ?", (group_id,)).fetchone()
         return None if row is None or row[0] is None else str(row[0])
 
-    def runs(self, *, group: str | None = None) -> list[RunInfo]:
-        """All runs, oldest first (optionally one group's)."""
-        sql = _info_sql(self) + (" WHERE r.group_id = ?" if group else "") + " ORDER BY r.started_at, r.run_id"
-        rows = self._conn.execute(sql, (group,) if group else ()).fetchall()
+    def runs(
+        self, *, group: str | None = None, where: str | None = None, sort: str | Sequence[str] | None = None
+    ) -> list[RunInfo]:
+        """The runs, oldest first (optionally one group's), filtered and sorted in SQL.
+
+        Args:
+            group: only this group's runs.
+            where: an expression over the runs' fields (see :mod:`._query`), e.g.
+                ``'params.units >= 16 and best.val_accuracy > 0.5'`` or ``'"baseline" in tags'``.
+            sort: sort keys, ``-`` for descending (``"-best.val_accuracy"``); runs without a value go last.
+
+        Raises:
+            ArgumentError: a malformed expression or key, with its position.
+        """
+        conditions, values = [], []
+        if group:
+            conditions.append("r.group_id = ?")
+            values.append(group)
+        if where:
+            found = compile_where(where, schema=self.schema)
+            conditions.append(found.sql)
+            values.extend(found.values)
+        order = Query("r.started_at, r.run_id")
+        if sort:
+            keys = compile_sort(sort, schema=self.schema)
+            order = Query(f"{keys.sql}, r.started_at, r.run_id", keys.values)
+        sql = _info_sql(self) + (" WHERE " + " AND ".join(conditions) if conditions else "") + f" ORDER BY {order.sql}"
+        rows = self._conn.execute(sql, (*values, *order.values)).fetchall()
         return [_info(self, row) for row in rows]
+
+    def columns(self, run_ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Each run's value of each field (``params.units``, ``best.val_accuracy``, ``tags``...), read in SQL.
+
+        Raises:
+            ArgumentError: an unknown field.
+        """
+        wanted = [name.strip() for name in fields if name.strip()]
+        parts = [Query(_TAGS_SQL if self.schema >= 6 else "NULL") if name == "tags"
+                 else field_sql(name, schema=self.schema, option="columns", expression=",".join(wanted))
+                 for name in wanted]  # fmt: skip
+        found: dict[str, dict[str, Any]] = {}
+        ids = list(run_ids)
+        for first in range(0, len(ids), 500):  # within SQLite's limit on query parameters
+            chunk = ids[first : first + 500]
+            sql = (f"SELECT r.run_id{''.join(f', ({part.sql})' for part in parts)} FROM runs r"
+                   f" WHERE r.run_id IN ({', '.join('?' * len(chunk))})")  # fmt: skip
+            values = [value for part in parts for value in part.values]
+            for row in self._conn.execute(sql, (*values, *chunk)):
+                found[row[0]] = {name: (json.loads(value or "[]") if name == "tags" else value)
+                                 for name, value in zip(wanted, row[1:], strict=True)}  # fmt: skip
+        return found
+
+    def to_dataframe(
+        self, *, where: str | None = None, sort: str | Sequence[str] | None = None, group: str | None = None,
+        epochs: bool = False,
+    ) -> Any:  # fmt: skip
+        """The runs as a pandas DataFrame: one row per run (``epochs``: per run and epoch), as ``runs export`` writes.
+
+        Raises:
+            ArgumentError: pandas is not installed (``pip install 'fitscope[export]'``), or a malformed ``where``.
+        """
+        from ._export import as_dataframe, columns_of, epoch_rows, run_rows
+
+        infos = self.runs(group=group, where=where, sort=sort)
+        rows = epoch_rows(self, infos) if epochs else run_rows(self, infos)
+        return as_dataframe(rows, columns_of(rows), needs="Store.to_dataframe")
 
     def best_epochs(self, run_ids: Sequence[str] | None = None) -> dict[str, tuple[str, float, int]]:
         """Each run's best validation epoch, ``{run_id: (metric, value, epoch)}``, in two queries.
@@ -612,7 +676,7 @@ class Store:
                     " json_extract(manifest, '$.index_hash'), params, trial, ? FROM runs WHERE run_id = ?",
                     (time.time(), run.run_id),
                 )
-                for table in ("metrics", "batches", "evaluations", "epochs", "runs"):
+                for table in ("metrics", "batches", "evaluations", "epochs", "tags", "runs"):
                     conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run.run_id,))
         for run in runs:  # after the commit: a folder without rows is harmless, rows without a folder are not
             shutil.rmtree(run.dir, ignore_errors=True)
@@ -626,9 +690,11 @@ class Store:
 _INFO_SQL = (
     "SELECT r.run_id, r.name, r.status, r.reason, r.started_at, r.ended_at, r.params, r.spec,"
     " r.manifest, r.versions, r.backend, r.seed, r.group_id, r.resume_key, r.owner,"
-    " r.checkpoint_epoch, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id), {kind}, {trial}, {heartbeat}"
+    " r.checkpoint_epoch, (SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.run_id), {kind}, {trial}, {heartbeat},"
+    " {note}, {tags}"
     " FROM runs r"
 )
+_TAGS_SQL = "(SELECT json_group_array(tag) FROM (SELECT tag FROM tags t WHERE t.run_id = r.run_id ORDER BY tag))"
 # A store of schema 2 (read, not upgraded, by a command that only reads) keeps the kind in the id's prefix.
 _KIND_FROM_ID = "CASE WHEN group_id LIKE 'cv-%' THEN 'cv' WHEN group_id LIKE 'tune-%' THEN 'tune' END"
 
@@ -639,9 +705,11 @@ def _kind(store: Store, prefix: str = "") -> str:
 
 def _info_sql(store: Store) -> str:
     newer = store.schema >= 4  # (the trial bookkeeping and the heartbeat came with schema 4)
+    annotated = store.schema >= 6  # (tags and notes came with schema 6)
     return _INFO_SQL.format(
-        kind=_kind(store, "r."), trial="r.trial" if newer else "NULL", heartbeat="r.heartbeat" if newer else "NULL"
-    )
+        kind=_kind(store, "r."), trial="r.trial" if newer else "NULL", heartbeat="r.heartbeat" if newer else "NULL",
+        note="r.note" if annotated else "NULL", tags=_TAGS_SQL if annotated else "NULL",
+    )  # fmt: skip
 
 
 def _params_and_trial(
@@ -669,7 +737,18 @@ def _info(store: Store, row: tuple[Any, ...]) -> RunInfo:
         params=params, spec=load(row[7]), manifest=_manifest(load(row[8])), versions=load(row[9]) or {},
         backend=row[10], seed=row[11], group_id=row[12], resume_key=load(row[13]), owner=row[14],
         checkpoint_epoch=row[15], epochs=int(row[16]), group_kind=row[17], trial=trial, heartbeat=row[19],
+        note=row[20], tags=tuple(load(row[21]) or ()),
     )  # fmt: skip
+
+
+def _checked_tags(tags: Sequence[str]) -> list[str]:
+    checked = []
+    for tag in tags:
+        text = str(tag).strip()
+        if not text or "," in text or "\n" in text:
+            raise invalid_argument("tag", tag, "Expected a word or a few words, without commas or line breaks.")
+        checked.append(text)
+    return checked
 
 
 def _new_run_id(name: str) -> str:
@@ -854,6 +933,26 @@ class Run:
     def interrupt(self, reason: str = "interrupted") -> None:
         """Mark the run interrupted; it can be resumed."""
         self._set_status("interrupted", reason)
+
+    def tag(self, *tags: str) -> None:
+        """Add tags to the run (those it has already stay once).
+
+        Raises:
+            ArgumentError: an empty tag, or one with a comma or a line break.
+        """
+        with self.store.transaction() as conn:
+            conn.executemany("INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)",
+                             [(self.run_id, tag) for tag in _checked_tags(tags)])  # fmt: skip
+
+    def untag(self, *tags: str) -> None:
+        """Take tags off the run (ones it does not have are ignored)."""
+        with self.store.transaction() as conn:
+            conn.executemany("DELETE FROM tags WHERE run_id = ? AND tag = ?", [(self.run_id, tag) for tag in tags])
+
+    def set_note(self, text: str | None) -> None:
+        """Set the run's note (``None`` or ``""`` removes it)."""
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE runs SET note = ? WHERE run_id = ?", (text or None, self.run_id))
 
     def prune(self, reason: str) -> None:
         """Mark the run pruned: a search stopped it early on evidence from its curves (``reason`` says which)."""
