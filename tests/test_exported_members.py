@@ -43,6 +43,7 @@ SUB_PACKAGES = {
         "Rewound", "Started", "Status", "Store", "TensorBoardWriter", "default_root", "DoctorReport", "Finding",
         "doctor", "library_versions", "normalize_metric_name", "scalar_tag", "MODELS", "MODEL_RECORD", "ModelSaved",
         "custom_objects_in", "model_record", "EXPORT_FORMATS", "epoch_rows", "run_rows", "write_rows",
+        "code_differs", "describe_code", "environment",
     },
     "fitscope.analysis": {
         "ACTIONS", "Comparison", "ScoreSummary", "compare_scores", "summarise_scores", "ConfusedPair", "CurveReport",

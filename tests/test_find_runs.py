@@ -121,6 +121,9 @@ def test_tags_and_notes_are_kept_shown_and_found(tmp_path: Path, capsys: pytest.
     assert "\ntags: baseline\nnote: the one to beat\n" in out
     assert [i.run_id for i in Store(tmp_path).runs(where="'baseline' in tags and note == 'the one to beat'")] == [
         kept.run_id]  # fmt: skip
+    assert main(["report", kept.run_id, *runs]) == 0
+    html = (Store(tmp_path).run(kept.run_id).dir / "report.html").read_text(encoding="utf-8")
+    assert "tags: baseline · note: the one to beat" in html
     assert main(["runs", "tag", kept.run_id, "a, b", *runs]) == 2
     assert "Invalid value for argument `tag`" in capsys.readouterr().err
     Store(tmp_path).delete(kept.run_id)
@@ -183,3 +186,45 @@ def test_export_needs_pandas_for_parquet_and_says_so(
     assert not (tmp_path / "runs.parquet").exists()
     assert main(["runs", "export", "-o", str(tmp_path / "runs.txt"), "--runs", str(root)]) == 2
     assert "Invalid value for --format: 'txt'. Expected one of csv, json, parquet" in capsys.readouterr().err
+
+
+def test_every_run_records_the_code_that_produced_it_and_compare_warns_when_it_differs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+
+    from fitscope.store import _environment
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "train.py").write_text("print('train')\n")
+    git = ["git", "-c", "user.email=a@b.c", "-c", "user.name=a"]
+    subprocess.run([*git, "init", "-q"], cwd=project, check=True)
+    subprocess.run([*git, "add", "."], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "first"], cwd=project, check=True)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True).stdout.strip()
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(_environment, "FRESH_SECS", 0.0)  # (ask git at every run, as minutes apart would)
+    store = Store(tmp_path / "runs")
+    clean = store.start_run(name="clean", params={})
+    (project / "train.py").write_text("print('train harder')\n")
+    changed = store.start_run(name="changed", params={})
+    for run in (clean, changed):
+        run.record_epoch(0, {"loss": 1.0, "val_loss": 1.0, "val_accuracy": 0.5}, started_at=0, duration=1)
+        run.record_evaluation("val", {"loss": 1.0, "accuracy": 0.5})
+        run.finish()
+    first, second = clean.info().environment, changed.info().environment
+    assert first["git"] == {"commit": commit, "dirty": False, "diff": None}
+    assert second["git"]["commit"] == commit and second["git"]["dirty"] and len(second["git"]["diff"]) == 16
+    assert first["cwd"] == str(project) and first["cores"] >= 1 and first["command"]
+    runs = ["--runs", str(tmp_path / "runs")]
+    capsys.readouterr()
+    assert main(["runs", "show", changed.run_id, *runs]) == 0
+    assert f"code: git {commit[:12]}, with uncommitted changes (diff {second['git']['diff']})\n" in \
+        capsys.readouterr().out  # fmt: skip
+    assert main(["compare", clean.run_id, changed.run_id, *runs]) == 0
+    assert f"Warning: {clean.run_id} and {changed.run_id} come from different code (code: git {commit[:12]}; " in \
+        capsys.readouterr().out  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # outside any repository: the code is not known, and nothing is said
+    elsewhere = store.start_run(name="elsewhere", params={})
+    assert elsewhere.info().environment["git"] is None

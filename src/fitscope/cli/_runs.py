@@ -414,6 +414,7 @@ def run_show(args: argparse.Namespace) -> int:
         out.print(_("tags: {tags}").format(tags=", ".join(info.tags)), markup=False)
     if info.note:
         out.print(_("note: {note}").format(note=info.note), markup=False)
+    _print_environment(out, info.environment)
     out.print(_("params: {params}").format(params=info.params), markup=False)
     if info.group_id:
         fold = _(", fold {fold}").format(fold=info.trial["fold"]) if "fold" in info.trial else ""
@@ -470,6 +471,22 @@ def run_show(args: argparse.Namespace) -> int:
             names=", ".join(needed)), markup=False)  # fmt: skip
     out.print(_("tensorboard: {path}").format(path=run.tensorboard_dir), markup=False)
     return 0
+
+
+def _print_environment(out: Any, environment: dict[str, Any]) -> None:
+    """Where the run came from: its code (git commit, uncommitted changes), command and machine."""
+    from ..store import describe_code
+
+    code = describe_code(environment)
+    if code:
+        out.print(code, markup=False)
+    if environment.get("command"):
+        out.print(_("command: {command}").format(command=environment["command"]), markup=False)
+    if environment.get("platform"):
+        machine = _("machine: {platform}, {cores} cores").format(platform=environment["platform"],
+                                                                 cores=environment.get("cores"))  # fmt: skip
+        accelerators = environment.get("accelerators")
+        out.print(machine + (f" ({', '.join(accelerators)})" if accelerators else ""), markup=False)
 
 
 def _models(run: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ._checkpoints import MODEL_RECORD, MODELS, Checkpoint, CheckpointDir, custom_objects_in, model_record
 from ._doctor import DoctorReport, Finding, doctor
+from ._environment import code_differs, describe_code, environment
 from ._events import (
     Bundle,
     Checkpointed,
@@ -68,9 +69,12 @@ __all__ = [
     "Status",
     "Store",
     "TensorBoardWriter",
+    "code_differs",
     "custom_objects_in",
     "default_root",
+    "describe_code",
     "doctor",
+    "environment",
     "epoch_rows",
     "library_versions",
     "model_record",

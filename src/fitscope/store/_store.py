@@ -34,6 +34,7 @@ from typing import Any
 
 from .._errors import ArgumentError, Interrupted, StoreError, argument_error, invalid_argument
 from ..data import Split, SplitManifest
+from ._environment import environment
 from ._owner import Owner, heartbeats, owner_state
 from ._query import Query, compile_sort, compile_where, field_sql
 from ._schema import APPLICATION_ID, LEGACY_TRIAL_KEYS, migrate, too_new
@@ -174,6 +175,17 @@ class RunInfo:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
         out["manifest"] = None if self.manifest is None else self.manifest.to_dict()
         return out
+
+    @property
+    def environment(self) -> dict[str, Any]:
+        """Where the run came from: command, working folder, git state, machine (see :func:`environment`)."""
+        found = self.versions.get("environment")
+        return found if isinstance(found, dict) else {}
+
+    @property
+    def libraries(self) -> dict[str, str]:
+        """The versions of Python and the libraries that trained the run."""
+        return {name: str(value) for name, value in self.versions.items() if name != "environment"}
 
     @property
     def holder(self) -> tuple[str, str] | None:
@@ -450,7 +462,7 @@ class Store:
                 (
                     run_id, name, "running", time.time(), _json(params or {}),
                     None if spec is None else _json(spec), None if manifest is None else _json(manifest.to_dict()),
-                    _json(library_versions()), backend, seed, group, group_kind,
+                    _json({**library_versions(), "environment": environment()}), backend, seed, group, group_kind,
                     None if resume_key is None else _json(resume_key), _owner_token(),
                     None if trial is None else _json(trial), time.time(),
                 ),

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import ArgumentError, StoreError, invalid_argument
+from ..._i18n import _
 from ...analysis import Comparison, compare_scores
 from ...store import Store
 from ._groups import standing_runs
@@ -39,10 +40,27 @@ def compare_runs(a: str, b: str, *, metric: str | None = None, runs: str | Path 
     if paired:
         rows_a, rows_b = paired
     sizes = {row["val_size"] for row in rows_a + rows_b if row["val_size"]}
-    return compare_scores(
+    found = compare_scores(
         [row["final"][wanted] for row in rows_a], [row["final"][wanted] for row in rows_b], metric=wanted,
         names=(label_a, label_b), paired=bool(paired), val_size=min(sizes) if sizes else None,
     )  # fmt: skip
+    warning = _other_code(store, (label_a, rows_a), (label_b, rows_b))
+    if warning:
+        found.sentences.append(warning)
+    return found
+
+
+def _other_code(store: Store, *sides: tuple[str, list[dict[str, Any]]]) -> str | None:
+    """A warning when the two sides' runs were trained by different code (another commit or other changes)."""
+    from ...store import code_differs, describe_code
+
+    environments = [[store.run(row["run_id"]).info().environment for row in rows] for _label, rows in sides]
+    if not any(code_differs(one, other) for one in environments[0] for other in environments[1]):
+        return None
+    codes = [describe_code(found[0]) if found else None for found in environments]
+    return _("Warning: {a} and {b} come from different code ({code_a}; {code_b}): part of the difference may be "
+             "the code's, not the settings'.").format(a=sides[0][0], b=sides[1][0], code_a=codes[0],
+                                                      code_b=codes[1])  # fmt: skip
 
 
 def _side(store: Store, name: str) -> tuple[str, list[dict[str, Any]]]:
