@@ -476,7 +476,9 @@ def test_a_store_on_a_read_only_mount_is_listed_shown_plotted_diagnosed_and_chec
         out.mkdir()
         readers = [["runs"], ["runs", "show", ids[0]], ["runs", "groups"], ["diagnose", ids[0]], ["doctor"],
                    ["plot", ids[0], "-o", str(out / "c.png")],
-                   ["report", ids[0], "-o", str(out / "r.html")], ["compare", ids[0], ids[1]]]  # fmt: skip
+                   ["report", ids[0], "-o", str(out / "r.html")], ["compare", ids[0], ids[1]],
+                   ["runs", "--where", "status == 'finished'", "--sort", "-best.val_loss"],
+                   ["runs", "export", "-o", str(out / "runs.csv")]]  # fmt: skip
         for argv in readers:
             assert main([*argv, "--runs", str(mounted)]) == 0, (argv, capsys.readouterr().err)
         capsys.readouterr()

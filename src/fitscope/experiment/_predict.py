@@ -108,7 +108,7 @@ def predict_run(
 
     if output is not None:
         check_predictions_path(output)
-    run = Store(runs, create=False).run(run_id)
+    run = Store(runs, readonly=True).run(run_id)  # (predicting only reads)
     info = run.info()
     busy = info.trained_elsewhere()
     if busy:
@@ -116,7 +116,7 @@ def predict_run(
     which = "best" if best else "final"
     path = CheckpointDir(run.checkpoint_dir).model_path(which)
     if not path.is_file():
-        raise SpecError(_missing_model(run.run_id, info.status, which))
+        raise argument_error(_missing_model(run.run_id, info.status, which), SpecError)
     record = model_record(path)
     if "inputs" not in record:
         raise SpecError(f"{path} does not say what inputs its model takes (it was not saved by fitscope run).")
@@ -151,7 +151,7 @@ def _missing_model(run_id: str, status: str, which: str) -> str:
         return f"run {run_id} is {status}: only a finished run keeps its models. Resume it or train it again."
     if which == "best":
         return (f"run {run_id} kept no best-epoch model (it had no validation loss, or checkpoints were off); "
-                "predict with its final model (leave out --best).")  # fmt: skip
+                "predict with its final model (leave out <<best>>).")  # fmt: skip
     return (f"run {run_id} kept no model (checkpoints were off, or an earlier fitscope trained it). Run it "
             "again with record.checkpoint on.")  # fmt: skip
 
