@@ -158,10 +158,13 @@ def _missing_model(run_id: str, status: str, which: str) -> str:
 
 def _load(path: Path, spec: dict[str, Any] | None) -> Any:
     """The ``.keras`` model at ``path``; a builder's own classes are registered by importing its module first."""
-    import keras
-
-    from .. import keras_glue  # noqa: F401  (the backend fitscope chooses, Keras imported as it does)
+    from .._backend import choose_default_backend
+    from .._process import import_keras
     from ..store import custom_objects_in
+
+    choose_default_backend()  # (the backend fitscope chooses, Keras imported as fitscope imports it)
+    import_keras()
+    import keras
 
     builder = (spec or {}).get("model")
     if custom_objects_in(path) and isinstance(builder, str):
