@@ -132,7 +132,7 @@ def test_light_commands_do_not_import_keras(tmp_path: Path) -> None:
         "from fitscope.cli import main\n"
         "main(['data', 'ls'])\n"
         "try:\n    main(['split', '--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('keras', 'jax', 'tensorflow', 'torch') if m in sys.modules]\n"
+        "heavy = [m for m in ('keras', 'jax', 'tensorflow', 'torch', 'mlflow', 'shtab') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

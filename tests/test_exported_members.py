@@ -58,7 +58,8 @@ SUB_PACKAGES = {
         "check_figure_name", "compare_figure", "confusion_figure", "configure_fonts", "gallery_figure", "image_shape",
         "korean_fonts", "param_figure",
         "learning_curve_figure", "plot_group", "plot_history",
-        "plot_runs", "render_report", "save_figure", "start_board", "write_report",
+        "plot_runs", "render_report", "save_figure", "start_board", "write_report", "MlflowExport", "export_to_mlflow",
+        "mlflow_key",
     },
     "fitscope.keras_glue": {
         "EvaluateEachEpoch", "LivePlot", "LiveView", "OFF_SWITCH", "ProgressLine", "Recorder", "STATEFUL_RNN",
@@ -75,7 +76,7 @@ SUB_PACKAGES = {
         "TrialRun",
         "assignments", "cross_validate", "explain", "learning_curve", "learning_curve_groups", "load_spec",
         "resume_command", "run_demo", "run_errors", "run_spec", "search", "standing_runs", "summarise_cv",
-        "summarise_learning_curve", "test_run", "Predictions", "predict_run",
+        "summarise_learning_curve", "test_run", "Predictions", "predict_run", "code_warning",
     },
     "fitscope.experiment.spec": {
         "BUNDLED_SPECS", "Spec", "apply_override", "as_spec", "bundled_spec_names", "data_dir_override",
@@ -104,7 +105,7 @@ SUB_PACKAGES = {
         "CVResult", "LearningCurveResult", "RepeatsResult", "compare_runs", "repeat_runs", "run_scores",
         "summarise_repeats", "SearchResult", "TrialRun", "assignments", "cross_validate",
         "learning_curve", "learning_curve_groups", "learning_curve_sizes", "search", "standing_runs", "summarise_cv",
-        "summarise_learning_curve",
+        "summarise_learning_curve", "code_warning",
     },
     "fitscope.cli": {"main"},
 }  # fmt: skip

@@ -207,9 +207,11 @@ def test_every_run_records_the_code_that_produced_it_and_compare_warns_when_it_d
     monkeypatch.setattr(_environment, "FRESH_SECS", 0.0)  # (ask git at every run, as minutes apart would)
     store = Store(tmp_path / "runs")
     clean = store.start_run(name="clean", params={})
+    folds = [store.start_run(name="fold", params={}, group="cv-a", group_kind="cv", trial={"fold": 0})]
     (project / "train.py").write_text("print('train harder')\n")
     changed = store.start_run(name="changed", params={})
-    for run in (clean, changed):
+    folds.append(store.start_run(name="fold", params={}, group="cv-a", group_kind="cv", trial={"fold": 1}))
+    for run in (clean, changed, *folds):
         run.record_epoch(0, {"loss": 1.0, "val_loss": 1.0, "val_accuracy": 0.5}, started_at=0, duration=1)
         run.record_evaluation("val", {"loss": 1.0, "accuracy": 0.5})
         run.finish()
@@ -225,6 +227,23 @@ def test_every_run_records_the_code_that_produced_it_and_compare_warns_when_it_d
     assert main(["compare", clean.run_id, changed.run_id, *runs]) == 0
     assert f"Warning: {clean.run_id} and {changed.run_id} come from different code (code: git {commit[:12]}; " in \
         capsys.readouterr().out  # fmt: skip
+    assert main(["diagnose", "--group", "cv-a", *runs]) == 0  # a cross-validation resumed after the code changed
+    assert f"Warning: the runs of cv-a come from different code (code: git {commit[:12]}; code: git {commit[:12]}, " \
+        "with uncommitted changes" in capsys.readouterr().out  # fmt: skip
+    assert main(["diagnose", "--group", "cv-a", "--json", *runs]) == 0
+    assert json.loads(capsys.readouterr().out)["warnings"][0].startswith("Warning: the runs of cv-a come from")
     monkeypatch.chdir(tmp_path)  # outside any repository: the code is not known, and nothing is said
     elsewhere = store.start_run(name="elsewhere", params={})
     assert elsewhere.info().environment["git"] is None
+
+
+def test_ids_prints_only_the_matching_run_ids_for_scripts(
+    crowded: tuple[Path, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, expected = crowded
+    assert main(["runs", "--where", "'baseline' in tags", "--ids", "--runs", str(root)]) == 0
+    assert capsys.readouterr().out.splitlines() == [i for i in expected if "baseline" in expected[i]["tags"]]
+    assert main(["runs", "--ids", "--json", "--runs", str(root)]) == 2
+    assert capsys.readouterr().err == (
+        "fitscope runs: error: --ids prints only the run ids: leave out --json and --columns.\n"
+    )

@@ -83,7 +83,7 @@ def test_cv_json_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert f"\ndiagnosis of the folds' mean curves:\n  {data['diagnosis']['sentences'][0]}\n" in out
     # Later, from the store: `fitscope diagnose --group` says the same.
     assert main(["diagnose", "--group", "last", "--runs", str(tmp_path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"group_id": data["group_id"], **data["diagnosis"]}
+    assert json.loads(capsys.readouterr().out) == {"group_id": data["group_id"], **data["diagnosis"], "warnings": []}
     # The command it suggests names the same store, so it works as printed.
     suggested = f"fold bands: fitscope plot --group {data['group_id']} --runs {tmp_path}\n"
     assert suggested in out

@@ -66,8 +66,15 @@ def run_diagnose(args: argparse.Namespace) -> int:
     run = store.run(args.run)
     diagnosis = diagnose_run(run, human_error=args.human_error)
     curve = _learning_curve_of(store, run.info().spec, args.human_error)
+    warnings = []
+    if curve is not None:
+        from ..experiment import code_warning
+
+        curve_runs = [info.run_id for info in store.runs(group=curve.group_id)]
+        warnings.append(code_warning(store, run.run_id, [run.run_id], (curve.group_id, curve_runs)))
     if args.json:
-        print_json({**diagnosis.to_dict(), "learning_curve": curve.to_dict() if curve else None})
+        print_json({**diagnosis.to_dict(), "learning_curve": curve.to_dict() if curve else None,
+                    "warnings": [w for w in warnings if w]})  # fmt: skip
     else:
         for sentence in diagnosis.sentences:
             print(sentence)
@@ -75,6 +82,8 @@ def run_diagnose(args: argparse.Namespace) -> int:
             print(_("Would more data help? The learning curve of this spec ({group}):").format(group=curve.group_id))
             for sentence in curve.verdict.sentences:
                 print(sentence)
+        for warning in filter(None, warnings):
+            print(warning)
     return 0
 
 
@@ -90,7 +99,7 @@ def _learning_curve_of(store: Any, spec: dict[str, Any] | None, human_error: flo
 
 def _diagnose_folds(args: argparse.Namespace) -> int:
     """``--group``: the folds of a cross-validation together, as ``fitscope cv`` ends."""
-    from ..experiment import summarise_cv
+    from ..experiment import code_warning, summarise_cv
 
     if args.human_error is not None or args.sizes is not None:
         raise ArgumentError("--human-error and --sizes go with a RUN or --errors, not with --group.")
@@ -102,10 +111,13 @@ def _diagnose_folds(args: argparse.Namespace) -> int:
             f"{group}` lists them), or re-run the same tune command to see its ranking."
         )
     result = summarise_cv(store, group)
+    warning = code_warning(store, group, [info.run_id for info in store.runs(group=group)])
     if args.json:
-        print_json({"group_id": group, **result.diagnosis.to_dict()})
+        print_json({"group_id": group, **result.diagnosis.to_dict(), "warnings": [warning] if warning else []})
         return 0
     print(_("diagnosis of the folds' mean curves ({group}):").format(group=group))
     for sentence in result.diagnosis.sentences:
         print(f"  {sentence}")
+    if warning:
+        print(warning)
     return 0

@@ -17,7 +17,21 @@ from .._errors import FitscopeError, Interrupted
 from .._i18n import LANGUAGES, set_language
 from .._process import own_process
 from .._version import __version__
-from . import _compare, _data, _diagnose, _doctor, _errors, _plot, _predict, _run, _runs, _search, _split
+from . import (
+    _compare,
+    _completion,
+    _data,
+    _diagnose,
+    _doctor,
+    _errors,
+    _export,
+    _plot,
+    _predict,
+    _run,
+    _runs,
+    _search,
+    _split,
+)
 from ._output import HelpFormatter
 
 EXIT_OK = 0
@@ -63,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     _run.add_demo_parser(commands)
     _run.add_parser(commands)
     _runs.add_parser(commands)
+    _export.add_parser(commands)
     _diagnose.add_parser(commands)
     _errors.add_parser(commands)
     _compare.add_parser(commands)
@@ -70,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     _search.add_parser(commands)
     _plot.add_parser(commands)
     _doctor.add_parser(commands)
+    _completion.add_parser(commands)
     return parser
 
 

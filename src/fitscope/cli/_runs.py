@@ -117,6 +117,8 @@ def add_parser(commands: Any) -> None:
     runs.add_argument("--columns", metavar="FIELD[,FIELD...]",
                       help="the columns beside the run id (default: name, status, epochs, best val)")  # fmt: skip
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    runs.add_argument("--ids", action="store_true",
+                      help="print only the run ids, one a line (for scripts and shell completion)")  # fmt: skip
     runs.set_defaults(handler=run_list)
     actions = runs.add_subparsers(dest="runs_command", metavar="ACTION")
     show = actions.add_parser(
@@ -218,7 +220,14 @@ def run_list(args: argparse.Namespace) -> int:
     runs = getattr(args, "runs", None)
     if runs is not None and not Path(runs).is_dir():  # a typo, or a file: not "no runs yet"
         Store(runs, readonly=True)  # raises the error that names it
+    ids = getattr(args, "ids", False)
+    if ids and (args.json or getattr(args, "columns", None)):
+        from .._errors import ArgumentError
+
+        raise ArgumentError("--ids prints only the run ids: leave out --json and --columns.")
     if not group and not Store.exists(runs):  # nothing trained there yet: say so, create nothing
+        if ids:
+            return 0
         if args.json:
             print_json([])
         else:
@@ -237,6 +246,9 @@ def run_list(args: argparse.Namespace) -> int:
     if sort and last:  # the first N in the order asked for
         infos = infos[:last]
     shown_from = max(0, len(infos) - last) if last and not sort else 0  # oldest first: the last N rows
+    if ids:
+        print("".join(f"{info.run_id}\n" for info in infos[shown_from:]), end="")
+        return 0
     columns = [name.strip() for name in (getattr(args, "columns", None) or "").split(",") if name.strip()]
     if columns:
         return _list_columns(store, infos[shown_from:], columns, args.json, shown_from, last)

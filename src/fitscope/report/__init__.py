@@ -17,10 +17,12 @@ from ._figures import (
 from ._fonts import bundled_font_file, cjk_font, configure_fonts, korean_fonts
 from ._history import as_history
 from ._html import render_report, write_report
+from ._mlflow import MlflowExport, export_to_mlflow, mlflow_key
 from ._plot import plot_group, plot_history, plot_runs
 
 __all__ = [
     "CurveSet",
+    "MlflowExport",
     "as_history",
     "band_figure",
     "board_command",
@@ -31,10 +33,12 @@ __all__ = [
     "compare_figure",
     "configure_fonts",
     "confusion_figure",
+    "export_to_mlflow",
     "gallery_figure",
     "image_shape",
     "korean_fonts",
     "learning_curve_figure",
+    "mlflow_key",
     "param_figure",
     "plot_group",
     "plot_history",

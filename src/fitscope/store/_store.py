@@ -1128,6 +1128,15 @@ class Run:
             column[position[epoch]] = decode_value(value, special)
         return history
 
+    def metric_values(self) -> list[tuple[int, str, float]]:
+        """``(epoch, metric, value)`` for every value recorded, in epoch order (a recorded NaN is kept; no gaps)."""
+        return [
+            (int(e), n, decode_value(v, s))
+            for e, n, v, s in self.store._conn.execute(
+                "SELECT epoch, name, value, special FROM metrics WHERE run_id = ? ORDER BY epoch, name", (self.run_id,)
+            )
+        ]
+
     def batches(self) -> list[tuple[int, int, str, float]]:
         """Per-batch rows ``(epoch, batch, metric, value)``."""
         return [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._compare import compare_runs
+from ._compare import code_warning, compare_runs
 from ._groups import TrialRun, standing_runs
 from ._learning_curve import (
     LearningCurveResult,
@@ -21,6 +21,7 @@ __all__ = [
     "SearchResult",
     "TrialRun",
     "assignments",
+    "code_warning",
     "compare_runs",
     "cross_validate",
     "learning_curve",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from ...store import Store
 from ._groups import standing_runs
 from ._repeats import run_scores
 
-__all__ = ["compare_runs"]
+__all__ = ["code_warning", "compare_runs"]
 
 
 def compare_runs(a: str, b: str, *, metric: str | None = None, runs: str | Path | None = None) -> Comparison:
@@ -44,23 +45,39 @@ def compare_runs(a: str, b: str, *, metric: str | None = None, runs: str | Path 
         [row["final"][wanted] for row in rows_a], [row["final"][wanted] for row in rows_b], metric=wanted,
         names=(label_a, label_b), paired=bool(paired), val_size=min(sizes) if sizes else None,
     )  # fmt: skip
-    warning = _other_code(store, (label_a, rows_a), (label_b, rows_b))
+    warning = code_warning(store, label_a, [row["run_id"] for row in rows_a],
+                           (label_b, [row["run_id"] for row in rows_b]))  # fmt: skip
     if warning:
         found.sentences.append(warning)
     return found
 
 
-def _other_code(store: Store, *sides: tuple[str, list[dict[str, Any]]]) -> str | None:
-    """A warning when the two sides' runs were trained by different code (another commit or other changes)."""
+def code_warning(store: Store, label: str, run_ids: Sequence[str], *other: tuple[str, Sequence[str]]) -> str | None:
+    """A warning when runs were trained by different code (another commit, or other uncommitted changes).
+
+    With one side, its runs among themselves (a group's folds); with ``other`` (a label and
+    its run ids), the first side's runs against the other's. ``None`` when the code is the
+    same or not known.
+    """
     from ...store import code_differs, describe_code
 
-    environments = [[store.run(row["run_id"]).info().environment for row in rows] for _label, rows in sides]
-    if not any(code_differs(one, other) for one in environments[0] for other in environments[1]):
+    def environments(ids: Sequence[str]) -> list[dict[str, Any]]:
+        return [store.run(run_id).info().environment for run_id in ids]
+
+    first = environments(run_ids)
+    if not other:
+        if not any(code_differs(one, two) for one in first for two in first):
+            return None
+        codes = "; ".join(dict.fromkeys(str(describe_code(found)) for found in first))
+        return _("Warning: the runs of {group} come from different code ({codes}): part of their differences may "
+                 "be the code's.").format(group=label, codes=codes)  # fmt: skip
+    (other_label, other_ids), = other  # fmt: skip
+    second = environments(other_ids)
+    if not any(code_differs(one, two) for one in first for two in second):
         return None
-    codes = [describe_code(found[0]) if found else None for found in environments]
     return _("Warning: {a} and {b} come from different code ({code_a}; {code_b}): part of the difference may be "
-             "the code's, not the settings'.").format(a=sides[0][0], b=sides[1][0], code_a=codes[0],
-                                                      code_b=codes[1])  # fmt: skip
+             "the code's, not the settings'.").format(a=label, b=other_label, code_a=describe_code(first[0]),
+                                                      code_b=describe_code(second[0]))  # fmt: skip
 
 
 def _side(store: Store, name: str) -> tuple[str, list[dict[str, Any]]]:

@@ -1,0 +1,90 @@
+"""``fitscope completion bash|zsh``: Tab completes commands, options, choices and run ids; start-up pays nothing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fitscope.cli import main
+from fitscope.store import Store
+
+
+def _script(shell: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["completion", shell]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.fixture
+def store_with_runs(tmp_path: Path) -> tuple[Path, list[str]]:
+    store = Store(tmp_path / "fitscope-runs")
+    ids = [store.start_run(name=name, params={}).run_id for name in ("first", "second")]
+    store.close()
+    return tmp_path, ids
+
+
+def _bash_complete(script: Path, cwd: Path, *words: str) -> list[str]:
+    """What bash offers for the last of ``words``, as it would on Tab."""
+    program = (
+        f"source {script}\n"
+        'COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}\n'
+        '_shtab_fitscope\nprintf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    bin_dir = Path(sys.executable).parent  # (`fitscope` itself, for the run ids)
+    done = subprocess.run(["bash", "-c", program, "bash", *words], cwd=cwd, capture_output=True, text=True,
+                          env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(cwd)}, check=True)  # fmt: skip
+    return [line for line in done.stdout.splitlines() if line]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_bash_completes_commands_options_choices_and_run_ids(
+    store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, ids = store_with_runs
+    script = folder / "fitscope.bash"
+    script.write_text(_script("bash", capsys))
+    assert _bash_complete(script, folder, "fitscope", "ru") == ["run", "runs"]
+    assert _bash_complete(script, folder, "fitscope", "export", "mlflow", "--tr") == ["--tracking-uri"]
+    assert _bash_complete(script, folder, "fitscope", "--lang", "") == ["en", "ko"]
+    assert _bash_complete(script, folder, "fitscope", "runs", "show", "") == ["last", *ids]
+    assert _bash_complete(script, folder, "fitscope", "predict", ids[1][:-2]) == [ids[1]]
+    (folder / "mine.yaml").write_text("name: mine\n")
+    assert _bash_complete(script, folder, "fitscope", "run", "mi") == ["mine.yaml"]
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="needs zsh (Debian's zsh package)")
+def test_zsh_takes_the_script_from_fpath_or_by_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    functions = tmp_path / "functions"
+    functions.mkdir()
+    script = _script("zsh", capsys)
+    assert script.startswith("#compdef fitscope\n")
+    (functions / "_fitscope").write_text(script)
+    assert subprocess.run(["zsh", "-n", str(functions / "_fitscope")], capture_output=True).returncode == 0
+    start = "autoload -Uz compinit; compinit -u -D -d /dev/null;"
+    found = subprocess.run(["zsh", "-f", "-c", f"fpath=({functions} $fpath); {start} print -r -- $_comps[fitscope]"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert found.stdout.strip() == "_fitscope"
+    evaluated = f'{start} eval "$(<{functions}/_fitscope)"; print -r -- $_comps[fitscope]'
+    found = subprocess.run(["zsh", "-f", "-c", evaluated], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "_shtab_fitscope"
+
+
+def test_other_commands_never_load_shtab_or_mlflow() -> None:
+    code = (
+        "import sys\nfrom fitscope.cli import main\n"
+        "for argv in (['data', 'ls'], ['runs', '--ids'], ['--help']):\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "print('LOADED', [m for m in ('shtab', 'mlflow') if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "LOADED []" in done.stdout
+
+
+def test_an_unknown_shell_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["completion", "fish"])
+    assert exit_.value.code == 2
+    assert "fitscope completion: error: argument shell: invalid choice: 'fish'" in capsys.readouterr().err
