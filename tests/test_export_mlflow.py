@@ -70,7 +70,8 @@ def crowded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _mlflow_runs(client: MlflowClient, experiment: str) -> dict[str, Any]:
+def _mlflow_runs(client: MlflowClient, experiment: str, tag: str = "fitscope.run_id") -> dict[str, Any]:
+    """The experiment's runs with ``tag``, by its value: fitscope's runs, or with ``fitscope.group_id`` its groups."""
     found = client.get_experiment_by_name(experiment)
     runs, token = [], None
     while True:
@@ -78,7 +79,7 @@ def _mlflow_runs(client: MlflowClient, experiment: str) -> dict[str, Any]:
         runs += list(page)
         token = page.token
         if not token:
-            return {run.data.tags["fitscope.run_id"]: run for run in runs}
+            return {run.data.tags[tag]: run for run in runs if tag in run.data.tags}
 
 
 def _export(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
@@ -87,8 +88,16 @@ def _export(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, An
 
 
 def _assert_same(store: Store, client: MlflowClient, infos: list[Any], exported: dict[str, Any]) -> None:
-    """Every value of every run, as MLflow's client reads it back."""
+    """Every value of every run, as MLflow's client reads it back; each group's runs nested under the group's."""
     assert set(exported) == {info.run_id for info in infos}
+    experiment = next(iter(exported.values())).info.experiment_id
+    groups = _mlflow_runs(client, client.get_experiment(experiment).name, "fitscope.group_id")
+    assert set(groups) == {info.group_id for info in infos if info.group_id}
+    for group, parent in groups.items():
+        members = store.runs(group=group)
+        assert parent.info.run_name == group
+        assert parent.info.status == ("FINISHED" if all(m.ended_at for m in members) else "RUNNING")
+        assert parent.info.start_time == round(min(m.started_at for m in members) * 1000)
     for info in infos:
         got = exported[info.run_id]
         assert got.info.run_name == info.name
@@ -99,6 +108,7 @@ def _assert_same(store: Store, client: MlflowClient, infos: list[Any], exported:
                                    for k, v in info.params.items()}  # fmt: skip
         assert got.data.params["model.0.Dense.units"] == str(info.params["model[0].Dense.units"])
         tags = got.data.tags
+        assert tags.get("mlflow.parentRunId") == (groups[info.group_id].info.run_id if info.group_id else None)
         assert tags["fitscope.status"] == info.status
         assert tags["fitscope.group"] == info.group_id
         assert tags["fitscope.seed"] == str(info.seed)
@@ -138,6 +148,7 @@ def test_runs_go_to_mlflow_value_for_value_and_exporting_again_duplicates_nothin
     before = _digest(crowded)
     done = _export(["--tracking-uri", uri, "--experiment", "book", "--no-artifacts", "--runs", str(crowded)], capsys)
     assert len(done["created"]) == 200 and not done["updated"] and not done["unchanged"]
+    assert set(done["groups"]) == {"g0", "g1", "g2", "g3"}
     assert _digest(crowded) == before  # the store is only read
     client = MlflowClient(tracking_uri=uri)
     store = Store(crowded, readonly=True)
@@ -150,6 +161,8 @@ def test_runs_go_to_mlflow_value_for_value_and_exporting_again_duplicates_nothin
     again = _export(["--tracking-uri", uri, "--experiment", "book", "--no-artifacts", "--runs", str(crowded)], capsys)
     assert again["unchanged"] == done["created"] and not again["created"] and not again["updated"]
     assert len(_mlflow_runs(client, "book")) == 200
+    assert again["groups"] == done["groups"]
+    assert len(client.search_runs([exported[infos[0].run_id].info.experiment_id], max_results=1000)) == 204
 
 
 def test_what_changed_in_fitscope_is_updated_in_mlflow_and_only_that(
@@ -180,6 +193,7 @@ def test_what_changed_in_fitscope_is_updated_in_mlflow_and_only_that(
     assert len(exported) == 12
     _assert_same(store, client, store.runs(), exported)
     assert "big model" not in exported[untagged.run_id].data.tags
+    assert _mlflow_runs(client, "fitscope", "fitscope.group_id")["g0"].info.status == "FINISHED"  # (toy-4's group)
     assert exported[tagged.run_id].data.tags["kept"] == ""
 
 

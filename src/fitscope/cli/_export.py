@@ -25,8 +25,9 @@ def add_parser(commands: Any) -> None:
         "mlflow", help="write runs into an MLflow tracking store", formatter_class=HelpFormatter,
         description="Write runs into any MLflow tracking store with MLflow's own client: each run's parameters, "
         "every epoch's metrics (step = epoch) and its evaluations (evaluation/test_accuracy...), its tags "
-        "and note, the code it came from, "
-        "and as artifacts the split manifest, the HTML report, the learning curves and the .keras models. "
+        "and note, the code it came from, and as artifacts the split manifest, the HTML report, the learning "
+        "curves and the .keras models; the runs of a group (cv folds, search trials) are nested under an MLflow "
+        "run named after the group. "
         "fitscope's run id is kept as the MLflow tag fitscope.run_id: exporting again updates those runs with "
         "what changed and duplicates nothing. Parameter names become MLflow keys: model[0].Dense.units is "
         "model.0.Dense.units. Needs mlflow (pip install 'fitscope[mlflow]').",
@@ -74,6 +75,9 @@ def run_mlflow(args: argparse.Namespace) -> int:
             "{unchanged} unchanged").format(runs=len(done.mlflow_ids), name=done.experiment_name,
                                             id=done.experiment_id, uri=done.tracking_uri, created=len(done.created),
                                             updated=len(done.updated), unchanged=len(done.unchanged)))  # fmt: skip
+    if done.groups:
+        print(_("the runs of {count} group(s) nested under an MLflow run named after the group: {groups}").format(
+            count=len(done.groups), groups=", ".join(done.groups)))  # fmt: skip
     return 0
 
 

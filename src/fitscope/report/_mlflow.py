@@ -7,7 +7,8 @@ and as artifacts the split manifest, the HTML report, the learning-curve figure 
 ``.keras`` models. fitscope's run id is kept in the tag ``fitscope.run_id``: exporting
 again finds the run and adds only what changed, so nothing is duplicated; a run that did
 not change since it was exported (the tag ``fitscope.exported``) is left alone. The
-store is only read.
+runs of a group (a cross-validation's folds, a search's trials) are nested under one
+MLflow run named after the group, as MLflow nests runs. The store is only read.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ RUN_ID_TAG = "fitscope.run_id"
 EXPORTED_TAG = "fitscope.exported"  # what the run was when last exported: unchanged runs are skipped
 TAGS_TAG = "fitscope.tags"  # the user's tags, comma-separated (so that a removed tag is removed in MLflow too)
 NOTE_TAG = "mlflow.note.content"  # MLflow shows it as the run's description
+GROUP_TAG = "fitscope.group_id"  # on the MLflow run a group's runs are nested under
+PARENT_TAG = "mlflow.parentRunId"  # MLflow's own tag for a nested run
 _FORMAT = 1  # bump when what an exported run holds changes: every run is exported again
 _STATUS = {"finished": "FINISHED", "failed": "FAILED", "interrupted": "KILLED", "pruned": "KILLED",
            "running": "RUNNING", "pending": "SCHEDULED"}  # fmt: skip
@@ -48,6 +51,7 @@ class MlflowExport:
     experiment_id: str
     experiment_name: str
     tracking_uri: str
+    groups: dict[str, str] = field(default_factory=dict)  # fitscope group id to the MLflow run of the group
     created: dict[str, str] = field(default_factory=dict)
     updated: dict[str, str] = field(default_factory=dict)
     unchanged: dict[str, str] = field(default_factory=dict)
@@ -59,8 +63,8 @@ class MlflowExport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"experiment_id": self.experiment_id, "experiment": self.experiment_name,
-                "tracking_uri": self.tracking_uri, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged}  # fmt: skip
+                "tracking_uri": self.tracking_uri, "groups": self.groups, "created": self.created,
+                "updated": self.updated, "unchanged": self.unchanged}  # fmt: skip
 
 
 def mlflow_key(name: str) -> str:
@@ -105,15 +109,19 @@ def export_to_mlflow(
         client = MlflowClient(tracking_uri=tracking_uri)
         experiment_id = _experiment(client, experiment, artifact_location)
         done = MlflowExport(experiment_id, experiment, tracking_uri)
-        exported = _exported_runs(client, experiment_id)
+        exported = _exported(client, experiment_id, RUN_ID_TAG)
+        parents = _exported(client, experiment_id, GROUP_TAG)
+        for group in dict.fromkeys(info.group_id for info in infos if info.group_id):
+            done.groups[group] = _write_parent(client, experiment_id, store, group, parents.get(group))
         for info in infos:
             mlflow_run = exported.get(info.run_id)
             run = store.run(info.run_id)
-            fingerprint = _fingerprint(run, info, artifacts)
+            parent = done.groups.get(info.group_id or "")
+            fingerprint = _fingerprint(run, info, artifacts, parent)
             if mlflow_run is not None and mlflow_run.data.tags.get(EXPORTED_TAG) == fingerprint:
                 done.unchanged[info.run_id] = mlflow_run.info.run_id
             else:
-                mlflow_id = _write_run(client, experiment_id, run, info, mlflow_run, artifacts, fingerprint)
+                mlflow_id = _write_run(client, experiment_id, run, info, mlflow_run, artifacts, fingerprint, parent)
                 (done.created if mlflow_run is None else done.updated)[info.run_id] = mlflow_id
             if progress is not None:
                 progress(info)
@@ -143,33 +151,54 @@ def _place(location: str) -> str:
     return str(Path(location).resolve()) if "://" not in location else location.rstrip("/")
 
 
-def _exported_runs(client: Any, experiment_id: str) -> dict[str, Any]:
-    """The experiment's runs that came from fitscope, by fitscope run id (one search, page by page)."""
+def _exported(client: Any, experiment_id: str, tag: str) -> dict[str, Any]:
+    """The experiment's MLflow runs that carry ``tag`` (fitscope's runs, or its groups), by its value."""
     found: dict[str, Any] = {}
     token = None
     while True:
-        page = client.search_runs([experiment_id], filter_string=f"tags.`{RUN_ID_TAG}` != ''", max_results=1000,
+        page = client.search_runs([experiment_id], filter_string=f"tags.`{tag}` != ''", max_results=1000,
                                   page_token=token)  # fmt: skip
         for mlflow_run in page:
-            found.setdefault(mlflow_run.data.tags[RUN_ID_TAG], mlflow_run)
+            found.setdefault(mlflow_run.data.tags[tag], mlflow_run)
         token = page.token
         if not token:
             return found
 
 
-def _fingerprint(run: Run, info: RunInfo, artifacts: bool) -> str:
+def _write_parent(client: Any, experiment_id: str, store: Store, group: str, existing: Any) -> str:
+    """A group (a cross-validation, a search...) as the MLflow run its runs are nested under.
+
+    It starts with its first run and ends with its last; it is running while one of them is.
+    """
+    members = store.runs(group=group)
+    if existing is None:
+        kind = store.group_kind(group) or ""
+        existing = client.create_run(experiment_id, start_time=_ms(min(m.started_at for m in members)),
+                                     run_name=group, tags={GROUP_TAG: group, "fitscope.kind": kind})  # fmt: skip
+    mlflow_id = str(existing.info.run_id)
+    if all(member.ended_at is not None for member in members):
+        end = _ms(max(member.ended_at or 0.0 for member in members))
+        if (existing.info.status, existing.info.end_time) != ("FINISHED", end):
+            client.set_terminated(mlflow_id, "FINISHED", end_time=end)
+    elif existing.info.status != "RUNNING":
+        client.update_run(mlflow_id, status="RUNNING")
+    return mlflow_id
+
+
+def _fingerprint(run: Run, info: RunInfo, artifacts: bool, parent: str | None) -> str:
     """What an exported run holds, hashed: a run whose hash did not change is not written again."""
     models = CheckpointDir(run.checkpoint_dir)
     paths = [models.model_path(which) for which in MODELS]
     stamps = {path.name: path.stat().st_mtime_ns for path in paths if path.is_file()}
     held = [_FORMAT, info.status, info.reason, info.ended_at, info.tags, info.note, info.params, run.epochs(),
-            [e["id"] for e in run.evaluations()], artifacts and stamps]  # fmt: skip
+            [e["id"] for e in run.evaluations()], artifacts and stamps, parent]  # fmt: skip
     return hashlib.sha256(json.dumps(held, default=str).encode()).hexdigest()[:16]
 
 
 def _write_run(
-    client: Any, experiment_id: str, run: Run, info: RunInfo, existing: Any, artifacts: bool, fingerprint: str
-) -> str:
+    client: Any, experiment_id: str, run: Run, info: RunInfo, existing: Any, artifacts: bool, fingerprint: str,
+    parent: str | None,
+) -> str:  # fmt: skip
     from mlflow.entities import Metric, Param, RunTag
 
     if existing is None:
@@ -188,7 +217,7 @@ def _write_run(
             warnings.warn(said, stacklevel=4)
     for first in range(0, len(params), 100):
         client.log_batch(mlflow_id, params=params[first : first + 100])
-    tags = _tags(info)
+    tags = _tags(info) | ({PARENT_TAG: parent} if parent else {})
     old_user_tags = [t for t in existing.data.tags.get(TAGS_TAG, "").split(",") if t]
     for gone in [t for t in old_user_tags if t not in info.tags and mlflow_key(t) in existing.data.tags]:
         client.delete_tag(mlflow_id, mlflow_key(gone))
