@@ -127,6 +127,7 @@ def test_data_ls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_light_commands_do_not_import_keras(tmp_path: Path) -> None:
+    # (nor MLflow, nor shtab: `completion` and `export mlflow` alone load them)
     code = (
         "import sys\n"
         "from fitscope.cli import main\n"

@@ -246,6 +246,19 @@ def test_an_existing_experiment_keeps_its_artifact_location(
     )
 
 
+def test_an_artifact_folder_that_cannot_be_written_is_one_error(
+    crowded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    argv = ["export", "mlflow", "--tracking-uri", f"sqlite:///{tmp_path}/m.db", "--artifact-location",
+            str(tmp_path / "a-file" / "artifacts"), "--where", "name == 'toy-1'", "--runs", str(crowded)]  # fmt: skip
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"fitscope export: error: MLflow at sqlite:///{tmp_path}/m.db could not write: [Errno 20] Not a directory: "
+        f"'{tmp_path}/a-file/artifacts'\n"
+    )
+
+
 def test_without_mlflow_the_error_says_how_to_install_it(
     crowded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -77,7 +77,7 @@ def run_mlflow(args: argparse.Namespace) -> int:
                                             updated=len(done.updated), unchanged=len(done.unchanged)))  # fmt: skip
     if done.groups:
         print(_("the runs of {count} group(s) nested under an MLflow run named after the group: {groups}").format(
-            count=len(done.groups), groups=", ".join(done.groups)))  # fmt: skip
+            count=len(done.groups), groups=", ".join(sorted(done.groups))))  # fmt: skip
     return 0
 
 

@@ -41,7 +41,8 @@ PARENT_TAG = "mlflow.parentRunId"  # MLflow's own tag for a nested run
 _FORMAT = 1  # bump when what an exported run holds changes: every run is exported again
 _STATUS = {"finished": "FINISHED", "failed": "FAILED", "interrupted": "KILLED", "pruned": "KILLED",
            "running": "RUNNING", "pending": "SCHEDULED"}  # fmt: skip
-_BATCH = 1000  # metrics per log_batch (MLflow's limit); params and tags: 100
+_METRICS_PER_BATCH, _PARAMS_PER_BATCH = 1000, 100  # MLflow's limits for one log_batch
+_PARAM_LENGTH = 6000  # MLflow keeps this much of a parameter's value
 
 
 @dataclass
@@ -128,6 +129,9 @@ def export_to_mlflow(
     except MlflowException as exc:
         refused = _("MLflow at {uri} refused: {error}").format(uri=tracking_uri, error=exc.message.strip())
         raise ArgumentError(refused) from None
+    except OSError as exc:  # an artifact folder that cannot be written, a full disk
+        failed = _("MLflow at {uri} could not write: {error}").format(uri=tracking_uri, error=exc)
+        raise ArgumentError(failed) from None
     return done
 
 
@@ -211,12 +215,12 @@ def _write_run(
         key, text = mlflow_key(name), _param_text(value)
         if key not in had_params:
             params.append(Param(key, text))
-        elif had_params[key] != text[:6000]:
+        elif had_params[key] != text[:_PARAM_LENGTH]:
             said = _("run {run}: the parameter {name} changed since it was exported; MLflow keeps a run's parameters "
                      "as first written").format(run=info.run_id, name=name)  # fmt: skip
             warnings.warn(said, stacklevel=4)
-    for first in range(0, len(params), 100):
-        client.log_batch(mlflow_id, params=params[first : first + 100])
+    for first in range(0, len(params), _PARAMS_PER_BATCH):
+        client.log_batch(mlflow_id, params=params[first : first + _PARAMS_PER_BATCH])
     tags = _tags(info) | ({PARENT_TAG: parent} if parent else {})
     old_user_tags = [t for t in existing.data.tags.get(TAGS_TAG, "").split(",") if t]
     for gone in [t for t in old_user_tags if t not in info.tags and mlflow_key(t) in existing.data.tags]:
@@ -224,15 +228,15 @@ def _write_run(
     if not info.note and NOTE_TAG in existing.data.tags:
         client.delete_tag(mlflow_id, NOTE_TAG)
     changed = [RunTag(k, v) for k, v in tags.items() if existing.data.tags.get(k) != v]
-    for first in range(0, len(changed), 100):
-        client.log_batch(mlflow_id, tags=changed[first : first + 100])
+    for first in range(0, len(changed), _PARAMS_PER_BATCH):
+        client.log_batch(mlflow_id, tags=changed[first : first + _PARAMS_PER_BATCH])
     metrics = [Metric(key, value, stamp, step) for key, value, stamp, step in _metrics(run)]
     if existing.data.metrics:  # only what MLflow does not have yet: exporting twice duplicates nothing
         have = {(key, point.step, point.timestamp) for key in existing.data.metrics
                 for point in client.get_metric_history(mlflow_id, key)}  # fmt: skip
         metrics = [m for m in metrics if (m.key, m.step, m.timestamp) not in have]
-    for first in range(0, len(metrics), _BATCH):
-        client.log_batch(mlflow_id, metrics=metrics[first : first + _BATCH])
+    for first in range(0, len(metrics), _METRICS_PER_BATCH):
+        client.log_batch(mlflow_id, metrics=metrics[first : first + _METRICS_PER_BATCH])
     if artifacts:
         _log_artifacts(client, mlflow_id, run, info)
     status = _STATUS.get(info.status, "RUNNING")
