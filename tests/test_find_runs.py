@@ -208,10 +208,13 @@ def test_every_run_records_the_code_that_produced_it_and_compare_warns_when_it_d
     store = Store(tmp_path / "runs")
     clean = store.start_run(name="clean", params={})
     folds = [store.start_run(name="fold", params={}, group="cv-a", group_kind="cv", trial={"fold": 0})]
+    spec = {"fit": {"epochs": 1}}
+    sizes = [store.start_run(name="lc", params={}, spec=spec, group="lc-a", group_kind="learning-curve",
+                             trial={"train_size": size}) for size in (10, 20)]  # fmt: skip
     (project / "train.py").write_text("print('train harder')\n")
-    changed = store.start_run(name="changed", params={})
+    changed = store.start_run(name="changed", params={}, spec=spec)
     folds.append(store.start_run(name="fold", params={}, group="cv-a", group_kind="cv", trial={"fold": 1}))
-    for run in (clean, changed, *folds):
+    for run in (clean, changed, *folds, *sizes):
         run.record_epoch(0, {"loss": 1.0, "val_loss": 1.0, "val_accuracy": 0.5}, started_at=0, duration=1)
         run.record_evaluation("val", {"loss": 1.0, "accuracy": 0.5})
         run.finish()
@@ -232,6 +235,13 @@ def test_every_run_records_the_code_that_produced_it_and_compare_warns_when_it_d
         "with uncommitted changes" in capsys.readouterr().out  # fmt: skip
     assert main(["diagnose", "--group", "cv-a", "--json", *runs]) == 0
     assert json.loads(capsys.readouterr().out)["warnings"][0].startswith("Warning: the runs of cv-a come from")
+    assert main(["diagnose", changed.run_id, *runs]) == 0  # beside a learning curve of older code
+    assert (
+        f"Warning: {changed.run_id} and lc-a come from different code (code: git {commit[:12]}, with "
+        f"uncommitted changes (diff {second['git']['diff']}); code: git {commit[:12]})" in capsys.readouterr().out
+    )
+    assert main(["diagnose", clean.run_id, *runs]) == 0  # (no spec: no learning curve, nothing to warn about)
+    assert "different code" not in capsys.readouterr().out
     monkeypatch.chdir(tmp_path)  # outside any repository: the code is not known, and nothing is said
     elsewhere = store.start_run(name="elsewhere", params={})
     assert elsewhere.info().environment["git"] is None

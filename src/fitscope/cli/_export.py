@@ -37,7 +37,7 @@ def add_parser(commands: Any) -> None:
         "  mlflow ui --backend-store-uri sqlite:///mlflow.db     # then look at them in MLflow",
     )  # fmt: skip
     mlflow.add_argument("--tracking-uri", metavar="URI", default=os.environ.get("MLFLOW_TRACKING_URI"),
-                        help="the MLflow tracking store: sqlite:///FILE, http://HOST:PORT, a folder... "
+                        help="the MLflow tracking store: sqlite:///FILE, http://HOST:PORT, postgresql://... "
                         "(default: $MLFLOW_TRACKING_URI)")  # fmt: skip
     mlflow.add_argument("--experiment", metavar="NAME", default="fitscope",
                         help="the MLflow experiment the runs go to, made when missing (default: fitscope)")  # fmt: skip

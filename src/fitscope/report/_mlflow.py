@@ -92,7 +92,7 @@ def export_to_mlflow(
     Args:
         store: the store the runs come from (opened read-only is enough).
         infos: the runs (``store.runs(where=...)``).
-        tracking_uri: any URI MLflow's client takes (``sqlite:///mlflow.db``, ``http://host:5000``, a folder).
+        tracking_uri: any URI MLflow's client takes (``sqlite:///mlflow.db``, ``http://host:5000``...).
         experiment: the MLflow experiment; made when missing.
         artifact_location: where a new experiment keeps its artifacts (default: the tracking store's).
         artifacts: also upload the manifest, report, figure and models.
