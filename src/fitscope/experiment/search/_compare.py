@@ -64,11 +64,14 @@ def code_warning(store: Store, label: str, run_ids: Sequence[str], *other: tuple
     def environments(ids: Sequence[str]) -> list[dict[str, Any]]:
         return [store.run(run_id).info().environment for run_id in ids]
 
+    def known(found: list[dict[str, Any]]) -> list[str]:  # (runs outside git have no code to name)
+        return list(dict.fromkeys(code for code in map(describe_code, found) if code))
+
     first = environments(run_ids)
     if not other:
         if not any(code_differs(one, two) for one in first for two in first):
             return None
-        codes = "; ".join(dict.fromkeys(str(describe_code(found)) for found in first))
+        codes = "; ".join(known(first))
         return _("Warning: the runs of {group} come from different code ({codes}): part of their differences may "
                  "be the code's.").format(group=label, codes=codes)  # fmt: skip
     (other_label, other_ids), = other  # fmt: skip
@@ -76,8 +79,8 @@ def code_warning(store: Store, label: str, run_ids: Sequence[str], *other: tuple
     if not any(code_differs(one, two) for one in first for two in second):
         return None
     return _("Warning: {a} and {b} come from different code ({code_a}; {code_b}): part of the difference may be "
-             "the code's, not the settings'.").format(a=label, b=other_label, code_a=describe_code(first[0]),
-                                                      code_b=describe_code(second[0]))  # fmt: skip
+             "the code's, not the settings'.").format(a=label, b=other_label, code_a=" / ".join(known(first)),
+                                                      code_b=" / ".join(known(second)))  # fmt: skip
 
 
 def _side(store: Store, name: str) -> tuple[str, list[dict[str, Any]]]:
