@@ -38,7 +38,8 @@ def _bash_complete(script: Path, cwd: Path, *words: str) -> list[str]:
     )
     bin_dir = Path(sys.executable).parent  # (`fitscope` itself, for the run ids)
     done = subprocess.run(["bash", "-c", program, "bash", *words], cwd=cwd, capture_output=True, text=True,
-                          env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(cwd)}, check=True)  # fmt: skip
+                          stdin=subprocess.DEVNULL, env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(cwd)},
+                          check=True)  # fmt: skip
     return [line for line in done.stdout.splitlines() if line]
 
 
@@ -67,12 +68,14 @@ def test_zsh_takes_the_script_from_fpath_or_by_eval(tmp_path: Path, capsys: pyte
     (functions / "_fitscope").write_text(script)
     assert subprocess.run(["zsh", "-n", str(functions / "_fitscope")], capture_output=True).returncode == 0
     start = "autoload -Uz compinit; compinit -u -D -d /dev/null;"
-    found = subprocess.run(["zsh", "-f", "-c", f"fpath=({functions} $fpath); {start} print -r -- $_comps[fitscope]"],
-                           capture_output=True, text=True, check=True)  # fmt: skip
-    assert found.stdout.strip() == "_fitscope"
+    from_fpath = f"fpath=({functions} $fpath); {start} print -r -- $_comps[fitscope]"
     evaluated = f'{start} eval "$(<{functions}/_fitscope)"; print -r -- $_comps[fitscope]'
-    found = subprocess.run(["zsh", "-f", "-c", evaluated], capture_output=True, text=True, check=True)
-    assert found.stdout.strip() == "_shtab_fitscope"
+    for program, registered in ((from_fpath, "_fitscope"), (evaluated, "_shtab_fitscope")):
+        # A clean environment and folder, as a new shell has (not the test worker's).
+        found = subprocess.run(["zsh", "-f", "-c", program], capture_output=True, text=True, cwd=tmp_path,
+                               stdin=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+                               timeout=120)  # fmt: skip
+        assert (found.returncode, found.stdout.strip()) == (0, registered), found.stderr
 
 
 def test_an_unknown_shell_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
