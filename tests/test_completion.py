@@ -67,9 +67,12 @@ def test_zsh_takes_the_script_from_fpath_or_by_eval(tmp_path: Path, capsys: pyte
     assert script.startswith("#compdef fitscope\n")
     (functions / "_fitscope").write_text(script)
     assert subprocess.run(["zsh", "-n", str(functions / "_fitscope")], capture_output=True).returncode == 0
-    start = "autoload -Uz compinit; compinit -u -D -d /dev/null;"
-    from_fpath = f"fpath=({functions} $fpath); {start} print -r -- $_comps[fitscope]"
-    evaluated = f'{start} eval "$(<{functions}/_fitscope)"; print -r -- $_comps[fitscope]'
+    # compinit with zsh's own Completion folder only: what is checked is fitscope's script, not every
+    # completion file the machine has.
+    start = "autoload -Uz compinit; compinit -u -D;"
+    core = "${(M)fpath:#*/Completion}"
+    from_fpath = f"fpath=({functions} {core}); {start} print -r -- $_comps[fitscope]"
+    evaluated = f'fpath=({core}); {start} eval "$(<{functions}/_fitscope)"; print -r -- $_comps[fitscope]'
     for program, registered in ((from_fpath, "_fitscope"), (evaluated, "_shtab_fitscope")):
         # A clean environment and folder, as a new shell has (not the test worker's).
         found = subprocess.run(["zsh", "-f", "-c", program], capture_output=True, text=True, cwd=tmp_path,

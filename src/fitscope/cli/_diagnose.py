@@ -65,13 +65,13 @@ def run_diagnose(args: argparse.Namespace) -> int:
     store = open_store(args)
     run = store.run(args.run)
     diagnosis = diagnose_run(run, human_error=args.human_error)
-    curve = _learning_curve_of(store, run.info().spec, args.human_error)
+    info = run.info()
+    curve = _learning_curve_of(store, info.spec, args.human_error)
     warnings = []
     if curve is not None:
         from ..experiment import code_warning
 
-        curve_runs = [info.run_id for info in store.runs(group=curve.group_id)]
-        warnings.append(code_warning(store, run.run_id, [run.run_id], (curve.group_id, curve_runs)))
+        warnings.append(code_warning(run.run_id, [info], (curve.group_id, store.runs(group=curve.group_id))))
     if args.json:
         print_json({**diagnosis.to_dict(), "learning_curve": curve.to_dict() if curve else None,
                     "warnings": [w for w in warnings if w]})  # fmt: skip
@@ -111,7 +111,7 @@ def _diagnose_folds(args: argparse.Namespace) -> int:
             f"{group}` lists them), or re-run the same tune command to see its ranking."
         )
     result = summarise_cv(store, group)
-    warning = code_warning(store, group, [info.run_id for info in store.runs(group=group)])
+    warning = code_warning(group, store.runs(group=group))
     if args.json:
         print_json({"group_id": group, **result.diagnosis.to_dict(), "warnings": [warning] if warning else []})
         return 0

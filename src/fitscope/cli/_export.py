@@ -64,7 +64,7 @@ def run_mlflow(args: argparse.Namespace) -> int:
     # MLflow's own INFO lines (its database's creation...) would drown fitscope's one line.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # (read when mlflow is imported)
     logging.getLogger("mlflow").setLevel(os.environ["MLFLOW_LOGGING_LEVEL"].upper())  # (when it already was)
-    with _progress(len(infos)) as advance:
+    with _ProgressBar(len(infos)) as advance:
         done = export_to_mlflow(store, infos, tracking_uri=args.tracking_uri, experiment=args.experiment,
                                 artifact_location=args.artifact_location, artifacts=args.artifacts,
                                 progress=advance)  # fmt: skip
@@ -81,7 +81,7 @@ def run_mlflow(args: argparse.Namespace) -> int:
     return 0
 
 
-class _progress:
+class _ProgressBar:
     """A progress bar on standard error while runs are exported (nothing when it is not a terminal)."""
 
     def __init__(self, total: int) -> None:

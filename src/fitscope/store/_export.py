@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .._atomic import write_atomically
 from .._errors import argument_error, invalid_argument
 from ._query import lower_is_better
+from ._sqlite import id_chunks
 
 if TYPE_CHECKING:
     from ._store import RunInfo, Store
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["EXPORT_FORMATS", "as_dataframe", "columns_of", "epoch_rows", "run_rows", "write_rows"]
 
 EXPORT_FORMATS = ("csv", "json", "parquet")
-_CHUNK = 500  # run ids per query, within SQLite's limit on parameters
 
 
 def _when(stamp: float | None) -> str | None:
@@ -37,9 +37,7 @@ def run_rows(store: Store, infos: Sequence[RunInfo]) -> list[dict[str, Any]]:
     """One row per run, in the order given."""
     best: dict[str, dict[str, float | None]] = {}
     final: dict[str, dict[str, float | None]] = {}
-    ids = [info.run_id for info in infos]
-    for first in range(0, len(ids), _CHUNK):
-        chunk = ids[first : first + _CHUNK]
+    for chunk in id_chunks(info.run_id for info in infos):
         holes = ", ".join("?" * len(chunk))
         for run_id, name, low, high in store._conn.execute(
             f"SELECT run_id, name, MIN(value), MAX(value) FROM metrics WHERE run_id IN ({holes}) GROUP BY run_id, name",
@@ -74,8 +72,7 @@ def epoch_rows(store: Store, infos: Sequence[RunInfo]) -> list[dict[str, Any]]:
     names = {info.run_id: info.name for info in infos}
     by_epoch: dict[tuple[str, int], dict[str, Any]] = {}
     ids = list(names)
-    for first in range(0, len(ids), _CHUNK):
-        chunk = ids[first : first + _CHUNK]
+    for chunk in id_chunks(ids):
         holes = ", ".join("?" * len(chunk))
         for run_id, epoch, name, value in store._conn.execute(
             f"SELECT run_id, epoch, name, value FROM metrics WHERE run_id IN ({holes}) ORDER BY run_id, epoch", chunk

@@ -17,9 +17,19 @@ from typing import Any
 
 from .._errors import StoreError
 
-__all__ = ["StoreConnection", "connect", "damaged", "immediate", "is_damage"]
+__all__ = ["StoreConnection", "connect", "damaged", "id_chunks", "immediate", "is_damage"]
 
 _CORRUPT, _NOTADB = 11, 26  # SQLite's primary result codes SQLITE_CORRUPT and SQLITE_NOTADB
+
+
+IDS_PER_QUERY = 500  # within SQLite's limit on a query's parameters
+
+
+def id_chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    """Run ids in lists short enough for one ``IN (?, ...)`` each."""
+    ids = list(ids)
+    for first in range(0, len(ids), IDS_PER_QUERY):
+        yield ids[first : first + IDS_PER_QUERY]
 
 
 def is_damage(exc: BaseException) -> bool:

@@ -38,7 +38,7 @@ from ._environment import environment
 from ._owner import Owner, heartbeats, owner_state
 from ._query import Query, compile_sort, compile_where, field_sql
 from ._schema import APPLICATION_ID, LEGACY_TRIAL_KEYS, migrate, too_new
-from ._sqlite import connect
+from ._sqlite import connect, id_chunks
 from ._values import decode_value, encode_value, normalize_metric_name
 
 __all__ = ["DEFAULT_ROOT", "EpochRecord", "GroupInfo", "Run", "RunInfo", "Store", "default_root"]
@@ -595,9 +595,7 @@ class Store:
                  else field_sql(name, schema=self.schema, option="columns", expression=",".join(wanted))
                  for name in wanted]  # fmt: skip
         found: dict[str, dict[str, Any]] = {}
-        ids = list(run_ids)
-        for first in range(0, len(ids), 500):  # within SQLite's limit on query parameters
-            chunk = ids[first : first + 500]
+        for chunk in id_chunks(run_ids):
             sql = (f"SELECT r.run_id{''.join(f', ({part.sql})' for part in parts)} FROM runs r"
                    f" WHERE r.run_id IN ({', '.join('?' * len(chunk))})")  # fmt: skip
             values = [value for part in parts for value in part.values]
@@ -631,10 +629,8 @@ class Store:
         """
         if run_ids is None:
             return self._best_epochs("", ())
-        ids = list(run_ids)
         best: dict[str, tuple[str, float, int]] = {}
-        for first in range(0, len(ids), 500):  # within SQLite's limit on query parameters
-            chunk = ids[first : first + 500]
+        for chunk in id_chunks(run_ids):
             best.update(self._best_epochs(f" AND run_id IN ({', '.join('?' * len(chunk))})", tuple(chunk)))
         return best
 
@@ -1118,14 +1114,10 @@ class Run:
         epochs = [e for e, _, _ in self.epochs()]
         position = {e: i for i, e in enumerate(epochs)}
         history: dict[str, list[float]] = {}
-        for epoch, name, value, special in self.store._conn.execute(
-            "SELECT epoch, name, value, special FROM metrics WHERE run_id = ? ORDER BY epoch, name",
-            (self.run_id,),
-        ):
+        for epoch, name, value in self.metric_values():
             if epoch not in position:  # recorded by a training process after the epochs were read: next time
                 continue
-            column = history.setdefault(name, [math.nan] * len(epochs))
-            column[position[epoch]] = decode_value(value, special)
+            history.setdefault(name, [math.nan] * len(epochs))[position[epoch]] = value
         return history
 
     def metric_values(self) -> list[tuple[int, str, float]]:

@@ -9,7 +9,7 @@ from typing import Any
 from ..._errors import ArgumentError, StoreError, invalid_argument
 from ..._i18n import _
 from ...analysis import Comparison, compare_scores
-from ...store import Store
+from ...store import RunInfo, Store
 from ._groups import standing_runs
 from ._repeats import run_scores
 
@@ -45,42 +45,37 @@ def compare_runs(a: str, b: str, *, metric: str | None = None, runs: str | Path 
         [row["final"][wanted] for row in rows_a], [row["final"][wanted] for row in rows_b], metric=wanted,
         names=(label_a, label_b), paired=bool(paired), val_size=min(sizes) if sizes else None,
     )  # fmt: skip
-    warning = code_warning(store, label_a, [row["run_id"] for row in rows_a],
-                           (label_b, [row["run_id"] for row in rows_b]))  # fmt: skip
+    infos_a, infos_b = ([store.run(row["run_id"]).info() for row in rows] for rows in (rows_a, rows_b))
+    warning = code_warning(label_a, infos_a, (label_b, infos_b))
     if warning:
         found.sentences.append(warning)
     return found
 
 
-def code_warning(store: Store, label: str, run_ids: Sequence[str], *other: tuple[str, Sequence[str]]) -> str | None:
+def code_warning(label: str, infos: Sequence[RunInfo], *other: tuple[str, Sequence[RunInfo]]) -> str | None:
     """A warning when runs were trained by different code (another commit, or other uncommitted changes).
 
     With one side, its runs among themselves (a group's folds); with ``other`` (a label and
-    its run ids), the first side's runs against the other's. ``None`` when the code is the
+    its runs), the first side's runs against the other's. ``None`` when the code is the
     same or not known.
     """
     from ...store import code_differs, describe_code
 
-    def environments(ids: Sequence[str]) -> list[dict[str, Any]]:
-        return [store.run(run_id).info().environment for run_id in ids]
+    def known(side: Sequence[RunInfo]) -> list[str]:  # (runs outside git have no code to name)
+        return list(dict.fromkeys(code for code in (describe_code(info.environment) for info in side) if code))
 
-    def known(found: list[dict[str, Any]]) -> list[str]:  # (runs outside git have no code to name)
-        return list(dict.fromkeys(code for code in map(describe_code, found) if code))
-
-    first = environments(run_ids)
+    first = [info.environment for info in infos]
     if not other:
         if not any(code_differs(one, two) for one in first for two in first):
             return None
-        codes = "; ".join(known(first))
         return _("Warning: the runs of {group} come from different code ({codes}): part of their differences may "
-                 "be the code's.").format(group=label, codes=codes)  # fmt: skip
-    (other_label, other_ids), = other  # fmt: skip
-    second = environments(other_ids)
-    if not any(code_differs(one, two) for one in first for two in second):
+                 "be the code's.").format(group=label, codes="; ".join(known(infos)))  # fmt: skip
+    (other_label, other_infos), = other  # fmt: skip
+    if not any(code_differs(one, two.environment) for one in first for two in other_infos):
         return None
     return _("Warning: {a} and {b} come from different code ({code_a}; {code_b}): part of the difference may be "
-             "the code's, not the settings'.").format(a=label, b=other_label, code_a=" / ".join(known(first)),
-                                                      code_b=" / ".join(known(second)))  # fmt: skip
+             "the code's, not the settings'.").format(a=label, b=other_label, code_a=" / ".join(known(infos)),
+                                                      code_b=" / ".join(known(other_infos)))  # fmt: skip
 
 
 def _side(store: Store, name: str) -> tuple[str, list[dict[str, Any]]]:
