@@ -19,6 +19,7 @@ import pytest
 from fitscope.cli import main
 from fitscope.report import mlflow_key
 from fitscope.store import Store
+from fitscope.store._owner import heartbeats
 
 mlflow = pytest.importorskip("mlflow", reason="mlflow is an optional extra: pip install 'fitscope[mlflow]'")
 from mlflow.tracking import MlflowClient  # noqa: E402
@@ -66,7 +67,11 @@ def _crowded_store(root: Path, count: int) -> Store:
 @pytest.fixture(scope="module")
 def crowded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("crowded")
-    _crowded_store(root, 200).close()
+    store = _crowded_store(root, 200)
+    # (this process would stamp its running runs' heartbeat every minute: a write while the test reads)
+    for info in store.runs(where="status == 'running'"):
+        heartbeats.remove(store.path, info.run_id)
+    store.close()
     return root
 
 
