@@ -102,7 +102,7 @@ def test_every_step_of_the_korean_tutorial_runs(
     assert "데이터 불일치" in said[next(step for step in said if "--errors" in step)]
     assert "100 에포크가 기록되었습니다" in "".join(said.values())
     assert "20 에포크가 한 곡선으로 기록되었습니다" in "".join(said.values())
-    assert said["fitscope --lang ko diagnose book-toy"].startswith("가장 낮은 val_loss는 에포크 ")
+    assert said["fitscope --lang ko diagnose book-toy"].startswith("가장 낮은 val_loss 값은 에포크 ")
     assert "/tensorboard/train" in said["fitscope board --port 0"]
     assert "경고" in said["fitscope --lang ko test last"]  # the second look at the sealed test set
     for image in ("cv-folds.png", "batch-size.png", "book-toy.png", "book-toy-python.png", "book-toy.html"):

@@ -39,6 +39,18 @@ def test_every_sentence_the_code_marks_has_a_korean_translation_with_the_same_fi
         assert HANGUL.search(translated), (text, translated)
 
 
+# A particle whose form depends on the sound before it (이/가, 은/는, 을/를, 과/와, 으로/로), right
+# after a field: a number or name read aloud decides the form, so "{value}가" is wrong for 1.0.
+_SOUND_BOUND_PARTICLE = re.compile(r"\{\w+\}(?:이|가|은|는|을|를|과|와|으로|로)(?![(\w])")
+
+
+def test_no_korean_particle_after_a_field_takes_a_form_the_field_s_sound_decides() -> None:
+    """`{value}이(가)` or a noun between (`{metric} 값은`), never `{value}가`, which reads wrong after 1, 3, 6, ..."""
+    wrong = [message.string for message in compile_catalogs.load("ko")
+             if message.id and _SOUND_BOUND_PARTICLE.search(message.string)]  # fmt: skip
+    assert wrong == []
+
+
 def test_the_compiled_catalog_matches_its_source() -> None:
     """fitscope.mo is compiled from fitscope.po (python tools/compile_catalogs.py): never stale."""
     from babel.messages.mofile import write_mo
@@ -86,14 +98,14 @@ def test_diagnose_speaks_korean_with_the_same_numbers_and_json_keys(
         assert HANGUL.search(ko), ko  # every line in Korean...
         numbers = re.compile(r"\d+(?:\.\d+)?%?")
         assert sorted(numbers.findall(ko)) == sorted(numbers.findall(en)), (ko, en)  # ...with the same figures
-    assert korean[0] == "가장 낮은 val_loss는 에포크 150의 1.255입니다(최적 에포크)."
+    assert korean[0] == "가장 낮은 val_loss 값은 에포크 150의 1.255입니다(최적 에포크)."
     assert (  # the book's lesson on its own figure
         "에포크 150 이후 검증 손실은 올라갔지만(1.255 -> 1.381) 검증 정확도는 거의 그대로입니다(57.3% -> 56.3%). "
         "모델이 틀린 답을 점점 더 확신하고 있습니다." in korean[2]
     )
     assert any("앤드류 응(Andrew Ng)의 순서대로 편향부터 고치세요." in line for line in korean)  # one story: bias first
     assert (
-        "EarlyStopping(monitor='val_loss', patience=0)는 에포크 37 뒤에 멈추고 그 에포크의 가중치를 남겼을 것입니다"
+        "EarlyStopping(monitor='val_loss', patience=0): 에포크 37 뒤에 멈추고 그 에포크의 가중치를 남겼을 것입니다"
         "(에포크 37: val_loss 1.467, val_accuracy 47.0%)." in "\n".join(korean)
     )
     set_language(None)
@@ -193,7 +205,7 @@ def test_the_html_report_and_its_figure_speak_korean(tmp_path: Path) -> None:
     assert untranslated(text) == []
     for heading in ("요약", "곡선", "진단", "분할", "평가", "스펙과 환경", "재현하기"):
         assert f"<h2>{heading}</h2>" in korean
-    assert "가장 낮은 val_loss는 에포크 150의 1.255입니다(최적 에포크)." in text
+    assert "가장 낮은 val_loss 값은 에포크 150의 1.255입니다(최적 에포크)." in text
     assert "이 실행의 테스트 세트는 0번 평가되었습니다." in text
     assert [f"<th>{name}</th>" in korean for name in ("사람", "훈련", "개발")] == [True] * 3  # the error levels' table
     labels = {line.get_label() for line in _book_figure_lines(run)}
@@ -256,7 +268,7 @@ def test_an_unknown_fitscope_lang_is_said_once_and_the_locale_is_followed(
     )
     assert ran.returncode == 0
     assert ran.stderr.splitlines() == ["warning: " + str(said[0].message)]  # one line, no file name or source line
-    assert ran.stdout.startswith("가장 낮은 val_loss는")
+    assert ran.stdout.startswith("가장 낮은 val_loss 값은")
 
 
 @pytest.mark.slow
@@ -269,14 +281,14 @@ def test_the_quick_demo_and_a_korean_terminal_s_diagnose_speak_korean_throughout
     captured = capsys.readouterr()
     lines = [line for line in (captured.out + captured.err).splitlines() if line.strip()]
     assert "== 장난감 모델(은닉 유닛 2개, sgd, 이미지 700장)" in lines
-    assert any(line.startswith("EarlyStopping(monitor='val_loss', patience=0)는 에포크 ") for line in lines)
+    assert any(line.startswith("EarlyStopping(monitor='val_loss', patience=0): 에포크 ") for line in lines)
     assert untranslated(lines) == [] and all(HANGUL.search(line) for line in lines), lines
     set_language(None)
     monkeypatch.delenv("FITSCOPE_LANG")
     monkeypatch.setenv("LANG", "ko_KR.UTF-8")  # a Korean terminal, no option
     assert main(["diagnose", "last", *runs]) == 0
     said = capsys.readouterr().out.splitlines()
-    assert said[0].startswith("가장 낮은 val_loss는 에포크 ") and all(HANGUL.search(line) for line in said), said
+    assert said[0].startswith("가장 낮은 val_loss 값은 에포크 ") and all(HANGUL.search(line) for line in said), said
     assert main(["report", "last", *runs, "-o", str(tmp_path / "report.html")]) == 0
     capsys.readouterr()
     assert untranslated(report_text((tmp_path / "report.html").read_text(encoding="utf-8"))) == []
