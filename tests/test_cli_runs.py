@@ -409,12 +409,16 @@ def test_runs_show_of_a_run_that_records_an_epoch_meanwhile(
     assert "0.9000" in table and "0.7000" not in table  # epochs 0-2, as listed before epoch 3 came
 
 
-def test_output_cut_short_by_its_reader_ends_quietly(tmp_path: Path) -> None:
-    """`fitscope runs show RUN --json | head`: no BrokenPipeError traceback, the exit status of a closed pipe."""
+@pytest.mark.parametrize("shown", [["--json"], ["--epochs", "0:"]], ids=["json", "table"])
+def test_output_cut_short_by_its_reader_ends_quietly(tmp_path: Path, shown: list[str]) -> None:
+    """`fitscope runs show RUN --json | head`: no BrokenPipeError traceback, the exit status of a closed pipe.
+
+    The same for a table (rich, which would exit with status 1 on its own).
+    """
     run = Store(tmp_path).start_run(name="long")
     run.record_epochs([EpochRecord(e, {"loss": 1.0, "val_loss": 1.1}, started_at=e, duration=1) for e in range(5000)])
     run.finish()
-    show = subprocess.Popen([sys.executable, "-m", "fitscope", "runs", "show", run.run_id, "--json",
+    show = subprocess.Popen([sys.executable, "-m", "fitscope", "runs", "show", run.run_id, *shown,
                              "--runs", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     assert show.stdout is not None and show.stdout.read(100)  # the reader takes a little, then goes away
     show.stdout.close()

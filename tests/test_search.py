@@ -367,6 +367,41 @@ def test_a_cv_run_again_after_an_interruption_counts_each_fold_once(
     assert drawn == [2]
 
 
+def _closes_at(marker: str) -> Any:
+    """A ``say`` whose reader goes away (``| head``) at the first line holding ``marker``."""
+
+    def say(line: str) -> None:
+        if marker in line:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    return say
+
+
+def test_a_closed_output_stops_a_cv_between_folds_and_fails_no_fold(tmp_path: Path) -> None:
+    """`fitscope cv ... | head -1`: the line after fold 0 finds no reader; no fold is failed or recorded twice."""
+    with pytest.raises(BrokenPipeError):
+        cross_validate(QUICK, folds=3, overrides=FAST, runs=tmp_path, say=_closes_at("fold0: finished"))
+    store = Store(tmp_path)
+    assert [(i.name, i.status, i.epochs) for i in store.runs()] == [("digits-quick-fold0", "finished", 2)]
+    said: list[str] = []
+    again = cross_validate(QUICK, folds=3, overrides=FAST, runs=tmp_path, say=said.append)  # resumes
+    assert said[0].startswith("1 fold(s) already finished") and len(again.folds) == 3
+    assert [i.status for i in store.runs()] == ["finished"] * 3
+
+
+def test_a_closed_output_interrupts_the_trials_a_process_pool_trains(tmp_path: Path) -> None:
+    """The reader goes away while both workers train (at the first progress line): both runs resumable."""
+    started = time.monotonic()
+    with pytest.raises(BrokenPipeError):
+        cross_validate(QUICK, folds=2, overrides=["fit.epochs=5000"], runs=tmp_path, executor="process", workers=2,
+                       say=_closes_at(" running: "))  # fmt: skip
+    assert time.monotonic() - started < 60  # (5000 epochs each would take minutes)
+    infos = Store(tmp_path).runs()
+    assert {(i.status, i.reason) for i in infos} == {
+        ("interrupted", "interrupted (its output was closed); re-run the same command to finish")
+    } and len(infos) == 2
+
+
 # A process-pool search whose trials have minutes to go.
 _LONG_SEARCH = [sys.executable, "-m", "fitscope", "tune", str(QUICK), "--param", "model[0].Dense.units=4,8,16",
                 "--set", "fit.epochs=5000", "--executor", "process"]  # fmt: skip

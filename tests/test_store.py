@@ -208,6 +208,9 @@ def test_statuses_and_context_manager(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), store.start_run(name="broken") as broken:
         raise RuntimeError("boom")
     assert (broken.info().status, broken.info().reason) == ("failed", "RuntimeError: boom")
+    with pytest.raises(BrokenPipeError), store.start_run(name="piped") as piped:  # `python train.py | head`
+        raise BrokenPipeError(32, "Broken pipe")
+    assert (piped.info().status, piped.info().reason) == ("interrupted", "interrupted (its output was closed)")
 
 
 def test_unknown_run_suggests(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 __all__ = [
+    "OUTPUT_CLOSED",
     "ArgumentError",
     "DataError",
     "FitscopeError",
@@ -109,6 +110,11 @@ class Interrupted(KeyboardInterrupt):
     def by(self) -> str:
         """How a run's reason says it: ``by the user (Ctrl-C)`` or ``by SIGTERM``."""
         return "by the user (Ctrl-C)" if self.how == "Ctrl-C" else f"by {self.how}"
+
+
+# How a run's reason says that training stopped because the command's reader went away
+# (`fitscope cv ... | head`: a closed pipe stops the command, as it stops Unix tools).
+OUTPUT_CLOSED = "its output was closed"
 
 
 # <<name>> names an argument; <<name=value>> names it with a value (see FitscopeError.worded).

@@ -57,12 +57,19 @@ def console() -> Any:
     table gets up to ``PIPE_WIDTH`` columns (rich would squeeze it into 80), so each
     row stays one line for ``grep`` and the like; ``COLUMNS`` still decides if set.
     """
+    import errno
     import os
 
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit with status 1; the command line stops as for any closed pipe (see main)
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
     piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
-    return Console(highlight=False, soft_wrap=True, width=PIPE_WIDTH if piped else None)
+    return _Console(highlight=False, soft_wrap=True, width=PIPE_WIDTH if piped else None)
 
 
 PIPE_WIDTH = 160

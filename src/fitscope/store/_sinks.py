@@ -233,6 +233,9 @@ class QueueSink:
         self._interval = interval
         self._held: list[Event] = []
         self._sent = 0.0
+        # What ``put`` raised (a closed output, a full disk where the events are written): the
+        # taker's failure, not the trial's; nothing more is handed over.
+        self.refused: BaseException | None = None
         self._next_epoch = 0
 
     @property
@@ -256,11 +259,15 @@ class QueueSink:
         self.flush()
 
     def flush(self) -> None:
-        if self._held:
+        if self._held and self.refused is None:
             if any(isinstance(event, EpochEnded) for event in self._held):
                 self._sent = time.monotonic()  # (the pace is the epochs': a start or a checkpoint does not delay them)
-            self._put(Bundle(self.key, tuple(self._held)))
-            self._held = []
+            bundle, self._held = Bundle(self.key, tuple(self._held)), []  # (handed over once, taken or not)
+            try:
+                self._put(bundle)
+            except BaseException as exc:
+                self.refused = exc
+                raise
 
     def fit_ended(self, clean: bool) -> None:
         self.flush()

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._errors import ArgumentError, Interrupted, StoreError, argument_error, invalid_argument
+from .._errors import OUTPUT_CLOSED, ArgumentError, Interrupted, StoreError, argument_error, invalid_argument
 from ..data import Split, SplitManifest
 from ._environment import environment
 from ._owner import Owner, heartbeats, owner_state
@@ -820,6 +820,8 @@ class Run:
         try:
             if isinstance(exc, KeyboardInterrupt):
                 self.interrupt(f"interrupted {Interrupted.of(exc).by}")
+            elif isinstance(exc, BrokenPipeError):  # (not the training's failure: resumable)
+                self.interrupt(f"interrupted ({OUTPUT_CLOSED})")
             else:
                 self.fail(f"{kind.__name__}: {exc}")
         except StoreError:  # (a full disk refuses the status too: the error that stopped the run is the one to see;

@@ -44,12 +44,12 @@ class Driver:
         self.store = store
         self.group = group
         self.kind = kind  # the group's kind (cv, tune), recorded with each run
-        self.say = say
+        self.say: Callable[[str], Any] = _Lines(say)
         self.plans = plans or FoldPlans()  # the command's cross-validation folds, made once wherever trials run
         self.outcomes = {t.key: TrialOutcome(t) for t in trials}
         self.runs: dict[str, Run] = {}
         self._sinks: dict[str, RunSink] = {}  # the runs of the trials under way
-        self.progress = TrialsProgress(trials, say, every_secs=progress_every)
+        self.progress = TrialsProgress(trials, self.say, every_secs=progress_every)
         self._audited: set[str | None] = set()  # the holdout splits whose audit warnings were shown
         self.rungs = Rungs(prune) if prune is not None else None  # a pruned search's rung records and decisions
 
@@ -154,6 +154,27 @@ class Driver:
         for key, outcome in self.outcomes.items():
             if outcome.status in ("running", "pending") and key in self.runs:
                 self.abandon(key, "interrupted", f"interrupted ({how}); re-run the same command to finish")
+
+
+class _Lines:
+    """The driver's lines to ``say``; once their reader went away (a closed pipe: ``| head``), none.
+
+    The first ``BrokenPipeError`` still goes up, to stop the command as a closed pipe stops
+    Unix tools; the lines that ending says (each trial marked interrupted) are dropped.
+    """
+
+    def __init__(self, say: Callable[[str], Any]) -> None:
+        self._say = say
+        self.closed = False
+
+    def __call__(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            self._say(text)
+        except BrokenPipeError:
+            self.closed = True
+            raise
 
 
 def feed(driver: Driver, bundle: Bundle, remaining: set[str], ended: Callable[[str], Any] | None = None) -> None:

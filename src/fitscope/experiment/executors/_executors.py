@@ -21,7 +21,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..._errors import Interrupted, argument_error, invalid_argument
+from ..._errors import OUTPUT_CLOSED, Interrupted, argument_error, invalid_argument
 from ..preparing import TrialDataCache
 from ..training import Trial, run_trial
 from ._driver import Driver, TrialOutcome
@@ -76,6 +76,9 @@ class Executor:
                 run_ray(driver, trials, self.workers, self.address)
         except KeyboardInterrupt as stop:
             driver.interrupt_running(Interrupted.of(stop).how)
+            raise
+        except BrokenPipeError:  # (`fitscope cv ... | head`: the reader is gone, so the command stops)
+            driver.interrupt_running(OUTPUT_CLOSED)
             raise
 
 

@@ -109,7 +109,7 @@ def run_trial(
     The events are those of any training (:class:`._trainer.Trainer`): ``Started``
     (manifest, initial weights fingerprint), the epochs and checkpoints, the final
     validation, ``Ended``. A Python exception in the trial ends it as ``failed`` with
-    the reason; it does not escape.
+    the reason; it does not escape. One that ``put`` raises is the taker's, and goes up.
     """
     sink = QueueSink(trial.key, put, interval=interval)
     try:
@@ -117,8 +117,10 @@ def run_trial(
     except KeyboardInterrupt:
         sink.send(Ended("interrupted", "interrupted (Ctrl-C)"))
         raise
-    except Exception as exc:  # the trial fails, the search goes on
-        sink.send(Ended("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=5)))
+    except Exception as exc:
+        if sink.refused is not None:  # ``put`` failed (the driver's output closed, say): that goes up
+            raise
+        sink.send(Ended("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc(limit=5)))  # the search goes on
     finally:
         sink.close()
 
