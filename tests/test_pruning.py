@@ -114,7 +114,7 @@ def test_the_cli_prints_what_pruning_saved_and_a_rerun_skips_pruned_trials(
     assert "pruning stopped 3 of 5 trials early: " in out and " epochs trained instead of 45 (" in out
     assert "(pruned)" in out
     assert main(command) == 0
-    assert "5 trial(s) already finished in group " in capsys.readouterr().out  # the pruned ones are done too
+    assert "2 trial(s) already finished and 3 pruned in group " in capsys.readouterr().out  # pruned ones are done too
     group = Store(tmp_path).runs()[-1].group_id
     assert main(["plot", "--group", group, "-o", str(tmp_path / "group.png"), *runs]) == 0
     assert (tmp_path / "group.png").stat().st_size > 0

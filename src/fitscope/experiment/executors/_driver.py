@@ -44,7 +44,7 @@ class Driver:
         self.store = store
         self.group = group
         self.kind = kind  # the group's kind (cv, tune), recorded with each run
-        self.say: Callable[[str], Any] = _Lines(say)
+        self.say: Callable[[str], Any] = say if isinstance(say, _Lines) else _Lines(say)  # (a batch's: the search's)
         self.plans = plans or FoldPlans()  # the command's cross-validation folds, made once wherever trials run
         self.outcomes = {t.key: TrialOutcome(t) for t in trials}
         self.runs: dict[str, Run] = {}

@@ -156,8 +156,8 @@ def learning_curve(
                   repeat=k if repeats else None)
             for size in chosen for k in range(draws)
         ]  # fmt: skip
-        driver = _run_group(started, KIND, spec_obj.name, trials, Store(runs), plans, say,
-                            "{done} run(s) already finished in group {group}; running the other {todo}.")  # fmt: skip
+        resumed = _("{done} run(s) already finished in group {group}; running the other {todo}.")
+        driver = _run_group(started, KIND, spec_obj.name, trials, Store(runs), plans, say, resumed)
     return summarise_learning_curve(driver.store, driver.group)
 
 

@@ -93,7 +93,7 @@ def repeat_runs(
             trials = [Trial(spec={**data, "seed": spec_obj.seed + k}, name=f"{title}-r{k}") for k in range(repeats)]
         else:
             trials = [Trial(spec=data, name=f"{title}-r{k}", repeat=k) for k in range(repeats)]
-        resumed = "{done} repeat(s) already finished in group {group}; running the other {todo}."
+        resumed = _("{done} repeat(s) already finished in group {group}; running the other {todo}.")
         driver = _run_group(started, KIND, title, trials, Store(runs), plans, say, resumed)
     return summarise_repeats(driver.store, driver.group)
 

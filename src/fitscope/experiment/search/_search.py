@@ -275,8 +275,8 @@ def cross_validate(
         check_keras_names(spec_obj, [], executor)
         warn_about_split(plans.holdout(spec_obj).audit.warnings)  # the folds re-split its train and val parts
         trials = _fold_trials(spec_obj, spec_obj.name, folds, stratify, group_by, {})
-        driver = _run_group(started, "cv", spec_obj.name, trials, Store(runs), plans, say,
-                            "{done} fold(s) already finished in group {group}; running the other {todo}.")  # fmt: skip
+        resumed = _("{done} fold(s) already finished in group {group}; running the other {todo}.")
+        driver = _run_group(started, "cv", spec_obj.name, trials, Store(runs), plans, say, resumed)
     return summarise_cv(driver.store, driver.group)
 
 
@@ -293,7 +293,8 @@ def _run_group(started: Executor, kind: str, name: str, trials: list[Trial], sto
     driver = Driver(store, group, trials, say=say, plans=plans, kind=kind, prune=prune)
     todo = driver.pending()
     if len(todo) < len(trials):
-        say(resumed.format(done=len(trials) - len(todo), group=group, todo=len(todo)))
+        pruned = sum(outcome.skipped and outcome.status == "pruned" for outcome in driver.outcomes.values())
+        say(resumed.format(done=len(trials) - len(todo) - pruned, pruned=pruned, group=group, todo=len(todo)))
     if prune is not None:
         todo = random.Random(seed).sample(todo, len(todo))
     started.run(driver, todo)
@@ -493,7 +494,9 @@ def search(
         else:
             configs = [(values, trials_of(number, values)) for number, values in enumerate(grid)]
             driver = _run_group(started, "search", spec_obj.name, [t for _v, tl in configs for t in tl], store,
-                                plans, say, "{done} trial(s) already finished in group {group}; running {todo}.",
+                                plans, say, _("{done} trial(s) already finished and {pruned} pruned in group {group}; "
+                                              "running {todo}.") if plan else
+                                _("{done} trial(s) already finished in group {group}; running {todo}."),
                                 plan, seed)  # fmt: skip
             group, outcomes = driver.group, driver.outcomes
 
