@@ -234,3 +234,10 @@ def test_tune_refit_trains_the_winner_on_training_and_validation_data_and_that_r
     assert f"refit on training + validation data ({info.manifest.sizes['train']} samples, {epochs} epochs): run " \
            f"{refit.run_id} (finished)\n" in out  # fmt: skip
     assert len(store.runs(group=f"{result['group_id']}-refit")) == 1
+    # Its curves have no validation side: diagnose points at the trial it trained again.
+    assert main(["diagnose", refit.run_id, "--runs", str(root)]) == 2
+    assert capsys.readouterr().err == (
+        f"fitscope diagnose: error: run {refit.run_id} is the refit of search {result['group_id']}: it trained on "
+        "the training and validation data together, so it has no validation metrics to diagnose; diagnose the "
+        f"trial it trained again: `fitscope diagnose {winner.run_id}`.\n"
+    )

@@ -96,6 +96,23 @@ def _error(accuracy: float | None) -> float | None:
     return None if accuracy is None else min(1.0, max(0.0, 1.0 - accuracy))
 
 
+def _refit_has_no_validation(run: Run) -> str:
+    """What to diagnose instead of a search's refit: the trial whose settings it trained again."""
+    info = run.info()
+    search = (info.group_id or "").removesuffix("-refit")
+    refitted = [other.run_id for other in run.store.runs(group=search)
+                if other.status == "finished" and other.params == info.params]  # fmt: skip
+    instead = (
+        f"diagnose the trial it trained again: `fitscope diagnose {refitted[0]}`" if len(refitted) == 1 else
+        f"diagnose the runs of the search's winner ({len(refitted)} folds: {', '.join(refitted)})" if refitted else
+        f"diagnose the search's runs (group {search})"
+    )  # fmt: skip
+    return (
+        f"run {run.run_id} is the refit of search {search}: it trained on the training and validation data "
+        f"together, so it has no validation metrics to diagnose; {instead}."
+    )
+
+
 def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: str = "accuracy") -> Diagnosis:
     """Diagnose one run from the store.
 
@@ -115,6 +132,8 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
     if not history:
         raise ArgumentError(f"run {run.run_id} has no epochs{info.why_it_ended()}, so there is nothing to diagnose.")
     if not any(name.startswith("val_") for name in history):
+        if info.group_kind == "refit":
+            raise ArgumentError(_refit_has_no_validation(run))
         raise ArgumentError(
             f"run {run.run_id} has no validation metrics, so there is nothing to diagnose; "
             "train with validation data (fitscope run always has a val split)."
