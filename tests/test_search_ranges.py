@@ -149,12 +149,18 @@ def test_deep_learning_from_scratch_6_5_end_to_end_on_the_toy_model(
     assert figure.stat().st_size > 0
 
 
-@pytest.mark.parametrize("executor", ["local", "process"])
+@pytest.mark.parametrize("executor", ["local", "process", pytest.param("ray", marks=pytest.mark.xdist_group("ray"))])
 def test_a_tpe_search_proposes_trials_from_the_scores_before_and_resumes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], executor: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, executor: str
 ) -> None:
     pytest.importorskip("optuna", reason="Optuna is the optional extra fitscope[optuna]; .ci/run installs it")
     from fitscope.store import Store
+
+    starts: list[int] = []
+    if executor == "ray":  # the batches of proposals share one local cluster (a start costs seconds)
+        ray = pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
+        init = ray.init
+        monkeypatch.setattr(ray, "init", lambda *args, **kwargs: starts.append(1) or init(*args, **kwargs))
 
     command = ["tune", "digits_quick", "--param", "compile.optimizer.adam.learning_rate=loguniform(1e-4,1e-1)",
                "--param", "model[0].Dense.units=8,32", "--search", "tpe", "--trials", "5", "--set", "fit.epochs=2",
@@ -171,6 +177,7 @@ def test_a_tpe_search_proposes_trials_from_the_scores_before_and_resumes(
     assert main(command) == 0  # the same proposals again (seeded, told the same scores): nothing trains twice
     assert json.loads(capsys.readouterr().out)["ranking"] == result["ranking"]
     assert len(Store(tmp_path).runs()) == 5
+    assert starts == ([1] if executor == "ray" else [])  # 3 batches, one cluster; none for nothing to train
 
 
 def test_tpe_without_optuna_is_one_clear_error(

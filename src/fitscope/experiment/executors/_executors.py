@@ -28,6 +28,7 @@ from ._driver import Driver, TrialOutcome
 
 if TYPE_CHECKING:
     from ._process_pool import ProcessPool
+    from ._ray_pool import RaySession
 
 __all__ = ["EXECUTORS", "Driver", "Executor", "TrialOutcome", "execute", "start_executor"]
 
@@ -44,6 +45,7 @@ class Executor:
     def __init__(self, name: str, workers: int, address: str | None, trials: int) -> None:
         self.name, self.workers, self.address = name, workers, address
         self._pool: ProcessPool | None = None
+        self._ray: RaySession | None = None  # (started for the first trials: a search's batches share it)
         if name == "process" and trials:
             from ._process_pool import ProcessPool
 
@@ -55,6 +57,8 @@ class Executor:
     def __exit__(self, *exc: object) -> None:
         if self._pool is not None:
             self._pool.close()
+        if self._ray is not None:
+            self._ray.close()
 
     def run(self, driver: Driver, trials: Sequence[Trial], *, last: bool = True) -> None:
         """Train ``trials``, feeding ``driver``; unless ``last``, more trials follow in another ``run``."""
@@ -71,9 +75,11 @@ class Executor:
                 if self._pool is not None:  # (given none, its workers are told to stop)
                     self._pool.run(driver, trials, last=last)
             else:
-                from ._ray_pool import run_ray
+                if self._ray is None:
+                    from ._ray_pool import RaySession
 
-                run_ray(driver, trials, self.workers, self.address)
+                    self._ray = RaySession(self.workers, self.address)
+                self._ray.run(driver, trials)
         except KeyboardInterrupt as stop:
             driver.interrupt_running(Interrupted.of(stop).how)
             raise

@@ -20,7 +20,7 @@ from ..training import Rungs, Trial, run_trial
 from ._driver import Driver, feed, ship_data
 from ._workers import ONE_THREAD, ONE_THREAD_XLA, run_inline
 
-__all__ = ["check_reachable", "run_ray"]
+__all__ = ["RaySession", "check_reachable"]
 
 
 # What to do when a cluster turns the driver away, added to every connection error.
@@ -94,44 +94,56 @@ def _start_ray(ray: Any, kwargs: dict[str, Any], *, local: bool) -> None:
         ray.init(**kwargs)
 
 
-def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str | None) -> None:
-    try:
-        import ray
-        from ray.util.queue import Empty as RayEmpty
-        from ray.util.queue import Queue as RayQueue
-    except ImportError as exc:
-        raise argument_error("<<executor=ray>> needs Ray: pip install 'fitscope[ray]'.", FitscopeError) from exc
-    if address:
-        check_reachable(address)
-    started_here = not ray.is_initialized()
-    builders = local_builder_files(trial.spec for trial in trials)  # modules beside the spec travel with the tasks
-    if started_here:
-        xla = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_XLA}".strip()
-        env: dict[str, Any] = {
-            "env_vars": {**ONE_THREAD, "XLA_FLAGS": xla, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}
-        }
-        if builders:
-            env["py_modules"] = builders
-        kwargs: dict[str, Any] = {"runtime_env": env, "log_to_driver": False, "include_dashboard": False}
-        if address:
-            kwargs["address"] = address
-        else:
-            kwargs["num_cpus"] = workers
+class RaySession:
+    """Ray for one command: started (or joined) for its first trials, kept for the rest.
+
+    A model-based search hands its trials over in batches; starting a local cluster
+    costs seconds, so it is started once, and shut down when the command ends (only if
+    it was started here: a caller's own ``ray.init`` stays theirs).
+    """
+
+    def __init__(self, workers: int, address: str | None) -> None:
+        self.workers, self.address = workers, address
+        self._started_here = False
+        self._builders: list[str] = []  # the spec modules the cluster was started with
+        self._remote: Any = None  # the remote task that trains a trial
+        self._messages: Any = None  # the queue its events come back through
+
+    def _start(self, builders: list[str]) -> Any:
         try:
-            _start_ray(ray, kwargs, local=not address)
-        except Exception as exc:  # Ray raises ConnectionError, RuntimeError, its own errors...
-            if not address:
-                raise
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise argument_error(
-                f"cannot connect to the Ray cluster at {address!r}: {first} {_CONNECT_HINT}", FitscopeError
-            ) from None
-    try:
-        messages = RayQueue()
-        # A pruned search's rungs in an actor the tasks ask (the driver's records so far go with it).
-        rungs = None
-        if driver.rungs is not None:
-            rungs = ray.remote(num_cpus=0)(Rungs).remote(driver.rungs.plan, driver.rungs.records)
+            import ray
+            from ray.util.queue import Queue as RayQueue
+        except ImportError as exc:
+            raise argument_error("<<executor=ray>> needs Ray: pip install 'fitscope[ray]'.", FitscopeError) from exc
+        if self._remote is not None:
+            return ray
+        address = self.address
+        if address:
+            check_reachable(address)
+        self._started_here = not ray.is_initialized()
+        if self._started_here:
+            xla = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_XLA}".strip()
+            env: dict[str, Any] = {
+                "env_vars": {**ONE_THREAD, "XLA_FLAGS": xla, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}
+            }
+            if builders:
+                env["py_modules"] = builders
+                self._builders = builders
+            kwargs: dict[str, Any] = {"runtime_env": env, "log_to_driver": False, "include_dashboard": False}
+            if address:
+                kwargs["address"] = address
+            else:
+                kwargs["num_cpus"] = self.workers
+            try:
+                _start_ray(ray, kwargs, local=not address)
+            except Exception as exc:  # Ray raises ConnectionError, RuntimeError, its own errors...
+                self._started_here = False
+                if not address:
+                    raise
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise argument_error(
+                    f"cannot connect to the Ray cluster at {address!r}: {first} {_CONNECT_HINT}", FitscopeError
+                ) from None
 
         @ray.remote(num_cpus=1, max_retries=0)
         def remote_trial(item: dict[str, Any], data: TrialData, queue_handle: Any, rungs: Any) -> str:
@@ -142,8 +154,25 @@ def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str 
             run_trial(trial, queue_handle.put, data, ask=ask)
             return trial.key
 
-        if builders and not started_here:  # the caller's own ray.init: the modules go with each task
+        self._remote = remote_trial
+        self._messages = RayQueue()
+        return ray
+
+    def run(self, driver: Driver, trials: Sequence[Trial]) -> None:
+        """Train ``trials`` as Ray tasks, feeding ``driver`` with their events as they come."""
+        if not trials:  # (a resumed search's batch that finished before: no cluster to start)
+            return
+        builders = local_builder_files(trial.spec for trial in trials)  # modules beside the spec travel with the tasks
+        ray = self._start(builders)
+        from ray.util.queue import Empty as RayEmpty
+
+        remote_trial, messages = self._remote, self._messages
+        if builders and builders != self._builders:  # (a caller's own ray.init: the modules go with each task)
             remote_trial = remote_trial.options(runtime_env={"py_modules": builders})
+        # A pruned search's rungs in an actor the tasks ask (the driver's records so far go with it).
+        rungs = None
+        if driver.rungs is not None:
+            rungs = ray.remote(num_cpus=0)(Rungs).remote(driver.rungs.plan, driver.rungs.records)
         pending = {remote_trial.remote(trial.to_dict(), data, messages, rungs): trial.key
                    for trial, data in ship_data(driver, trials, ray.put)}  # fmt: skip
         remaining = set(pending.values())
@@ -164,6 +193,11 @@ def run_ray(driver: Driver, trials: Sequence[Trial], workers: int, address: str 
                     if key in remaining:
                         driver.abandon(key, "failed", f"the Ray task died: {type(exc).__name__}: {exc}")
                         remaining.discard(key)
-    finally:
-        if started_here:
+
+    def close(self) -> None:
+        if self._started_here:
+            import ray
+
             ray.shutdown()
+            self._started_here = False
+        self._remote = self._messages = None
