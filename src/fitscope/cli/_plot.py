@@ -30,7 +30,8 @@ def add_parser(commands: Any) -> None:
     plot.add_argument("--metric", action="append", default=[], metavar="NAME", help="metric(s) to draw (repeatable)")
     plot.add_argument("--style", choices=("book", "grid"), default="book", help="figure style (default: book)")
     plot.add_argument("--vs", metavar="PARAM", help="with --group of a search: the validation metric against this "
-                      "searched parameter, each trial a point (--metric picks the metric)")  # fmt: skip
+                      "searched parameter, each trial a point: its final val_accuracy when recorded, else "
+                      "val_loss (--metric picks another)")  # fmt: skip
     add_runs_option(plot)
     plot.set_defaults(handler=run_plot)
 
