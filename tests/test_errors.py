@@ -101,6 +101,28 @@ def test_a_table_s_mistakes_are_listed_with_their_columns(tmp_path: Path, capsys
     assert "proline" in out and "errors-val.png" not in out  # rows with their columns, no picture gallery
 
 
+def test_errors_of_a_fold_or_a_learning_curve_s_run_are_on_the_part_it_validated_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stratified cross-validation's fold and a learning curve's smaller training set: the data each trial drew."""
+    from fitscope.experiment import cross_validate, learning_curve
+
+    quick = EXAMPLES / "digits_quick.yaml"
+    runs = tmp_path / "runs"
+    cv = cross_validate(quick, folds=3, stratify=True, overrides=["fit.epochs=2"], runs=runs, say=lambda _: None)
+    curve = learning_curve(quick, sizes=[100, 1079], overrides=["fit.epochs=2"], runs=runs, say=lambda _: None)
+    store = Store(runs)
+    fold = store.run(cv.folds[1]["run_id"])
+    small = next(info for info in store.runs(group=curve.group_id) if info.trial.get("train_size") == 100)
+    for run in (fold, store.run(small.run_id)):
+        capsys.readouterr()
+        assert main(["errors", run.run_id, "--json", "--runs", str(runs)]) == 0
+        found = json.loads(capsys.readouterr().out)
+        assert sum(map(sum, found["matrix"])) == run.info().manifest.sizes["val"]
+        assert found["accuracy"] == pytest.approx(run.evaluations("val")[-1]["metrics"]["accuracy"], abs=1e-6)
+    assert fold.info().manifest.sizes["val"] == 479  # (the fold's part, not the spec's 359)
+
+
 @pytest.mark.parametrize(
     ("make", "error"),
     [

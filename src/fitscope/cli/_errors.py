@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ def run_errors_command(args: argparse.Namespace) -> int:
     found = run_errors(args.run, split=args.split, runs=getattr(args, "runs", None), data_dir=args.data_dir)
     analysis = found.analysis
     figures = Path(found.path).parent.parent / "figures"
+    with contextlib.suppress(OSError):  # (a trial's run has none yet; one that cannot be made: save_figure says so)
+        figures.mkdir(exist_ok=True)
     pictures = len(found.gallery) > 0 and image_shape(found.gallery[0]) is not None
     written = [save_figure(confusion_figure(analysis, title=found.run_id), figures / f"confusion-{args.split}.png")]
     if pictures:

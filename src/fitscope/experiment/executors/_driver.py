@@ -243,7 +243,7 @@ def _bookkeeping(trial: Trial, started: Started) -> dict[str, Any]:
     independent). A trial that failed before it started has a key and a fold only.
     """
     kept: dict[str, Any] = {"key": trial.key}
-    for name in ("fold", "train_size", "repeat"):
+    for name in ("fold", "train_size", "repeat", "group_by"):  # (with the key: the data it drew can be rebuilt)
         if getattr(trial, name) is not None:
             kept[name] = getattr(trial, name)
     if trial.refit:  # (trained on training + validation data: there is no validation score)

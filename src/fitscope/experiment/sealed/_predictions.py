@@ -66,9 +66,6 @@ def run_errors(
     if info.spec is not None and info.spec.get("data", {}).get("task") == "regression":
         raise SpecError(f"run {run.run_id} is a regression (data.task: regression): there are no classes to confuse. "
                         "Its errors are residuals: look at `fitscope diagnose` for its R² per part.")  # fmt: skip
-    if info.trial.get("fold") is not None or info.trial.get("train_size") is not None:
-        raise SpecError(f"run {run.run_id} trained on a fold or a subset of its spec's data, which `errors` does not "
-                        "rebuild: train the configuration alone with `fitscope run` and analyse that run.")  # fmt: skip
     ended = load_ended_model(run, verb="analysed", data_dir=data_dir)
     prepared = ended.prepared
     if split not in prepared.split.parts:

@@ -14,9 +14,9 @@ from typing import Any
 from ..._errors import SpecError, StoreError, argument_error
 from ...data import SplitManifest
 from ...store import Run, Store
-from ..preparing import Prepared, prepare
+from ..preparing import Prepared, prepare, prepare_trial
 from ..spec import validate_spec
-from ..training import build_model, evaluate_on
+from ..training import Trial, build_model, evaluate_on
 
 __all__ = ["EndedModel", "SealedEvaluation", "evaluate_test", "load_ended_model", "test_run"]
 
@@ -75,6 +75,29 @@ def test_run(
     return SealedEvaluation(run.run_id, ended.epoch, ended.weights, metrics, earlier, ended.note)
 
 
+def _prepare_as_recorded(spec: Any, info: Any) -> Prepared:
+    """The data ``info``'s run trained on: its spec's split, or the fold or training subset of it a trial drew.
+
+    A trial's run keeps its fold, training size and repeat, and its key, which digests
+    the rest (stratified folds or not, the grouping column): the trial rebuilt with the
+    settings whose key is the recorded one draws the same parts.
+    """
+    kept = info.trial or {}
+    if kept.get("fold") is None and kept.get("train_size") is None and not kept.get("refit"):
+        return prepare(spec)  # (a repeat keeps its spec's split)
+    folds = (info.manifest.params.get("folds") if info.manifest else None) if kept.get("fold") is not None else None
+    for stratify in (False, True):
+        for group_by in dict.fromkeys([None, kept.get("group_by")]):
+            trial = Trial(spec=info.spec, name=info.name, fold=kept.get("fold"), folds=folds, stratify=stratify,
+                          group_by=group_by, train_size=kept.get("train_size"), repeat=kept.get("repeat"),
+                          refit=bool(kept.get("refit")))  # fmt: skip
+            if trial.key == kept.get("key"):
+                return prepare_trial(trial, spec)
+    raise SpecError(f"run {info.run_id} trained on a part of its spec's data that cannot be rebuilt from what it "
+                    "recorded (a fold grouped by a column, from an earlier fitscope); train the configuration alone "
+                    "with `fitscope run` and use that run.")  # fmt: skip
+
+
 def load_ended_model(
     run: Run, *, best: bool = False, data_dir: str | Path | None = None, verb: str = "tested",
     needs_test: bool = False,
@@ -107,7 +130,7 @@ def load_ended_model(
         if run.next_epoch == 0:
             raise SpecError(f"run {run.run_id} has no epochs{info.why_it_ended()}, so it has no weights to {noun}.")
         raise SpecError(f"run {run.run_id} has no saved weights (checkpoints were off); it cannot be {verb}.")
-    prepared = prepare(spec)
+    prepared = _prepare_as_recorded(spec, info)
     if needs_test:
         if "test" not in prepared.split.parts:
             raise SpecError(f"run {run.run_id} has no test split (its spec sets split.test to 0).")
