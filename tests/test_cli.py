@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -140,16 +143,75 @@ def test_light_commands_do_not_import_keras(tmp_path: Path) -> None:
     assert "HEAVY []" in out.stdout
 
 
+@pytest.mark.parametrize("lang", ["en", "ko"])
 @pytest.mark.parametrize("command", ["split", "run", "diagnose", "cv", "tune", "plot"])
 def test_help_prose_fits_the_terminal(
-    command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    command: str, lang: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Counted in terminal columns: a Hangul syllable takes two."""
+    from fitscope.cli._output import cells
+
     monkeypatch.setenv("COLUMNS", "80")
     with pytest.raises(SystemExit):
-        main([command, "--help"])
-    out = capsys.readouterr().out
-    prose = [line for line in out.splitlines() if line[:1].strip()]  # examples are indented and kept whole
-    assert prose and all(len(line) <= 80 for line in prose), [line for line in prose if len(line) > 80]
+        main(["--lang", lang, command, "--help"])
+    lines = capsys.readouterr().out.splitlines()
+    prose = [line for line in lines if line[:1].strip()]  # examples are indented and kept whole
+    assert prose and all(cells(line) <= 80 for line in prose), [line for line in prose if cells(line) > 80]
+    helps = [line for line in lines if line.startswith("  -")]  # an option and its help
+    assert all(cells(line) <= 80 for line in helps), [line for line in helps if cells(line) > 80]
+
+
+def _every_help(argv: list[str]) -> dict[str, str]:
+    """Every command's --help, by command, as ``fitscope ARGV... COMMAND --help`` prints it."""
+    import argparse
+
+    from fitscope.cli._main import build_parser, main
+
+    helps: dict[str, str] = {}
+
+    def walk(parser: argparse.ArgumentParser, words: list[str]) -> None:
+        with contextlib.redirect_stdout(io.StringIO()) as out, pytest.raises(SystemExit):
+            main([*argv, *words, "--help"])
+        helps[" ".join(words)] = out.getvalue()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, [*words, name])
+
+    walk(build_parser(), [])
+    return helps
+
+
+def test_every_help_speaks_korean_with_the_same_options_and_example_commands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`--lang ko` (or a Korean locale): argparse's words, each option's help, the examples' commands unchanged."""
+    from fitscope._i18n import set_language
+
+    monkeypatch.setenv("COLUMNS", "100")
+    english = _every_help(["--lang", "en"])
+    korean = _every_help(["--lang", "ko"])
+    set_language(None)
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "FITSCOPE_LANG"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "ko_KR.UTF-8")
+    assert _every_help([])["run"] == korean["run"]  # the locale, without --lang
+    assert set(korean) == set(english) and len(korean) > 20
+    assert sum(len(_example_commands(text)) for text in english.values()) > 30
+    hangul = re.compile(r"[\uac00-\ud7a3]")
+    for command, text in korean.items():
+        assert text.startswith("사용법: fitscope") and "\n옵션:\n" in text, command
+        assert "usage:" not in text and "show this help" not in text, command
+        for line in text.splitlines():
+            if line.startswith("  -") and "  " in line.strip():  # an option with its help on the line
+                assert hangul.search(line), (command, line)
+        assert _example_commands(text) == _example_commands(english[command]), command
+
+
+def _example_commands(help_text: str) -> list[str]:
+    """The command lines of a help's examples (and their continuations), without their comments."""
+    example = re.compile(r"^  (fitscope|mlflow|eval) |^      --")
+    return [line.split("  #")[0].rstrip() for line in help_text.splitlines() if example.match(line)]
 
 
 def test_console_script_smoke(tmp_path: Path) -> None:

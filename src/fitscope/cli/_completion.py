@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .._i18n import _
 from ._output import HelpFormatter
 
 SHELLS = ("bash", "zsh")
@@ -19,16 +20,16 @@ _FOLDERS = {"DIR", "OUT_DIR"}  # metavars of options that name a folder
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
-        "completion", help="print the shell completion script (bash or zsh)", formatter_class=HelpFormatter,
-        description="Print the script that lets bash or zsh complete fitscope's commands, options, file names and "
-        "run ids with Tab. Install it once (a new shell then has it):",
-        epilog="install:\n"
+        "completion", help=_("print the shell completion script (bash or zsh)"), formatter_class=HelpFormatter,
+        description=_("Print the script that lets bash or zsh complete fitscope's commands, options, file names and "
+        "run ids with Tab. Install it once (a new shell then has it):"),
+        epilog=_("install:\n"
         "  fitscope completion bash > ~/.local/share/bash-completion/completions/fitscope   # bash\n"
         '  fitscope completion zsh > "${fpath[1]}/_fitscope"                              # zsh\n'
         "or, for this shell only:\n"
-        '  eval "$(fitscope completion bash)"     # or zsh',
+        '  eval "$(fitscope completion bash)"     # or zsh'),
     )  # fmt: skip
-    parser.add_argument("shell", choices=SHELLS, help="the shell: bash or zsh")
+    parser.add_argument("shell", choices=SHELLS, help=_("the shell: bash or zsh"))
     parser.set_defaults(handler=run_completion)
 
 

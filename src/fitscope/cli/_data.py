@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .._i18n import _
 from ._output import console, print_json
 from ._runs import add_runs_option
 
@@ -13,18 +14,20 @@ from ._runs import add_runs_option
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "data",
-        help="list the built-in datasets and where they are",
-        description="Inspect the datasets fitscope knows about.",
+        help=_("list the built-in datasets and where they are"),
+        description=_("Inspect the datasets fitscope knows about."),
     )
     actions = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     ls = actions.add_parser(
         "ls",
-        help="list built-in datasets and where each was found, or why not",
-        description="List the built-in datasets (mnist, fashion_mnist, digits) and where "
-        "each would be loaded from. Loads nothing and downloads nothing.",
+        help=_("list built-in datasets and where each was found, or why not"),
+        description=_(
+            "List the built-in datasets (mnist, fashion_mnist, digits) and where "
+            "each would be loaded from. Loads nothing and downloads nothing."
+        ),
     )
-    ls.add_argument("--data-dir", type=Path, help="a folder to look in first (default: $FITSCOPE_DATA)")
-    ls.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ls.add_argument("--data-dir", type=Path, help=_("a folder to look in first (default: $FITSCOPE_DATA)"))
+    ls.add_argument("--json", action="store_true", help=_("print JSON instead of a table"))
     add_runs_option(ls, uses_store=False)
     ls.set_defaults(handler=run_ls)
 

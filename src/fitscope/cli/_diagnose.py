@@ -14,22 +14,28 @@ from ._runs import GROUP_HELP, add_run_argument, add_runs_option, open_store
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "diagnose",
-        help="say in words what a run's curves and errors mean, and what to do",
-        description="Diagnose a run (overfitting and its onset, underfitting, divergence; Andrew Ng's "
-        "avoidable bias / variance / data mismatch / dev-set overfitting), a cross-validation's folds together, "
-        "or a table of error levels.",
-        epilog="examples:\n  fitscope diagnose RUN --human-error 0.005\n  fitscope diagnose --group last\n"
-        "  fitscope diagnose --errors human=0.01,train=0.08,train_dev=0.09,dev=0.10,test=0.11 --json\n"
-        "  fitscope diagnose --errors train=0.02,dev=0.05,test=0.09 --sizes dev=200,test=200",
+        help=_("say in words what a run's curves and errors mean, and what to do"),
+        description=_(
+            "Diagnose a run (overfitting and its onset, underfitting, divergence; Andrew Ng's "
+            "avoidable bias / variance / data mismatch / dev-set overfitting), a cross-validation's folds together, "
+            "or a table of error levels."
+        ),
+        epilog=_(
+            "examples:\n  fitscope diagnose RUN --human-error 0.005\n  fitscope diagnose --group last\n"
+            "  fitscope diagnose --errors human=0.01,train=0.08,train_dev=0.09,dev=0.10,test=0.11 --json\n"
+            "  fitscope diagnose --errors train=0.02,dev=0.05,test=0.09 --sizes dev=200,test=200"
+        ),
         formatter_class=HelpFormatter,
     )
     add_run_argument(parser, optional=True)
-    parser.add_argument("--group", help=f"a cross-validation's folds together: {GROUP_HELP}")
-    parser.add_argument("--errors", metavar="NAME=E,...", help="error levels alone: human, train, train_dev, dev, test")
-    parser.add_argument("--sizes", metavar="NAME=N,...", help="with --errors: the samples each held-out level was "
-                        "measured on (train_dev, dev, test), to weigh gaps against their sampling noise")  # fmt: skip
-    parser.add_argument("--human-error", type=float, metavar="E", help="estimated human-level (optimal) error, 0..1")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--group", help=_("a cross-validation's folds together: {what}").format(what=_(GROUP_HELP)))
+    parser.add_argument(
+        "--errors", metavar="NAME=E,...", help=_("error levels alone: human, train, train_dev, dev, test")
+    )
+    parser.add_argument("--sizes", metavar="NAME=N,...", help=_("with --errors: the samples each held-out level was "
+                        "measured on (train_dev, dev, test), to weigh gaps against their sampling noise"))  # fmt: skip
+    parser.add_argument("--human-error", type=float, metavar="E", help=_("estimated human-level (optimal) error, 0..1"))
+    parser.add_argument("--json", action="store_true", help=_("print JSON"))
     add_runs_option(parser)
     parser.set_defaults(handler=run_diagnose)
 

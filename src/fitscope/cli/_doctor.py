@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .._i18n import _
 from ._output import HelpFormatter, print_json
 from ._runs import add_runs_option, runs_option
 
@@ -14,23 +15,27 @@ EXIT_PROBLEMS = 1  # problems found and left (fsck's convention: 0 clean, 1 and 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "doctor",
-        help="check the run store; --repair recovers what can be recovered",
-        description="Check the run store: SQLite's integrity and foreign keys, runs marked running whose process "
-        "is gone, run folders without rows and rows without folders, unreadable checkpoints and best weights, "
-        "TensorBoard files that disagree with the store, temporary files left by a kill. Checking only reads.",
-        epilog="what --repair does:\n"
-        "  a damaged database: the rows SQLite can still read are copied into a fresh store, which takes its\n"
-        "    place; the damaged file is kept beside it (fitscope.db.damaged-TIME), never edited\n"
-        "  TensorBoard files that disagree with the store are rebuilt from it\n"
-        "  temporary files are removed; unreadable checkpoints are set aside (.unreadable)\n"
-        "  runs whose process is gone are marked interrupted (resume or re-run them)\n"
-        "It refuses while a live process is training in the store.\n\n"
-        "exit status: 0 nothing wrong (or all of it repaired), 1 problems left, 2 bad input\n\n"
-        "examples:\n  fitscope doctor\n  fitscope doctor --runs ~/runs --json\n  fitscope doctor --repair",
+        help=_("check the run store; --repair recovers what can be recovered"),
+        description=_(
+            "Check the run store: SQLite's integrity and foreign keys, runs marked running whose process "
+            "is gone, run folders without rows and rows without folders, unreadable checkpoints and best weights, "
+            "TensorBoard files that disagree with the store, temporary files left by a kill. Checking only reads."
+        ),
+        epilog=_(
+            "what --repair does:\n"
+            "  a damaged database: the rows SQLite can still read are copied into a fresh store, which takes its\n"
+            "    place; the damaged file is kept beside it (fitscope.db.damaged-TIME), never edited\n"
+            "  TensorBoard files that disagree with the store are rebuilt from it\n"
+            "  temporary files are removed; unreadable checkpoints are set aside (.unreadable)\n"
+            "  runs whose process is gone are marked interrupted (resume or re-run them)\n"
+            "It refuses while a live process is training in the store.\n\n"
+            "exit status: 0 nothing wrong (or all of it repaired), 1 problems left, 2 bad input\n\n"
+            "examples:\n  fitscope doctor\n  fitscope doctor --runs ~/runs --json\n  fitscope doctor --repair"
+        ),
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("--repair", action="store_true", help="recover what can be recovered (see below)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--repair", action="store_true", help=_("recover what can be recovered (see below)"))
+    parser.add_argument("--json", action="store_true", help=_("print JSON"))
     add_runs_option(parser)
     parser.set_defaults(handler=run_doctor)
 

@@ -16,22 +16,25 @@ from ._runs import add_data_dir_option, add_run_argument, add_runs_option
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "errors",
-        help="where a run's errors are: confusion matrix, per-class scores, the surest mistakes",
-        description="Error analysis of the weights a run ended with (Andrew Ng: look at the mistakes, count what "
-        "they share, fix the biggest group first): the confusion matrix, each class's error, precision and recall, "
-        "the most confused pairs, and the misclassified samples, most confident first, as a gallery for images "
-        "or rows for tables. The predictions are kept with the run; the test split only when asked, counted as a "
-        "look at it.",
-        epilog="examples:\n  fitscope errors last\n  fitscope errors RUN --json\n  fitscope errors RUN --split test",
+        help=_("where a run's errors are: confusion matrix, per-class scores, the surest mistakes"),
+        description=_(
+            "Error analysis of the weights a run ended with (Andrew Ng: look at the mistakes, count what "
+            "they share, fix the biggest group first): the confusion matrix, each class's error, precision and recall, "
+            "the most confused pairs, and the misclassified samples, most confident first, as a gallery for images "
+            "or rows for tables. The predictions are kept with the run; the test split only when asked, counted as a "
+            "look at it."
+        ),
+        epilog=_("examples:\n  fitscope errors last\n  fitscope errors RUN --json\n  fitscope errors RUN --split test"),
         formatter_class=HelpFormatter,
     )
     add_run_argument(parser)
     parser.add_argument("--split", choices=("val", "test"), default="val",
-                        help="val (default) or test (the sealed test set: counted in the run's ledger)")  # fmt: skip
-    parser.add_argument("--top", type=int, default=10, metavar="N", help="mistakes to list (default: 10)")
+                        help=_("val (default) or test (the sealed test set: counted in the run's ledger)"))  # fmt: skip
+    parser.add_argument("--top", type=int, default=10, metavar="N", help=_("mistakes to list (default: 10)"))
     parser.add_argument("-o", "--output", type=Path, metavar="FILE",
-                        help="the gallery of mistakes, .png/.svg/.pdf (default: the run's figures folder)")  # fmt: skip
-    parser.add_argument("--json", action="store_true", help="print JSON")
+                        help=_("the gallery of mistakes, .png/.svg/.pdf (default: the run's figures "
+                               "folder)"))  # fmt: skip
+    parser.add_argument("--json", action="store_true", help=_("print JSON"))
     add_data_dir_option(parser)
     add_runs_option(parser)
     parser.set_defaults(handler=run_errors_command)

@@ -16,39 +16,40 @@ from ._runs import GROUP_HELP, add_runs_option, open_store
 
 def add_parser(commands: Any) -> None:
     export = commands.add_parser(
-        "export", help="send runs to another tracker (MLflow)", formatter_class=HelpFormatter,
-        description="Send the store's runs to another experiment tracker. To write runs to a CSV, JSON or Parquet "
-        "file, see `fitscope runs export`.",
+        "export", help=_("send runs to another tracker (MLflow)"), formatter_class=HelpFormatter,
+        description=_("Send the store's runs to another experiment tracker. To write runs to a CSV, JSON or Parquet "
+        "file, see `fitscope runs export`."),
     )  # fmt: skip
     targets = export.add_subparsers(dest="target", metavar="TARGET", required=True)
     mlflow = targets.add_parser(
-        "mlflow", help="write runs into an MLflow tracking store", formatter_class=HelpFormatter,
-        description="Write runs into any MLflow tracking store with MLflow's own client: each run's parameters, "
+        "mlflow", help=_("write runs into an MLflow tracking store"), formatter_class=HelpFormatter,
+        description=_("Write runs into any MLflow tracking store with MLflow's own client: each run's parameters, "
         "every epoch's metrics (step = epoch) and its evaluations (evaluation/test_accuracy...), its tags "
         "and note, the code it came from, and as artifacts the split manifest, the HTML report, the learning "
         "curves and the .keras models; the runs of a group (cv folds, search trials) are nested under an MLflow "
         "run named after the group. "
         "fitscope's run id is kept as the MLflow tag fitscope.run_id: exporting again updates those runs with "
         "what changed and duplicates nothing. Parameter names become MLflow keys: model[0].Dense.units is "
-        "model.0.Dense.units. Needs mlflow (pip install 'fitscope[mlflow]').",
-        epilog="examples:\n  fitscope export mlflow --tracking-uri sqlite:///mlflow.db\n"
+        "model.0.Dense.units. Needs mlflow (pip install 'fitscope[mlflow]')."),
+        epilog=_("examples:\n  fitscope export mlflow --tracking-uri sqlite:///mlflow.db\n"
         "  fitscope export mlflow --tracking-uri http://localhost:5000 --experiment book \\\n"
         "      --where \"'baseline' in tags\"\n"
-        "  mlflow ui --backend-store-uri sqlite:///mlflow.db     # then look at them in MLflow",
+        "  mlflow ui --backend-store-uri sqlite:///mlflow.db     # then look at them in MLflow"),
     )  # fmt: skip
     mlflow.add_argument("--tracking-uri", metavar="URI", default=os.environ.get("MLFLOW_TRACKING_URI"),
-                        help="the MLflow tracking store: sqlite:///FILE, http://HOST:PORT, postgresql://... "
-                        "(default: $MLFLOW_TRACKING_URI)")  # fmt: skip
+                        help=_("the MLflow tracking store: sqlite:///FILE, http://HOST:PORT, postgresql://... "
+                        "(default: $MLFLOW_TRACKING_URI)"))  # fmt: skip
     mlflow.add_argument("--experiment", metavar="NAME", default="fitscope",
-                        help="the MLflow experiment the runs go to, made when missing (default: fitscope)")  # fmt: skip
+                        help=_("the MLflow experiment the runs go to, made when missing (default: "
+                               "fitscope)"))  # fmt: skip
     mlflow.add_argument("--artifact-location", metavar="URI",
-                        help="where a new experiment keeps its artifacts (default: the tracking store's "
-                        "choice)")  # fmt: skip
+                        help=_("where a new experiment keeps its artifacts (default: the tracking store's "
+                        "choice)"))  # fmt: skip
     mlflow.add_argument("--no-artifacts", dest="artifacts", action="store_false",
-                        help="leave out the files (manifest, report, figure, models): quicker")  # fmt: skip
-    mlflow.add_argument("--where", metavar="EXPR", help="only the runs for which EXPR holds (as `runs --where`)")
-    mlflow.add_argument("--group", help=f"only the runs of this group: {GROUP_HELP}")
-    mlflow.add_argument("--json", action="store_true", help="print the MLflow run id of each run as JSON")
+                        help=_("leave out the files (manifest, report, figure, models): quicker"))  # fmt: skip
+    mlflow.add_argument("--where", metavar="EXPR", help=_("only the runs for which EXPR holds (as `runs --where`)"))
+    mlflow.add_argument("--group", help=_("only the runs of this group: {what}").format(what=_(GROUP_HELP)))
+    mlflow.add_argument("--json", action="store_true", help=_("print the MLflow run id of each run as JSON"))
     add_runs_option(mlflow)
     mlflow.set_defaults(handler=run_mlflow)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .._backend import backend_note
 from .._errors import FitscopeError, Interrupted
-from .._i18n import LANGUAGES, set_language
+from .._i18n import LANGUAGES, N_, _, set_language
 from .._process import own_process
 from .._version import __version__
 from . import (
@@ -32,17 +32,17 @@ from . import (
     _search,
     _split,
 )
-from ._output import HelpFormatter
+from ._output import Parser
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 
-_DESCRIPTION = """\
+_DESCRIPTION = N_("""\
 fitscope makes Keras training honest and visible: reproducible splits with a
 leakage audit, every epoch recorded, curves, diagnosis and a sealed test set.
-"""
+""")
 
-_EPILOG = """\
+_EPILOG = N_("""\
 examples:
   fitscope demo                 # the book's two MNIST experiments, explained
   fitscope data ls
@@ -55,21 +55,20 @@ examples:
 
 Set FITSCOPE_DATA to the folder holding mnist.npz (or pass --data-dir).
 Run `fitscope COMMAND --help` for a command's options.
-"""
+""")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="fitscope",
-        description=_DESCRIPTION,
-        epilog=_EPILOG,
-        formatter_class=HelpFormatter,
+    parser = Parser(prog="fitscope", description=_(_DESCRIPTION), epilog=_(_EPILOG))
+    parser.add_argument("--version", action="version", version=f"fitscope {__version__}",
+                        help=_("show fitscope's version and exit"))  # fmt: skip
+    parser.add_argument("--debug", action="store_true", help=_("show the full traceback when something fails"))
+    parser.add_argument("--lang", choices=LANGUAGES, help=_("the language to speak: en or ko (default: the locale's; "
+                        "LANG=ko_KR.UTF-8 is Korean, and so is FITSCOPE_LANG=ko)"))  # fmt: skip
+    _runs.add_runs_option(
+        parser,
+        help_text=N_("the run store folder (default: $FITSCOPE_HOME or ./fitscope-runs); also taken after the command"),
     )
-    parser.add_argument("--version", action="version", version=f"fitscope {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show the full traceback when something fails")
-    parser.add_argument("--lang", choices=LANGUAGES, help="the language to speak: en or ko (default: the locale's; "
-                        "LANG=ko_KR.UTF-8 is Korean, and so is FITSCOPE_LANG=ko)")  # fmt: skip
-    _runs.add_runs_option(parser, help_text=f"{_runs.RUNS_HELP}; also taken after the command")
     parser.set_defaults(uses_store=False)  # each command that reads or writes runs sets it
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _split.add_parser(commands)
@@ -100,10 +99,24 @@ def _descending_sort_keys(argv: list[str]) -> list[str]:
     return out
 
 
+def _language_asked(words: list[str]) -> str | None:
+    """The language ``--lang`` names among ``words`` (``--lang ko`` or ``--lang=ko``), if one fitscope speaks."""
+    for word, after in zip(words, [*words[1:], ""], strict=True):
+        value = after if word == "--lang" else word.removeprefix("--lang=") if word.startswith("--lang=") else None
+        if value in LANGUAGES:
+            return value
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input)."""
-    parser = build_parser()
-    args = parser.parse_args(_descending_sort_keys(sys.argv[1:] if argv is None else list(argv)))
+    words = _descending_sort_keys(sys.argv[1:] if argv is None else list(argv))
+    asked = _language_asked(words)
+    if asked is not None:  # (before the parser is made: its --help speaks it)
+        set_language(asked)
+    with _plain_warnings("--debug" in words):  # (an unknown FITSCOPE_LANG is said while the help is worded)
+        parser = build_parser()
+    args = parser.parse_args(words)
     if args.command is None:
         parser.print_help()
         return EXIT_OK

@@ -1,4 +1,4 @@
-"""Shared output helpers: JSON printing and a rich console."""
+"""Shared output helpers: the argument parser, JSON printing and a rich console."""
 
 from __future__ import annotations
 
@@ -6,25 +6,68 @@ import argparse
 import json
 import math
 import sys
-import textwrap
+import unicodedata
 from typing import Any
+
+from .._i18n import _
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """``--help`` text: example lines stay as written; a prose line wider than the terminal is wrapped.
 
-    argparse's raw formatter prints a long description on one line, however wide.
+    argparse's raw formatter prints a long description on one line, however wide. Widths
+    are counted in terminal cells: a Hangul syllable takes two (argparse counts one).
     """
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         lines: list[str] = []
         for line in text.splitlines():
-            if line[:1].isspace() or len(indent) + len(line) <= width:
+            if line[:1].isspace() or cells(indent + line) <= width:
                 lines.append(indent + line)  # an example, or short enough
             else:
-                lines.extend(textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent,
-                                           break_long_words=False, break_on_hyphens=False))  # fmt: skip
+                lines.extend(wrap(line, width, indent))
         return "\n".join(lines)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap(" ".join(text.split()), width)
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+
+def cells(text: str) -> int:
+    """How many terminal columns ``text`` takes (East Asian wide and full-width characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def wrap(text: str, width: int, indent: str = "") -> list[str]:
+    """``text`` in lines of at most ``width`` columns (a longer word stands alone), each after ``indent``."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        if not word:
+            continue
+        if line and cells(indent + line + " " + word) > width:
+            lines.append(indent + line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return [*lines, indent + line] if line else lines
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, speaking fitscope's language in its own words too (usage, section titles, -h).
+
+    Its subcommands' parsers are of this class as well (``add_subparsers`` makes its own kind).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **{**kwargs, "add_help": False})
+        self._positionals.title = _("positional arguments")
+        self._optionals.title = _("options")
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help=_("show this help message and exit"))  # fmt: skip
 
 
 def print_json(payload: Any) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ArgumentError, DataError
+from .._i18n import _
 from ._output import HelpFormatter
 from ._runs import GROUP_HELP, RUN_IDS_HELP, add_run_argument, add_runs_option, open_store, runs_of_group
 
@@ -15,34 +16,42 @@ from ._runs import GROUP_HELP, RUN_IDS_HELP, add_run_argument, add_runs_option, 
 def add_parser(commands: Any) -> None:
     plot = commands.add_parser(
         "plot",
-        help="draw a run's curves (the book's figure), compare runs, or a group (CV bands, search curves)",
-        description="One run: the book's twin-axis figure (loss left, accuracy right) with the best epoch "
-        "and the overfitting onset marked. Several runs: their validation curves overlaid. --group: a "
-        "cross-validation group as mean ± std bands over its folds; a search group as its configurations' "
-        "validation curves side by side (each the mean over its folds with --select cv).",
-        epilog="examples:\n  fitscope plot RUN\n  fitscope plot RUN1 RUN2 -o compare.svg\n"
-        "  fitscope plot RUN --style grid --metric loss --metric accuracy\n  fitscope plot --group GROUP",
+        help=_("draw a run's curves (the book's figure), compare runs, or a group (CV bands, search curves)"),
+        description=_(
+            "One run: the book's twin-axis figure (loss left, accuracy right) with the best epoch "
+            "and the overfitting onset marked. Several runs: their validation curves overlaid. --group: a "
+            "cross-validation group as mean ± std bands over its folds; a search group as its configurations' "
+            "validation curves side by side (each the mean over its folds with --select cv)."
+        ),
+        epilog=_(
+            "examples:\n  fitscope plot RUN\n  fitscope plot RUN1 RUN2 -o compare.svg\n"
+            "  fitscope plot RUN --style grid --metric loss --metric accuracy\n  fitscope plot --group GROUP"
+        ),
         formatter_class=HelpFormatter,
     )
-    plot.add_argument("run", nargs="*", metavar="RUN", help=RUN_IDS_HELP)
-    plot.add_argument("--group", help=GROUP_HELP)
-    plot.add_argument("-o", "--output", type=Path, help="file to write (.png, .svg, .pdf); default in the run folder")
-    plot.add_argument("--metric", action="append", default=[], metavar="NAME", help="metric(s) to draw (repeatable)")
-    plot.add_argument("--style", choices=("book", "grid"), default="book", help="figure style (default: book)")
-    plot.add_argument("--vs", metavar="PARAM", help="with --group of a search: the validation metric against this "
+    plot.add_argument("run", nargs="*", metavar="RUN", help=_(RUN_IDS_HELP))
+    plot.add_argument("--group", help=_(GROUP_HELP))
+    plot.add_argument(
+        "-o", "--output", type=Path, help=_("file to write (.png, .svg, .pdf); default in the run folder")
+    )
+    plot.add_argument("--metric", action="append", default=[], metavar="NAME", help=_("metric(s) to draw (repeatable)"))
+    plot.add_argument("--style", choices=("book", "grid"), default="book", help=_("figure style (default: book)"))
+    plot.add_argument("--vs", metavar="PARAM", help=_("with --group of a search: the validation metric against this "
                       "searched parameter, each trial a point: its final val_accuracy when recorded, else "
-                      "val_loss (--metric picks another)")  # fmt: skip
+                      "val_loss (--metric picks another)"))  # fmt: skip
     add_runs_option(plot)
     plot.set_defaults(handler=run_plot)
 
     report = commands.add_parser(
         "report",
-        help="write a run's self-contained HTML report",
-        description="Write one HTML file (figures inlined, no external files) with the spec and environment, "
-        "the split and its audit, the curves, the diagnosis, the evaluation ledger, and how to reproduce the run.",
+        help=_("write a run's self-contained HTML report"),
+        description=_(
+            "Write one HTML file (figures inlined, no external files) with the spec and environment, "
+            "the split and its audit, the curves, the diagnosis, the evaluation ledger, and how to reproduce the run."
+        ),
     )
     add_run_argument(report)
-    report.add_argument("-o", "--output", type=Path, help="the .html file (default: <run folder>/report.html)")
+    report.add_argument("-o", "--output", type=Path, help=_("the .html file (default: <run folder>/report.html)"))
     add_runs_option(report)
     report.set_defaults(handler=run_report)
 

@@ -16,25 +16,29 @@ SHOWN = 10  # rows printed when the predictions go to the screen
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "predict",
-        help="predict with a run's model on new samples (.npy, .npz or .csv)",
-        description="Apply a finished run's model (its final weights, or its best epoch's with --best) to new "
-        "samples, preprocessed as its training samples were (the same scaling, flattening and columns), and give "
-        "back each sample's class name with the probability of every class (a regression: the predicted values). "
-        "The samples: an .npy array, an .npz holding them as x, or a .csv whose header names the training columns "
-        "(others, such as a label column, are left out). The model is the run's checkpoints/final.keras, which "
-        "keras.saving.load_model also loads without fitscope.",
-        epilog="examples:\n  fitscope predict last new_digits.npy\n"
-        "  fitscope predict RUN samples.csv -o predictions.csv\n  fitscope predict RUN x.npz --best -o out.npz",
+        help=_("predict with a run's model on new samples (.npy, .npz or .csv)"),
+        description=_(
+            "Apply a finished run's model (its final weights, or its best epoch's with --best) to new "
+            "samples, preprocessed as its training samples were (the same scaling, flattening and columns), and give "
+            "back each sample's class name with the probability of every class (a regression: the predicted values). "
+            "The samples: an .npy array, an .npz holding them as x, or a .csv whose header names the training columns "
+            "(others, such as a label column, are left out). The model is the run's checkpoints/final.keras, which "
+            "keras.saving.load_model also loads without fitscope."
+        ),
+        epilog=_(
+            "examples:\n  fitscope predict last new_digits.npy\n"
+            "  fitscope predict RUN samples.csv -o predictions.csv\n  fitscope predict RUN x.npz --best -o out.npz"
+        ),
         formatter_class=HelpFormatter,
     )
     add_run_argument(parser)
-    parser.add_argument("data", metavar="DATA", type=Path, help="the samples: an .npy, .npz or .csv file")
+    parser.add_argument("data", metavar="DATA", type=Path, help=_("the samples: an .npy, .npz or .csv file"))
     parser.add_argument("--best", action="store_true",
-                        help="the best epoch's model (lowest val_loss) instead of the final one")  # fmt: skip
+                        help=_("the best epoch's model (lowest val_loss) instead of the final one"))  # fmt: skip
     parser.add_argument("-o", "--output", type=Path, metavar="FILE",
-                        help="write every prediction to FILE (.csv or .npz); without it, the first rows are "
-                        "shown")  # fmt: skip
-    parser.add_argument("--json", action="store_true", help="print every prediction as JSON")
+                        help=_("write every prediction to FILE (.csv or .npz); without it, the first rows are "
+                        "shown"))  # fmt: skip
+    parser.add_argument("--json", action="store_true", help=_("print every prediction as JSON"))
     add_runs_option(parser)
     parser.set_defaults(handler=run_predict)
 

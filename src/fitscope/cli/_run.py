@@ -24,44 +24,50 @@ from ._runs import (
 def add_parser(commands: Any) -> None:
     run = commands.add_parser(
         "run",
-        help="run an experiment from a YAML spec, recording every epoch",
-        description="Split the data, build and train the model with the recorder, evaluate on the "
-        "validation set, and print a summary. The test split stays sealed unless --test is given.",
-        epilog="examples:\n  fitscope run digits_quick\n  fitscope run book_toy --set fit.epochs=100 --json",
+        help=_("run an experiment from a YAML spec, recording every epoch"),
+        description=_(
+            "Split the data, build and train the model with the recorder, evaluate on the "
+            "validation set, and print a summary. The test split stays sealed unless --test is given."
+        ),
+        epilog=_("examples:\n  fitscope run digits_quick\n  fitscope run book_toy --set fit.epochs=100 --json"),
         formatter_class=HelpFormatter,
     )
     add_spec_argument(run)
     add_set_option(run)
-    run.add_argument("--name", help="run name (default: the spec's name)")
-    run.add_argument("--resume", metavar="RUN", help="continue this run from its last checkpoint")
-    run.add_argument("--from-scratch", action="store_true", help="with --resume: train the run again from epoch "
-                     "0, keeping its epochs in the store as an earlier attempt (RUN-earlier)")  # fmt: skip
-    run.add_argument("--force", action="store_true", help="with --resume: take the run even though the process "
+    run.add_argument("--name", help=_("run name (default: the spec's name)"))
+    run.add_argument("--resume", metavar="RUN", help=_("continue this run from its last checkpoint"))
+    run.add_argument("--from-scratch", action="store_true", help=_("with --resume: train the run again from epoch "
+                     "0, keeping its epochs in the store as an earlier attempt (RUN-earlier)"))  # fmt: skip
+    run.add_argument("--force", action="store_true", help=_("with --resume: take the run even though the process "
                      "recorded as training it may be alive (you know it is gone: its machine was switched off, "
-                     "say)")  # fmt: skip
-    run.add_argument("--test", action="store_true", help="also evaluate once on the sealed test split")
-    run.add_argument("--repeats", type=int, metavar="N", help="train N runs of the spec with other seeds (initial "
-                     "weights; the same split), as one group, and summarise how their scores vary")  # fmt: skip
-    run.add_argument("--vary-split", action="store_true", help="with --repeats: a new split for each repeat too")
-    run.add_argument("--executor", choices=("local", "process", "ray"), help="with --repeats: where they train "
-                     "(default: local)")  # fmt: skip
-    run.add_argument("--workers", type=int, help="with --repeats and --executor process or ray (default: 2)")
-    run.add_argument("--address", metavar="RAY_ADDRESS", help="with --repeats --executor ray: a running cluster")
-    run.add_argument("--json", action="store_true", help="print the result as JSON")
-    run.add_argument("--quiet", action="store_true", help="print only the summary")
+                     "say)"))  # fmt: skip
+    run.add_argument("--test", action="store_true", help=_("also evaluate once on the sealed test split"))
+    run.add_argument("--repeats", type=int, metavar="N", help=_("train N runs of the spec with other seeds (initial "
+                     "weights; the same split), as one group, and summarise how their scores vary"))  # fmt: skip
+    run.add_argument("--vary-split", action="store_true", help=_("with --repeats: a new split for each repeat too"))
+    run.add_argument("--executor", choices=("local", "process", "ray"), help=_("with --repeats: where they train "
+                     "(default: local)"))  # fmt: skip
+    run.add_argument("--workers", type=int, help=_("with --repeats and --executor process or ray (default: 2)"))
+    run.add_argument("--address", metavar="RAY_ADDRESS", help=_("with --repeats --executor ray: a running cluster"))
+    run.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    run.add_argument("--quiet", action="store_true", help=_("print only the summary"))
     add_data_dir_option(run)
     add_runs_option(run)
     run.set_defaults(handler=run_run, trains=True)
 
     test = commands.add_parser(
         "test",
-        help="evaluate a run on its sealed test split (counted in the ledger)",
-        description="Evaluate a run's final weights (those EarlyStopping restored, if it did) on its test split "
-        "once, record it in the evaluations ledger, and warn when the test set of that run was already used.",
+        help=_("evaluate a run on its sealed test split (counted in the ledger)"),
+        description=_(
+            "Evaluate a run's final weights (those EarlyStopping restored, if it did) on its test split "
+            "once, record it in the evaluations ledger, and warn when the test set of that run was already used."
+        ),
     )
     add_run_argument(test)
-    test.add_argument("--best", action="store_true", help="use the best-epoch weights (lowest val_loss), not the final")
-    test.add_argument("--json", action="store_true", help="print JSON")
+    test.add_argument(
+        "--best", action="store_true", help=_("use the best-epoch weights (lowest val_loss), not the final")
+    )
+    test.add_argument("--json", action="store_true", help=_("print JSON"))
     add_data_dir_option(test)
     add_runs_option(test)
     test.set_defaults(handler=run_test)
@@ -176,20 +182,24 @@ def run_test(args: argparse.Namespace) -> int:
 
 
 # Measured (`/usr/bin/time fitscope demo --quick`, 2026-12-05: 9.5 s); the README says the same.
-QUICK_DEMO_TIME = "about 10 s on 2 CPU cores"
+QUICK_DEMO_TIME = N_("about 10 s on 2 CPU cores")
 
 
 def add_demo_parser(commands: Any) -> None:
     demo = commands.add_parser(
         "demo",
-        help="run the book's two MNIST experiments and explain them",
-        description="Reproduce the book's two MNIST experiments (the 2-unit sgd model on 700/300 "
-        "images for 1000 epochs, and the 512-unit rmsprop model on all images for 5 epochs), evaluate "
-        "each once on the sealed test set, and explain what happened.",
+        help=_("run the book's two MNIST experiments and explain them"),
+        description=_(
+            "Reproduce the book's two MNIST experiments (the 2-unit sgd model on 700/300 "
+            "images for 1000 epochs, and the 512-unit rmsprop model on all images for 5 epochs), evaluate "
+            "each once on the sealed test set, and explain what happened."
+        ),
     )
-    demo.add_argument("--quick", action="store_true", help=f"fewer epochs (300 and 3): {QUICK_DEMO_TIME}")
+    demo.add_argument(
+        "--quick", action="store_true", help=_("fewer epochs (300 and 3): {time}").format(time=_(QUICK_DEMO_TIME))
+    )
     add_data_dir_option(demo)
-    demo.add_argument("--quiet", action="store_true", help="no progress lines")
+    demo.add_argument("--quiet", action="store_true", help=_("no progress lines"))
     add_runs_option(demo)
     demo.set_defaults(handler=run_demo_command, trains=True)
 

@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .._i18n import STATUS_NAMES, _
+from .._i18n import N_, STATUS_NAMES, _
 from ._output import HelpFormatter, console, print_json
 
-RUNS_HELP = "the run store folder (default: $FITSCOPE_HOME or ./fitscope-runs)"
+RUNS_HELP = N_("the run store folder (default: $FITSCOPE_HOME or ./fitscope-runs)")
 
 
 def add_runs_option(parser: argparse.ArgumentParser, *, help_text: str = RUNS_HELP, uses_store: bool = True) -> None:
@@ -18,7 +18,7 @@ def add_runs_option(parser: argparse.ArgumentParser, *, help_text: str = RUNS_HE
     # SUPPRESS: an option given before the command or a sub-action (`fitscope --runs D
     # runs show X`) is not reset to None by the later parser.
     parser.add_argument("--runs", type=Path, metavar="DIR", default=argparse.SUPPRESS,
-                        help=help_text if uses_store else argparse.SUPPRESS)  # fmt: skip
+                        help=_(help_text) if uses_store else argparse.SUPPRESS)  # fmt: skip
     if uses_store:
         parser.set_defaults(uses_store=True)
 
@@ -31,34 +31,34 @@ def runs_option(args: argparse.Namespace) -> str:
     return f" --runs {shlex.quote(str(runs))}" if runs else ""
 
 
-RUN_IDS_HELP = "run ids (unique prefixes are enough; `last` is the most recent run)"
+RUN_IDS_HELP = N_("run ids (unique prefixes are enough; `last` is the most recent run)")
 
 
 def add_run_argument(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
     """The ``RUN`` positional every per-run command takes."""
     parser.add_argument("run", nargs="?" if optional else None, metavar="RUN",
-                        help="a run id (a unique prefix is enough), or `last` for the most recent run")  # fmt: skip
+                        help=_("a run id (a unique prefix is enough), or `last` for the most recent run"))  # fmt: skip
 
 
-SPEC_HELP = "a YAML experiment spec, or a spec fitscope ships: book_toy, book_full, digits_quick"
+SPEC_HELP = N_("a YAML experiment spec, or a spec fitscope ships: book_toy, book_full, digits_quick")
 
 
 def add_spec_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spec", type=Path, metavar="SPEC.yaml", help=SPEC_HELP)
+    parser.add_argument("spec", type=Path, metavar="SPEC.yaml", help=_(SPEC_HELP))
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:
     """``--set key.path=value``, repeatable: overrides for a spec (run, cv, tune)."""
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
-                        help="override a spec value, e.g. fit.epochs=5 (repeatable)")  # fmt: skip
+                        help=_("override a spec value, e.g. fit.epochs=5 (repeatable)"))  # fmt: skip
 
 
-DATA_DIR_HELP = "the folder holding the built-in datasets' files, e.g. mnist.npz (default: $FITSCOPE_DATA)"
+DATA_DIR_HELP = N_("the folder holding the built-in datasets' files, e.g. mnist.npz (default: $FITSCOPE_DATA)")
 
 
 def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
     """``--data-dir DIR``: where the spec's built-in dataset lies (the spec's ``data.data_dir``)."""
-    parser.add_argument("--data-dir", type=Path, metavar="DIR", help=DATA_DIR_HELP)
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help=_(DATA_DIR_HELP))
 
 
 def spec_overrides(args: argparse.Namespace) -> list[str]:
@@ -76,7 +76,7 @@ def open_store(args: argparse.Namespace) -> Any:
     return Store(getattr(args, "runs", None), readonly=True)
 
 
-GROUP_HELP = (
+GROUP_HELP = N_(
     "a group id (cv, tune, learning-curve and run --repeats print it; a unique prefix is enough; `last` is "
     "the most recent)"
 )
@@ -90,114 +90,127 @@ def runs_of_group(store: Any, group: str) -> list[Any]:
 def add_parser(commands: Any) -> None:
     runs = commands.add_parser(
         "runs",
-        help="list recorded runs; show or remove them",
-        description="List the runs in the store (id, name, status, epochs, best validation metric), filtered and "
-        "sorted in the store: --where takes an expression over the fields name, status, group, kind, backend, seed, "
-        "note, started, ended, split, epochs, params.KEY (a recorded parameter), best.METRIC (its best value over "
-        "the epochs: the lowest loss, the highest accuracy), final.METRIC (its last epoch's) and tags ('x' in tags), "
-        "joined by and, or, not.",
-        epilog="examples:\n  fitscope runs\n  fitscope runs --group GROUP    # the folds or trials of one cv/tune\n"
-        '  fitscope runs --where "params.model[0].Dense.units >= 16 and best.val_accuracy > 0.5" '
-        "--sort -best.val_accuracy\n"
-        "  fitscope runs --where \"'baseline' in tags\" --columns name,params.batch_size,final.val_loss\n"
-        '  fitscope runs tag RUN baseline   # and runs untag, runs note RUN "text"\n'
-        "  fitscope runs --last 10       # the ten most recent\n  fitscope runs groups          # every cv and tune\n"
-        "  fitscope runs show 20261128-1012 --json\n  fitscope runs rm RUN [RUN ...]\n"
-        "  fitscope runs rm --group GROUP",
+        help=_("list recorded runs; show or remove them"),
+        description=_(
+            "List the runs in the store (id, name, status, epochs, best validation metric), filtered and "
+            "sorted in the store: --where takes an expression over the fields name, status, group, "
+            "kind, backend, seed, "
+            "note, started, ended, split, epochs, params.KEY (a recorded parameter), best.METRIC (its best value over "
+            "the epochs: the lowest loss, the highest accuracy), final.METRIC (its last epoch's) "
+            "and tags ('x' in tags), "
+            "joined by and, or, not."
+        ),
+        epilog=_(
+            "examples:\n  fitscope runs\n  fitscope runs --group GROUP    # the folds or trials of one cv/tune\n"
+            '  fitscope runs --where "params.model[0].Dense.units >= 16 and best.val_accuracy > 0.5" '
+            "--sort -best.val_accuracy\n"
+            "  fitscope runs --where \"'baseline' in tags\" --columns name,params.batch_size,final.val_loss\n"
+            '  fitscope runs tag RUN baseline   # and runs untag, runs note RUN "text"\n'
+            "  fitscope runs --last 10       # the ten most recent\n  fitscope runs groups          "
+            "# every cv and tune\n"
+            "  fitscope runs show 20261128-1012 --json\n  fitscope runs rm RUN [RUN ...]\n"
+            "  fitscope runs rm --group GROUP"
+        ),
         formatter_class=HelpFormatter,
     )
     add_runs_option(runs)
-    runs.add_argument("--group", help=f"only the runs of this group: {GROUP_HELP}")
+    runs.add_argument("--group", help=_("only the runs of this group: {what}").format(what=_(GROUP_HELP)))
     runs.add_argument("--last", type=int, metavar="N",
-                      help="only N runs: the N most recent (with --sort, the first N in its order)")  # fmt: skip
-    runs.add_argument("--where", metavar="EXPR", help="only the runs for which EXPR holds (see above)")
+                      help=_("only N runs: the N most recent (with --sort, the first N in its order)"))  # fmt: skip
+    runs.add_argument("--where", metavar="EXPR", help=_("only the runs for which EXPR holds (see above)"))
     runs.add_argument("--sort", metavar="KEY[,KEY...]",
-                      help="sort by these fields, - first for descending (-best.val_accuracy); default: when "
-                      "started")  # fmt: skip
+                      help=_("sort by these fields, - first for descending (-best.val_accuracy); default: when "
+                      "started"))  # fmt: skip
     runs.add_argument("--columns", metavar="FIELD[,FIELD...]",
-                      help="the columns beside the run id (default: name, status, epochs, best val)")  # fmt: skip
-    runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+                      help=_("the columns beside the run id (default: name, status, epochs, best val)"))  # fmt: skip
+    runs.add_argument("--json", action="store_true", help=_("print JSON instead of a table"))
     runs.add_argument("--ids", action="store_true",
-                      help="print only the run ids, one a line (for scripts and shell completion)")  # fmt: skip
+                      help=_("print only the run ids, one a line (for scripts and shell completion)"))  # fmt: skip
     runs.set_defaults(handler=run_list)
     actions = runs.add_subparsers(dest="runs_command", metavar="ACTION")
     show = actions.add_parser(
-        "show", help="params, split manifest, per-epoch table and evaluations of a run",
-        description="Show one run: its parameters, split, epochs (the last 20 unless --tail or --epochs says "
-        "otherwise) and the evaluations ledger. --json gives everything, every epoch included.",
+        "show", help=_("params, split manifest, per-epoch table and evaluations of a run"),
+        description=_("Show one run: its parameters, split, epochs (the last 20 unless --tail or --epochs says "
+        "otherwise) and the evaluations ledger. --json gives everything, every epoch included."),
     )  # fmt: skip
     add_run_argument(show)
     add_runs_option(show)
     which = show.add_mutually_exclusive_group()
-    which.add_argument("--tail", type=_positive, metavar="N", help="the last N epochs (default: 20)")
-    which.add_argument("--epochs", type=_epoch_range, metavar="A:B", help="epochs A to B-1, as Python slices them "
-                       "(A: or :B too)")  # fmt: skip
-    show.add_argument("--json", action="store_true", help="print JSON")
+    which.add_argument("--tail", type=_positive, metavar="N", help=_("the last N epochs (default: 20)"))
+    which.add_argument("--epochs", type=_epoch_range, metavar="A:B", help=_("epochs A to B-1, as Python slices them "
+                       "(A: or :B too)"))  # fmt: skip
+    show.add_argument("--json", action="store_true", help=_("print JSON"))
     show.set_defaults(handler=run_show)
     groups = actions.add_parser(
-        "groups", help="the cv and tune groups: their ids, runs and when they ran",
-        description="List the store's cross-validation and search groups, the oldest first: each id (what "
-        "`runs --group`, `plot --group` and `runs rm --group` take), its runs by status, and when it ran.",
+        "groups", help=_("the cv and tune groups: their ids, runs and when they ran"),
+        description=_("List the store's cross-validation and search groups, the oldest first: each id (what "
+        "`runs --group`, `plot --group` and `runs rm --group` take), its runs by status, and when it ran."),
     )  # fmt: skip
     add_runs_option(groups)
-    groups.add_argument("--json", action="store_true", help="print JSON")
+    groups.add_argument("--json", action="store_true", help=_("print JSON"))
     groups.set_defaults(handler=run_groups)
     rm = actions.add_parser(
-        "rm", help="delete runs' records and folders", formatter_class=HelpFormatter,
-        description="Delete the runs' records and folders: all of them, or none when one is unknown or "
-        "still trained by another process.",
-        epilog="examples:\n  fitscope runs rm RUN\n  fitscope runs rm RUN1 RUN2\n"
-        "  fitscope runs rm --group GROUP    # every fold or trial of one cv/tune",
+        "rm", help=_("delete runs' records and folders"), formatter_class=HelpFormatter,
+        description=_("Delete the runs' records and folders: all of them, or none when one is unknown or "
+        "still trained by another process."),
+        epilog=_("examples:\n  fitscope runs rm RUN\n  fitscope runs rm RUN1 RUN2\n"
+        "  fitscope runs rm --group GROUP    # every fold or trial of one cv/tune"),
     )  # fmt: skip
-    rm.add_argument("run", nargs="*", metavar="RUN", help=RUN_IDS_HELP)
-    rm.add_argument("--group", help=f"every run of this group: {GROUP_HELP}")
-    rm.add_argument("--force", action="store_true", help="remove runs even when the process recorded as training "
-                    "them looks alive (you know it is gone: its machine was switched off, say)")  # fmt: skip
+    rm.add_argument("run", nargs="*", metavar="RUN", help=_(RUN_IDS_HELP))
+    rm.add_argument("--group", help=_("every run of this group: {what}").format(what=_(GROUP_HELP)))
+    rm.add_argument("--force", action="store_true", help=_("remove runs even when the process recorded as training "
+                    "them looks alive (you know it is gone: its machine was switched off, say)"))  # fmt: skip
     add_runs_option(rm)
     rm.set_defaults(handler=run_rm)
-    for action, verb, text in (("tag", "add", "label runs to find them again (--where \"'TAG' in tags\")"),
-                               ("untag", "take off", "take tags off a run")):  # fmt: skip
-        tagging = actions.add_parser(action, help=text, description=f"{verb.capitalize()} tags: a word or a few "
-                                     "words each, shown by runs show and the report, found by --where.")  # fmt: skip
+    tag_texts = {
+        "tag": (_("label runs to find them again (--where \"'TAG' in tags\")"), _("the tags to add"),
+                _("Add tags: a word or a few words each, shown by runs show and the report, found by --where.")),
+        "untag": (_("take tags off a run"), _("the tags to take off"),
+                  _("Take tags off: a word or a few words each, shown by runs show and the report, found by --where.")),
+    }  # fmt: skip
+    for action, (text, tags_help, description) in tag_texts.items():
+        tagging = actions.add_parser(action, help=text, description=description)
         add_run_argument(tagging)
-        tagging.add_argument("tags", nargs="+", metavar="TAG", help=f"the tags to {verb}")
+        tagging.add_argument("tags", nargs="+", metavar="TAG", help=tags_help)
         add_runs_option(tagging)
         tagging.set_defaults(handler=run_tag, untag=action == "untag")
     export = actions.add_parser(
-        "export", help="write runs to a CSV, JSON or Parquet file", formatter_class=HelpFormatter,
-        description="Write the runs (all, or those --where selects) as a table: one row per run with its "
+        "export", help=_("write runs to a CSV, JSON or Parquet file"), formatter_class=HelpFormatter,
+        description=_("Write the runs (all, or those --where selects) as a table: one row per run with its "
         "parameters (params.KEY columns), each metric's best and final value (best.METRIC, final.METRIC), status, "
         "group, tags, note and split hash; or with --epochs one row per run and epoch. Parquet needs pandas and "
-        "pyarrow (pip install 'fitscope[export]'); from Python, Store(...).to_dataframe() gives the same table.",
-        epilog="examples:\n  fitscope runs export -o runs.csv\n"
-        "  fitscope runs export --where \"'baseline' in tags\" --epochs -o curves.parquet",
+        "pyarrow (pip install 'fitscope[export]'); from Python, Store(...).to_dataframe() gives the same table."),
+        epilog=_("examples:\n  fitscope runs export -o runs.csv\n"
+        "  fitscope runs export --where \"'baseline' in tags\" --epochs -o curves.parquet"),
     )  # fmt: skip
-    export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="the file to write")
+    export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help=_("the file to write"))
     export.add_argument("--format", choices=("csv", "json", "parquet"),
-                        help="the file's format (default: its suffix's)")  # fmt: skip
-    export.add_argument("--epochs", action="store_true", help="one row per run and epoch (long form)")
-    export.add_argument("--where", metavar="EXPR", help="only the runs for which EXPR holds (as `runs --where`)")
-    export.add_argument("--sort", metavar="KEY[,KEY...]", help="the rows' order (as `runs --sort`)")
-    export.add_argument("--group", help=f"only the runs of this group: {GROUP_HELP}")
+                        help=_("the file's format (default: its suffix's)"))  # fmt: skip
+    export.add_argument("--epochs", action="store_true", help=_("one row per run and epoch (long form)"))
+    export.add_argument("--where", metavar="EXPR", help=_("only the runs for which EXPR holds (as `runs --where`)"))
+    export.add_argument("--sort", metavar="KEY[,KEY...]", help=_("the rows' order (as `runs --sort`)"))
+    export.add_argument("--group", help=_("only the runs of this group: {what}").format(what=_(GROUP_HELP)))
     add_runs_option(export)
     export.set_defaults(handler=run_export)
-    note = actions.add_parser("note", help="write a note on a run (\"\" removes it)",
-                              description="Set a run's note, shown by runs show and the report, found by --where "
-                              "(note == '...').")  # fmt: skip
+    note = actions.add_parser("note", help=_("write a note on a run (\"\" removes it)"),
+                              description=_("Set a run's note, shown by runs show and the report, found by --where "
+                              "(note == '...')."))  # fmt: skip
     add_run_argument(note)
-    note.add_argument("text", metavar="TEXT", help='the note ("" removes it)')
+    note.add_argument("text", metavar="TEXT", help=_('the note ("" removes it)'))
     add_runs_option(note)
     note.set_defaults(handler=run_note)
 
     board = commands.add_parser(
         "board",
-        help="start TensorBoard on the store's event files",
-        description="Serve TensorBoard on every run's event files and print its URL and the "
-        "equivalent `tensorboard --logdir` command.",
+        help=_("start TensorBoard on the store's event files"),
+        description=_(
+            "Serve TensorBoard on every run's event files and print its URL and the "
+            "equivalent `tensorboard --logdir` command."
+        ),
     )
     add_runs_option(board)
-    board.add_argument("--port", type=int, default=6006, help="port to serve on (default: 6006; 0 picks a free one)")
-    board.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    board.add_argument("--port", type=int, default=6006, help=_("port to serve on (default: 6006; 0 picks a free one)"))
+    board.add_argument("--host", default="127.0.0.1", help=_("address to bind (default: 127.0.0.1)"))
     board.set_defaults(handler=run_board)
 
 

@@ -17,121 +17,145 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
         "--executor",
         choices=("local", "process", "ray"),
         default="local",
-        help="local: one after another here; process: a pool of worker processes; ray: a Ray cluster",
+        help=_("local: one after another here; process: a pool of worker processes; ray: a Ray cluster"),
     )
-    parser.add_argument("--workers", type=int, default=2, help="parallel workers, one CPU core each (default: 2)")
-    parser.add_argument("--address", metavar="RAY_ADDRESS", help="a running Ray cluster (with --executor ray)")
+    parser.add_argument("--workers", type=int, default=2, help=_("parallel workers, one CPU core each (default: 2)"))
+    parser.add_argument("--address", metavar="RAY_ADDRESS", help=_("a running Ray cluster (with --executor ray)"))
     add_set_option(parser)
     add_data_dir_option(parser)
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     add_runs_option(parser)  # fmt: skip
 
 
-def _group_by_option(parser: argparse.ArgumentParser, when: str) -> None:
-    parser.add_argument("--group-by", metavar="COLUMN",
-                        help=f"{when}the spec's data.group_column (a CSV column or an .npz array): samples of one "
-                             "group stay in one fold")  # fmt: skip
+def _group_by_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--group-by", metavar="COLUMN", help=help_text)
 
 
 def add_parser(commands: Any) -> None:
     cv = commands.add_parser(
         "cv",
-        help="k-fold cross-validation of a spec (a fresh model per fold)",
-        description="Cross-validate a spec: each fold trains a freshly built model, is recorded as its own run "
-        "in one group, and the test split stays untouched. Prints per-fold and mean ± std metrics, the verdict "
-        "of the folds' mean curves, and how far one validation split alone could have misled.",
-        epilog="example:\n  fitscope cv digits_quick --folds 5 --stratify --executor process --workers 2",
+        help=_("k-fold cross-validation of a spec (a fresh model per fold)"),
+        description=_(
+            "Cross-validate a spec: each fold trains a freshly built model, is recorded as its own run "
+            "in one group, and the test split stays untouched. Prints per-fold and mean ± std metrics, the verdict "
+            "of the folds' mean curves, and how far one validation split alone could have misled."
+        ),
+        epilog=_("example:\n  fitscope cv digits_quick --folds 5 --stratify --executor process --workers 2"),
         formatter_class=HelpFormatter,
     )
     add_spec_argument(cv)
-    cv.add_argument("--folds", type=int, required=True, metavar="K", help="number of folds (2 or more)")
-    cv.add_argument("--stratify", action="store_true", help="keep class shares in every fold")
-    _group_by_option(cv, "")
+    cv.add_argument("--folds", type=int, required=True, metavar="K", help=_("number of folds (2 or more)"))
+    cv.add_argument("--stratify", action="store_true", help=_("keep class shares in every fold"))
+    _group_by_option(
+        cv, _("the spec's data.group_column (a CSV column or an .npz array): samples of one group stay in one fold")
+    )
     _executor_options(cv)
     cv.set_defaults(handler=run_cv, trains=True)
 
     tune = commands.add_parser(
         "tune",
-        help="grid or random hyperparameter search, selected on validation or by CV",
-        description="Search spec values: every trial is a recorded run in one group; the table ranks them by the "
-        "selection metric and names the winner, and says how much the winning score can be trusted (how many "
-        "configurations the split has judged, its sampling noise). The test set is used only with --test-best, once.",
-        epilog="examples:\n"
-        "  # the book's toy model over hidden units and optimizer\n"
-        "  fitscope tune book_toy --param 'model[0].Dense.units=2,32,512' \\\n"
-        "      --param compile.optimizer=sgd,rmsprop --set fit.epochs=100 --executor process\n"
-        "  # learning rates of the spec's optimizer (adam), chosen by 5-fold CV\n"
-        "  fitscope tune digits_quick --select cv \\\n"
-        "      --param compile.optimizer.adam.learning_rate=1e-3,1e-2,1e-1\n"
-        "  # values are YAML: two whole layers\n"
-        "  fitscope tune digits_quick --param 'model[0]={Dense: {units: 8}},{Dense: {units: 64}}'",
+        help=_("grid or random hyperparameter search, selected on validation or by CV"),
+        description=_(
+            "Search spec values: every trial is a recorded run in one group; the table ranks them by the "
+            "selection metric and names the winner, and says how much the winning score can be trusted (how many "
+            "configurations the split has judged, its sampling noise). The test set is used only "
+            "with --test-best, once."
+        ),
+        epilog=_(
+            "examples:\n"
+            "  # the book's toy model over hidden units and optimizer\n"
+            "  fitscope tune book_toy --param 'model[0].Dense.units=2,32,512' \\\n"
+            "      --param compile.optimizer=sgd,rmsprop --set fit.epochs=100 --executor process\n"
+            "  # learning rates of the spec's optimizer (adam), chosen by 5-fold CV\n"
+            "  fitscope tune digits_quick --select cv \\\n"
+            "      --param compile.optimizer.adam.learning_rate=1e-3,1e-2,1e-1\n"
+            "  # values are YAML: two whole layers\n"
+            "  fitscope tune digits_quick --param 'model[0]={Dense: {units: 8}},{Dense: {units: 64}}'"
+        ),
         formatter_class=HelpFormatter,
     )
     add_spec_argument(tune)
     tune.add_argument("--param", dest="params", action="append", default=[], metavar="KEY.PATH=V1,V2",
-                      help="a value list to search (repeatable)")  # fmt: skip
+                      help=_("a value list to search (repeatable)"))  # fmt: skip
     tune.add_argument(
         "--search",
         dest="method",
         choices=("grid", "random", "tpe"),
         default="grid",
-        help="grid (default), random, or tpe: Optuna's TPE sampler proposes each batch of trials from the scores "
-        "of those before (pip install 'fitscope[optuna]')",
+        help=_(
+            "grid (default), random, or tpe: Optuna's TPE sampler proposes each batch of trials from the scores "
+            "of those before (pip install 'fitscope[optuna]')"
+        ),
     )  # (dest: the name search() gives it, for error messages)
-    tune.add_argument("--trials", type=int, help="configurations to draw with --search random or tpe")
-    tune.add_argument("--select", choices=("val", "cv"), default="val", help="score on the validation split or by CV")
-    tune.add_argument("--folds", type=int, metavar="K", help="folds with --select cv (default: 5)")
-    tune.add_argument("--stratify", action="store_true", help="stratified folds with --select cv")
-    _group_by_option(tune, "with --select cv: ")
+    tune.add_argument("--trials", type=int, help=_("configurations to draw with --search random or tpe"))
+    tune.add_argument(
+        "--select", choices=("val", "cv"), default="val", help=_("score on the validation split or by CV")
+    )
+    tune.add_argument("--folds", type=int, metavar="K", help=_("folds with --select cv (default: 5)"))
+    tune.add_argument("--stratify", action="store_true", help=_("stratified folds with --select cv"))
+    _group_by_option(
+        tune,
+        _(
+            "with --select cv: the spec's data.group_column (a CSV column or an .npz array): "
+            "samples of one group stay in one fold"
+        ),
+    )
     tune.add_argument(
         "--metric",
         default="val_loss",
-        help="selection metric: a validation metric the spec reports, e.g. val_accuracy (default: val_loss)",
+        help=_("selection metric: a validation metric the spec reports, e.g. val_accuracy (default: val_loss)"),
     )
-    tune.add_argument("--seed", type=int, default=0, help="seed for --search random or tpe (default: 0)")
-    tune.add_argument("--repeats", type=int, metavar="N", help="with --select val: train each configuration N "
-                      "times (other initial weights) and rank by the mean")  # fmt: skip
+    tune.add_argument("--seed", type=int, default=0, help=_("seed for --search random or tpe (default: 0)"))
+    tune.add_argument("--repeats", type=int, metavar="N", help=_("with --select val: train each configuration N "
+                      "times (other initial weights) and rank by the mean"))  # fmt: skip
     tune.add_argument("--prune", action="store_true",
-                      help="stop hopeless trials early: a NaN or diverging loss at once, and at rungs of growing "
+                      help=_("stop hopeless trials early: a NaN or diverging loss at once, and at rungs of growing "
                       "epochs all but the best quarter of the trials so far (asynchronous successive halving); "
-                      "pruned trials are recorded as pruned")  # fmt: skip
+                      "pruned trials are recorded as pruned"))  # fmt: skip
     tune.add_argument("--prune-grace", type=int, metavar="E",
-                      help="with --prune: the first rung's epochs (default: fit.epochs / F³, at least 1)")  # fmt: skip
+                      help=_("with --prune: the first rung's epochs (default: fit.epochs / F³, at "
+                             "least 1)"))  # fmt: skip
     tune.add_argument("--prune-reduction", type=int, metavar="F",
-                      help="with --prune: keep the best 1/F at each rung, the next rung F times as many epochs "
-                      "(default: 4)")  # fmt: skip
+                      help=_("with --prune: keep the best 1/F at each rung, the next rung F times as many epochs "
+                      "(default: 4)"))  # fmt: skip
     tune.add_argument("--refit", action="store_true",
-                      help="train the winner once more on training + validation data, for the epochs its validation "
-                      "loss took to reach its lowest: a run of its own, the one --test-best evaluates")  # fmt: skip
-    tune.add_argument("--test-best", action="store_true", help="evaluate the winner once on the sealed test set")
+                      help=_("train the winner once more on training + validation data, for the epochs its validation "
+                      "loss took to reach its lowest: a run of its own, the one --test-best evaluates"))  # fmt: skip
+    tune.add_argument("--test-best", action="store_true", help=_("evaluate the winner once on the sealed test set"))
     _executor_options(tune)
     tune.set_defaults(handler=run_tune, trains=True)
 
     curve = commands.add_parser(
         "learning-curve",
-        help="would more data help? train the spec on growing subsets of its training data",
-        description="Train the spec at each training-set size (nested subsets of its training part, drawn with the "
-        "spec's seed; the validation part stays the same), each a recorded run in one group with a fresh model, "
-        "and say whether more data is likely to help (Ng: variance) or not (bias). With --folds each size is "
-        "cross-validated, with --repeats drawn several times; the errors are those of each run's best epoch.",
-        epilog="examples:\n"
-        "  fitscope learning-curve book_toy --sizes 100,200,400,700 --folds 3 --set fit.epochs=300\n"
-        "  fitscope learning-curve digits_quick --steps 4 --repeats 3 --executor process -o curve.png",
+        help=_("would more data help? train the spec on growing subsets of its training data"),
+        description=_(
+            "Train the spec at each training-set size (nested subsets of its training part, drawn with the "
+            "spec's seed; the validation part stays the same), each a recorded run in one group with a fresh model, "
+            "and say whether more data is likely to help (Ng: variance) or not (bias). With --folds each size is "
+            "cross-validated, with --repeats drawn several times; the errors are those of each run's best epoch."
+        ),
+        epilog=_(
+            "examples:\n"
+            "  fitscope learning-curve book_toy --sizes 100,200,400,700 --folds 3 --set fit.epochs=300\n"
+            "  fitscope learning-curve digits_quick --steps 4 --repeats 3 --executor process -o curve.png"
+        ),
         formatter_class=HelpFormatter,
     )
     add_spec_argument(curve)
     sizes = curve.add_mutually_exclusive_group()
-    sizes.add_argument("--sizes", type=_sizes, metavar="N,N,...", help="training-set sizes (two or more)")
+    sizes.add_argument("--sizes", type=_sizes, metavar="N,N,...", help=_("training-set sizes (two or more)"))
     sizes.add_argument("--steps", type=int, metavar="S",
-                       help="this many sizes from a tenth of the training part to all of it (default: 5)")  # fmt: skip
+                       help=_("this many sizes from a tenth of the training part to all of it "
+                              "(default: 5)"))  # fmt: skip
     draws = curve.add_mutually_exclusive_group()
-    draws.add_argument("--folds", type=int, metavar="K", help="cross-validate each size with K folds")
+    draws.add_argument("--folds", type=int, metavar="K", help=_("cross-validate each size with K folds"))
     draws.add_argument("--repeats", type=int, metavar="R",
-                       help="draw each size R times from one split (other samples and initial weights)")  # fmt: skip
-    curve.add_argument("--stratify", action="store_true", help="stratified folds with --folds")
+                       help=_("draw each size R times from one split (other samples and initial weights)"))  # fmt: skip
+    curve.add_argument("--stratify", action="store_true", help=_("stratified folds with --folds"))
     curve.add_argument("--human-error", type=float, metavar="E",
-                       help="the desired (human-level) error, 0..1 (default: the dataset's published one)")  # fmt: skip
-    curve.add_argument("-o", "--output", metavar="FILE", help="also draw the figure into FILE (.png, .svg, .pdf)")
+                       help=_("the desired (human-level) error, 0..1 (default: the dataset's "
+                              "published one)"))  # fmt: skip
+    curve.add_argument("-o", "--output", metavar="FILE", help=_("also draw the figure into FILE (.png, .svg, .pdf)"))
     _executor_options(curve)
     curve.set_defaults(handler=run_learning_curve, trains=True)
 

@@ -39,57 +39,63 @@ def parse_pair(text: str) -> tuple[int | float, int | float]:
 def add_dataset_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dataset", required=True, metavar="NAME|PATH",
-        help="mnist, fashion_mnist, digits, or a .npz / .csv file or IDX folder",
+        help=_("mnist, fashion_mnist, digits, or a .npz / .csv file or IDX folder"),
     )  # fmt: skip
-    parser.add_argument("--data-dir", type=Path, help="folder holding mnist.npz etc. (default: $FITSCOPE_DATA)")
-    parser.add_argument("--label", default="label", help="label column of a CSV file (default: label)")
+    parser.add_argument("--data-dir", type=Path, help=_("folder holding mnist.npz etc. (default: $FITSCOPE_DATA)"))
+    parser.add_argument("--label", default="label", help=_("label column of a CSV file (default: label)"))
     parser.add_argument("--task", choices=("classification", "regression"), default="classification",
-                        help="regression: the labels are numbers to predict, not classes (no class counts, "
-                        "no stratify)")  # fmt: skip
+                        help=_("regression: the labels are numbers to predict, not classes (no class counts, "
+                        "no stratify)"))  # fmt: skip
 
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "split",
-        help="split a dataset into train/val/test (or folds) and audit it",
-        description="Split a dataset reproducibly and audit the parts: sizes, class counts, "
-        "exact duplicates within and across parts, class balance.",
-        epilog="The book's split (validation = last 10000 training images, 700/300 drawn):\n"
-        "  fitscope split --dataset mnist --val 10000 --no-shuffle --test provided "
-        "--subsample 700,300 --seed 3",
+        help=_("split a dataset into train/val/test (or folds) and audit it"),
+        description=_(
+            "Split a dataset reproducibly and audit the parts: sizes, class counts, "
+            "exact duplicates within and across parts, class balance."
+        ),
+        epilog=_(
+            "The book's split (validation = last 10000 training images, 700/300 drawn):\n"
+            "  fitscope split --dataset mnist --val 10000 --no-shuffle --test provided "
+            "--subsample 700,300 --seed 3"
+        ),
         formatter_class=HelpFormatter,
     )
     add_dataset_options(parser)
     add_runs_option(parser, uses_store=False)
     parser.add_argument(
-        "--val", default="0.2", metavar="N|F", help="validation size: a count or a fraction (default: 0.2)"
+        "--val", default="0.2", metavar="N|F", help=_("validation size: a count or a fraction (default: 0.2)")
     )
     parser.add_argument(
         "--test", default="0", metavar="N|F|provided",
-        help="test size: a count, a fraction, 0, or 'provided' for the dataset's own test set (default: 0)",
+        help=_("test size: a count, a fraction, 0, or 'provided' for the dataset's own test set (default: 0)"),
     )  # fmt: skip
     parser.add_argument(
         "--shuffle", action=argparse.BooleanOptionalAction, default=True,
-        help="shuffle before splitting (default: on); unshuffled, validation is the last samples",
+        help=_("shuffle before splitting (default: on); unshuffled, validation is the last samples"),
     )  # fmt: skip
-    parser.add_argument("--stratify", action="store_true", help="keep class shares equal in every part")
-    parser.add_argument("--seed", type=int, help="random seed (default: drawn and recorded in the manifest)")
-    parser.add_argument("--subsample", metavar="TRAIN,VAL", help="draw this many training and validation samples")
+    parser.add_argument("--stratify", action="store_true", help=_("keep class shares equal in every part"))
+    parser.add_argument("--seed", type=int, help=_("random seed (default: drawn and recorded in the manifest)"))
+    parser.add_argument("--subsample", metavar="TRAIN,VAL", help=_("draw this many training and validation samples"))
     parser.add_argument(
         "--replace",
         action="store_true",
-        help="draw the subsample with replacement (as the book's np.random.choice)",
+        help=_("draw the subsample with replacement (as the book's np.random.choice)"),
     )
-    parser.add_argument("--folds", type=int, metavar="K", help="k-fold cross-validation splits instead of one holdout")
+    parser.add_argument(
+        "--folds", type=int, metavar="K", help=_("k-fold cross-validation splits instead of one holdout")
+    )
     parser.add_argument(
         "--target", metavar="NAME|PATH",
-        help="Ng's train-dev split: the data the model will meet (dev = --val of it, test = the rest); "
-        "--dataset gives train and train-dev",
+        help=_("Ng's train-dev split: the data the model will meet (dev = --val of it, test = the rest); "
+        "--dataset gives train and train-dev"),
     )  # fmt: skip
     parser.add_argument(
-        "--train-dev", metavar="N|F", help="with --target: the train-dev part of --dataset (default: 0.1)"
+        "--train-dev", metavar="N|F", help=_("with --target: the train-dev part of --dataset (default: 0.1)")
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument("--json", action="store_true", help=_("print JSON instead of tables"))
     parser.set_defaults(handler=run_split)
 
 
