@@ -54,6 +54,11 @@ def test_bash_completes_commands_options_choices_and_run_ids(
     assert _bash_complete(script, folder, "fitscope", "export", "mlflow", "--tr") == ["--tracking-uri"]
     assert _bash_complete(script, folder, "fitscope", "--lang", "") == ["en", "ko"]
     assert _bash_complete(script, folder, "fitscope", "runs", "show", "") == ["last", *ids]
+    other = Store(folder / "elsewhere")  # a store named on the line: its runs, before or after the command
+    elsewhere = other.start_run(name="third", params={}).run_id
+    other.close()
+    for words in (["--runs", "elsewhere", "runs", "show"], ["runs", "show", "--runs", "~/elsewhere"]):
+        assert _bash_complete(script, folder, "fitscope", *words, "") == ["last", elsewhere], words
     assert _bash_complete(script, folder, "fitscope", "predict", ids[1][:-2]) == [ids[1]]
     (folder / "mine.yaml").write_text("name: mine\n")
     assert _bash_complete(script, folder, "fitscope", "run", "mi") == ["mine.yaml"]
@@ -79,6 +84,28 @@ def test_zsh_takes_the_script_from_fpath_or_by_eval(tmp_path: Path, capsys: pyte
                                stdin=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
                                timeout=120)  # fmt: skip
         assert (found.returncode, found.stdout.strip()) == (0, registered), found.stderr
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="needs zsh (Debian's zsh package)")
+def test_zsh_offers_the_run_ids_of_the_store_the_line_names(
+    store_with_runs: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, ids = store_with_runs
+    other = Store(folder / "elsewhere")
+    elsewhere = other.start_run(name="third", params={}).run_id
+    other.close()
+    (folder / "_fitscope").write_text(_script("zsh", capsys))
+    bin_dir = Path(sys.executable).parent
+    for words, offered in (("fitscope runs show ''", ["last", *ids]),
+                           ("fitscope --runs elsewhere runs show ''", ["last", elsewhere]),
+                           ("fitscope runs show --runs=~/elsewhere ''", ["last", elsewhere])):  # fmt: skip
+        # The script's run-id function, with `compadd` printing what it is given (no terminal needed).
+        program = (f"autoload -Uz compinit; compinit -u -D; eval \"$(<{folder}/_fitscope)\"; "
+                   f"words=({words}); compadd() {{ print -l -- ${{(P)2}} }}; _fitscope_run_ids")  # fmt: skip
+        found = subprocess.run(["zsh", "-f", "-c", program], capture_output=True, text=True, cwd=folder,
+                               stdin=subprocess.DEVNULL, timeout=120,
+                               env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(folder)})  # fmt: skip
+        assert (found.returncode, found.stdout.split()) == (0, offered), found.stderr
 
 
 def test_an_unknown_shell_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -44,9 +44,40 @@ def run_completion(args: argparse.Namespace) -> int:
     return 0
 
 
+# `last` and the store's run ids, asked at Tab time; of the store a `--runs DIR` on the line names, if one does.
+_RUN_IDS = {
+    "bash": r"""
+_fitscope_run_ids() {
+  local runs="" i
+  for ((i = 1; i < ${#COMP_WORDS[@]}; i++)); do
+    case "${COMP_WORDS[i]}" in
+      --runs) runs="${COMP_WORDS[i + 1]}"; [[ $runs == "=" ]] && runs="${COMP_WORDS[i + 2]}" ;;
+      --runs=*) runs="${COMP_WORDS[i]#--runs=}" ;;
+    esac
+  done
+  runs="${runs/#\~/$HOME}"
+  compgen -W "last $(fitscope runs --ids ${runs:+--runs "$runs"} 2>/dev/null)" -- "$1"
+}""",
+    "zsh": r"""
+_fitscope_run_ids() {
+  local runs="" i
+  local -a store ids
+  for ((i = 2; i <= $#words; i++)); do
+    case $words[i] in
+      --runs) runs=$words[i+1] ;;
+      --runs=*) runs=${words[i]#--runs=} ;;
+    esac
+  done
+  [[ -n $runs ]] && store=(--runs ${~runs})
+  ids=(last ${(f)"$(fitscope runs --ids $store 2>/dev/null)"})
+  compadd -a ids
+}""",
+}
+
+
 def _mark_completions(parser: argparse.ArgumentParser, shtab: Any) -> None:
     """Tell shtab which arguments are files, folders and run ids (set here, so that parsing never imports it)."""
-    run_ids = shtab.cmd("echo last; fitscope runs --ids 2>/dev/null")
+    run_ids = {"bash": "_fitscope_run_ids", "zsh": "_fitscope_run_ids", "preamble": _RUN_IDS}
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in dict.fromkeys(action.choices.values()):  # (aliases share a parser)
