@@ -241,3 +241,9 @@ def test_tune_refit_trains_the_winner_on_training_and_validation_data_and_that_r
         "the training and validation data together, so it has no validation metrics to diagnose; diagnose the "
         f"trial it trained again: `fitscope diagnose {winner.run_id}`.\n"
     )
+    assert main(["errors", refit.run_id, "--runs", str(root)]) == 2
+    assert capsys.readouterr().err == (
+        f"fitscope errors: error: run {refit.run_id} is a search's refit: it trained on the training and validation "
+        "data together, so it has no val split; analyse its --split test (a counted look), or the validation errors "
+        "of the trial it trained again.\n"
+    )

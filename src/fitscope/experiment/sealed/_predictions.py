@@ -69,6 +69,13 @@ def run_errors(
     ended = load_ended_model(run, verb="analysed", data_dir=data_dir)
     prepared = ended.prepared
     if split not in prepared.split.parts:
+        if split == "val" and info.trial.get("refit"):
+            raise argument_error(
+                f"run {run.run_id} is a search's refit: it trained on the training and validation data together, so "
+                "it has no val split; analyse its <<split=test>> (a counted look), or the validation errors of the "
+                "trial it trained again.",
+                SpecError,
+            )
         raise SpecError(f"run {run.run_id} has no {split} split.")
     recorded = info.manifest.content_hash.get(split) if info.manifest else None
     if recorded is not None and recorded != prepared.split.manifest.content_hash.get(split):
