@@ -463,6 +463,8 @@ def test_overrides_reach_keyword_arguments_and_name_what_is_wrong(tmp_path: Path
     for override, message in [
         ("model[0].Dense.unit=3", "--set model[0].Dense.unit: `model.0.Dense.unit` is not in the spec; did you mean "
                                   "`model.0.Dense.units`?"),
+        ("units=16", "--set units: `units` is not in the spec; the spec has it at `model[0].Dense.units` and "
+                     "`model[1].Dense.units`"),
         ("fit.epochs={a", "--set fit.epochs: cannot read the value '{a' at line 1, column 3: expected ',' or '}', "
                           "but got '<stream end>'."),
         ("compile.optimizer.sgd=1", "--set compile.optimizer.sgd: `compile.optimizer` is `adam`; set "

@@ -376,6 +376,9 @@ def apply_override(data: Any, override: str, *, option: str = "<<overrides>>") -
                 if close or fields or not is_argument_path(parts[: i + 1]):
                     prefix = ".".join(str(p) for p in parts[:i])
                     hint = f"; did you mean `{prefix + '.' if prefix else ''}{close[0]}`?" if close else ""
+                    elsewhere = _paths_ending_in(data, str(part)) if not close else []
+                    if elsewhere:  # (`units=...`: the key is there, deeper)
+                        hint = f"; the spec has it at {' and '.join(f'`{path}`' for path in elsewhere[:3])}"
                     where = ".".join(str(p) for p in parts[: i + 1])
                     raise argument_error(f"{option} {shown}: `{where}` is not in the spec{hint}", SpecError)
         else:
@@ -390,6 +393,25 @@ def apply_override(data: Any, override: str, *, option: str = "<<overrides>>") -
             node[part] = {}
         node = node[part]
     return data  # type: ignore[no-any-return,unused-ignore]
+
+
+def _paths_ending_in(data: Any, name: str) -> list[str]:
+    """The paths in ``data`` whose last key is ``name``, written as overrides take them (``model[0].Dense.units``)."""
+    found: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                inner = f"{path}.{key}" if path else str(key)
+                if str(key) == name:
+                    found.append(inner)
+                walk(value, inner)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{path}[{index}]")
+
+    walk(data, "")
+    return found
 
 
 def is_argument_path(parts: list[str | int]) -> bool:
