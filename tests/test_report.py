@@ -22,6 +22,7 @@ from fitscope.report import (
     book_figure,
     cjk_font,
     compare_figure,
+    param_figure,
     plot_history,
     render_report,
     save_figure,
@@ -137,6 +138,19 @@ def _group(root: Path, group: str, configs: dict[str, list[float]], folds: int, 
                 run.record_epoch(e, {"loss": 1.0 - 0.1 * e, "val_loss": offsets[fold] + 1.0 - 0.1 * e,
                                      metric: 0.5}, started_at=e, duration=1)  # fmt: skip
             run.finish()
+
+
+def test_param_figure_puts_numbers_on_an_axis_and_names_in_columns() -> None:
+    rates = param_figure([1e-4, 1e-2, 1e-1], [0.9, 0.4, 0.6], param="lr", metric="val_loss", lower_is_better=True)
+    ax = rates.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_legend().get_texts()[1].get_text() == "best: 0.01"
+    optimizers = ["sgd", "rmsprop", "sgd", {"adam": {"learning_rate": 0.001}}]
+    named = param_figure(optimizers, [0.5, 0.8, 0.55, 0.7], param="compile.optimizer", metric="val_accuracy",
+                         lower_is_better=False)  # fmt: skip
+    ax = named.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["sgd", "rmsprop", '{"adam":{"learning_rate":0.001}}']
+    assert list(ax.lines[0].get_xdata()) == [0, 1, 0, 2]  # each trial in its value's column
+    assert ax.get_legend().get_texts()[1].get_text() == "best: rmsprop"
 
 
 def test_plot_group_draws_cv_bands_and_search_curves(

@@ -95,6 +95,16 @@ def test_a_random_search_over_a_range_suggests_the_next_one_and_draws_its_valida
     )
 
 
+def test_a_search_over_names_is_drawn_one_column_per_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runs = ["--runs", str(tmp_path)]
+    assert main(["tune", "digits_quick", "--param", "compile.optimizer=sgd,adam", "--set", "fit.epochs=1",
+                 "--json", *runs]) == 0  # fmt: skip
+    group = json.loads(capsys.readouterr().out)["group_id"]
+    figure = tmp_path / "vs-optimizer.png"
+    assert main(["plot", "--group", group, "--vs", "compile.optimizer", "-o", str(figure), *runs]) == 0
+    assert capsys.readouterr().out.strip() == str(figure) and figure.stat().st_size > 10_000
+
+
 def test_a_spec_holds_its_search_space(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "space.yaml"
     spec.write_text(

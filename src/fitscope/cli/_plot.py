@@ -76,9 +76,9 @@ def _plot_vs(store: Any, group: str, param: str, metrics: list[str], output: Pat
         "val_accuracy" if "val_accuracy" in reported else "val_loss")  # fmt: skip
     points = [(info.params[param], scores["final"][metric]) for info, scores in rows
               if param in info.params and metric in scores["final"]]  # fmt: skip
-    if not points or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x, _y in points):
-        raise ArgumentError(f"--vs {param}: needs finished trials with a number for it and {metric} ({group}).")
-    xs, ys = [float(x) for x, _y in points], [float(y) for _x, y in points]
+    if not points:
+        raise ArgumentError(f"--vs {param}: needs finished trials with a value for it and {metric} ({group}).")
+    xs, ys = [x for x, _y in points], [float(y) for _x, y in points]
     figure = param_figure(xs, ys, param=param, metric=metric, lower_is_better="loss" in metric, title=group)
     print(save_figure(figure, output))
     return 0

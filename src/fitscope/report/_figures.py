@@ -6,6 +6,7 @@ they work headless. :func:`save_figure` writes atomically.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -309,27 +310,42 @@ def _colours(count: int) -> list[Any]:
 
 @with_korean_fonts
 def param_figure(
-    values: Sequence[float], scores: Sequence[float], *, param: str, metric: str, lower_is_better: bool,
+    values: Sequence[Any], scores: Sequence[float], *, param: str, metric: str, lower_is_better: bool,
     title: str = "",
 ) -> Any:  # fmt: skip
     """A search's validation metric against one hyperparameter: each trial a point, the best marked.
 
-    A log axis when the values are positive and span two decades or more (a learning rate).
+    Numbers on a number axis, a log one when they are positive and span two decades or
+    more (a learning rate); anything else (an optimizer's name, a whole layer) as one
+    column per value, in the order the trials came.
     """
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    names = [] if numeric else list(dict.fromkeys(_value_text(v) for v in values))
+    xs = [float(v) for v in values] if numeric else [float(names.index(_value_text(v))) for v in values]
     figure = _figure(width=6.5, height=4.6)
     ax = figure.add_subplot(1, 1, 1)
-    ax.plot(values, scores, "o", color="tab:blue", alpha=0.75, label=_("trials"))
+    ax.plot(xs, scores, "o", color="tab:blue", alpha=0.75, label=_("trials"))
     best = int(np.argmin(scores) if lower_is_better else np.argmax(scores))
-    ax.plot([values[best]], [scores[best]], "*", color="tab:red", markersize=14,
-            label=_("best: {value}").format(value=f"{values[best]:.3g}"))  # fmt: skip
-    if min(values) > 0 and max(values) >= 100 * min(values):
+    shown = f"{xs[best]:.3g}" if numeric else names[int(xs[best])]
+    ax.plot([xs[best]], [scores[best]], "*", color="tab:red", markersize=14,
+            label=_("best: {value}").format(value=shown))  # fmt: skip
+    if numeric and min(xs) > 0 and max(xs) >= 100 * min(xs):
         ax.set_xscale("log")
+    if not numeric:
+        ax.set_xticks(range(len(names)), names, rotation=20 if max(map(len, names)) > 8 else 0)
+        ax.set_xlim(-0.5, len(names) - 0.5)
     ax.set_xlabel(param)
     ax.set_ylabel(metric)
     ax.legend(fontsize="small")
     if title:
         ax.set_title(title)
     return figure
+
+
+def _value_text(value: Any) -> str:
+    """A searched value as an axis label: a word as it is, anything else as compact JSON (cut at 40 characters)."""
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _mean_label(name: str, count: int, members: str) -> str:
