@@ -47,6 +47,42 @@ def test_each_trial_goes_on_only_among_the_best_third_of_those_at_its_rung_so_fa
     assert higher.decide("new", 3, 0.5) is not None and higher.decide("better", 3, 0.91) is None
 
 
+def test_a_cross_validated_search_compares_each_fold_with_the_same_fold_and_prunes_whole_configurations() -> None:
+    rungs = Rungs(PrunePlan("val_loss", True, (3,), 2))
+    for configuration in ("A", "B", "C"):
+        for fold in (0, 1):
+            rungs.place(f"{configuration}{fold}", fold, configuration)
+    assert rungs.decide("A0", 3, 0.2) is None and rungs.decide("B1", 3, 0.9) is None  # each alone in its fold
+    assert rungs.decide("B0", 3, 0.5) == (
+        "val_loss 0.5000 after 3 epochs was not among the best 1 of the 2 trials of fold 0 at that rung (cutoff 0.2000)"
+    )  # (fold 1's 0.9 is another validation set: not compared)
+    assert rungs.pruned == {"B": 0}
+    assert rungs.decide("B1", 3, 0.1) == "fold 0 of this configuration was pruned"  # however good this fold is
+    assert rungs.decide("C1", 3, 0.95) is not None  # fold 1: 0.9 (B's, recorded) before it
+    resumed = Rungs(PrunePlan("val_loss", True, (3,), 2))  # an earlier run of the search: B's fold 0 was pruned
+    for key, fold, configuration in (("B0", 0, "B"), ("B1", 1, "B")):
+        resumed.place(key, fold, configuration)
+    resumed.remember("B0", {"val_loss": [1.0, 0.8, 0.5]}, pruned=True)
+    assert resumed.decide("B1", 3, 0.1) == "fold 0 of this configuration was pruned"
+
+
+def test_tune_select_cv_prune_stops_the_configurations_that_lose_on_a_fold(tmp_path: Path) -> None:
+    result = search(QUICK, [RATES], overrides=FAST, select="cv", folds=2, prune=True, prune_grace=1,
+                    prune_reduction=3, runs=tmp_path, say=quiet)  # fmt: skip
+    statuses = _statuses(result)
+    assert statuses[1000.0] == "pruned" and sum(s == "pruned" for s in statuses.values()) >= 2
+    assert statuses[0.01] == "finished" and result.winner is not None
+    store = Store(tmp_path)
+    for row in result.ranking:
+        infos = [store.run(run_id).info() for run_id in row["run_ids"] if run_id]
+        assert sorted(info.trial["fold"] for info in infos) == [0, 1]
+        if row["status"] == "finished":
+            assert row["score"] is not None and all(info.status == "finished" for info in infos)
+        else:  # a configuration with a pruned fold: no mean score
+            assert row["score"] is None and any(info.status == "pruned" for info in infos)
+    assert result.epochs is not None and result.epochs["trained"] < result.epochs["full"] == 5 * 2 * 9
+
+
 def test_a_trial_stops_at_once_on_a_nan_or_diverging_loss_and_asks_at_its_rungs() -> None:
     asked: list[tuple[str, int, float]] = []
 
@@ -129,7 +165,8 @@ def test_the_cli_prints_what_pruning_saved_and_a_rerun_skips_pruned_trials(
     [
         (["--prune", "--prune-grace", "4"], "--prune needs at least 16 epochs (a first rung after 4 and 4 times as "
                                             "many for the trials that go on), and the spec trains 9."),
-        (["--prune", "--select", "cv"], "--prune goes with --select val and one run per configuration"),
+        (["--prune", "--repeats", "2"], "--prune goes with one run per configuration (or one per fold, with "
+                                        "--select cv), not with --repeats"),
         (["--prune-grace", "2"], "--prune-grace and --prune-reduction go with --prune."),
         (["--prune", "--prune-reduction", "1"], "Invalid value for --prune-reduction: 1. Expected 2 or more"),
     ],

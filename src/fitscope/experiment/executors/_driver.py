@@ -7,6 +7,7 @@ count of the trials still under way.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,17 @@ class Driver:
         self._sinks: dict[str, RunSink] = {}  # the runs of the trials under way
         self.progress = TrialsProgress(trials, self.say, every_secs=progress_every)
         self._audited: set[str | None] = set()  # the holdout splits whose audit warnings were shown
-        self.rungs = Rungs(prune) if prune is not None else None  # a pruned search's rung records and decisions
+        self.rungs: Rungs | None = None  # a pruned search's rung records and decisions
+        if prune is not None:
+            self.share_rungs(Rungs(prune))
+
+    def share_rungs(self, rungs: Rungs) -> None:
+        """Judge this driver's trials by ``rungs`` (a search's, shared by the drivers of its batches)."""
+        self.rungs = rungs
+        for outcome in self.outcomes.values():
+            trial = outcome.trial
+            if trial.fold is not None:  # (a cross-validated search: a configuration's folds)
+                rungs.place(trial.key, trial.fold, json.dumps(trial.params, sort_keys=True, default=str))
 
     def pending(self) -> list[Trial]:
         """Trials not finished in an earlier run of the same command (those are skipped; pruned ones too, when pruning).
@@ -67,7 +78,7 @@ class Driver:
             if key and (info.status == "finished" or (info.status == "pruned" and self.rungs is not None)):
                 done[key] = info
                 if self.rungs is not None:  # (the rungs it reached weigh on the trials still to come)
-                    self.rungs.remember(key, self.store.run(info.run_id).history())
+                    self.rungs.remember(key, self.store.run(info.run_id).history(), pruned=info.status == "pruned")
             elif key in self.outcomes and (holder := info.holder) is not None:
                 held[key] = (info.name, *holder)
         for key, (name, host, pid) in held.items():

@@ -172,7 +172,8 @@ class RaySession:
         # A pruned search's rungs in an actor the tasks ask (the driver's records so far go with it).
         rungs = None
         if driver.rungs is not None:
-            rungs = ray.remote(num_cpus=0)(Rungs).remote(driver.rungs.plan, driver.rungs.records)
+            held = driver.rungs
+            rungs = ray.remote(num_cpus=0)(Rungs).remote(held.plan, held.records, held.folds, held.pruned)
         pending = {remote_trial.remote(trial.to_dict(), data, messages, rungs): trial.key
                    for trial, data in ship_data(driver, trials, ray.put)}  # fmt: skip
         remaining = set(pending.values())

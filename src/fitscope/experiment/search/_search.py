@@ -228,10 +228,10 @@ def _check_fold_count(folds: int) -> None:
 
 
 def _fold_trials(spec: Spec, name: str, folds: int, stratify: bool, group_by: str | None,
-                 params: dict[str, Any]) -> list[Trial]:  # fmt: skip
+                 params: dict[str, Any], *, prune: dict[str, Any] | None = None) -> list[Trial]:  # fmt: skip
     data = spec.model_dump(mode="json")
     return [Trial(spec=data, name=f"{name}-fold{k}", fold=k, folds=folds, stratify=stratify, group_by=group_by,
-                  params=params) for k in range(folds)]  # fmt: skip
+                  params=params, prune=prune) for k in range(folds)]  # fmt: skip
 
 
 def _summarise_metrics(values: list[dict[str, float]]) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
@@ -444,12 +444,14 @@ def search(
                                  "each configuration once per fold.")  # fmt: skip
     plan = None
     if prune:
-        if select == "cv" or repeats is not None:
-            raise argument_error("<<prune>> goes with <<select=val>> and one run per configuration: it compares "
-                                 "trials of one validation split at each rung.")  # fmt: skip
+        if repeats is not None:
+            raise argument_error("<<prune>> goes with one run per configuration (or one per fold, with "
+                                 "<<select=cv>>), not with <<repeats>>: it compares trials on one validation split "
+                                 "at each rung.")  # fmt: skip
         plan = plan_pruning(spec_obj.fit.epochs, metric, grace=prune_grace, reduction=prune_reduction or REDUCTION)
-        say(f"pruning: the trials are compared at {', '.join(map(str, plan.rungs))} epochs by {metric}; at each "
-            f"rung the best 1/{plan.reduction} go on.")  # fmt: skip
+        among = " (each fold with the same fold of the others; a configuration with a pruned fold stops)"
+        say(f"pruning: the trials are compared at {', '.join(map(str, plan.rungs))} epochs by {metric}"
+            f"{among if select == 'cv' else ''}; at each rung the best 1/{plan.reduction} go on.")  # fmt: skip
     elif prune_grace is not None or prune_reduction is not None:
         raise argument_error("<<prune_grace>> and <<prune_reduction>> go with <<prune>>.")
     configurations = trials if proposals is not None and trials else len(grid)
@@ -475,7 +477,8 @@ def search(
             config_spec = validate_spec(data)
             name = f"{spec_obj.name}-trial{number}"
             if select == "cv":
-                return _fold_trials(config_spec, name, folds, stratify, group_by, values)
+                return _fold_trials(config_spec, name, folds, stratify, group_by, values,
+                                    prune=plan.to_dict() if plan else None)  # fmt: skip
             if repeats:
                 return [Trial(spec=config_spec.model_dump(mode="json"), name=f"{name}-r{k}", params=values,
                               repeat=k) for k in range(repeats)]  # fmt: skip
@@ -592,7 +595,8 @@ def _propose_and_train(
         batch_configs = [(values, trials_of(number + i, values)) for i, (_proposal, values) in enumerate(asked)]
         driver = Driver(first.store, first.group, [t for _v, tl in batch_configs for t in tl], say=first.say,
                         plans=first.plans, kind=first.kind)  # fmt: skip
-        driver.rungs = first.rungs  # (one set of rung records for the whole search)
+        if first.rungs is not None:
+            driver.share_rungs(first.rungs)  # (one set of rung records for the whole search)
         todo = driver.pending()
         number += len(asked)
         started.run(driver, todo, last=number >= count)

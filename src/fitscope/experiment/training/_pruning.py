@@ -86,34 +86,60 @@ def plan_pruning(epochs: int, metric: str, *, grace: int | None = None, reductio
 
 @dataclass
 class Rungs:
-    """The values trials reached at each rung, and the decision for the next one to arrive."""
+    """The values trials reached at each rung, and the decision for the next one to arrive.
+
+    In a cross-validated search (``folds``: trial key -> its fold and configuration) a
+    trial is compared with the trials of its own fold only (the same validation data),
+    and once one fold of a configuration is pruned, the configuration's other folds stop
+    at their next rung: its mean over the folds can no longer be had.
+    """
 
     plan: PrunePlan
     records: dict[int, dict[str, float]] = field(default_factory=dict)  # rung -> trial key -> value
+    folds: dict[str, tuple[int, str]] = field(default_factory=dict)  # trial key -> (fold, configuration)
+    pruned: dict[str, int] = field(default_factory=dict)  # configuration -> the fold that was pruned
 
-    def remember(self, key: str, history: Mapping[str, Sequence[float]]) -> None:
+    def place(self, key: str, fold: int, configuration: str) -> None:
+        """Say that trial ``key`` is fold ``fold`` of ``configuration`` (any text that names it)."""
+        self.folds[key] = (fold, configuration)
+
+    def remember(self, key: str, history: Mapping[str, Sequence[float]], *, pruned: bool = False) -> None:
         """Take the values an ended trial (an earlier run of the search) had at each rung it reached."""
         values = history.get(self.plan.metric) or []
         for rung in self.plan.rungs:
             if len(values) >= rung and math.isfinite(values[rung - 1]):
                 self.records.setdefault(rung, {})[key] = float(values[rung - 1])
+        if pruned:
+            self._prune(key)
 
     def decide(self, key: str, epochs: int, value: float) -> str | None:
         """Why the trial ``key`` stops after ``epochs`` epochs with ``value``, or ``None``: it goes on."""
         plan = self.plan
+        fold, configuration = self.folds.get(key, (None, key))
+        if configuration in self.pruned:
+            return f"fold {self.pruned[configuration]} of this configuration was pruned"
         if not math.isfinite(value):
+            self._prune(key)
             return f"{plan.metric} was {value} after {epochs} epochs"
         here = self.records.setdefault(epochs, {})
         here[key] = value
-        ranked = sorted(here.values(), reverse=not plan.lower_is_better)
+        ranked = sorted((v for k, v in here.items() if self.folds.get(k, (None,))[0] == fold),
+                        reverse=not plan.lower_is_better)  # fmt: skip
         kept = max(1, len(ranked) // plan.reduction)
         cutoff = ranked[kept - 1]
         if value <= cutoff if plan.lower_is_better else value >= cutoff:
             return None
+        self._prune(key)
+        among = "trials" if fold is None else f"trials of fold {fold}"
         return (
             f"{plan.metric} {value:.4f} after {epochs} epochs was not among the best {kept} of the {len(ranked)} "
-            f"trials at that rung (cutoff {cutoff:.4f})"
+            f"{among} at that rung (cutoff {cutoff:.4f})"
         )
+
+    def _prune(self, key: str) -> None:
+        if key in self.folds:
+            fold, configuration = self.folds[key]
+            self.pruned.setdefault(configuration, fold)
 
 
 def pruning_check(plan: PrunePlan, key: str, ask: Ask) -> Callable[[int, Mapping[str, float]], str | None]:
