@@ -147,9 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + signal.SIGPIPE
     except KeyboardInterrupt as stop:
         if Interrupted.of(stop).how == "SIGTERM":
-            print(f"fitscope {args.command}: stopped (SIGTERM)", file=sys.stderr)
+            print(_("fitscope {command}: stopped (SIGTERM)").format(command=args.command), file=sys.stderr)
             return 128 + signal.SIGTERM
-        print(f"fitscope {args.command}: interrupted", file=sys.stderr)
+        print(_("fitscope {command}: interrupted").format(command=args.command), file=sys.stderr)
         return 130
 
 

@@ -115,7 +115,10 @@ def run_plot(args: argparse.Namespace) -> int:
         left_out = [run.info() for run in runs if run.next_epoch == 0]
         if left_out:
             names = ", ".join(f"{info.name} ({info.status})" for info in left_out)
-            print(f"note: left out {len(left_out)} run(s) without epochs: {names}.", file=sys.stderr)
+            print(
+                _("note: left out {count} run(s) without epochs: {names}.").format(count=len(left_out), names=names),
+                file=sys.stderr,
+            )
         return 0
     if not args.run:
         raise ArgumentError("name at least one RUN to plot (or --group GROUP); see `fitscope runs`.")

@@ -245,8 +245,8 @@ def run_list(args: argparse.Namespace) -> int:
             print_json([])
         else:
             root = runs or default_root()
-            console().print(f"no runs in {root} yet (no {DB_NAME} there; check --runs or FITSCOPE_HOME)",
-                            markup=False)  # fmt: skip
+            console().print(_("no runs in {root} yet (no {file} there; check --runs or FITSCOPE_HOME)").format(
+                root=root, file=DB_NAME), markup=False)  # fmt: skip
         return 0
     store = open_store(args)
     where, sort = getattr(args, "where", None), getattr(args, "sort", None)
@@ -567,7 +567,7 @@ def run_rm(args: argparse.Namespace) -> int:
     store = Store(getattr(args, "runs", None), create=False)  # (it writes: removes runs)
     ids = [info.run_id for info in runs_of_group(store, args.group)] if args.group else args.run
     for run_id in store.delete(*ids, force=args.force):
-        print(f"removed {run_id}")
+        print(_("removed {run_id}").format(run_id=run_id))
     return 0
 
 
@@ -575,9 +575,9 @@ def run_board(args: argparse.Namespace) -> int:
     from ..report import board_command, start_board
 
     store = open_store(args)
-    url, _ = start_board(store.root, port=args.port, host=args.host)
-    print(f"TensorBoard at {url} (Ctrl-C to stop)")
-    print(f"equivalent: {board_command(store.root, args.port)}")
+    url, _server = start_board(store.root, port=args.port, host=args.host)
+    print(_("TensorBoard at {url} (Ctrl-C to stop)").format(url=url))
+    print(_("equivalent: {command}").format(command=board_command(store.root, args.port)))
     try:
         while True:
             time.sleep(3600)

@@ -424,8 +424,8 @@ def search(
             grid = _sampled(space, trials, seed)
         else:
             if trials > len(grid):
-                say(f"note: --trials {trials} is more than the {len(grid)} configurations of the search space; "
-                    "each is tried once.")  # fmt: skip
+                say(_("note: --trials {trials} is more than the {count} configurations of the search space; each "
+                      "is tried once.").format(trials=trials, count=len(grid)))  # fmt: skip
             grid = random.Random(seed).sample(grid, min(trials, len(grid)))
     elif method != "grid":
         raise invalid_argument("method", method, "Expected 'grid', 'random' or 'tpe'.")
@@ -449,9 +449,14 @@ def search(
                                  "<<select=cv>>), not with <<repeats>>: it compares trials on one validation split "
                                  "at each rung.")  # fmt: skip
         plan = plan_pruning(spec_obj.fit.epochs, metric, grace=prune_grace, reduction=prune_reduction or REDUCTION)
-        among = " (each fold with the same fold of the others; a configuration with a pruned fold stops)"
-        say(f"pruning: the trials are compared at {', '.join(map(str, plan.rungs))} epochs by {metric}"
-            f"{among if select == 'cv' else ''}; at each rung the best 1/{plan.reduction} go on.")  # fmt: skip
+        rungs = ", ".join(map(str, plan.rungs))
+        if select == "cv":
+            say(_("pruning: the trials are compared at {rungs} epochs by {metric}, each fold with the same fold of "
+                  "the others; at each rung the best 1/{reduction} go on, and a configuration with a pruned fold "
+                  "stops.").format(rungs=rungs, metric=metric, reduction=plan.reduction))  # fmt: skip
+        else:
+            say(_("pruning: the trials are compared at {rungs} epochs by {metric}; at each rung the best 1/{reduction} "
+                  "go on.").format(rungs=rungs, metric=metric, reduction=plan.reduction))  # fmt: skip
     elif prune_grace is not None or prune_reduction is not None:
         raise argument_error("<<prune_grace>> and <<prune_reduction>> go with <<prune>>.")
     configurations = trials if proposals is not None and trials else len(grid)
@@ -667,7 +672,7 @@ def _test_winner(store: Store, winner: dict[str, Any], select: str, spec: Spec, 
     data = spec.model_dump(mode="json")
     for key, value in winner["params"].items():
         data = set_path(data, key, value)
-    say("retraining the winner on its holdout split to evaluate it once on the test set")
+    say(_("retraining the winner on its holdout split to evaluate it once on the test set"))
     # (its split's audit was shown when the search began)
     result = run_spec(data, runs=store.root, name=f"{spec.name}-winner", test=True, progress=False, warn_split=False)
     return result.test or {}
