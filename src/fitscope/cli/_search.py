@@ -54,7 +54,7 @@ def add_parser(commands: Any) -> None:
 
     tune = commands.add_parser(
         "tune",
-        help=_("grid or random hyperparameter search, selected on validation or by CV"),
+        help=_("grid, random or TPE hyperparameter search, selected on validation or by CV"),
         description=_(
             "Search spec values: every trial is a recorded run in one group; the table ranks them by the "
             "selection metric and names the winner, and says how much the winning score can be trusted (how many "
