@@ -31,9 +31,9 @@ def _search(epochs: int, executor: str, workers: int, runs: Path, *, prune: bool
     from fitscope.experiment import search
 
     started = time.perf_counter()
-    result = search("book_toy", PARAMS, overrides=[f"fit.epochs={epochs}"], executor=executor, workers=workers,
-                    runs=runs, prune=prune, prune_reduction=reduction if prune else None,
-                    say=lambda _text: None)  # fmt: skip
+    result = search("book_toy", PARAMS, overrides=[f"fit.epochs={epochs}"], executor=executor,
+                    workers=None if executor == "local" else workers, runs=runs, prune=prune,
+                    prune_reduction=reduction if prune else None, say=lambda _text: None)  # fmt: skip
     return result, time.perf_counter() - started
 
 

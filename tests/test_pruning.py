@@ -116,8 +116,7 @@ def test_tune_prune_records_pruned_trials_with_their_epoch_and_reason(tmp_path: 
         pytest.importorskip("ray", reason="Ray is the optional extra fitscope[ray]; .ci/run installs it")
     runs = tmp_path / "runs"
     result = search(QUICK, [RATES], overrides=FAST, prune=True, prune_grace=1, prune_reduction=3, executor=executor,
-                    workers=2,
-                    runs=runs, say=quiet)  # fmt: skip
+                    workers=None if executor == "local" else 2, runs=runs, say=quiet)  # fmt: skip
     statuses = _statuses(result)
     assert statuses[0.01] == "finished"  # (the best rate is never behind at a rung)
     assert result.winner is not None and result.winner["status"] == "finished"

@@ -645,7 +645,17 @@ def test_workers_that_cannot_start_stop_the_search_with_one_clear_error(tmp_path
         (["tune", "--param", "fit.epochs=1", "--search", "random"], "--search random needs --trials N"),
         (
             ["tune", "--param", "fit.epochs=1,2", "--trials", "3"],
-            "--trials only applies with --search random; a grid search tries all 2 combinations.",
+            "--trials only applies with --search random or --search tpe; a grid search tries all 2 combinations.",
+        ),
+        (
+            ["tune", "--param", "fit.epochs=1,2", "--seed", "3"],
+            "fitscope tune: error: --seed goes with --search random or --search tpe (what is drawn), or with --prune "
+            "(the order the trials run in): a grid search tries every combination in order.",
+        ),
+        (
+            ["cv", "--folds", "2", "--workers", "3"],
+            "fitscope cv: error: --workers goes with --executor process or --executor ray: the local executor trains "
+            "one trial after another, here.",
         ),
         (["tune", "--param", "fit.epochs=1,2", "--folds", "3"], "--folds only applies with --select cv"),
         (["tune", "--param", "fit.epochs=1,2", "--stratify"], "--stratify only applies with --select cv"),
@@ -839,8 +849,8 @@ def test_a_cross_validation_loads_and_splits_its_data_once(
         "split": {"val": 0.25, "test": 0.25}, "model": [{"Dense": {"units": 2, "activation": "softmax"}}],
         "fit": {"epochs": 1, "batch_size": 8},
     }  # fmt: skip
-    result = cross_validate(spec, folds=3, stratify=True, executor=executor, workers=1, runs=tmp_path / "runs",
-                            say=quiet)  # fmt: skip
+    result = cross_validate(spec, folds=3, stratify=True, executor=executor, runs=tmp_path / "runs",
+                            workers=None if executor == "local" else 1, say=quiet)  # fmt: skip
     assert len(splits) == 1  # one split for the fold check and all three folds
     # Each fold is what preparing it on its own gives.
     data = validate_spec(spec).model_dump(mode="json")

@@ -142,7 +142,7 @@ def _run_repeats(args: argparse.Namespace) -> int:
     say = (lambda text: print(text, file=sys.stderr)) if args.json else print
     result = repeat_runs(
         args.spec, repeats=args.repeats, vary_split=args.vary_split, overrides=spec_overrides(args), name=args.name,
-        executor=args.executor or "local", workers=args.workers or 2, address=args.address,
+        executor=args.executor or "local", workers=args.workers, address=args.address,
         runs=getattr(args, "runs", None), say=say,
     )  # fmt: skip
     if args.json:

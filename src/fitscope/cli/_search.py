@@ -19,7 +19,7 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
         default="local",
         help=_("local: one after another here; process: a pool of worker processes; ray: a Ray cluster"),
     )
-    parser.add_argument("--workers", type=int, default=2, help=_("parallel workers, one CPU core each (default: 2)"))
+    parser.add_argument("--workers", type=int, help=_("parallel workers, one CPU core each (default: 2)"))
     parser.add_argument("--address", metavar="RAY_ADDRESS", help=_("a running Ray cluster (with --executor ray)"))
     add_set_option(parser)
     add_data_dir_option(parser)
@@ -105,7 +105,7 @@ def add_parser(commands: Any) -> None:
         default="val_loss",
         help=_("selection metric: a validation metric the spec reports, e.g. val_accuracy (default: val_loss)"),
     )
-    tune.add_argument("--seed", type=int, default=0, help=_("seed for --search random or tpe (default: 0)"))
+    tune.add_argument("--seed", type=int, help=_("seed for --search random or tpe (default: 0)"))
     tune.add_argument("--repeats", type=int, metavar="N", help=_("with --select val: train each configuration N "
                       "times (other initial weights) and rank by the mean"))  # fmt: skip
     tune.add_argument("--prune", action="store_true",
@@ -220,7 +220,7 @@ def run_tune(args: argparse.Namespace) -> int:
         ]
         given = [f"--set {shlex.quote(item)}" for item in args.overrides or []]
         again = (f"fitscope tune {shlex.quote(str(args.spec))} {' '.join([*given, *kept, *listed])} "
-                 f"--search {args.method} --trials {args.trials} --seed {args.seed + 1}"
+                 f"--search {args.method} --trials {args.trials} --seed {(args.seed or 0) + 1}"
                  f"{runs_option(args)}")  # fmt: skip
         print(_("the ranges of the best {count}, to search next: {command}").format(count=result.narrowed_from,
                                                                                     command=again))  # fmt: skip

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["EXECUTORS", "Driver", "Executor", "TrialOutcome", "execute", "start_executor"]
 
 EXECUTORS = ("local", "process", "ray")
+WORKERS = 2  # a pool's workers unless told: the machines fitscope is made on have 2 cores
 
 
 class Executor:
@@ -89,11 +90,19 @@ class Executor:
 
 
 def start_executor(
-    executor: str = "local", *, workers: int = 2, address: str | None = None, trials: int, say: Any = print
-) -> Executor:
-    """Check the executor's settings and start it for at most ``trials`` trials (use it in a ``with`` block)."""
+    executor: str = "local", *, workers: int | None = None, address: str | None = None, trials: int,
+    say: Any = print,
+) -> Executor:  # fmt: skip
+    """Check the executor's settings and start it for at most ``trials`` trials (use it in a ``with`` block).
+
+    ``workers`` (a pool's size, :data:`WORKERS` unless given) goes with the process and Ray executors.
+    """
     if executor not in EXECUTORS:
         raise invalid_argument("executor", executor, f"Expected one of {', '.join(EXECUTORS)}.")
+    if workers is not None and executor == "local":
+        raise argument_error("<<workers>> goes with <<executor=process>> or <<executor=ray>>: the local executor "
+                             "trains one trial after another, here.")  # fmt: skip
+    workers = WORKERS if workers is None else workers
     if workers < 1:
         raise invalid_argument("workers", workers, "Expected 1 or more.")
     if address is not None and executor != "ray":
@@ -108,8 +117,9 @@ def start_executor(
 
 
 def execute(
-    driver: Driver, trials: Sequence[Trial], *, executor: str = "local", workers: int = 2, address: str | None = None
-) -> None:
+    driver: Driver, trials: Sequence[Trial], *, executor: str = "local", workers: int | None = None,
+    address: str | None = None,
+) -> None:  # fmt: skip
     """Run ``trials`` with the chosen executor, feeding the driver (started here: see :func:`start_executor`)."""
     with start_executor(executor, workers=workers, address=address, trials=len(trials), say=driver.say) as started:
         started.run(driver, trials)

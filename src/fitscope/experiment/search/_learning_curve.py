@@ -105,7 +105,7 @@ def learning_curve(
     stratify: bool = False,
     overrides: list[str] | None = None,
     executor: str = "local",
-    workers: int = 2,
+    workers: int | None = None,
     address: str | None = None,
     runs: str | Path | None = None,
     say: Any = print,

@@ -70,7 +70,7 @@ def repeat_runs(
     overrides: list[str] | None = None,
     name: str | None = None,
     executor: str = "local",
-    workers: int = 2,
+    workers: int | None = None,
     address: str | None = None,
     runs: str | Path | None = None,
     say: Any = print,

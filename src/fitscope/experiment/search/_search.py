@@ -253,7 +253,7 @@ def cross_validate(
     group_by: str | None = None,
     overrides: list[str] | None = None,
     executor: str = "local",
-    workers: int = 2,
+    workers: int | None = None,
     address: str | None = None,
     runs: str | Path | None = None,
     say: Any = print,
@@ -354,7 +354,7 @@ def search(
     stratify: bool = False,
     group_by: str | None = None,
     test_best: bool = False,
-    seed: int = 0,
+    seed: int | None = None,
     repeats: int | None = None,
     prune: bool = False,
     prune_grace: int | None = None,
@@ -362,7 +362,7 @@ def search(
     refit: bool = False,
     overrides: list[str] | None = None,
     executor: str = "local",
-    workers: int = 2,
+    workers: int | None = None,
     address: str | None = None,
     runs: str | Path | None = None,
     say: Any = print,
@@ -381,7 +381,8 @@ def search(
     judged by ``metric``; those trials are recorded as pruned. ``refit`` trains the winner
     once more on the training and validation parts together, for as many epochs as its
     validation loss took to reach its lowest (the mean over its folds or repeats): a run
-    of its own, the one ``test_best`` then evaluates.
+    of its own, the one ``test_best`` then evaluates. ``seed`` (0 unless given) draws a
+    random or TPE search's configurations and orders a pruned search's trials.
     """
     spec_obj = as_spec(spec, overrides)
     prefer_language(spec_obj.lang)
@@ -405,12 +406,17 @@ def search(
     listed = [values for values in space.values() if not isinstance(values, Distribution)]
     grid = [dict(zip(space, combo)) for combo in itertools.product(*listed)] if not ranges else []
     if method == "grid" and trials is not None:
-        raise argument_error(f"<<trials>> only applies with <<method=random>>; a grid search tries all {len(grid)} "
-                            "combinations.")  # fmt: skip
+        raise argument_error(f"<<trials>> only applies with <<method=random>> or <<method=tpe>>; a grid search "
+                             f"tries all {len(grid)} combinations.")  # fmt: skip
     if (folds is not None or stratify or group_by is not None) and select != "cv":
         option = "folds" if folds is not None else "stratify" if stratify else "group_by"
         raise argument_error(f"<<{option}>> only applies with <<select=cv>> (cross-validated selection).")
     folds = 5 if folds is None else folds
+    if seed is not None and method == "grid" and not prune:
+        raise argument_error("<<seed>> goes with <<method=random>> or <<method=tpe>> (what is drawn), or with "
+                             "<<prune>> (the order the trials run in): a grid search tries every combination in "
+                             "order.")  # fmt: skip
+    seed = 0 if seed is None else seed
     proposals = None
     if method == "tpe":  # Optuna proposes the configurations as the search goes
         if not trials or trials < 1:
@@ -497,7 +503,7 @@ def search(
             group, outcomes, configs = _propose_and_train(
                 proposals, configurations, trials_of, started, Driver(store, _group_id("search", spec_obj.name,
                 described), [], say=say, plans=plans, kind="search", prune=plan), short,
-                batch=1 if executor == "local" else workers,
+                batch=1 if executor == "local" else started.workers,
             )  # fmt: skip
         else:
             configs = [(values, trials_of(number, values)) for number, values in enumerate(grid)]
