@@ -63,6 +63,11 @@ def test_split_table(capsys: pytest.CaptureFixture[str]) -> None:
             "--test does not apply with --target: the test set is the rest of the target after --val",
         ),
         (["--target", "digits", "--folds", "3"], "--folds does not apply with --target"),
+        (
+            ["--label", "y"],
+            "--label names the label column of a CSV file; digits is not one (a built-in dataset or an .npz file "
+            "knows its labels). Leave --label out.",
+        ),
     ],
 )
 def test_split_bad_input_exits_2_without_traceback(

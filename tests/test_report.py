@@ -339,6 +339,7 @@ def test_comparing_two_regression_runs_of_one_script(tmp_path: Path, monkeypatch
         (["{a}", "-o", "{root}/missing/x.png"], "does not exist"),
         (["{empty}"], "has no epochs yet"),
         ([], "name at least one RUN"),
+        (["{a}", "--vs", "units"], "--vs units goes with --group GROUP of a search"),
     ],
 )
 def test_cli_plot_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:

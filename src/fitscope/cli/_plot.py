@@ -120,6 +120,9 @@ def run_plot(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 0
+    if args.vs is not None:
+        raise ArgumentError(f"--vs {args.vs} goes with --group GROUP of a search: it draws each of its trials "
+                            "against the parameter.")  # fmt: skip
     if not args.run:
         raise ArgumentError("name at least one RUN to plot (or --group GROUP); see `fitscope runs`.")
     runs = [store.run(run_id) for run_id in args.run]

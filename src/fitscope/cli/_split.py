@@ -42,7 +42,7 @@ def add_dataset_options(parser: argparse.ArgumentParser) -> None:
         help=_("mnist, fashion_mnist, digits, or a .npz / .csv file or IDX folder"),
     )  # fmt: skip
     parser.add_argument("--data-dir", type=Path, help=_("folder holding mnist.npz etc. (default: $FITSCOPE_DATA)"))
-    parser.add_argument("--label", default="label", help=_("label column of a CSV file (default: label)"))
+    parser.add_argument("--label", help=_("label column of a CSV file (default: label)"))
     parser.add_argument("--task", choices=("classification", "regression"), default="classification",
                         help=_("regression: the labels are numbers to predict, not classes (no class counts, "
                         "no stratify)"))  # fmt: skip
@@ -105,14 +105,18 @@ def load_from_args(args: argparse.Namespace, dataset: str | None = None) -> Any:
 
     name = args.dataset if dataset is None else dataset
     options: dict[str, Any] = {"task": args.task}
-    if not name.endswith(".npz"):
-        options["label"] = args.label
+    if name.lower().endswith(".csv"):
+        options["label"] = args.label or "label"
     return load_dataset(name, data_dir=args.data_dir, **options)
 
 
 def run_split(args: argparse.Namespace) -> int:
     from ..data import kfold_dataset, split_dataset
 
+    if args.label is not None and not any(str(name).lower().endswith(".csv") for name in (args.dataset, args.target)
+                                          if name):  # fmt: skip
+        raise ArgumentError(f"--label names the label column of a CSV file; {args.dataset} is not one (a built-in "
+                            "dataset or an .npz file knows its labels). Leave --label out.")  # fmt: skip
     test = parse_size(args.test, name="--test", allow_provided=True)
     val = parse_size(args.val, name="--val")
     subsample = parse_pair(args.subsample) if args.subsample else None
