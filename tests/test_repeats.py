@@ -75,6 +75,10 @@ def test_run_repeats_records_one_group_and_compare_reads_it(tmp_path: Path, caps
     assert capsys.readouterr().err.strip() == (
         "fitscope compare: error: Invalid value for --metric: 'mae'. Both sides report val_accuracy, val_loss."
     )
+    assert main(["compare", small["group_id"], small["group_id"], *runs]) == 2  # the same group twice
+    assert capsys.readouterr().err.strip() == (
+        f"fitscope compare: error: both sides are {small['group_id']}: give two different runs or groups to compare."
+    )
 
 
 def test_tune_repeats_ranks_configurations_by_their_mean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

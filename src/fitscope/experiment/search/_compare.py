@@ -29,6 +29,8 @@ def compare_runs(a: str, b: str, *, metric: str | None = None, runs: str | Path 
     """
     store = Store(runs, readonly=True)  # (comparing only reads)
     sides = [_side(store, name) for name in (a, b)]
+    if sides[0][0] == sides[1][0]:
+        raise ArgumentError(f"both sides are {sides[0][0]}: give two different runs or groups to compare.")
     reported = [set.intersection(*(set(row["final"]) for row in rows)) for _label, rows in sides]
     shared = reported[0] & reported[1]
     if metric is None:
