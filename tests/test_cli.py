@@ -154,7 +154,7 @@ def test_help_prose_fits_the_terminal(
     command: str, lang: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counted in terminal columns: a Hangul syllable takes two."""
-    from fitscope.cli._output import cells
+    from rich.cells import cell_len as cells
 
     monkeypatch.setenv("COLUMNS", "80")
     with pytest.raises(SystemExit):

@@ -10,7 +10,7 @@ from typing import Any
 from .._errors import ArgumentError
 from .._i18n import N_, _
 from ..data import HUMAN_LEVEL_ERROR, SplitManifest
-from ..store import Run
+from ..store import Run, RunInfo
 from ._curves import MIN_EPOCHS, CurveReport, analyse_curves, best_epoch_sentence, early_stopping_sentences
 from ._gaps import ACTIONS, GapReport, analyse_gaps
 
@@ -96,9 +96,8 @@ def _error(accuracy: float | None) -> float | None:
     return None if accuracy is None else min(1.0, max(0.0, 1.0 - accuracy))
 
 
-def _refit_has_no_validation(run: Run) -> str:
-    """What to diagnose instead of a search's refit: the trial whose settings it trained again."""
-    info = run.info()
+def _refit_has_no_validation(run: Run, info: RunInfo) -> str:
+    """What to diagnose instead of a search's refit (``info`` is ``run``'s): the trial it trained again."""
     search = (info.group_id or "").removesuffix("-refit")
     refitted = [other.run_id for other in run.store.runs(group=search)
                 if other.status == "finished" and other.params == info.params]  # fmt: skip
@@ -132,8 +131,8 @@ def diagnose_run(run: Run, *, human_error: float | None = None, error_metric: st
     if not history:
         raise ArgumentError(f"run {run.run_id} has no epochs{info.why_it_ended()}, so there is nothing to diagnose.")
     if not any(name.startswith("val_") for name in history):
-        if info.group_kind == "refit":
-            raise ArgumentError(_refit_has_no_validation(run))
+        if info.trial.get("refit"):  # (its bookkeeping says so, as for `errors`)
+            raise ArgumentError(_refit_has_no_validation(run, info))
         raise ArgumentError(
             f"run {run.run_id} has no validation metrics, so there is nothing to diagnose; "
             "train with validation data (fitscope run always has a val split)."

@@ -6,7 +6,6 @@ import argparse
 import json
 import math
 import sys
-import unicodedata
 from typing import Any
 
 from .._i18n import _
@@ -20,9 +19,11 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
+        from rich.cells import cell_len
+
         lines: list[str] = []
         for line in text.splitlines():
-            if line[:1].isspace() or cells(indent + line) <= width:
+            if line[:1].isspace() or cell_len(indent + line) <= width:
                 lines.append(indent + line)  # an example, or short enough
             else:
                 lines.extend(wrap(line, width, indent))
@@ -35,13 +36,10 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
 
 
-def cells(text: str) -> int:
-    """How many terminal columns ``text`` takes (East Asian wide and full-width characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
 def wrap(text: str, width: int, indent: str = "") -> list[str]:
-    """``text`` in lines of at most ``width`` columns (a longer word stands alone), each after ``indent``."""
+    """``text`` in lines of at most ``width`` terminal columns (a longer word stands alone), each after ``indent``."""
+    from rich.cells import cell_len as cells  # (columns as a terminal draws them: a Hangul syllable takes two)
+
     lines: list[str] = []
     line = ""
     for word in text.split(" "):

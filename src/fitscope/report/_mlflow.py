@@ -41,7 +41,7 @@ PARENT_TAG = "mlflow.parentRunId"  # MLflow's own tag for a nested run
 _FORMAT = 1  # bump when what an exported run holds changes: every run is exported again
 _STATUS = {"finished": "FINISHED", "failed": "FAILED", "interrupted": "KILLED", "pruned": "KILLED",
            "running": "RUNNING", "pending": "SCHEDULED"}  # fmt: skip
-_METRICS_PER_BATCH, _PARAMS_PER_BATCH = 1000, 100  # MLflow's limits for one log_batch
+_METRICS_PER_BATCH, _ENTRIES_PER_BATCH = 1000, 100  # MLflow's limits for one log_batch: metrics; params or tags
 _PARAM_LENGTH = 6000  # MLflow keeps this much of a parameter's value
 
 
@@ -219,8 +219,8 @@ def _write_run(
             said = _("run {run}: the parameter {name} changed since it was exported; MLflow keeps a run's parameters "
                      "as first written").format(run=info.run_id, name=name)  # fmt: skip
             warnings.warn(said, stacklevel=4)
-    for first in range(0, len(params), _PARAMS_PER_BATCH):
-        client.log_batch(mlflow_id, params=params[first : first + _PARAMS_PER_BATCH])
+    for first in range(0, len(params), _ENTRIES_PER_BATCH):
+        client.log_batch(mlflow_id, params=params[first : first + _ENTRIES_PER_BATCH])
     tags = _tags(info) | ({PARENT_TAG: parent} if parent else {})
     old_user_tags = [t for t in existing.data.tags.get(TAGS_TAG, "").split(",") if t]
     for gone in [t for t in old_user_tags if t not in info.tags and mlflow_key(t) in existing.data.tags]:
@@ -228,8 +228,8 @@ def _write_run(
     if not info.note and NOTE_TAG in existing.data.tags:
         client.delete_tag(mlflow_id, NOTE_TAG)
     changed = [RunTag(k, v) for k, v in tags.items() if existing.data.tags.get(k) != v]
-    for first in range(0, len(changed), _PARAMS_PER_BATCH):
-        client.log_batch(mlflow_id, tags=changed[first : first + _PARAMS_PER_BATCH])
+    for first in range(0, len(changed), _ENTRIES_PER_BATCH):
+        client.log_batch(mlflow_id, tags=changed[first : first + _ENTRIES_PER_BATCH])
     metrics = [Metric(key, value, stamp, step) for key, value, stamp, step in _metrics(run)]
     if existing.data.metrics:  # only what MLflow does not have yet: exporting twice duplicates nothing
         have = {(key, point.step, point.timestamp) for key in existing.data.metrics

@@ -31,14 +31,14 @@ def compare_runs(a: str, b: str, *, metric: str | None = None, runs: str | Path 
     sides = [_side(store, name) for name in (a, b)]
     if sides[0][0] == sides[1][0]:
         raise ArgumentError(f"both sides are {sides[0][0]}: give two different runs or groups to compare.")
-    reported = [set.intersection(*(set(row["final"]) for row in rows)) for _label, rows in sides]
+    reported = [set.intersection(*(set(row["final"]) for row in rows)) for _label, rows, _infos in sides]
     shared = reported[0] & reported[1]
     if metric is None:
         metric = "val_accuracy" if "val_accuracy" in shared else "val_loss"
     wanted = metric if metric.startswith("val_") else f"val_{metric}"
     if wanted not in shared:
         raise invalid_argument("metric", metric, f"Both sides report {', '.join(sorted(shared)) or 'none'}.")
-    (label_a, rows_a), (label_b, rows_b) = sides
+    (label_a, rows_a, read_a), (label_b, rows_b, read_b) = sides
     paired = _pairs(rows_a, rows_b)
     if paired:
         rows_a, rows_b = paired
@@ -47,7 +47,7 @@ def compare_runs(a: str, b: str, *, metric: str | None = None, runs: str | Path 
         [row["final"][wanted] for row in rows_a], [row["final"][wanted] for row in rows_b], metric=wanted,
         names=(label_a, label_b), paired=bool(paired), val_size=min(sizes) if sizes else None,
     )  # fmt: skip
-    infos_a, infos_b = ([store.run(row["run_id"]).info() for row in rows] for rows in (rows_a, rows_b))
+    infos_a, infos_b = ([read[row["run_id"]] for row in rows] for rows, read in ((rows_a, read_a), (rows_b, read_b)))
     warning = code_warning(label_a, infos_a, (label_b, infos_b))
     if warning:
         found.sentences.append(warning)
@@ -80,24 +80,21 @@ def code_warning(label: str, infos: Sequence[RunInfo], *other: tuple[str, Sequen
                                                       code_b=" / ".join(known(other_infos)))  # fmt: skip
 
 
-def _side(store: Store, name: str) -> tuple[str, list[dict[str, Any]]]:
-    """A side's label and the scores of its finished runs: one run's (as a RUN argument names it), else a group's."""
+def _side(store: Store, name: str) -> tuple[str, list[dict[str, Any]], dict[str, RunInfo]]:
+    """A side's label, its finished runs' scores and its runs by id: one run (as a RUN names it), else a group."""
     try:
-        info = store.run(name).info()
+        infos = [store.run(name).info()]
+        label = infos[0].run_id
     except StoreError as not_a_run:
         try:
-            group = store.group(name)
+            label = store.group(name)
         except StoreError:
             raise StoreError(f"{not_a_run} Nor is it a group (`fitscope runs groups` lists them).") from None
-        rows = [s for t in standing_runs(store.runs(group=group)) if (s := run_scores(store, t.info)) is not None]
-        label = group
-    else:
-        found = run_scores(store, info)
-        rows = [found] if found is not None else []
-        label = info.run_id
+        infos = [standing.info for standing in standing_runs(store.runs(group=label))]
+    rows = [scores for info in infos if (scores := run_scores(store, info)) is not None]
     if not rows:
         raise ArgumentError(f"{name}: no finished run to compare; wait for it to finish, or compare another.")
-    return label, rows
+    return label, rows, {info.run_id: info for info in infos}
 
 
 def _pairs(
